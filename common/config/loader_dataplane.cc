@@ -1,6 +1,6 @@
 // The "dataplane" section: the appliance's ports, routes and lcores.
+#include <algorithm>
 #include <cctype>
-#include <regex>
 
 #include "common/config/loader_internal.h"
 
@@ -10,10 +10,21 @@ namespace {
 // DPDK's maximum lcore id in Debian's build (RTE_MAX_LCORE = 128).
 constexpr unsigned kMaxLcore = 127;
 
+bool hex_digits(std::string_view s, std::size_t n) {
+  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
 bool valid_pci(std::string_view s) {
-  // Domain:bus:device.function, e.g. 0000:03:00.0 (the domain may be omitted).
-  static const std::regex pci("^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
-  return std::regex_match(std::string(s), pci);
+  // [domain:]bus:device.function, e.g. 0000:03:00.0 (the domain may be omitted).
+  const auto dot = s.rfind('.');
+  if (dot == std::string_view::npos || dot + 2 != s.size() || s[dot + 1] < '0' || s[dot + 1] > '7') return false;
+  s = s.substr(0, dot);
+  const auto last = s.rfind(':');
+  if (last == std::string_view::npos || !hex_digits(s.substr(last + 1), 2)) return false;
+  s = s.substr(0, last);
+  const auto first = s.rfind(':');
+  if (first == std::string_view::npos) return hex_digits(s, 2);
+  return hex_digits(s.substr(first + 1), 2) && hex_digits(s.substr(0, first), 4);
 }
 
 bool valid_vdev(std::string_view s) {

@@ -60,16 +60,17 @@ struct ProposalOptions {
 };
 
 struct ProposalParseResult {
-  std::vector<Proposal> proposals;    // one string may yield two (AEAD and classic split)
+  std::vector<Proposal> proposals;    // one on success ("default": several)
   std::vector<ProposalError> errors;  // empty on success; every problem, not just the first
   bool ok() const { return errors.empty(); }
 };
 
 // Parses one proposal string. "default" yields Corridor's default proposals
-// for the kind. Mixed AEAD and non-AEAD encryption is split into two
-// proposals, as strongSwan does. For IKE without a PRF keyword the PRFs are
-// derived from the integrity algorithms (as strongSwan does); an AEAD IKE
-// proposal without a PRF is an error.
+// for the kind (which may be several proposals). Mixed AEAD and classic
+// encryption in one string is refused, as strongSwan 5.9 refuses it. For IKE
+// without a PRF keyword the PRFs are derived from the integrity algorithms
+// (as strongSwan does; an AEAD proposal then drops those algorithms); an
+// AEAD IKE proposal with neither is an error.
 ProposalParseResult parse_proposal(std::string_view text, ProposalKind kind,
                                    const ProposalOptions& options = {});
 
