@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstring>
+#include <filesystem>
 
 #include "dataplane/eal_args.h"
 
@@ -34,7 +35,7 @@ TEST(Eal, StartsFromConfigWithoutHugepagesAndMovesPackets) {
   dp.ports = {lan, wan};
 
   const std::string prefix = "corridor-test-" + std::to_string(::getpid());
-  auto args = build_eal_args(dp, {"corridor-eal-test", "--no-huge", "-m", "256", "--in-memory", "--file-prefix",
+  auto args = build_eal_args(dp, {"corridor-eal-test", "--no-huge", "-m", "256", "--file-prefix",
                                   prefix, "--log-level", "error"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -66,6 +67,11 @@ TEST(Eal, StartsFromConfigWithoutHugepagesAndMovesPackets) {
   EXPECT_EQ(rte_eth_dev_stop(wan_port), 0);
   rte_eth_dev_close(wan_port);
   rte_mempool_free(pool);
+
+  // Leave nothing behind in /var/run/dpdk: tests run many times on one machine.
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
+  EXPECT_EQ(rte_eal_cleanup(), 0);
+  std::filesystem::remove_all(runtime_dir);
 }
 
 TEST(IpsecMb, RuntimeDispatchAndAesGcmKnownAnswer) {
