@@ -168,6 +168,14 @@ LoadResult load_config_text(std::string_view text, const LoadOptions& options) {
     if (const auto colon = what.rfind(": "); colon != std::string::npos) what = what.substr(colon + 2);
     result.diagnostics.error("", "JSON syntax error at " + position_of(text, e.byte ? e.byte - 1 : 0) + ": " + what);
     return result;
+  } catch (const nlohmann::ordered_json::exception& e) {
+    // Valid syntax the parser still cannot represent, e.g. a number beyond
+    // the range of a double ("1e999"): found by the config fuzz target.
+    LoadResult result;
+    std::string what = e.what();
+    if (const auto bracket = what.find("] "); bracket != std::string::npos) what = what.substr(bracket + 2);
+    result.diagnostics.error("", "JSON value cannot be read: " + what);
+    return result;
   }
   return load_config(document, options);
 }

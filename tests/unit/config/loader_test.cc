@@ -109,6 +109,13 @@ TEST(Loader, JsonSyntaxErrorHasLineAndColumn) {
   EXPECT_NE(r.diagnostics.items()[0].message.find("line 3"), std::string::npos) << all(r);
 }
 
+TEST(Loader, NumberOverflowIsAnErrorNotACrash) {
+  const auto r = load(R"({"connections": {"a": {"version": 45e25519}}})");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.diagnostics.items().size(), 1u);
+  EXPECT_EQ(r.diagnostics.items()[0].message, "JSON value cannot be read: number overflow parsing '45e25519'");
+}
+
 TEST(Loader, TypeErrorsNameTheType) {
   const auto r = load(R"({"connections": {"a": {"encap": "maybe", "local_port": "500",
                           "local_addrs": [1], "children": []}}})");
