@@ -1,9 +1,12 @@
 #include "control/daemon/sa_sync.h"
 
+#include <cassert>
+#include <string>
 #include <utility>
 #include <variant>
 
 #include "common/channel/record_codec.h"
+#include "common/log/log.h"
 
 namespace corridor::control {
 
@@ -18,12 +21,32 @@ std::string_view to_string(SyncPhase phase) {
   return "unknown";
 }
 
+namespace {
+
+std::string n(std::uint64_t v) { return std::to_string(v); }
+
+}  // namespace
+
 SaSync::SaSync(ControlEndpoint& endpoint, SaSyncCallbacks callbacks, const SaSyncOptions& options)
     : endpoint_(endpoint), callbacks_(std::move(callbacks)), options_(options),
       dataplane_generation_(endpoint.dataplane().generation),
       // Refusals already in the event ring answer our predecessor's commands.
       stale_before_(endpoint.next_command_sequence()) {
   request_inventory();
+  log::info("chan", "control generation " + n(endpoint.generation()) +
+                        " attached; asking the dataplane (generation " + n(dataplane_generation_) +
+                        ") for its inventory, request " + n(inventory_request_id_));
+}
+
+void SaSync::set_phase(SyncPhase to) {
+  if (to == phase_) return;
+  // in_sync is final: a dataplane restart resends from in_sync to in_sync.
+  [[maybe_unused]] const bool allowed =
+      (phase_ == SyncPhase::awaiting_inventory) ||
+      (phase_ == SyncPhase::awaiting_desired_set && to == SyncPhase::in_sync);
+  assert(allowed);
+  log::info("chan", "sa sync " + std::string(to_string(phase_)) + " -> " + std::string(to_string(to)));
+  phase_ = to;
 }
 
 template <typename T>
@@ -43,7 +66,6 @@ void SaSync::request_inventory() {
   inventory_request_id_ = (endpoint_.generation() << 24) | (++inventory_counter_ & 0xffffff);
   installed_sas_.clear();
   installed_policies_.clear();
-  phase_ = SyncPhase::awaiting_inventory;
   enqueue(InventoryRequest{inventory_request_id_});
 }
 
@@ -102,11 +124,15 @@ void SaSync::handle_dataplane_restart(std::uint64_t generation) {
   // FLUSH removes whatever the new dataplane applied from records that were
   // already in the ring for its predecessor.
   enqueue(Flush{endpoint_.generation()});
+  log::info("chan", "dataplane generation " + n(generation) +
+                        " seen: flushing it and pushing the full desired set (" +
+                        n(desired_sas_.size()) + " SAs, " + n(desired_policies_.size()) +
+                        " policies" + (desired_complete_ ? ")" : ", once complete)"));
   if (desired_complete_) {
     queue_full_set();
-    phase_ = SyncPhase::in_sync;
+    set_phase(SyncPhase::in_sync);
   } else {
-    phase_ = SyncPhase::awaiting_desired_set;  // installed set: empty after FLUSH
+    set_phase(SyncPhase::awaiting_desired_set);  // installed set: empty after FLUSH
   }
   if (callbacks_.on_dataplane_restart) callbacks_.on_dataplane_restart(generation);
 }
@@ -123,6 +149,11 @@ void SaSync::maybe_reconcile() {
 // Make-before-break: traffic keeps an SA and a policy at every step.
 void SaSync::reconcile() {
   ++stats_.reconciles;
+  const std::uint64_t adds = stats_.reconcile_sa_adds;
+  const std::uint64_t updates = stats_.reconcile_sa_updates;
+  const std::uint64_t deletes = stats_.reconcile_sa_deletes;
+  const std::uint64_t policy_sets = stats_.reconcile_policy_sets;
+  const std::uint64_t policy_deletes = stats_.reconcile_policy_deletes;
   for (const auto& [id, sa] : desired_sas_) {
     const auto it = installed_sas_.find(id);
     if (it == installed_sas_.end()) {
@@ -154,15 +185,25 @@ void SaSync::reconcile() {
       ++stats_.reconcile_sa_deletes;
     }
   }
+  log::info("chan", "reconciled with the dataplane's inventory of " + n(installed_sas_.size()) +
+                        " SAs and " + n(installed_policies_.size()) + " policies: " +
+                        n(stats_.reconcile_sa_adds - adds) + " SAs added, " +
+                        n(stats_.reconcile_sa_updates - updates) + " updated, " +
+                        n(stats_.reconcile_sa_deletes - deletes) + " deleted; " +
+                        n(stats_.reconcile_policy_sets - policy_sets) + " policies set, " +
+                        n(stats_.reconcile_policy_deletes - policy_deletes) + " deleted");
   installed_sas_.clear();
   installed_policies_.clear();
-  phase_ = SyncPhase::in_sync;
+  set_phase(SyncPhase::in_sync);
 }
 
 void SaSync::handle_event(const Received<Event>& r) {
   ++stats_.events;
   if (!r.record.ok()) {
     ++stats_.invalid_events;
+    log::warning("chan", "dropped an invalid event (sequence " + n(r.sequence) + ", type " +
+                             n(r.raw_type) + "): " + std::string(to_string(r.record.error().code)) +
+                             ", field " + std::string(to_string(r.record.error().field)));
     return;
   }
   const Event& ev = r.record.value();
@@ -221,7 +262,7 @@ void SaSync::handle_event(const Received<Event>& r) {
         break;
       }
       inventory_request_id_ = 0;
-      phase_ = SyncPhase::awaiting_desired_set;
+      set_phase(SyncPhase::awaiting_desired_set);
       maybe_reconcile();
       break;
     case RecordType::command_result: {
@@ -231,6 +272,15 @@ void SaSync::handle_event(const Received<Event>& r) {
         break;
       }
       ++stats_.refused_commands;
+      log::warning("chan", "dataplane refused " +
+                               std::string(is_known(result.command_type)
+                                               ? to_string(static_cast<RecordType>(result.command_type))
+                                               : "a record") +
+                               " (sequence " + n(result.command_sequence) + ", id " +
+                               n(result.object_id) + "): " + std::string(to_string(result.code)) +
+                               (result.field != Field::none
+                                    ? ", field " + std::string(to_string(result.field))
+                                    : std::string()));
       if (callbacks_.on_command_refused) callbacks_.on_command_refused(result);
       break;
     }
@@ -284,6 +334,13 @@ SyncPollResult SaSync::poll(Deadline push_deadline) {
   result.push_status = out.status;
   result.still_queued = queue_.size();
   result.dataplane_restarted = stats_.dataplane_restarts != restarts_before;
+  if ((out.status == PushStatus::ring_corrupt || endpoint_.event_ring_corrupt()) &&
+      !corruption_logged_) {
+    corruption_logged_ = true;
+    log::error("chan", "the rings of shared memory " + endpoint_.segment().name() +
+                           " hold impossible indices: the segment is corrupt; stop both corridor "
+                           "processes and remove " + shm_path(endpoint_.segment().name()));
+  }
   return result;
 }
 

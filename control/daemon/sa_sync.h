@@ -134,6 +134,8 @@ class SaSync {
   void queue_full_set();
   void maybe_heartbeat();
   channel::PushOutcome push_queue(channel::Deadline deadline);
+  // The only writer of phase_: checks the transition and logs it.
+  void set_phase(SyncPhase to);
 
   channel::ControlEndpoint& endpoint_;
   SaSyncCallbacks callbacks_;
@@ -152,6 +154,7 @@ class SaSync {
   std::uint64_t heartbeat_id_ = 0;
   std::uint64_t heartbeat_sequence_ = 0;    // of the latest pushed HEARTBEAT
   bool heartbeat_queued_ = false;
+  bool corruption_logged_ = false;
   channel::Deadline last_heartbeat_{};
   SaSyncStats stats_;
 };

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Corridor's benchmarks. Figures on a shared machine are noisy: run on a quiet
+# machine, more than once, and compare ratios measured in the same run.
+# Each figure in docs/performance.md names the command that produced it.
+#
+#   scripts/bench.sh [channel]        (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh build
+if [ ! -f build/build.ninja ]; then
+  meson setup build >/dev/null
+fi
+ninja -C build tests/bench/channel_bench >/dev/null
+
+what=${1:-all}
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+if [ "$what" = all ] || [ "$what" = channel ]; then
+  echo "== SA channel: control -> dataplane command ring, two threads on two cores"
+  build/tests/bench/channel_bench 20000000
+  build/tests/bench/channel_bench 20000000 --raw
+fi
