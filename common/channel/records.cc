@@ -1,5 +1,7 @@
 #include "common/channel/records.h"
 
+#include "common/iana/ikev2.h"
+
 #include <string.h>  // explicit_bzero (glibc >= 2.25)
 
 #include <algorithm>
@@ -158,16 +160,6 @@ bool valid_address(IpVersion v, const std::array<std::uint8_t, 16>& a) {
                      [](std::uint8_t b) { return b != 0; });
 }
 
-// IKEv2 Transform Type 1 IDs of combined-mode (AEAD) ciphers: AES-CCM
-// (RFC 4309: 14-16), AES-GCM (RFC 4106: 18-20), NULL_AUTH_AES_GMAC
-// (RFC 4543: 21), ChaCha20-Poly1305 (RFC 7634: 28). RFC 7296 §3.3: these are
-// negotiated with no integrity transform, all others need one (RFC 8221 §5
-// forbids ESP without integrity).
-bool is_aead(std::uint16_t encryption_id) {
-  return (encryption_id >= 14 && encryption_id <= 16) ||
-         (encryption_id >= 18 && encryption_id <= 21) || encryption_id == 28;
-}
-
 bool lifetime_ordered(std::uint64_t soft, std::uint64_t hard) {
   return soft == 0 || hard == 0 || soft <= hard;
 }
@@ -224,7 +216,10 @@ RecordError validate(const SaRecord& sa) {
     if (sa.integrity_id == 0) return bad(Field::integrity_id);
   } else {
     if (sa.encryption_id == 0) return bad(Field::encryption_id);  // 0 is reserved
-    if (is_aead(sa.encryption_id) != (sa.integrity_id == 0)) return bad(Field::integrity_id);
+    // RFC 7296 §3.3: combined-mode ciphers are negotiated without an
+    // integrity transform, all others need one (RFC 8221 §5 forbids ESP
+    // without integrity).
+    if (iana::encryption_is_aead(sa.encryption_id) != (sa.integrity_id == 0)) return bad(Field::integrity_id);
   }
   if (sa.encryption_key_bits % 8 != 0 ||
       sa.encryption_key_bits / 8U > sa.encryption_key.length) {
