@@ -21,6 +21,7 @@ std::vector<AddressSpec> read_addresses(ObjectReader& r, const char* key, const 
   std::vector<AddressSpec> out;
   const auto items = r.string_list(key);
   if (!items) return {AddressSpec{}};  // %any
+  if (items->empty()) ctx.diag.error(r.pointer_of(key), "must list at least one address (or %any)");
   for (const auto& item : *items) {
     AddressSpec spec;
     spec.text = item.value;
@@ -68,6 +69,7 @@ std::vector<Proposal> read_proposals(ObjectReader& r, const char* key, ProposalK
                                      const Context& ctx) {
   const auto items = r.string_list(key);
   if (!items) return r.get(key) ? std::vector<Proposal>{} : default_proposals(kind);
+  if (items->empty()) ctx.diag.error(r.pointer_of(key), "must list at least one proposal (or \"default\")");
   std::vector<Proposal> out;
   ProposalOptions options;
   options.allow_weak = allow_weak;
@@ -86,6 +88,7 @@ std::vector<net::TrafficSelector> read_selectors(ObjectReader& r, const char* ke
     dynamic.dynamic = true;
     return {dynamic};
   }
+  if (items->empty()) ctx.diag.error(r.pointer_of(key), "must list at least one traffic selector (or dynamic)");
   std::vector<net::TrafficSelector> out;
   for (const auto& item : *items) {
     std::string why;

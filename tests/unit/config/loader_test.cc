@@ -142,6 +142,17 @@ TEST(Loader, ListsAcceptCommaSeparatedStrings) {
   EXPECT_EQ(c.children[0].local_ts[1].to_string(), "172.16.0.0/12");
 }
 
+TEST(Loader, EmptyListsAreErrors) {
+  const auto r = load(R"({"connections": {"a": {"remote_addrs": [], "proposals": [],
+                          "children": {"c": {"local_ts": [], "esp_proposals": []}}}}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(find(r, "/connections/a/remote_addrs")->message, "must list at least one address (or %any)");
+  EXPECT_EQ(find(r, "/connections/a/proposals")->message, "must list at least one proposal (or \"default\")");
+  EXPECT_EQ(find(r, "/connections/a/children/c/local_ts")->message,
+            "must list at least one traffic selector (or dynamic)");
+  EXPECT_TRUE(find(r, "/connections/a/children/c/esp_proposals"));
+}
+
 TEST(Loader, KeepsConnectionOrderOfTheFile) {
   const auto r = load(R"({"connections": {"zeta": {"local": {"auth": "psk"}, "remote": {"auth": "psk"}},
                                            "alpha": {"local": {"auth": "psk"}, "remote": {"auth": "psk"}},
