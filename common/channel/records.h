@@ -157,7 +157,9 @@ struct KeyMaterial {
 // Limits carried by the protocol (not the dataplane's own limits).
 inline constexpr std::size_t kMaxEncryptionKey = 36;  // AES-256 key + 4-byte salt (RFC 4106)
 inline constexpr std::size_t kMaxIntegrityKey = 64;   // HMAC-SHA2-512 (RFC 4868)
-inline constexpr std::uint32_t kMaxReplayWindow = 1U << 16;  // packets
+// The largest anti-replay window the packet engine keeps (the config
+// allows the same): dataplane/ipsec/replay.h ReplayWindow::kMaxWindow.
+inline constexpr std::uint32_t kMaxReplayWindow = 16384;  // packets
 
 struct Lifetime {
   std::uint64_t bytes = 0;    // 0: no limit
