@@ -58,7 +58,7 @@ constexpr auto kKeywords = std::to_array<ProposalKeyword>({
     encr("aes128ctr", EncrId::aes_ctr, 128, E | C),
     encr("aes192ctr", EncrId::aes_ctr, 192, E | C),
     encr("aes256ctr", EncrId::aes_ctr, 256, E | C),
-    // AES-CCM: not implemented by Corridor.
+    // AES-CCM: a strongSwan keyword outside Corridor's supported set.
     encr("aes128ccm8", EncrId::aes_ccm_8, 128, C),
     encr("aes128ccm64", EncrId::aes_ccm_8, 128, kNotImplemented),
     encr("aes128ccm12", EncrId::aes_ccm_12, 128, C),
