@@ -15,10 +15,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <set>
 #include <vector>
 
 #include "dataplane/ipsec/replay.h"
+#include "tests/unit/dataplane/replay_reference.h"
 
 namespace {
 
@@ -26,52 +26,6 @@ using corridor::dataplane::ipsec::ReplayWindow;
 using Verdict = ReplayWindow::Verdict;
 
 constexpr std::uint32_t kWindows[] = {0, 1, 2, 31, 32, 63, 64, 65, 127, 128, 129, 1000, 1024, 4096, 16383, 16384};
-
-// The set of accepted 64-bit sequence numbers and the highest; inference is
-// "the value congruent to seq_low in [T - W + 1, T - W + 2^32]" (RFC 4303
-// Appendix A restated), in signed arithmetic.
-class Reference {
- public:
-  Reference(std::uint32_t window, bool esn)
-      : window_(window), infer_(window ? window : (std::int64_t{1} << 31)), esn_(esn) {}
-
-  ReplayWindow::CheckResult check(std::uint32_t seq_low) const {
-    std::int64_t seq = seq_low;
-    if (esn_) {
-      const std::int64_t base = static_cast<std::int64_t>(top_) - infer_ + 1;
-      seq = base + static_cast<std::uint32_t>(seq_low - static_cast<std::uint32_t>(base));
-      if (seq < 0) return {Verdict::too_old, 0};
-    }
-    const auto s = static_cast<std::uint64_t>(seq);
-    return {verdict(s), s};
-  }
-
-  Verdict update(std::uint64_t seq) {
-    const Verdict v = verdict(seq);
-    if (v != Verdict::ok) return v;
-    seen_.insert(seq);
-    if (seq > top_) top_ = seq;
-    if (window_ != 0 && seen_.size() > 4 * window_ + 64)
-      seen_.erase(seen_.begin(), seen_.lower_bound(top_ >= window_ ? top_ - window_ : 0));
-    return v;
-  }
-
-  std::uint64_t highest() const { return top_; }
-
- private:
-  Verdict verdict(std::uint64_t seq) const {
-    if (seq == 0) return Verdict::zero;
-    if (window_ == 0) return Verdict::ok;
-    if (seq + window_ <= top_) return Verdict::too_old;
-    return seen_.count(seq) ? Verdict::replayed : Verdict::ok;
-  }
-
-  std::uint32_t window_;
-  std::int64_t infer_;
-  bool esn_;
-  std::uint64_t top_ = 0;
-  std::set<std::uint64_t> seen_;
-};
 
 [[noreturn]] void mismatch(const char* what, std::uint64_t a, std::uint64_t b) {
   std::fprintf(stderr, "replay_fuzz: %s mismatch: window %llu vs reference %llu\n", what,
@@ -86,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint32_t window = kWindows[data[0] & 0x0f];
   const bool esn = (data[0] & 0x80) != 0;
   ReplayWindow w(window, esn);
-  Reference ref(window, esn);
+  corridor::dataplane::ipsec::ReplayReference ref(window, esn);
   std::vector<std::uint64_t> pending;
   std::uint64_t shuffle = 0;
 

@@ -2,14 +2,15 @@
 // RFC 6479): fixed cases for each rule, then a randomized differential run
 // against a deliberately naive reference model.
 #include "dataplane/ipsec/replay.h"
+
 #include "common/channel/records.h"
+#include "tests/unit/dataplane/replay_reference.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -286,58 +287,10 @@ TEST(ReplayWindowEsn, WindowOffStillInfers) {
   EXPECT_EQ(r.seq, 3 * k2p32 + 0x70000000u);
 }
 
-// The reference: a set of every accepted 64-bit sequence number and the
-// highest one. Appendix A's inference is restated as "the unique value
-// congruent to seq_low in [T - W + 1, T - W + 2^32]", computed in signed
-// arithmetic, independently of the two-case form in replay.h.
-class ReferenceWindow {
- public:
-  ReferenceWindow(std::uint32_t window, bool esn)
-      : window_(window), infer_(window ? window : (std::uint32_t{1} << 31)), esn_(esn) {}
-
-  ReplayWindow::CheckResult check(std::uint32_t seq_low) const {
-    std::int64_t seq = seq_low;
-    if (esn_) {
-      const std::int64_t base = static_cast<std::int64_t>(top_) - infer_ + 1;
-      seq = base + static_cast<std::uint32_t>(seq_low - static_cast<std::uint32_t>(base));
-      if (seq < 0) return {Verdict::too_old, 0};
-    }
-    const auto s = static_cast<std::uint64_t>(seq);
-    return {verdict(s), s};
-  }
-
-  Verdict update(std::uint64_t seq) {
-    const Verdict v = verdict(seq);
-    if (v != Verdict::ok) return v;
-    seen_.insert(seq);
-    if (seq > top_) top_ = seq;
-    // Forget what can never matter again, to keep the set small.
-    if (window_ != 0 && seen_.size() > 4 * window_ + 64)
-      seen_.erase(seen_.begin(), seen_.lower_bound(top_ >= window_ ? top_ - window_ : 0));
-    return v;
-  }
-
-  std::uint64_t highest() const { return top_; }
-
- private:
-  Verdict verdict(std::uint64_t seq) const {
-    if (seq == 0) return Verdict::zero;
-    if (window_ == 0) return Verdict::ok;
-    if (seq + window_ <= top_) return Verdict::too_old;
-    return seen_.count(seq) ? Verdict::replayed : Verdict::ok;
-  }
-
-  std::uint32_t window_;
-  std::int64_t infer_;
-  bool esn_;
-  std::uint64_t top_ = 0;
-  std::set<std::uint64_t> seen_;
-};
-
 void differential(std::uint32_t size, bool esn, int ops, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   ReplayWindow w(size, esn);
-  ReferenceWindow ref(size, esn);
+  ReplayReference ref(size, esn);
   const std::int64_t span = size ? size : 64;
   auto uniform = [&](std::int64_t lo, std::int64_t hi) {
     return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
@@ -384,7 +337,7 @@ void differential(std::uint32_t size, bool esn, int ops, std::uint64_t seed) {
     // Non-ESN sequence numbers never wrap: start a fresh SA near the end.
     if (!esn && ref.highest() > 0xf0000000u) {
       w = ReplayWindow(size, esn);
-      ref = ReferenceWindow(size, esn);
+      ref = ReplayReference(size, esn);
       pending.clear();
     }
   }
