@@ -7,8 +7,10 @@ set -euo pipefail
 # Build: the toolchain and the libraries fixed by the design (BRIEF.md).
 build_pkgs=(g++ meson ninja-build pkg-config libdpdk-dev libipsec-mb-dev libssl-dev libboost-dev
             nlohmann-json3-dev libgtest-dev googletest)
-# Tests: clang's libFuzzer for the bounded fuzz runs, tools the test scripts use.
-test_pkgs=(clang libclang-rt-14-dev iproute2 binutils python3)
+# Tests: clang's libFuzzer for the bounded fuzz runs, tools the test scripts use;
+# scapy (with python3-cryptography) is the independent ESP/AH implementation
+# the packet engine is cross-checked against.
+test_pkgs=(clang libclang-rt-14-dev iproute2 binutils python3 python3-scapy python3-cryptography)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in
