@@ -1,0 +1,68 @@
+#include "dataplane/ipsec/sa.h"
+
+#include <cstring>
+#include <limits>
+
+#include "dataplane/ipsec/esp.h"
+
+namespace corridor::dataplane::ipsec {
+namespace {
+
+constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::max();
+
+std::uint64_t limit(std::uint64_t v) { return v == 0 ? kUnlimited : v; }
+
+}  // namespace
+
+std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend& backend, std::string* why) {
+  auto fail = [&](std::string text) -> std::unique_ptr<Sa> {
+    if (why) *why = std::move(text);
+    return nullptr;
+  };
+  if (record.protocol != channel::IpsecProtocol::esp) return fail("AH SAs are not supported by the packet engine yet");
+  std::string reason;
+  const auto algorithm = crypto::esp_algorithm(record.encryption_id, record.encryption_key_bits, record.integrity_id,
+                                               &reason);
+  if (!algorithm) return fail(reason);
+
+  std::unique_ptr<Sa> sa(new Sa());
+  sa->session_ = backend.create_session(*algorithm, record.encryption_key.view(), record.integrity_key.view(), &reason);
+  if (!sa->session_) return fail(reason);
+  sa->summary_ = channel::summarize(record);
+
+  RuntimeSa& rt = sa->runtime_;
+  rt.session = sa->session_.get();
+  rt.counters = &sa->counters_;
+  rt.spi = record.spi;
+  rt.iv_bytes = algorithm->iv_bytes;
+  rt.icv_bytes = algorithm->icv_bytes;
+  rt.block_bytes = algorithm->block_bytes;
+  const bool tunnel = record.mode == channel::Mode::tunnel;
+  const bool outer_v6 = record.ip_version == channel::IpVersion::v6;
+  rt.flags = static_cast<std::uint8_t>((record.esn ? kEsn : 0) | (record.udp_encap ? kUdpEncap : 0) |
+                                       (tunnel ? kTunnel : 0) | (outer_v6 ? kOuterV6 : 0) |
+                                       (record.dscp_copy ? kDscpCopy : 0) | (record.ecn_propagate ? kEcnPropagate : 0));
+  // RFC 4303 §3.3.3: without ESN the counter stops at 2^32 - 1.
+  rt.seq_limit = record.esn ? kUnlimited : std::numeric_limits<std::uint32_t>::max();
+  rt.bytes_soft = limit(record.soft.bytes);
+  rt.bytes_hard = limit(record.hard.bytes);
+  rt.packets_soft = limit(record.soft.packets);
+  rt.packets_hard = limit(record.hard.packets);
+  std::memcpy(rt.outer_src, record.outer_src.data(), 16);
+  std::memcpy(rt.outer_dst, record.outer_dst.data(), 16);
+  rt.encap_sport = record.encap_src_port;
+  rt.encap_dport = record.encap_dst_port;
+  rt.df = record.df;
+
+  if (record.direction == channel::Direction::inbound) {
+    if (record.replay_window > ReplayWindow::kMaxWindow) return fail("replay window larger than the engine keeps");
+    sa->replay_ = std::make_unique<ReplayWindow>(record.replay_window, record.esn);
+    rt.replay = sa->replay_.get();
+    rt.process = esp_inbound_fn(tunnel, outer_v6, record.udp_encap, *algorithm);
+  } else {
+    rt.process = esp_outbound_fn(tunnel, outer_v6, record.udp_encap, *algorithm);
+  }
+  return sa;
+}
+
+}  // namespace corridor::dataplane::ipsec

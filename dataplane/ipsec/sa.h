@@ -1,0 +1,108 @@
+// An SA as the packet engine holds it.
+//
+// RuntimeSa is what a worker touches per packet: two cache lines, laid out
+// so that the first holds everything the inbound and outbound paths read for
+// every packet. Sa owns it together with what the fast path only points to
+// (the crypto session with the expanded keys, the anti-replay window, the
+// counters) and the control-plane view without keys (channel::SaSummary).
+//
+// The burst function is chosen here, once, from the direction, mode, outer
+// address family, encapsulation and algorithm family, so the per-packet
+// code does not branch on them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/channel/records.h"
+#include "dataplane/crypto/backend.h"
+#include "dataplane/ipsec/drop.h"
+#include "dataplane/ipsec/replay.h"
+
+struct rte_mbuf;
+
+namespace corridor::dataplane::ipsec {
+
+class Worker;
+struct RuntimeSa;
+
+// Processes a burst of packets of one SA. Returns how many succeeded; those
+// come first in `pkts` (order kept), the failed ones after them, each
+// counted in the SA's counters under its Drop reason. The caller frees the
+// failed ones.
+using BurstFn = std::uint16_t (*)(Worker& worker, RuntimeSa& sa, rte_mbuf** pkts, std::uint16_t n);
+
+// Events the worker raises on an SA for the main lcore to report over the
+// SA channel (once each).
+enum SaEvent : std::uint8_t {
+  kSoftLifetime = 1 << 0,
+  kHardLifetime = 1 << 1,
+  kSeqOverflow = 1 << 2,
+};
+
+enum SaFlag : std::uint8_t {
+  kEsn = 1 << 0,            // 64-bit sequence numbers
+  kUdpEncap = 1 << 1,       // RFC 3948
+  kTunnel = 1 << 2,         // tunnel mode (else transport)
+  kOuterV6 = 1 << 3,        // outer header is IPv6
+  kDscpCopy = 1 << 4,       // copy inner DSCP to the outer header
+  kEcnPropagate = 1 << 5,   // RFC 6040 normal mode (else outer ECN Not-ECT)
+};
+
+struct alignas(64) RuntimeSa {
+  // Cache line 0: read for every packet.
+  BurstFn process = nullptr;
+  const crypto::Session* session = nullptr;
+  SaCounters* counters = nullptr;
+  ReplayWindow* replay = nullptr;  // inbound only
+  std::uint64_t seq = 0;           // outbound: the last sequence number sent
+  std::uint64_t seq_limit = 0;     // outbound: 2^32 - 1, or 2^64 - 1 with ESN
+  std::uint64_t bytes_hard = 0;    // lifetimes; UINT64_MAX when unlimited
+  std::uint32_t spi = 0;           // host order
+  std::uint8_t iv_bytes = 0;
+  std::uint8_t icv_bytes = 0;
+  std::uint8_t block_bytes = 4;
+  std::uint8_t flags = 0;  // SaFlag
+  // Cache line 1: lifetimes, outer header construction.
+  std::uint64_t bytes_soft = 0;
+  std::uint64_t packets_soft = 0;
+  std::uint64_t packets_hard = 0;
+  std::uint8_t outer_src[16] = {};  // IPv4 in the first 4 bytes
+  std::uint8_t outer_dst[16] = {};
+  std::uint16_t encap_sport = 0;  // host order
+  std::uint16_t encap_dport = 0;
+  channel::DfMode df = channel::DfMode::copy;
+  std::uint8_t outer_ttl = 64;
+  std::atomic<std::uint8_t> events{0};  // SaEvent bits, set by the worker
+
+  bool has(SaFlag f) const { return (flags & f) != 0; }
+  void raise(SaEvent e) { events.fetch_or(e, std::memory_order_relaxed); }
+};
+static_assert(sizeof(RuntimeSa) == 128, "RuntimeSa is two cache lines: keep hot fields in the first");
+static_assert(offsetof(RuntimeSa, bytes_soft) == 64, "the per-packet fields must fit the first cache line");
+
+class Sa {
+ public:
+  // Builds the engine's SA from a channel record: maps the transforms,
+  // expands the keys with `backend`, sets up the replay window and picks
+  // the burst function. Null with `why` set if the engine cannot run it.
+  static std::unique_ptr<Sa> create(const channel::SaRecord& record, crypto::Backend& backend, std::string* why);
+
+  RuntimeSa& runtime() { return runtime_; }
+  const RuntimeSa& runtime() const { return runtime_; }
+  const SaCounters& counters() const { return counters_; }
+  const channel::SaSummary& summary() const { return summary_; }
+  const crypto::Algorithm& algorithm() const { return session_->algorithm(); }
+
+ private:
+  Sa() = default;
+  RuntimeSa runtime_;
+  channel::SaSummary summary_;
+  std::unique_ptr<crypto::Session> session_;
+  std::unique_ptr<ReplayWindow> replay_;
+  SaCounters counters_;
+};
+
+}  // namespace corridor::dataplane::ipsec

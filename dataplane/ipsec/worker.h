@@ -1,0 +1,78 @@
+// One worker lcore's packet-engine context: its crypto backend (IPsec-MB
+// keeps per-lcore job queues), the per-burst scratch the stages use instead
+// of allocating, and counters for drops that belong to no SA.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "dataplane/crypto/backend.h"
+#include "dataplane/ipsec/drop.h"
+
+struct rte_mbuf;
+
+namespace corridor::dataplane::ipsec {
+
+// The most packets one burst call works on; longer bursts are processed in
+// slices of this size.
+inline constexpr std::uint16_t kMaxBurst = 64;
+
+// Per-packet state carried from before the crypto call to after it.
+struct PacketScratch {
+  std::uint64_t seq = 0;            // full (ESN) sequence number
+  std::uint8_t* esp = nullptr;      // ESP header in the packet
+  std::uint32_t payload_len = 0;    // ESP payload: data + padding + 2
+  std::uint16_t l4_offset = 0;      // inbound: bytes before the UDP/ESP header
+  std::uint16_t next_header_at = 0;  // inbound: offset of the byte naming ESP/UDP (restored in transport mode)
+  bool restore_gmac_esn = false;    // ESN with AES-GMAC: bytes before the ESP header were borrowed
+  std::uint8_t outer_ecn = 0;       // inbound tunnel: ECN of the outer header (RFC 6040)
+  std::uint32_t inner_len = 0;      // outbound: clear bytes (lifetime accounting)
+  alignas(4) std::uint8_t aad[12] = {};   // SPI | seq hi | seq lo (RFC 4106 §5, ESN)
+  alignas(4) std::uint8_t saved[4] = {};  // bytes borrowed in front of the ESP header
+  alignas(16) std::uint8_t icv[32] = {};  // inbound ESN with HMAC: the received ICV
+};
+
+// Runs `slice(pkts, len)` over a burst in slices of at most kMaxBurst and
+// keeps the burst contract across them: successes first (in order), then
+// the failed packets (in order). Returns the number of successes.
+template <typename Slice>
+std::uint16_t in_slices(rte_mbuf** pkts, std::uint16_t n, Slice&& slice) {
+  if (n <= kMaxBurst) return slice(pkts, n);
+  std::uint16_t good = 0;
+  for (std::uint16_t done = 0; done < n;) {
+    const auto len = static_cast<std::uint16_t>(std::min<int>(kMaxBurst, n - done));
+    const std::uint16_t ok = slice(pkts + done, len);
+    std::rotate(pkts + good, pkts + done, pkts + done + ok);  // earlier failures move behind
+    good = static_cast<std::uint16_t>(good + ok);
+    done = static_cast<std::uint16_t>(done + len);
+  }
+  return good;
+}
+
+class Worker {
+ public:
+  explicit Worker(crypto::Backend& backend) : backend_(backend) {}
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  crypto::Backend& backend() { return backend_; }
+
+  // Drops of packets that reached no SA (set by the SAD and classify stages).
+  SaCounters& unattributed() { return unattributed_; }
+
+  // IPv4 Identification for outer headers this lcore builds (RFC 6864:
+  // unique per source, destination and protocol within the MSL, which a
+  // per-lcore counter gives for the rates one lcore sends at).
+  std::uint16_t next_ipv4_id() { return ipv4_id_++; }
+
+  std::array<crypto::Op, kMaxBurst> ops;
+  std::array<PacketScratch, kMaxBurst> scratch;
+
+ private:
+  crypto::Backend& backend_;
+  SaCounters unattributed_;
+  std::uint16_t ipv4_id_ = 1;
+};
+
+}  // namespace corridor::dataplane::ipsec
