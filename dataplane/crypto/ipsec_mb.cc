@@ -259,7 +259,7 @@ std::unique_ptr<Session> IpsecMbBackend::create_session(const Algorithm& a,
 
   auto s = std::make_unique<IpsecMbSession>(a);
   const std::uint8_t* key = encryption_key.data();
-  std::memcpy(s->salt.data(), key + a.key_bytes, a.salt_bytes);
+  if (a.salt_bytes != 0) std::memcpy(s->salt.data(), key + a.key_bytes, a.salt_bytes);
   switch (a.cipher) {
     case Cipher::aes_gcm:
     case Cipher::aes_gmac:
