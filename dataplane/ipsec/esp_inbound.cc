@@ -203,6 +203,17 @@ bool finish(RuntimeSa& sa, rte_mbuf* m, const crypto::Op& op, PacketScratch& s, 
   }
   rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - out_len));
 
+  // RFC 4301 §5.2: a packet that decrypts under this SA must also be one
+  // the SA was negotiated for, or a peer could inject traffic for another
+  // tunnel's networks through its own SA.
+  if (sa.selectors != nullptr) {
+    tables::PacketKey key;
+    if (tables::make_key(rte_pktmbuf_mtod(m, const std::uint8_t*), out_len, key) != tables::KeyError::ok ||
+        !tables::selectors_match(*sa.selectors, key)) {
+      return why = Drop::policy_mismatch, false;
+    }
+  }
+
   SaCounters& c = *sa.counters;
   ++c.packets;
   c.bytes += out_len;

@@ -101,7 +101,7 @@ bool prepare(Worker& w, RuntimeSa& sa, rte_mbuf* m, crypto::Op& op, PacketScratc
     sa.raise(kHardLifetime);
     return why = Drop::sa_expired, false;
   }
-  if (sa.seq >= sa.seq_limit) {  // RFC 4303 §3.3.3: never wrap; the SA must be rekeyed
+  if (sa.seq >= sa.seq_limit()) {  // RFC 4303 §3.3.3: never wrap; the SA must be rekeyed
     sa.raise(kSeqOverflow);
     return why = Drop::seq_overflow, false;
   }

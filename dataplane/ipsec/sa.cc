@@ -42,8 +42,6 @@ std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend&
   rt.flags = static_cast<std::uint8_t>((record.esn ? kEsn : 0) | (record.udp_encap ? kUdpEncap : 0) |
                                        (tunnel ? kTunnel : 0) | (outer_v6 ? kOuterV6 : 0) |
                                        (record.dscp_copy ? kDscpCopy : 0) | (record.ecn_propagate ? kEcnPropagate : 0));
-  // RFC 4303 §3.3.3: without ESN the counter stops at 2^32 - 1.
-  rt.seq_limit = record.esn ? kUnlimited : std::numeric_limits<std::uint32_t>::max();
   rt.bytes_soft = limit(record.soft.bytes);
   rt.bytes_hard = limit(record.hard.bytes);
   rt.packets_soft = limit(record.soft.packets);
@@ -63,6 +61,11 @@ std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend&
     rt.process = esp_outbound_fn(tunnel, outer_v6, record.udp_encap, *algorithm);
   }
   return sa;
+}
+
+void Sa::set_selectors(tables::SelectorSet selectors) {
+  selectors_ = std::move(selectors);
+  runtime_.selectors = selectors_.empty() ? nullptr : &selectors_;
 }
 
 }  // namespace corridor::dataplane::ipsec

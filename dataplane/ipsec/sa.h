@@ -20,6 +20,7 @@
 #include "dataplane/crypto/backend.h"
 #include "dataplane/ipsec/drop.h"
 #include "dataplane/ipsec/replay.h"
+#include "dataplane/tables/spd.h"
 
 struct rte_mbuf;
 
@@ -57,8 +58,10 @@ struct alignas(64) RuntimeSa {
   const crypto::Session* session = nullptr;
   SaCounters* counters = nullptr;
   ReplayWindow* replay = nullptr;  // inbound only
-  std::uint64_t seq = 0;           // outbound: the last sequence number sent
-  std::uint64_t seq_limit = 0;     // outbound: 2^32 - 1, or 2^64 - 1 with ESN
+  // Inbound: the traffic selectors decrypted packets must match (RFC 4301
+  // §5.2); null when the SA has none installed (then nothing is checked).
+  const tables::SelectorSet* selectors = nullptr;
+  std::uint64_t seq = 0;  // outbound: the last sequence number sent
   std::uint64_t bytes_hard = 0;    // lifetimes; UINT64_MAX when unlimited
   std::uint32_t spi = 0;           // host order
   std::uint8_t iv_bytes = 0;
@@ -78,6 +81,10 @@ struct alignas(64) RuntimeSa {
   std::atomic<std::uint8_t> events{0};  // SaEvent bits, set by the worker
 
   bool has(SaFlag f) const { return (flags & f) != 0; }
+  // RFC 4303 §3.3.3: the last sequence number that may be sent.
+  std::uint64_t seq_limit() const {
+    return has(kEsn) ? ~std::uint64_t{0} : std::uint64_t{0xffffffff};
+  }
   void raise(SaEvent e) { events.fetch_or(e, std::memory_order_relaxed); }
 };
 static_assert(sizeof(RuntimeSa) == 128, "RuntimeSa is two cache lines: keep hot fields in the first");
@@ -94,6 +101,10 @@ class Sa {
   const RuntimeSa& runtime() const { return runtime_; }
   const SaCounters& counters() const { return counters_; }
   const channel::SaSummary& summary() const { return summary_; }
+  // Inbound: the selectors of the policies that name this SA (RFC 4301
+  // §5.2). Set before the SA is published to a worker; replacing them on a
+  // live SA needs the same grace period as replacing the SA.
+  void set_selectors(tables::SelectorSet selectors);
   const crypto::Algorithm& algorithm() const { return session_->algorithm(); }
 
  private:
@@ -102,6 +113,7 @@ class Sa {
   channel::SaSummary summary_;
   std::unique_ptr<crypto::Session> session_;
   std::unique_ptr<ReplayWindow> replay_;
+  tables::SelectorSet selectors_;
   SaCounters counters_;
 };
 

@@ -4,13 +4,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
-#include <unistd.h>
 
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
@@ -22,6 +19,7 @@
 #include "dataplane/crypto/ipsec_mb.h"
 #include "dataplane/ipsec/sa.h"
 #include "dataplane/ipsec/worker.h"
+#include "tests/unit/dataplane/eal_environment.h"
 
 namespace corridor::dataplane::ipsec::testing {
 
@@ -29,25 +27,18 @@ using Bytes = std::vector<std::uint8_t>;
 
 inline rte_mempool* g_pool = nullptr;
 
-// Starts EAL once per test binary (no hugepages needed) and cleans up its
-// runtime directory afterwards.
-class EalEnvironment : public ::testing::Environment {
+// EAL (eal_environment.h) and a mempool for the whole test binary.
+class EngineEnvironment : public dataplane::testing::EalEnvironment {
  public:
+  EngineEnvironment() : EalEnvironment("esp_test") {}
   void SetUp() override {
-    const std::string prefix = "corridor-esp-test-" + std::to_string(::getpid());
-    std::vector<std::string> args = {"esp_test", "--no-huge", "-m", "256", "--no-pci", "--file-prefix", prefix,
-                                     "--log-level", "error"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    ASSERT_GE(rte_eal_init(static_cast<int>(argv.size()), argv.data()), 0) << rte_strerror(rte_errno);
+    EalEnvironment::SetUp();
     g_pool = rte_pktmbuf_pool_create("esp_test_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     ASSERT_NE(g_pool, nullptr) << rte_strerror(rte_errno);
   }
   void TearDown() override {
     rte_mempool_free(g_pool);
-    const std::string runtime_dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::filesystem::remove_all(runtime_dir);
+    EalEnvironment::TearDown();
   }
 };
 

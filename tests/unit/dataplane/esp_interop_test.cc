@@ -170,6 +170,6 @@ TEST_F(EspInterop, CorridorDecryptsWhatScapyEncrypts) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new corridor::dataplane::ipsec::testing::EalEnvironment);
+  ::testing::AddGlobalTestEnvironment(new corridor::dataplane::ipsec::testing::EngineEnvironment);
   return RUN_ALL_TESTS();
 }

@@ -267,6 +267,32 @@ TEST_F(EspTest, DecryptedContentIsChecked) {
   EXPECT_EQ(in->counters().packets, 2u);
 }
 
+// RFC 4301 §5.2: what decrypts under an SA must also lie inside its
+// traffic selectors.
+TEST_F(EspTest, InnerPacketsOutsideTheSelectorsAreDropped) {
+  const auto& gcm = algorithm_cases()[0];
+  const Keys keys = make_keys(gcm, 11);
+  const SaShape shape{true, false, false, false};
+  auto out = make_sa(backend_, make_record(gcm, shape, keys, Direction::outbound));
+  auto in = make_sa(backend_, make_record(gcm, shape, keys, Direction::inbound));
+  tables::Selector sel;
+  sel.src = {channel::IpVersion::v4, 24, {10, 0, 0, 0}};
+  sel.dst = {channel::IpVersion::v4, 24, {10, 0, 1, 0}};
+  sel.ip_protocol = kProtoUdp;
+  tables::SelectorSet selectors;
+  ASSERT_EQ(selectors.add(sel), "");
+  in->set_selectors(std::move(selectors));
+
+  EXPECT_TRUE(run_one(worker_, *in, *run_one(worker_, *out, udp_packet(false, 30))));
+  Bytes elsewhere = udp_packet(false, 30);
+  elsewhere[18] = 2;  // destination 10.0.2.1
+  set_ipv4_checksum(elsewhere.data());
+  EXPECT_FALSE(run_one(worker_, *in, *run_one(worker_, *out, elsewhere)));
+  EXPECT_FALSE(run_one(worker_, *in, *run_one(worker_, *out, udp_packet(true, 30))));  // no IPv6 selector
+  EXPECT_EQ(in->counters().dropped(Drop::policy_mismatch), 2u);
+  EXPECT_EQ(in->counters().packets, 1u);
+}
+
 // RFC 6040 §4.2 decapsulation table, and the drop it calls for.
 TEST_F(EspTest, EcnIsCombinedOnDecapsulation) {
   EXPECT_EQ(ecn_decapsulate(kNotEct, kNotEct), kNotEct);
@@ -397,6 +423,6 @@ TEST_F(EspTest, LongBurstsKeepSuccessesFirst) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new corridor::dataplane::ipsec::testing::EalEnvironment);
+  ::testing::AddGlobalTestEnvironment(new corridor::dataplane::ipsec::testing::EngineEnvironment);
   return RUN_ALL_TESTS();
 }
