@@ -3,14 +3,14 @@
 # machine, more than once, and compare ratios measured in the same run.
 # Each figure in docs/performance.md names the command that produced it.
 #
-#   scripts/bench.sh [channel]        (default: all)
+#   scripts/bench.sh [channel|engine]        (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
 if [ ! -f build/build.ninja ]; then
   meson setup build >/dev/null
 fi
-ninja -C build tests/bench/channel_bench >/dev/null
+ninja -C build tests/bench/channel_bench tests/bench/corridor-bench >/dev/null
 
 what=${1:-all}
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -18,4 +18,8 @@ if [ "$what" = all ] || [ "$what" = channel ]; then
   echo "== SA channel: control -> dataplane command ring, two threads on two cores"
   build/tests/bench/channel_bench 20000000
   build/tests/bench/channel_bench 20000000 --raw
+fi
+if [ "$what" = all ] || [ "$what" = engine ]; then
+  echo "== Packet engine: ESP burst stages on one core against the crypto alone"
+  build/tests/bench/corridor-bench engine
 fi

@@ -85,7 +85,11 @@ struct alignas(64) RuntimeSa {
   std::uint64_t seq_limit() const {
     return has(kEsn) ? ~std::uint64_t{0} : std::uint64_t{0xffffffff};
   }
-  void raise(SaEvent e) { events.fetch_or(e, std::memory_order_relaxed); }
+  // A plain load first: once a limit is crossed every packet calls this,
+  // and a locked read-modify-write per packet would cost more than the check.
+  void raise(SaEvent e) {
+    if ((events.load(std::memory_order_relaxed) & e) == 0) events.fetch_or(e, std::memory_order_relaxed);
+  }
 };
 static_assert(sizeof(RuntimeSa) == 128, "RuntimeSa is two cache lines: keep hot fields in the first");
 static_assert(offsetof(RuntimeSa, bytes_soft) == 64, "the per-packet fields must fit the first cache line");
