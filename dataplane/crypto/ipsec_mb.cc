@@ -115,6 +115,18 @@ std::string_view arch_name(IMB_ARCH arch) {
   }
 }
 
+// AEAD jobs (AES-GCM, ChaCha20-Poly1305): the payload is both encrypted and
+// authenticated in place, with the 12-byte salt | IV nonce.
+void set_aead_regions(IMB_JOB* job, Op& op) {
+  job->src = job->dst = op.payload;
+  job->cipher_start_src_offset_in_bytes = 0;
+  job->msg_len_to_cipher_in_bytes = op.payload_len;
+  job->hash_start_src_offset_in_bytes = 0;
+  job->msg_len_to_hash_in_bytes = op.payload_len;
+  job->iv = op.nonce;
+  job->iv_len_in_bytes = 12;
+}
+
 // Fills the cipher and hash fields of `job` for `op`. Outbound sets the
 // explicit IV and nonce first (encrypt()), so here both are in place.
 void fill_job(IMB_JOB* job, Op& op, const IpsecMbSession& s, bool outbound) {
@@ -131,13 +143,7 @@ void fill_job(IMB_JOB* job, Op& op, const IpsecMbSession& s, bool outbound) {
       job->hash_alg = IMB_AUTH_AES_GMAC;
       job->enc_keys = job->dec_keys = &s.gcm;
       job->key_len_in_bytes = aes_key_size(a.key_bytes);
-      job->src = job->dst = op.payload;
-      job->cipher_start_src_offset_in_bytes = 0;
-      job->msg_len_to_cipher_in_bytes = op.payload_len;
-      job->hash_start_src_offset_in_bytes = 0;
-      job->msg_len_to_hash_in_bytes = op.payload_len;
-      job->iv = op.nonce;
-      job->iv_len_in_bytes = 12;
+      set_aead_regions(job, op);
       job->u.GCM.aad = op.aad;
       job->u.GCM.aad_len_in_bytes = op.aad_len;
       return;
@@ -146,13 +152,7 @@ void fill_job(IMB_JOB* job, Op& op, const IpsecMbSession& s, bool outbound) {
       job->hash_alg = IMB_AUTH_CHACHA20_POLY1305;
       job->enc_keys = job->dec_keys = s.chacha_key.data();
       job->key_len_in_bytes = IMB_KEY_256_BYTES;
-      job->src = job->dst = op.payload;
-      job->cipher_start_src_offset_in_bytes = 0;
-      job->msg_len_to_cipher_in_bytes = op.payload_len;
-      job->hash_start_src_offset_in_bytes = 0;
-      job->msg_len_to_hash_in_bytes = op.payload_len;
-      job->iv = op.nonce;
-      job->iv_len_in_bytes = 12;
+      set_aead_regions(job, op);
       job->u.CHACHA20_POLY1305.aad = op.aad;
       job->u.CHACHA20_POLY1305.aad_len_in_bytes = op.aad_len;
       return;

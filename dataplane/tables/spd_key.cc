@@ -37,30 +37,33 @@ class KeyWriter {
   PacketKey& key_;
 };
 
+namespace {
+
+// The key for a packet of `family` whose fields are already known.
+PacketKey make(IpVersion family, std::uint8_t protocol, const std::uint8_t* src, const std::uint8_t* dst,
+               std::optional<std::uint16_t> src_port, std::optional<std::uint16_t> dst_port) {
+  PacketKey key;
+  KeyWriter w(key);
+  w.start(family);
+  w.protocol(protocol);
+  w.src(src);
+  w.dst(dst);
+  w.ports(src_port, dst_port);
+  return key;
+}
+
+}  // namespace
+
 PacketKey PacketKey::v4(std::uint8_t protocol, std::span<const std::uint8_t, 4> src,
                         std::span<const std::uint8_t, 4> dst, std::optional<std::uint16_t> src_port,
                         std::optional<std::uint16_t> dst_port) {
-  PacketKey key;
-  KeyWriter w(key);
-  w.start(IpVersion::v4);
-  w.protocol(protocol);
-  w.src(src.data());
-  w.dst(dst.data());
-  w.ports(src_port, dst_port);
-  return key;
+  return make(IpVersion::v4, protocol, src.data(), dst.data(), src_port, dst_port);
 }
 
 PacketKey PacketKey::v6(std::uint8_t protocol, std::span<const std::uint8_t, 16> src,
                         std::span<const std::uint8_t, 16> dst, std::optional<std::uint16_t> src_port,
                         std::optional<std::uint16_t> dst_port) {
-  PacketKey key;
-  KeyWriter w(key);
-  w.start(IpVersion::v6);
-  w.protocol(protocol);
-  w.src(src.data());
-  w.dst(dst.data());
-  w.ports(src_port, dst_port);
-  return key;
+  return make(IpVersion::v6, protocol, src.data(), dst.data(), src_port, dst_port);
 }
 
 std::string_view to_string(KeyError error) {

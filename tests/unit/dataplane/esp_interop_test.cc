@@ -37,6 +37,7 @@ json sa_json(const AlgorithmCase& a, const SaShape& s, const Keys& k, std::uint3
   return sa;
 }
 
+// Runs the oracle on `request` and checks that it answered every case.
 json run_oracle(const json& request) {
   const char* oracle = std::getenv("CORRIDOR_SCAPY_ORACLE");
   if (oracle == nullptr) {
@@ -50,13 +51,19 @@ json run_oracle(const json& request) {
   const int rc = std::system(cmd.c_str());
   EXPECT_EQ(rc, 0) << cmd;
   std::ifstream in(resp);
-  return json::parse(in, nullptr, false);
+  json response = json::parse(in, nullptr, false);
+  EXPECT_TRUE(response.contains("cases")) << response.dump().substr(0, 500);
+  if (!response.contains("cases") || response["cases"].size() != request["cases"].size()) {
+    ADD_FAILURE() << "the oracle answered " << (response.contains("cases") ? response["cases"].size() : 0) << " of "
+                  << request["cases"].size() << " cases";
+    return {};
+  }
+  return response;
 }
 
 struct Case {
   std::string name;
   std::vector<Bytes> clear;
-  std::vector<Bytes> protected_pkts;  // Corridor's output (to scapy)
   std::vector<std::uint64_t> seqs;
 };
 
@@ -96,7 +103,7 @@ TEST_F(EspInterop, ScapyDecryptsWhatCorridorEncrypts) {
       // With ESN, start beyond 2^32 so that the high half is not zero and
       // really has to enter the ICV.
       if (s.esn) out->runtime().seq = (std::uint64_t{5} << 32) - 3;
-      Case c{describe(a, s), clear_packets(s), {}, {}};
+      Case c{describe(a, s), clear_packets(s), {}};
       json packets = json::array();
       for (const Bytes& clear : c.clear) {
         const auto p = run_one(worker_, *out, clear);
@@ -109,8 +116,7 @@ TEST_F(EspInterop, ScapyDecryptsWhatCorridorEncrypts) {
     }
   }
   const json response = run_oracle(request);
-  ASSERT_TRUE(response.contains("cases")) << response.dump().substr(0, 500);
-  ASSERT_EQ(response["cases"].size(), cases.size());
+  ASSERT_FALSE(response.is_null());
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto& got = response["cases"][i]["packets"];
     ASSERT_EQ(got.size(), cases[i].clear.size()) << cases[i].name;
@@ -129,7 +135,7 @@ TEST_F(EspInterop, CorridorDecryptsWhatScapyEncrypts) {
   for (const auto& a : algorithm_cases()) {
     for (const SaShape& s : all_shapes()) {
       const Keys keys = make_keys(a, spi);
-      Case c{describe(a, s), clear_packets(s), {}, {}};
+      Case c{describe(a, s), clear_packets(s), {}};
       json packets = json::array();
       for (std::size_t k = 0; k < c.clear.size(); ++k) {
         // ESN: cross the 2^32 boundary, from a receiver that walks there
@@ -146,8 +152,7 @@ TEST_F(EspInterop, CorridorDecryptsWhatScapyEncrypts) {
     }
   }
   const json response = run_oracle(request);
-  ASSERT_TRUE(response.contains("cases")) << response.dump().substr(0, 500);
-  ASSERT_EQ(response["cases"].size(), cases.size());
+  ASSERT_FALSE(response.is_null());
   for (std::size_t i = 0; i < cases.size(); ++i) {
     auto in = make_sa(backend_, records[i]);
     ASSERT_TRUE(in);
@@ -167,9 +172,3 @@ TEST_F(EspInterop, CorridorDecryptsWhatScapyEncrypts) {
 
 }  // namespace
 }  // namespace corridor::dataplane::ipsec::testing
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new corridor::dataplane::ipsec::testing::EngineEnvironment);
-  return RUN_ALL_TESTS();
-}

@@ -420,9 +420,3 @@ TEST_F(EspTest, LongBurstsKeepSuccessesFirst) {
 
 }  // namespace
 }  // namespace corridor::dataplane::ipsec::testing
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new corridor::dataplane::ipsec::testing::EngineEnvironment);
-  return RUN_ALL_TESTS();
-}
