@@ -5,8 +5,9 @@
 #include <array>
 #include <cstring>
 
+#include "dataplane/ipsec/decapsulate.h"
+#include "dataplane/ipsec/dispatch.h"
 #include "dataplane/ipsec/esp.h"
-#include "dataplane/ipsec/ip.h"
 #include "dataplane/ipsec/worker.h"
 
 namespace corridor::dataplane::ipsec {
@@ -65,22 +66,8 @@ bool prepare(RuntimeSa& sa, rte_mbuf* m, crypto::Op& op, PacketScratch& s, Drop&
   std::uint8_t* esp = s.esp;
   if (load_be32(esp) != sa.spi) return why = Drop::no_sa, false;
 
-  const SaCounters& c = *sa.counters;
-  if (c.bytes >= sa.bytes_hard || c.packets >= sa.packets_hard) {
-    sa.raise(kHardLifetime);
-    return why = Drop::sa_expired, false;
-  }
-  // RFC 4303 §3.4.3: the replay check comes before the ICV, the window
-  // update after it.
-  const auto r = sa.replay->check(load_be32(esp + 4));
-  switch (r.verdict) {
-    case ReplayWindow::Verdict::ok: break;
-    case ReplayWindow::Verdict::replayed: return why = Drop::replay, false;
-    case ReplayWindow::Verdict::too_old:
-    case ReplayWindow::Verdict::zero: return why = Drop::replay_too_old, false;
-  }
-  s.seq = r.seq;
-  const auto seq_hi = ReplayWindow::seq_hi(r.seq);
+  if (!may_receive(sa, why) || !replay_check(sa, load_be32(esp + 4), s.seq, why)) return false;
+  const auto seq_hi = ReplayWindow::seq_hi(s.seq);
   const bool esn = sa.has(kEsn);
 
   std::uint8_t* payload = esp + kEspHeaderLen + sa.iv_bytes;
@@ -131,19 +118,6 @@ bool prepare(RuntimeSa& sa, rte_mbuf* m, crypto::Op& op, PacketScratch& s, Drop&
   return true;
 }
 
-// The inner IPv4/IPv6 packet of a tunnel-mode SA: its length (which may be
-// shorter than the data when the peer added TFC padding, RFC 4303 §2.7).
-bool inner_length(const std::uint8_t* inner, std::uint32_t data_len, std::uint8_t next_header, std::uint32_t& len) {
-  if (next_header == kProtoIpv4) {
-    if (data_len < kIpv4HeaderLen || (inner[0] >> 4) != 4) return false;
-    len = load_be16(inner + 2);
-    return (inner[0] & 0x0f) >= 5 && len >= (inner[0] & 0x0f) * 4u && len <= data_len;
-  }
-  if (data_len < kIpv6HeaderLen || (inner[0] >> 4) != 6) return false;
-  len = kIpv6HeaderLen + load_be16(inner + 4);
-  return len <= data_len;
-}
-
 template <bool kTunnel, bool kOuterV6, bool kUdp>
 bool finish(RuntimeSa& sa, rte_mbuf* m, const crypto::Op& op, PacketScratch& s, Drop& why) {
   std::uint8_t* esp = s.esp;
@@ -151,14 +125,7 @@ bool finish(RuntimeSa& sa, rte_mbuf* m, const crypto::Op& op, PacketScratch& s, 
     std::memcpy(esp, esp - 4, 4);
     std::memcpy(esp - 4, s.saved, 4);
   }
-  switch (op.status) {
-    case crypto::OpStatus::ok: break;
-    case crypto::OpStatus::icv_mismatch: return why = Drop::icv_failure, false;
-    case crypto::OpStatus::failed: return why = Drop::crypto_failed, false;
-  }
-  // Only now, with the ICV verified, does the window move. A second copy
-  // in the same burst passed check() too and is caught here.
-  if (sa.replay->update(s.seq) != ReplayWindow::Verdict::ok) return why = Drop::replay, false;
+  if (!crypto_ok(op, why) || !replay_update(sa, s.seq, why)) return false;
 
   std::uint8_t* payload = esp + kEspHeaderLen + sa.iv_bytes;
   const std::uint8_t next_header = payload[s.payload_len - 1];
@@ -173,111 +140,45 @@ bool finish(RuntimeSa& sa, rte_mbuf* m, const crypto::Op& op, PacketScratch& s, 
   }
   if (next_header == kProtoNoNext) return why = Drop::dummy_packet, false;
 
-  auto* ip = rte_pktmbuf_mtod(m, std::uint8_t*);
   std::uint32_t out_len = 0;
   if constexpr (kTunnel) {
-    if (next_header != kProtoIpv4 && next_header != kProtoIpv6) return why = Drop::bad_next_header, false;
-    if (!inner_length(payload, data_len, next_header, out_len)) return why = Drop::bad_inner_packet, false;
-    if (sa.has(kEcnPropagate)) {
-      const std::uint8_t tc = traffic_class(payload);
-      const int ecn = ecn_decapsulate(tc & 0x03, s.outer_ecn);
-      if (ecn < 0) return why = Drop::ecn_ce_not_ect, false;
-      if (ecn != (tc & 0x03)) set_traffic_class(payload, static_cast<std::uint8_t>((tc & 0xfc) | ecn));
-    }
-    rte_pktmbuf_adj(m, static_cast<std::uint16_t>(payload - ip));
+    if (!open_tunnel(sa, m, payload, data_len, next_header, s.outer_ecn, out_len, why)) return false;
   } else {
-    // Transport: the IP header (with any extension headers) closes up over
-    // the removed ESP/UDP header and names the upper-layer protocol again.
+    // The IP header (with any extension headers) closes up over the removed
+    // ESP (and UDP) header.
     const std::uint32_t keep = s.l4_offset;
-    const auto shift = static_cast<std::uint32_t>(payload - ip) - keep;
-    ip[s.next_header_at] = next_header;
-    out_len = keep + data_len;
-    if constexpr (kOuterV6) {
-      store_be16(ip + 4, static_cast<std::uint16_t>(out_len - kIpv6HeaderLen));
-    } else {
-      store_be16(ip + 2, static_cast<std::uint16_t>(out_len));
-      set_ipv4_checksum(ip);
-    }
-    std::memmove(ip + shift, ip, keep);
-    rte_pktmbuf_adj(m, static_cast<std::uint16_t>(shift));
+    const auto shift = static_cast<std::uint32_t>(payload - rte_pktmbuf_mtod(m, std::uint8_t*)) - keep;
+    out_len = close_transport<kOuterV6>(m, rte_pktmbuf_mtod(m, std::uint8_t*), keep, shift, s.next_header_at,
+                                        next_header, data_len);
   }
-  rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - out_len));
-
-  // RFC 4301 §5.2: a packet that decrypts under this SA must also be one
-  // the SA was negotiated for, or a peer could inject traffic for another
-  // tunnel's networks through its own SA.
-  if (sa.selectors != nullptr) {
-    tables::PacketKey key;
-    if (tables::make_key(rte_pktmbuf_mtod(m, const std::uint8_t*), out_len, key) != tables::KeyError::ok ||
-        !tables::selectors_match(*sa.selectors, key)) {
-      return why = Drop::policy_mismatch, false;
-    }
-  }
-
-  SaCounters& c = *sa.counters;
-  ++c.packets;
-  c.bytes += out_len;
-  if (c.bytes >= sa.bytes_soft || c.packets >= sa.packets_soft) sa.raise(kSoftLifetime);
-  return true;
-}
-
-template <bool kTunnel, bool kOuterV6, bool kUdp, IcvKind kIcv>
-std::uint16_t inbound_slice(Worker& w, RuntimeSa& sa, rte_mbuf** pkts, std::uint16_t n) {
-  std::array<std::uint8_t, kMaxBurst> op_of{};
-  std::array<Drop, kMaxBurst> why{};
-  std::uint16_t nops = 0;
-  for (std::uint16_t i = 0; i < n; ++i) {
-    if (prepare<kOuterV6, kUdp, kIcv>(sa, pkts[i], w.ops[nops], w.scratch[nops], why[i])) {
-      op_of[i] = static_cast<std::uint8_t>(nops++);
-    } else {
-      op_of[i] = kMaxBurst;
-    }
-  }
-  w.backend().decrypt({w.ops.data(), nops});
-
-  std::array<rte_mbuf*, kMaxBurst> failed;
-  std::uint16_t good = 0, bad = 0;
-  for (std::uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* m = pkts[i];
-    const std::uint8_t k = op_of[i];
-    if (k != kMaxBurst && finish<kTunnel, kOuterV6, kUdp>(sa, m, w.ops[k], w.scratch[k], why[i])) {
-      pkts[good++] = m;
-      continue;
-    }
-    sa.counters->drop(why[i]);
-    failed[bad++] = m;
-  }
-  std::copy_n(failed.begin(), bad, pkts + good);
-  return good;
+  return accept_inner(sa, m, out_len, why);
 }
 
 template <bool kTunnel, bool kOuterV6, bool kUdp, IcvKind kIcv>
 std::uint16_t esp_inbound(Worker& w, RuntimeSa& sa, rte_mbuf** pkts, std::uint16_t n) {
   return in_slices(pkts, n, [&](rte_mbuf** slice, std::uint16_t len) {
-    return inbound_slice<kTunnel, kOuterV6, kUdp, kIcv>(w, sa, slice, len);
+    return run_slice(
+        w, sa, slice, len,
+        [&](rte_mbuf* m, crypto::Op& op, PacketScratch& s, Drop& why) {
+          return prepare<kOuterV6, kUdp, kIcv>(sa, m, op, s, why);
+        },
+        [&](std::span<crypto::Op> ops) { w.backend().decrypt(ops); },
+        [&](rte_mbuf* m, crypto::Op& op, PacketScratch& s, Drop& why) {
+          return finish<kTunnel, kOuterV6, kUdp>(sa, m, op, s, why);
+        });
   });
-}
-
-template <bool kTunnel, bool kOuterV6, bool kUdp>
-BurstFn pick_icv(const crypto::Algorithm& a) {
-  switch (icv_kind(a)) {
-    case IcvKind::aead: return esp_inbound<kTunnel, kOuterV6, kUdp, IcvKind::aead>;
-    case IcvKind::gmac: return esp_inbound<kTunnel, kOuterV6, kUdp, IcvKind::gmac>;
-    case IcvKind::hmac: break;
-  }
-  return esp_inbound<kTunnel, kOuterV6, kUdp, IcvKind::hmac>;
-}
-
-template <bool kTunnel, bool kOuterV6>
-BurstFn pick_udp(bool udp, const crypto::Algorithm& a) {
-  return udp ? pick_icv<kTunnel, kOuterV6, true>(a) : pick_icv<kTunnel, kOuterV6, false>(a);
 }
 
 }  // namespace
 
 BurstFn esp_inbound_fn(bool tunnel, bool outer_v6, bool udp_encap, const crypto::Algorithm& a) {
-  if (tunnel) return outer_v6 ? pick_udp<true, true>(udp_encap, a) : pick_udp<true, false>(udp_encap, a);
-  return outer_v6 ? pick_udp<false, true>(udp_encap, a) : pick_udp<false, false>(udp_encap, a);
+  return with_bool(tunnel, [&](auto t) {
+    return with_bool(outer_v6, [&](auto v6) {
+      return with_bool(udp_encap, [&](auto udp) {
+        return with_icv(icv_kind(a), [&](auto icv) { return &esp_inbound<t(), v6(), udp(), icv()>; });
+      });
+    });
+  });
 }
 
 }  // namespace corridor::dataplane::ipsec

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "dataplane/crypto/backend.h"
 #include "dataplane/ipsec/drop.h"
+#include "dataplane/ipsec/sa.h"
 
 struct rte_mbuf;
 
@@ -32,23 +34,6 @@ struct PacketScratch {
   alignas(4) std::uint8_t saved[4] = {};  // bytes borrowed in front of the ESP header
   alignas(16) std::uint8_t icv[32] = {};  // inbound ESN with HMAC: the received ICV
 };
-
-// Runs `slice(pkts, len)` over a burst in slices of at most kMaxBurst and
-// keeps the burst contract across them: successes first (in order), then
-// the failed packets (in order). Returns the number of successes.
-template <typename Slice>
-std::uint16_t in_slices(rte_mbuf** pkts, std::uint16_t n, Slice&& slice) {
-  if (n <= kMaxBurst) return slice(pkts, n);
-  std::uint16_t good = 0;
-  for (std::uint16_t done = 0; done < n;) {
-    const auto len = static_cast<std::uint16_t>(std::min<int>(kMaxBurst, n - done));
-    const std::uint16_t ok = slice(pkts + done, len);
-    std::rotate(pkts + good, pkts + done, pkts + done + ok);  // earlier failures move behind
-    good = static_cast<std::uint16_t>(good + ok);
-    done = static_cast<std::uint16_t>(done + len);
-  }
-  return good;
-}
 
 class Worker {
  public:
@@ -74,5 +59,69 @@ class Worker {
   SaCounters unattributed_;
   std::uint16_t ipv4_id_ = 1;
 };
+
+// Runs `slice(pkts, len)` over a burst in slices of at most kMaxBurst and
+// keeps the burst contract across them: successes first (in order), then
+// the failed packets (in order). Returns the number of successes.
+template <typename Slice>
+std::uint16_t in_slices(rte_mbuf** pkts, std::uint16_t n, Slice&& slice) {
+  if (n <= kMaxBurst) return slice(pkts, n);
+  std::uint16_t good = 0;
+  for (std::uint16_t done = 0; done < n;) {
+    const auto len = static_cast<std::uint16_t>(std::min<int>(kMaxBurst, n - done));
+    const std::uint16_t ok = slice(pkts + done, len);
+    std::rotate(pkts + good, pkts + done, pkts + done + ok);  // earlier failures move behind
+    good = static_cast<std::uint16_t>(good + ok);
+    done = static_cast<std::uint16_t>(done + len);
+  }
+  return good;
+}
+
+// The crypto verdict of an op as the stage's drop reason.
+inline bool crypto_ok(const crypto::Op& op, Drop& why) {
+  switch (op.status) {
+    case crypto::OpStatus::ok: return true;
+    case crypto::OpStatus::icv_mismatch: return why = Drop::icv_failure, false;
+    case crypto::OpStatus::failed: break;
+  }
+  return why = Drop::crypto_failed, false;
+}
+
+// One slice (at most kMaxBurst packets) of a burst through a stage:
+//   prepare(m, op, scratch, why) -> bool   headers and the packet's crypto op
+//   crypto(ops)                             one backend call for the slice
+//   finish(m, op, scratch, why) -> bool    everything after the crypto
+// A packet that fails either step is counted under `why` on the SA and
+// moved behind the successes, order kept on both sides.
+template <typename Prepare, typename Crypto, typename Finish>
+std::uint16_t run_slice(Worker& w, RuntimeSa& sa, rte_mbuf** pkts, std::uint16_t n, Prepare&& prepare,
+                        Crypto&& crypto, Finish&& finish) {
+  std::array<std::uint8_t, kMaxBurst> op_of{};  // packet -> op index; kMaxBurst: dropped before the crypto
+  std::array<Drop, kMaxBurst> why{};
+  std::uint16_t nops = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    if (prepare(pkts[i], w.ops[nops], w.scratch[nops], why[i])) {
+      op_of[i] = static_cast<std::uint8_t>(nops++);
+    } else {
+      op_of[i] = kMaxBurst;
+    }
+  }
+  crypto(std::span<crypto::Op>(w.ops.data(), nops));
+
+  std::array<rte_mbuf*, kMaxBurst> failed;
+  std::uint16_t good = 0, bad = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const std::uint8_t k = op_of[i];
+    if (k != kMaxBurst && finish(m, w.ops[k], w.scratch[k], why[i])) {
+      pkts[good++] = m;
+      continue;
+    }
+    sa.counters->drop(why[i]);
+    failed[bad++] = m;
+  }
+  std::copy_n(failed.begin(), bad, pkts + good);
+  return good;
+}
 
 }  // namespace corridor::dataplane::ipsec
