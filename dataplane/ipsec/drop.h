@@ -13,6 +13,7 @@ namespace corridor::dataplane::ipsec {
 enum class Drop : std::uint8_t {
   too_short,         // a header or the ESP/AH trailer runs past the packet's end
   bad_ip_header,     // version, header length or total length do not add up
+  unsupported_header,  // AH: an IPv6 routing header with segments left, or over 128 bytes of IP header in front of AH
   fragment,          // an IP fragment reached the engine (reassembly comes first)
   multi_segment,     // chained mbuf: the engine works on contiguous packets
   no_room,           // no head- or tailroom for the headers and trailer
@@ -42,6 +43,7 @@ constexpr std::string_view to_string(Drop d) {
   switch (d) {
     case Drop::too_short: return "too_short";
     case Drop::bad_ip_header: return "bad_ip_header";
+    case Drop::unsupported_header: return "unsupported_header";
     case Drop::fragment: return "fragment";
     case Drop::multi_segment: return "multi_segment";
     case Drop::no_room: return "no_room";

@@ -2,7 +2,9 @@
 
 #include <cstring>
 #include <limits>
+#include <optional>
 
+#include "dataplane/ipsec/ah.h"
 #include "dataplane/ipsec/esp.h"
 
 namespace corridor::dataplane::ipsec {
@@ -19,10 +21,17 @@ std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend&
     if (why) *why = std::move(text);
     return nullptr;
   };
-  if (record.protocol != channel::IpsecProtocol::esp) return fail("AH SAs are not supported by the packet engine yet");
+  const bool ah = record.protocol == channel::IpsecProtocol::ah;
   std::string reason;
-  const auto algorithm = crypto::esp_algorithm(record.encryption_id, record.encryption_key_bits, record.integrity_id,
-                                               &reason);
+  std::optional<crypto::Algorithm> algorithm;
+  if (ah) {
+    if (record.encryption_id != 0 || record.encryption_key.length != 0) return fail("AH carries no encryption transform");
+    // RFC 3948 encapsulates ESP only: AH covers the IP addresses a NAT rewrites.
+    if (record.udp_encap) return fail("AH cannot be UDP-encapsulated (it does not cross NAT)");
+    algorithm = crypto::ah_algorithm(record.integrity_id, &reason);
+  } else {
+    algorithm = crypto::esp_algorithm(record.encryption_id, record.encryption_key_bits, record.integrity_id, &reason);
+  }
   if (!algorithm) return fail(reason);
 
   std::unique_ptr<Sa> sa(new Sa());
@@ -56,9 +65,9 @@ std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend&
     if (record.replay_window > ReplayWindow::kMaxWindow) return fail("replay window larger than the engine keeps");
     sa->replay_ = std::make_unique<ReplayWindow>(record.replay_window, record.esn);
     rt.replay = sa->replay_.get();
-    rt.process = esp_inbound_fn(tunnel, outer_v6, record.udp_encap, *algorithm);
+    rt.process = ah ? ah_inbound_fn(tunnel, outer_v6) : esp_inbound_fn(tunnel, outer_v6, record.udp_encap, *algorithm);
   } else {
-    rt.process = esp_outbound_fn(tunnel, outer_v6, record.udp_encap, *algorithm);
+    rt.process = ah ? ah_outbound_fn(tunnel, outer_v6) : esp_outbound_fn(tunnel, outer_v6, record.udp_encap, *algorithm);
   }
   return sa;
 }

@@ -20,19 +20,27 @@ namespace corridor::dataplane::ipsec {
 // slices of this size.
 inline constexpr std::uint16_t kMaxBurst = 64;
 
+// The longest IP header (with IPv4 options or IPv6 extension headers) in
+// front of AH that the engine keeps a copy of while the ICV is computed
+// over its zeroed mutable fields (PacketScratch::ip_header).
+inline constexpr std::uint32_t kMaxSavedIpHeader = 128;
+
 // Per-packet state carried from before the crypto call to after it.
 struct PacketScratch {
   std::uint64_t seq = 0;            // full (ESN) sequence number
-  std::uint8_t* esp = nullptr;      // ESP header in the packet
+  std::uint8_t* esp = nullptr;      // ESP (or AH) header in the packet
   std::uint32_t payload_len = 0;    // ESP payload: data + padding + 2
-  std::uint16_t l4_offset = 0;      // inbound: bytes before the UDP/ESP header
+  std::uint16_t l4_offset = 0;      // bytes before the UDP/ESP/AH header (inbound; AH both ways)
   std::uint16_t next_header_at = 0;  // inbound: offset of the byte naming ESP/UDP (restored in transport mode)
   bool restore_gmac_esn = false;    // ESN with AES-GMAC: bytes before the ESP header were borrowed
   std::uint8_t outer_ecn = 0;       // inbound tunnel: ECN of the outer header (RFC 6040)
   std::uint32_t inner_len = 0;      // outbound: clear bytes (lifetime accounting)
   alignas(4) std::uint8_t aad[12] = {};   // SPI | seq hi | seq lo (RFC 4106 §5, ESN)
   alignas(4) std::uint8_t saved[4] = {};  // bytes borrowed in front of the ESP header
-  alignas(16) std::uint8_t icv[32] = {};  // inbound ESN with HMAC: the received ICV
+  alignas(16) std::uint8_t icv[32] = {};  // inbound: the received ICV (ESN with HMAC, AH); AH outbound: the computed one
+  // AH: the IP header as sent/received, restored after the ICV was computed
+  // over a copy with the mutable fields zeroed. Last, as ESP never reads it.
+  alignas(16) std::uint8_t ip_header[kMaxSavedIpHeader];
 };
 
 class Worker {

@@ -200,6 +200,41 @@ inline std::unique_ptr<Sa> make_sa(crypto::Backend& backend, const channel::SaRe
   return sa;
 }
 
+// AH (RFC 4302) integrity algorithms, with the oracle's names.
+struct AhCase {
+  const char* name;
+  const char* scapy_auth;
+  iana::IntegId integ;
+};
+inline const std::vector<AhCase>& ah_cases() {
+  static const std::vector<AhCase> cases = {
+      {"sha256", "HMAC-SHA2-256-128", iana::IntegId::hmac_sha2_256_128},
+      {"sha384", "HMAC-SHA2-384-192", iana::IntegId::hmac_sha2_384_192},
+      {"sha512", "HMAC-SHA2-512-256", iana::IntegId::hmac_sha2_512_256},
+  };
+  return cases;
+}
+
+inline Bytes make_ah_key(const AhCase& a, std::uint64_t seed) {
+  std::string why;
+  const auto alg = crypto::ah_algorithm(static_cast<std::uint16_t>(a.integ), &why);
+  EXPECT_TRUE(alg) << why;
+  std::mt19937_64 rng(seed);
+  Bytes key(alg ? alg->integrity_key_bytes : 0);
+  for (auto& b : key) b = static_cast<std::uint8_t>(rng());
+  return key;
+}
+
+// An AH SA record: the ESP record's addresses and shape, no encryption.
+inline channel::SaRecord make_ah_record(const AhCase& a, const SaShape& s, const Bytes& key, channel::Direction dir,
+                                        std::uint32_t spi = 0x5000, std::uint32_t replay_window = 64) {
+  const AlgorithmCase none{"", "", nullptr, iana::EncrId::null, 0, a.integ};
+  channel::SaRecord r = make_record(none, s, {Bytes{}, key}, dir, spi, replay_window);
+  r.protocol = channel::IpsecProtocol::ah;
+  r.encryption_id = 0;
+  return r;
+}
+
 // Runs one packet through an SA's burst function. Returns the output bytes,
 // or nothing (and the mbuf freed) when the engine dropped it.
 inline std::optional<Bytes> run_one(Worker& w, Sa& sa, const Bytes& in) {

@@ -4,7 +4,7 @@
 // malformed or hostile packet is dropped under its named counter and
 // nothing else is affected; sequence-number overflow and lifetimes.
 // (The cross-check against an independent implementation is
-// esp_interop_test.cc.)
+// ipsec_interop_test.cc.)
 #include "tests/unit/dataplane/esp_fixture.h"
 
 #include "dataplane/ipsec/ip.h"
