@@ -323,6 +323,42 @@ TEST_F(EspTest, EcnIsCombinedOnDecapsulation) {
   EXPECT_EQ(in->counters().dropped(Drop::ecn_ce_not_ect), 1u);
 }
 
+// The SA's window size reaches the engine: the oldest sequence number
+// still accepted after the highest is highest - size + 1; size 0 turns
+// anti-replay off (duplicates pass, RFC 4303 §3.4.3 lets the receiver
+// choose).
+TEST_F(EspTest, ReplayWindowSizesApplyPerSa) {
+  const auto& gcm = algorithm_cases()[0];
+  const Keys keys = make_keys(gcm, 12);
+  const SaShape shape{true, false, false, false};
+  const Bytes clear = udp_packet(false, 16);
+  for (std::uint32_t size : {0u, 64u, 1024u, 4096u}) {
+    SCOPED_TRACE("window " + std::to_string(size));
+    auto out = make_sa(backend_, make_record(gcm, shape, keys, Direction::outbound));
+    auto in = make_sa(backend_, make_record(gcm, shape, keys, Direction::inbound, 0x1000, size));
+    const std::uint64_t highest = 10000;
+    auto packet = [&](std::uint64_t seq) {
+      out->runtime().seq = seq - 1;
+      return *run_one(worker_, *out, clear);
+    };
+    ASSERT_TRUE(run_one(worker_, *in, packet(highest)));
+    if (size == 0) {
+      EXPECT_TRUE(run_one(worker_, *in, packet(highest)));
+      EXPECT_TRUE(run_one(worker_, *in, packet(1)));
+      continue;
+    }
+    EXPECT_TRUE(run_one(worker_, *in, packet(highest - size + 1))) << "oldest in the window";
+    EXPECT_FALSE(run_one(worker_, *in, packet(highest - size))) << "just left of it";
+    EXPECT_FALSE(run_one(worker_, *in, packet(highest - size + 1))) << "the oldest again";
+    EXPECT_TRUE(run_one(worker_, *in, packet(highest - size / 2)));
+    EXPECT_TRUE(run_one(worker_, *in, packet(highest + 3 * size))) << "far ahead";
+    EXPECT_FALSE(run_one(worker_, *in, packet(highest))) << "now behind the window";
+    EXPECT_EQ(in->counters().dropped(Drop::replay), 1u);
+    EXPECT_EQ(in->counters().dropped(Drop::replay_too_old), 2u);
+    EXPECT_EQ(in->counters().packets, 4u);
+  }
+}
+
 TEST_F(EspTest, SequenceNumbersNeverWrap) {
   const auto& gcm = algorithm_cases()[0];
   const Keys keys = make_keys(gcm, 6);
