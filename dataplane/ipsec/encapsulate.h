@@ -131,16 +131,21 @@ void write_tunnel_header(Worker& w, const RuntimeSa& sa, std::uint8_t* ip, std::
     std::memcpy(ip + 8, sa.outer_src, 16);
     std::memcpy(ip + 24, sa.outer_dst, 16);
   } else {
-    ip[0] = 0x45;
-    ip[1] = tc;
-    store_be16(ip + 2, static_cast<std::uint16_t>(total));
-    store_be16(ip + 4, w.next_ipv4_id());
-    store_be16(ip + 6, outer_df(sa, p.df) ? 0x4000 : 0);
-    ip[8] = sa.outer_ttl;
-    ip[9] = carrier;
-    std::memcpy(ip + 12, sa.outer_src, 4);
-    std::memcpy(ip + 16, sa.outer_dst, 4);
-    set_ipv4_checksum(ip);
+    // Built from values in registers, the checksum summed from them too
+    // (RFC 1071) rather than re-read from the packet: this runs per packet.
+    const std::uint32_t src = load_be32(sa.outer_src), dst = load_be32(sa.outer_dst);
+    const std::uint16_t id = w.next_ipv4_id();
+    const std::uint16_t flags = outer_df(sa, p.df) ? 0x4000 : 0;
+    const std::uint16_t ttl_proto = static_cast<std::uint16_t>(sa.outer_ttl << 8 | carrier);
+    std::uint32_t sum = (0x4500u | tc) + total + id + flags + ttl_proto + (src >> 16) + (src & 0xffff) + (dst >> 16) +
+                        (dst & 0xffff);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    store_be32(ip, 0x45000000u | std::uint32_t{tc} << 16 | total);
+    store_be32(ip + 4, std::uint32_t{id} << 16 | flags);
+    store_be32(ip + 8, std::uint32_t{ttl_proto} << 16 | static_cast<std::uint16_t>(~sum));
+    store_be32(ip + 12, src);
+    store_be32(ip + 16, dst);
   }
 }
 

@@ -6,18 +6,21 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/iana/ip_protocol.h"
+
 namespace corridor::dataplane::ipsec {
 
-inline constexpr std::uint8_t kProtoIpv4 = 4;       // IP-in-IP: tunnel-mode next header
-inline constexpr std::uint8_t kProtoUdp = 17;
-inline constexpr std::uint8_t kProtoIpv6 = 41;
-inline constexpr std::uint8_t kProtoEsp = 50;
-inline constexpr std::uint8_t kProtoAh = 51;
-inline constexpr std::uint8_t kProtoNoNext = 59;    // RFC 4303 §2.6 dummy packet
-inline constexpr std::uint8_t kIpv6HopByHop = 0;
-inline constexpr std::uint8_t kIpv6Routing = 43;
-inline constexpr std::uint8_t kIpv6Fragment = 44;
-inline constexpr std::uint8_t kIpv6DestOpts = 60;
+namespace proto = iana::ip_protocol;
+inline constexpr std::uint8_t kProtoIpv4 = proto::kIpv4;
+inline constexpr std::uint8_t kProtoUdp = proto::kUdp;
+inline constexpr std::uint8_t kProtoIpv6 = proto::kIpv6;
+inline constexpr std::uint8_t kProtoEsp = proto::kEsp;
+inline constexpr std::uint8_t kProtoAh = proto::kAh;
+inline constexpr std::uint8_t kProtoNoNext = proto::kNoNextHeader;
+inline constexpr std::uint8_t kIpv6HopByHop = proto::kIpv6HopByHop;
+inline constexpr std::uint8_t kIpv6Routing = proto::kIpv6Routing;
+inline constexpr std::uint8_t kIpv6Fragment = proto::kIpv6Fragment;
+inline constexpr std::uint8_t kIpv6DestOpts = proto::kIpv6DestOpts;
 
 inline constexpr std::uint32_t kIpv4HeaderLen = 20;
 inline constexpr std::uint32_t kIpv6HeaderLen = 40;

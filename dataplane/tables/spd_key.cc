@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/iana/ip_protocol.h"
+
 namespace corridor::dataplane::tables {
 
 // Writes PacketKey fields at their KeyLayout offsets (big-endian).
@@ -80,19 +82,7 @@ std::string_view to_string(KeyError error) {
 
 namespace {
 
-// IANA protocol numbers the parser treats specially.
-constexpr std::uint8_t kHopByHop = 0;
-constexpr std::uint8_t kIcmp = 1;
-constexpr std::uint8_t kTcp = 6;
-constexpr std::uint8_t kUdp = 17;
-constexpr std::uint8_t kDccp = 33;
-constexpr std::uint8_t kRouting = 43;
-constexpr std::uint8_t kFragment = 44;
-constexpr std::uint8_t kIcmpV6 = 58;
-constexpr std::uint8_t kDestinationOptions = 60;
-constexpr std::uint8_t kSctp = 132;
-constexpr std::uint8_t kMobilityHeader = 135;
-constexpr std::uint8_t kUdpLite = 136;
+using namespace iana::ip_protocol;  // the protocol numbers the parser treats specially
 
 constexpr std::size_t kIpv4MinHeader = 20;
 constexpr std::size_t kIpv6Header = 40;
@@ -122,7 +112,7 @@ bool has_two_ports(std::uint8_t protocol) {
 }
 
 bool is_ipv6_extension(std::uint8_t nh) {
-  return nh == kHopByHop || nh == kRouting || nh == kFragment || nh == kDestinationOptions;
+  return nh == kIpv6HopByHop || nh == kIpv6Routing || nh == kIpv6Fragment || nh == kIpv6DestOpts;
 }
 
 // Port selectors of the next layer header at `offset`. `may_be_short`: the
@@ -198,8 +188,8 @@ KeyError parse_ipv6(Cursor c, KeyWriter& w) {
   bool initial_fragment = false;
   for (unsigned headers = 0; is_ipv6_extension(nh); ++headers) {
     if (headers == kMaxExtensionHeaders) return KeyError::too_many_extension_headers;
-    if (nh == kHopByHop && offset != kIpv6Header) return KeyError::bad_extension_order;
-    if (nh == kFragment) {
+    if (nh == kIpv6HopByHop && offset != kIpv6Header) return KeyError::bad_extension_order;
+    if (nh == kIpv6Fragment) {
       if (!c.has(offset, kIpv6FragmentHeader)) return KeyError::truncated;
       const std::uint8_t next = c.u8(offset);
       const std::uint16_t offset_flags = c.u16(offset + 2);
