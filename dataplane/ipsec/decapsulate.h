@@ -105,10 +105,10 @@ std::uint32_t close_transport(rte_mbuf* m, const std::uint8_t* header, std::uint
 // peer could inject traffic for another tunnel's networks through its own
 // SA. Then the packet counts against the SA's lifetimes.
 inline bool accept_inner(RuntimeSa& sa, const rte_mbuf* m, std::uint32_t len, Drop& why) {
-  if (sa.selectors != nullptr) {
+  if (const tables::SelectorSet* selectors = sa.selector_set()) {
     tables::PacketKey key;
     if (tables::make_key(rte_pktmbuf_mtod(m, const std::uint8_t*), len, key) != tables::KeyError::ok ||
-        !tables::selectors_match(*sa.selectors, key)) {
+        !tables::selectors_match(*selectors, key)) {
       return why = Drop::policy_mismatch, false;
     }
   }

@@ -1,5 +1,6 @@
 #include "dataplane/ipsec/sa.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -72,9 +73,26 @@ std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend&
   return sa;
 }
 
-void Sa::set_selectors(tables::SelectorSet selectors) {
-  selectors_ = std::move(selectors);
-  runtime_.selectors = selectors_.empty() ? nullptr : &selectors_;
+std::unique_ptr<tables::SelectorSet> Sa::set_selectors(tables::SelectorSet selectors) {
+  auto previous = std::move(selectors_);
+  selectors_ = selectors.empty() ? nullptr : std::make_unique<tables::SelectorSet>(std::move(selectors));
+  std::atomic_ref<const tables::SelectorSet*>(runtime_.selectors).store(selectors_.get(), std::memory_order_release);
+  return previous;
+}
+
+void Sa::continue_from(const Sa& old) {
+  runtime_.seq = std::max(runtime_.seq, old.runtime_.seq);
+  counters_ = old.counters_;
+  runtime_.events.store(old.runtime_.events.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  if (replay_ && old.replay_) {
+    if (replay_->window_size() == old.replay_->window_size() && replay_->esn() == old.replay_->esn()) {
+      *replay_ = *old.replay_;
+    } else if (old.replay_->highest() != 0) {
+      // A new window size: the highest sequence number carries over (so
+      // nothing older than the window is accepted again); its bits restart.
+      replay_->update(old.replay_->highest());
+    }
+  }
 }
 
 }  // namespace corridor::dataplane::ipsec

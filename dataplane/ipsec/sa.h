@@ -60,6 +60,7 @@ struct alignas(64) RuntimeSa {
   ReplayWindow* replay = nullptr;  // inbound only
   // Inbound: the traffic selectors decrypted packets must match (RFC 4301
   // §5.2); null when the SA has none installed (then nothing is checked).
+  // Replaced by the main lcore on a live SA: read with selector_set().
   const tables::SelectorSet* selectors = nullptr;
   std::uint64_t seq = 0;  // outbound: the last sequence number sent
   std::uint64_t bytes_hard = 0;    // lifetimes; UINT64_MAX when unlimited
@@ -81,6 +82,9 @@ struct alignas(64) RuntimeSa {
   std::atomic<std::uint8_t> events{0};  // SaEvent bits, set by the worker
 
   bool has(SaFlag f) const { return (flags & f) != 0; }
+  const tables::SelectorSet* selector_set() {
+    return std::atomic_ref<const tables::SelectorSet*>(selectors).load(std::memory_order_acquire);
+  }
   // RFC 4303 §3.3.3: the last sequence number that may be sent.
   std::uint64_t seq_limit() const {
     return has(kEsn) ? ~std::uint64_t{0} : std::uint64_t{0xffffffff};
@@ -106,9 +110,15 @@ class Sa {
   const SaCounters& counters() const { return counters_; }
   const channel::SaSummary& summary() const { return summary_; }
   // Inbound: the selectors of the policies that name this SA (RFC 4301
-  // §5.2). Set before the SA is published to a worker; replacing them on a
-  // live SA needs the same grace period as replacing the SA.
-  void set_selectors(tables::SelectorSet selectors);
+  // §5.2). Returns the previous set, which a worker may still be reading:
+  // on a live SA, free it only after a grace period.
+  std::unique_ptr<tables::SelectorSet> set_selectors(tables::SelectorSet selectors);
+  // Carries the traffic state of `old` (the SA this one replaces with the
+  // same keys) over: the outbound sequence number, so that no sequence
+  // number and no counter-mode IV is ever used twice under the key; the
+  // inbound replay window; counters and raised events. Called by the
+  // thread that owns both, between bursts.
+  void continue_from(const Sa& old);
   const crypto::Algorithm& algorithm() const { return session_->algorithm(); }
 
  private:
@@ -117,7 +127,7 @@ class Sa {
   channel::SaSummary summary_;
   std::unique_ptr<crypto::Session> session_;
   std::unique_ptr<ReplayWindow> replay_;
-  tables::SelectorSet selectors_;
+  std::unique_ptr<tables::SelectorSet> selectors_;
   SaCounters counters_;
 };
 
