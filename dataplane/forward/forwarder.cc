@@ -1,0 +1,392 @@
+#include "dataplane/forward/forwarder.h"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/ipsec/ip.h"
+#include "dataplane/tables/spd_key.h"
+
+namespace corridor::dataplane::forward {
+namespace {
+
+using ipsec::load_be16;
+using ipsec::load_be32;
+using ipsec::store_be16;
+
+constexpr std::uint16_t kRxBurst = 32;
+constexpr std::uint16_t kNatTPort = 4500;
+
+// The IP packet in `m` (no Ethernet header): trimmed to its own length
+// (link-layer padding removed). False when the header does not add up.
+bool check_ip(rte_mbuf* m) {
+  const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  const std::uint32_t avail = m->data_len;
+  std::uint32_t len = 0;
+  if (avail >= ipsec::kIpv4HeaderLen && (ip[0] >> 4) == 4) {
+    const std::uint32_t ihl = (ip[0] & 0x0f) * 4u;
+    len = load_be16(ip + 2);
+    if (ihl < ipsec::kIpv4HeaderLen || len < ihl || len > avail) return false;
+  } else if (avail >= ipsec::kIpv6HeaderLen && (ip[0] >> 4) == 6) {
+    len = ipsec::kIpv6HeaderLen + load_be16(ip + 4);
+    if (len > avail) return false;
+  } else {
+    return false;
+  }
+  if (len < avail) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(avail - len));
+  return true;
+}
+
+// Forwarding decrements the TTL / hop limit (RFC 791, RFC 8200); the IPv4
+// checksum is updated incrementally (RFC 1624 eqn. 3). False when the
+// packet must not be forwarded any more.
+bool decrement_ttl(std::uint8_t* ip) {
+  if ((ip[0] >> 4) == 6) {
+    if (ip[7] <= 1) return false;
+    --ip[7];
+    return true;
+  }
+  if (ip[8] <= 1) return false;
+  const std::uint16_t old_word = load_be16(ip + 8);
+  --ip[8];
+  const std::uint16_t new_word = load_be16(ip + 8);
+  std::uint32_t sum = static_cast<std::uint16_t>(~load_be16(ip + 10)) + static_cast<std::uint16_t>(~old_word) + new_word;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  store_be16(ip + 10, static_cast<std::uint16_t>(~sum));
+  return true;
+}
+
+const std::uint8_t* destination(const std::uint8_t* ip) { return (ip[0] >> 4) == 6 ? ip + 24 : ip + 16; }
+
+// Packets with their SA slot, grouped by slot (stable) so that each SA
+// gets one engine call per burst.
+struct Bound {
+  std::uint32_t slot;
+  rte_mbuf* m;
+};
+template <typename Run>
+void for_each_sa(Bound* b, std::uint16_t n, Run&& run) {
+  std::stable_sort(b, b + n, [](const Bound& x, const Bound& y) { return x.slot < y.slot; });
+  std::array<rte_mbuf*, kRxBurst> pkts;
+  for (std::uint16_t i = 0; i < n;) {
+    std::uint16_t j = i;
+    while (j < n && b[j].slot == b[i].slot) {
+      pkts[j - i] = b[j].m;
+      ++j;
+    }
+    run(b[i].slot, pkts.data(), static_cast<std::uint16_t>(j - i));
+    i = j;
+  }
+}
+
+}  // namespace
+
+bool ForwardingPlane::is_local(bool v6, const std::uint8_t* dst) const {
+  for (const Port& p : ports) {
+    for (const auto& a : p.addresses) {
+      if (a.address.is_v4() != !v6) continue;
+      if (std::memcmp(a.address.bytes().data(), dst, v6 ? 16 : 4) == 0) return true;
+    }
+  }
+  return false;
+}
+
+Forwarder::Forwarder(const ForwardingPlane& plane, crypto::Backend& backend, std::uint16_t rx_queue,
+                     std::uint16_t tx_queue)
+    : plane_(plane), engine_(backend), rx_queue_(rx_queue), tx_queue_(tx_queue), tx_(plane.ports.size()) {}
+
+unsigned Forwarder::poll() {
+  unsigned total = 0;
+  std::array<rte_mbuf*, kRxBurst> frames;
+  for (const Port& port : plane_.ports) {
+    const std::uint16_t n = rte_eth_rx_burst(port.port_id, rx_queue_, frames.data(), kRxBurst);
+    if (n == 0) continue;
+    total += n;
+    counters_.rx += n;
+    if (port.protected_side) {
+      from_protected(port, frames.data(), n);
+    } else {
+      from_unprotected(port, frames.data(), n);
+    }
+  }
+  flush();
+  return total;
+}
+
+void Forwarder::drop(rte_mbuf* m, FwdDrop why) {
+  counters_.drop(why);
+  rte_pktmbuf_free(m);
+}
+
+void Forwarder::to_main(const Port& port, rte_mbuf* frame) {
+  frame->port = port.index;
+  if (rte_ring_mp_enqueue(plane_.exception, frame) != 0) {
+    drop(frame, FwdDrop::exception_full);
+    return;
+  }
+  ++counters_.to_main;
+}
+
+bool Forwarder::take_ip(const Port& port, rte_mbuf* frame) {
+  if (frame->data_len < net::kEtherHeaderLen || frame->nb_segs != 1) {
+    drop(frame, FwdDrop::runt);
+    return false;
+  }
+  const auto* eth = rte_pktmbuf_mtod(frame, const std::uint8_t*);
+  switch (load_be16(eth + 12)) {
+    case net::kEtherTypeIpv4:
+    case net::kEtherTypeIpv6:
+      return true;
+    case net::kEtherTypeArp:
+      to_main(port, frame);
+      return false;
+    case net::kEtherTypeVlan:
+    case net::kEtherTypeQinQ:
+      drop(frame, FwdDrop::vlan);
+      return false;
+    default:
+      drop(frame, FwdDrop::unknown_ethertype);
+      return false;
+  }
+}
+
+void Forwarder::from_protected(const Port& port, rte_mbuf** frames, std::uint16_t n) {
+  std::array<rte_mbuf*, kRxBurst> clear;
+  std::array<tables::PacketKey, kRxBurst> keys;
+  std::uint16_t k = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = frames[i];
+    if (!take_ip(port, m)) continue;
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const std::uint8_t*, net::kEtherHeaderLen);
+    if (m->data_len > net::kEtherHeaderLen && plane_.is_local((ip[0] >> 4) == 6, destination(ip))) {
+      to_main(port, m);  // ping or management for the gateway itself
+      continue;
+    }
+    rte_pktmbuf_adj(m, net::kEtherHeaderLen);
+    if (!check_ip(m) ||
+        tables::make_key(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len, keys[k]) != tables::KeyError::ok) {
+      drop(m, FwdDrop::bad_ip_header);
+      continue;
+    }
+    if (!decrement_ttl(rte_pktmbuf_mtod(m, std::uint8_t*))) {
+      drop(m, FwdDrop::ttl_exceeded);
+      continue;
+    }
+    clear[k++] = m;
+  }
+  if (k == 0) return;
+
+  std::array<tables::SpdDecision, kRxBurst> decisions{};
+  if (const tables::SpdTable* spd = plane_.sas->outbound_spd()) spd->classify_burst(keys.data(), k, decisions.data());
+  std::array<Bound, kRxBurst> protect;
+  std::uint16_t np = 0;
+  for (std::uint16_t i = 0; i < k; ++i) {
+    switch (decisions[i].verdict) {
+      case tables::SpdVerdict::protect: protect[np++] = {decisions[i].sa_index, clear[i]}; break;
+      case tables::SpdVerdict::bypass:
+        ++counters_.bypassed;
+        send_ip(clear[i]);
+        break;
+      case tables::SpdVerdict::discard: drop(clear[i], FwdDrop::policy_discard); break;
+      case tables::SpdVerdict::no_policy: drop(clear[i], FwdDrop::no_policy); break;
+    }
+  }
+  for_each_sa(protect.data(), np, [&](std::uint32_t slot, rte_mbuf** pkts, std::uint16_t len) {
+    run_sa(slot, pkts, len, false);
+  });
+}
+
+void Forwarder::from_unprotected(const Port& port, rte_mbuf** frames, std::uint16_t n) {
+  std::array<Bound, kRxBurst> ipsec_pkts;
+  std::array<tables::SadKey, kRxBurst> sad_keys;
+  std::array<rte_mbuf*, kRxBurst> clear;
+  std::array<tables::PacketKey, kRxBurst> keys;
+  std::uint16_t ns = 0, nc = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = frames[i];
+    if (!take_ip(port, m)) continue;
+    rte_pktmbuf_adj(m, net::kEtherHeaderLen);
+    if (!check_ip(m)) {
+      drop(m, FwdDrop::bad_ip_header);
+      continue;
+    }
+    const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    const std::uint32_t len = m->data_len;
+    const bool v6 = (ip[0] >> 4) == 6;
+    if (!plane_.is_local(v6, destination(ip))) {
+      // Clear traffic through the gateway from the unprotected side: only
+      // what an inbound bypass policy allows (RFC 4301 §5.2).
+      if (tables::make_key(ip, len, keys[nc]) != tables::KeyError::ok) {
+        drop(m, FwdDrop::bad_ip_header);
+        continue;
+      }
+      clear[nc++] = m;
+      continue;
+    }
+    std::uint32_t l4 = 0, proto_at = 0;
+    std::uint8_t proto = 0;
+    if (v6) {
+      if (!ipsec::ipv6_skip_extensions(ip, len, l4, proto, proto_at)) {
+        drop(m, FwdDrop::bad_ip_header);
+        continue;
+      }
+    } else {
+      l4 = (ip[0] & 0x0f) * 4u;
+      proto = ip[9];
+    }
+    tables::SadKey key;
+    key.family = v6 ? channel::IpVersion::v6 : channel::IpVersion::v4;
+    std::memcpy(key.dst.data(), destination(ip), v6 ? 16 : 4);
+    std::uint32_t spi_at = 0;
+    if (proto == ipsec::kProtoEsp) {
+      spi_at = l4;
+    } else if (proto == ipsec::kProtoAh) {
+      key.protocol = channel::IpsecProtocol::ah;
+      spi_at = l4 + 4;
+    } else if (proto == ipsec::kProtoUdp && len >= l4 + ipsec::kUdpHeaderLen &&
+               load_be16(ip + l4 + 2) == kNatTPort) {
+      const std::uint32_t payload = l4 + ipsec::kUdpHeaderLen;
+      if (len == payload + 1 && ip[payload] == 0xff) {  // RFC 3948 §2.3 NAT-keepalive
+        ++counters_.nat_keepalives;
+        rte_pktmbuf_free(m);
+        continue;
+      }
+      if (len < payload + 4 || load_be32(ip + payload) == 0) {  // RFC 3948 §2.2 non-ESP marker: IKE
+        rte_pktmbuf_prepend(m, net::kEtherHeaderLen);
+        to_main(port, m);
+        continue;
+      }
+      spi_at = payload;
+    } else {
+      // IKE on UDP 500, ICMP, management: the gateway's own traffic.
+      rte_pktmbuf_prepend(m, net::kEtherHeaderLen);
+      to_main(port, m);
+      continue;
+    }
+    if (len < spi_at + 4) {
+      drop(m, FwdDrop::bad_ip_header);
+      continue;
+    }
+    key.spi = load_be32(ip + spi_at);
+    sad_keys[ns] = key;
+    ipsec_pkts[ns++] = {0, m};
+  }
+
+  if (ns > 0) {
+    std::array<tables::LookupOutcome, kRxBurst> found;
+    plane_.sas->sad().lookup_burst(sad_keys.data(), ns, found.data());
+    std::uint16_t hits = 0;
+    for (std::uint16_t i = 0; i < ns; ++i) {
+      switch (found[i].result) {
+        case tables::LookupResult::hit: ipsec_pkts[hits++] = {found[i].sa_index, ipsec_pkts[i].m}; break;
+        case tables::LookupResult::no_sa: drop(ipsec_pkts[i].m, FwdDrop::no_sa); break;
+        case tables::LookupResult::wrong_destination: drop(ipsec_pkts[i].m, FwdDrop::wrong_destination); break;
+      }
+    }
+    for_each_sa(ipsec_pkts.data(), hits, [&](std::uint32_t slot, rte_mbuf** pkts, std::uint16_t len) {
+      run_sa(slot, pkts, len, true);
+    });
+  }
+  if (nc > 0) {
+    std::array<tables::SpdDecision, kRxBurst> decisions{};
+    if (const tables::SpdTable* spd = plane_.sas->inbound_spd()) spd->classify_burst(keys.data(), nc, decisions.data());
+    for (std::uint16_t i = 0; i < nc; ++i) {
+      switch (decisions[i].verdict) {
+        case tables::SpdVerdict::bypass:
+          if (!decrement_ttl(rte_pktmbuf_mtod(clear[i], std::uint8_t*))) {
+            drop(clear[i], FwdDrop::ttl_exceeded);
+            break;
+          }
+          ++counters_.bypassed;
+          send_ip(clear[i]);
+          break;
+        case tables::SpdVerdict::protect:  // inbound protect policies never reach the inbound SPD
+        case tables::SpdVerdict::discard: drop(clear[i], FwdDrop::policy_discard); break;
+        case tables::SpdVerdict::no_policy: drop(clear[i], FwdDrop::no_policy); break;
+      }
+    }
+  }
+}
+
+void Forwarder::run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, bool inbound) {
+  ipsec::Sa* sa = plane_.sas->sa_at(slot);
+  if (sa == nullptr) {
+    for (std::uint16_t i = 0; i < n; ++i) drop(pkts[i], FwdDrop::sa_gone);
+    return;
+  }
+  ipsec::RuntimeSa& rt = sa->runtime();
+  const std::uint16_t good = rt.process(engine_, rt, pkts, n);
+  for (std::uint16_t i = 0; i < good; ++i) {
+    if (inbound) {
+      // The decapsulated packet is forwarded like any other.
+      if (!decrement_ttl(rte_pktmbuf_mtod(pkts[i], std::uint8_t*))) {
+        drop(pkts[i], FwdDrop::ttl_exceeded);
+        continue;
+      }
+      ++counters_.decapsulated;
+    } else {
+      ++counters_.protected_out;
+    }
+    send_ip(pkts[i]);
+  }
+  counters_.engine_drops += n - good;
+  for (std::uint16_t i = good; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+}
+
+void Forwarder::send_ip(rte_mbuf* m) {
+  const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  const bool v6 = (ip[0] >> 4) == 6;
+  const std::uint8_t* dst = destination(ip);
+  const net::NextHop* hop = v6 ? plane_.routes->lookup_v6(dst) : plane_.routes->lookup_v4(dst);
+  if (hop == nullptr) {
+    drop(m, FwdDrop::no_route);
+    return;
+  }
+  const Port& out = plane_.ports[hop->port];
+  if (m->pkt_len > out.mtu) {
+    drop(m, FwdDrop::mtu_exceeded);
+    return;
+  }
+  const std::uint8_t* next = hop->connected ? dst : hop->gateway.bytes().data();
+  const auto key = v6 ? net::NeighborKey::v6(out.index, next) : net::NeighborKey::v4(out.index, next);
+  const auto mac = plane_.neighbors->lookup(key);
+  if (!mac) {
+    plane_.neighbors->request(key);
+    drop(m, FwdDrop::neighbor_unresolved);
+    return;
+  }
+  auto* eth = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, net::kEtherHeaderLen));
+  if (eth == nullptr) {  // the engine and the RX path leave headroom; a pool without it is misconfigured
+    drop(m, FwdDrop::tx_full);
+    return;
+  }
+  std::memcpy(eth, mac->bytes.data(), 6);
+  std::memcpy(eth + 6, out.mac.bytes.data(), 6);
+  store_be16(eth + 12, v6 ? net::kEtherTypeIpv6 : net::kEtherTypeIpv4);
+  transmit(out, m);
+}
+
+void Forwarder::send_frame(std::uint16_t index, rte_mbuf* frame) { transmit(plane_.ports[index], frame); }
+
+void Forwarder::transmit(const Port& out, rte_mbuf* frame) {
+  TxBuffer& b = tx_[out.index];
+  b.pkts[b.n++] = frame;
+  if (b.n == b.pkts.size()) flush();
+}
+
+void Forwarder::flush() {
+  for (const Port& port : plane_.ports) {
+    TxBuffer& b = tx_[port.index];
+    if (b.n == 0) continue;
+    const std::uint16_t sent = rte_eth_tx_burst(port.port_id, tx_queue_, b.pkts.data(), b.n);
+    counters_.tx += sent;
+    for (std::uint16_t i = sent; i < b.n; ++i) drop(b.pkts[i], FwdDrop::tx_full);
+    b.n = 0;
+  }
+}
+
+}  // namespace corridor::dataplane::forward

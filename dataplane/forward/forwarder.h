@@ -1,0 +1,105 @@
+// One forwarding lcore's run-to-completion loop body: receive a burst on
+// each port, classify, protect or decapsulate through the packet engine,
+// route, resolve the next hop, transmit (docs/dataplane.md).
+//
+//   protected port:   Ethernet -> IP -> SPD (outbound) -> protect: ESP/AH engine
+//                                                      -> bypass: as is
+//                     -> route (outer destination) -> neighbor -> TX
+//   unprotected port: Ethernet -> IP -> for the gateway: ESP/AH/ESP-in-UDP -> SAD -> engine
+//                                                        IKE, ICMP, ... -> main lcore
+//                                     not for it: SPD (inbound bypass) or discard
+//                     -> route (inner destination) -> neighbor -> TX
+//   ARP on any port -> main lcore.
+//
+// Everything a forwarder reads but does not own is in ForwardingPlane and
+// maintained by the main lcore (RCU for what changes while running).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "common/net/address.h"
+#include "dataplane/forward/counters.h"
+#include "dataplane/forward/sa_tables.h"
+#include "dataplane/ipsec/worker.h"
+#include "dataplane/net/ethernet.h"
+#include "dataplane/net/neighbors.h"
+#include "dataplane/net/routes.h"
+
+struct rte_mbuf;
+struct rte_ring;
+
+namespace corridor::dataplane::forward {
+
+struct Port {
+  std::uint16_t index = 0;    // position in ForwardingPlane::ports
+  std::uint16_t port_id = 0;  // DPDK ethdev id
+  bool protected_side = true;
+  net::MacAddress mac;
+  std::uint16_t mtu = 1500;
+  std::vector<corridor::net::Prefix> addresses;  // the gateway's own, with their subnets
+  std::string name;
+};
+
+struct ForwardingPlane {
+  std::vector<Port> ports;
+  SaTables* sas = nullptr;
+  net::RouteTable* routes = nullptr;
+  net::NeighborTable* neighbors = nullptr;
+  // Frames for the main lcore (ARP, traffic addressed to the gateway): the
+  // mbuf's `port` field says which port (index) it came in on.
+  rte_ring* exception = nullptr;
+
+  // Whether `dst` (4 or 16 bytes) is one of the gateway's own addresses.
+  bool is_local(bool v6, const std::uint8_t* dst) const;
+};
+
+class Forwarder {
+ public:
+  // `rx_queue`/`tx_queue`: this lcore's queues on every port.
+  Forwarder(const ForwardingPlane& plane, crypto::Backend& backend, std::uint16_t rx_queue, std::uint16_t tx_queue);
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  // One round over every port. Returns the frames received.
+  unsigned poll();
+
+  // Sends a frame (Ethernet header included) out of port `index` through
+  // this lcore's TX queue, counted like forwarded traffic. For the main
+  // lcore's replies when it forwards too.
+  void send_frame(std::uint16_t index, rte_mbuf* frame);
+  // Routes an IP packet (no Ethernet header) and sends it.
+  void send_ip(rte_mbuf* packet);
+  // Transmits what is buffered.
+  void flush();
+
+  const ForwardCounters& counters() const { return counters_; }
+  const ipsec::Worker& engine() const { return engine_; }
+
+ private:
+  struct TxBuffer {
+    std::array<rte_mbuf*, 64> pkts;
+    std::uint16_t n = 0;
+  };
+
+  void from_protected(const Port& port, rte_mbuf** frames, std::uint16_t n);
+  void from_unprotected(const Port& port, rte_mbuf** frames, std::uint16_t n);
+  // Strips and checks the Ethernet header; hands ARP to the main lcore.
+  // False when the frame was consumed (dropped or handed over).
+  bool take_ip(const Port& port, rte_mbuf* frame);
+  void to_main(const Port& port, rte_mbuf* frame);
+  // Packets of one SA through the engine, then routed.
+  void run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, bool inbound);
+  void drop(rte_mbuf* m, FwdDrop why);
+  void transmit(const Port& out, rte_mbuf* frame);
+
+  const ForwardingPlane& plane_;
+  ipsec::Worker engine_;
+  std::uint16_t rx_queue_;
+  std::uint16_t tx_queue_;
+  std::vector<TxBuffer> tx_;
+  ForwardCounters counters_;
+};
+
+}  // namespace corridor::dataplane::forward
