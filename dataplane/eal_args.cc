@@ -1,6 +1,7 @@
 #include "dataplane/eal_args.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace corridor::dataplane {
 namespace {
@@ -31,9 +32,11 @@ bool has_vdev(const std::vector<std::string>& args, const std::string& device) {
 }  // namespace
 
 std::string ethdev_name(const config::PortConfig& port) {
-  if (!port.vdev.empty()) return port.vdev.substr(0, port.vdev.find(','));
+  if (!port.is_pci()) return port.name;
   // EAL names PCI devices with the domain; the config may omit it.
-  return std::count(port.pci.begin(), port.pci.end(), ':') == 1 ? "0000:" + port.pci : port.pci;
+  std::string name = std::count(port.name.begin(), port.name.end(), ':') == 1 ? "0000:" + port.name : port.name;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return name;
 }
 
 std::vector<std::string> build_eal_args(const config::DataplaneConfig& config,
@@ -48,10 +51,10 @@ std::vector<std::string> build_eal_args(const config::DataplaneConfig& config,
 
   bool any_pci = false;
   for (const auto& port : config.ports) {
-    if (!port.vdev.empty()) {
-      if (!has_vdev(args, ethdev_name(port))) args.insert(args.end(), {"--vdev", port.vdev});
-    } else {
+    if (port.is_pci()) {
       any_pci = true;
+    } else if (!port.devargs.empty() && !has_vdev(args, port.name)) {
+      args.insert(args.end(), {"--vdev", port.name + "," + port.devargs});
     }
   }
   // With an explicit allow or block list the operator has chosen the PCI devices.
@@ -60,7 +63,7 @@ std::vector<std::string> build_eal_args(const config::DataplaneConfig& config,
       args.emplace_back("--no-pci");
     } else {
       for (const auto& port : config.ports)
-        if (!port.pci.empty()) args.insert(args.end(), {"-a", port.pci});
+        if (port.is_pci()) args.insert(args.end(), {"-a", port.devargs.empty() ? port.name : port.name + "," + port.devargs});
     }
   }
   return args;

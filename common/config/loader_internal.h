@@ -21,10 +21,18 @@ struct Context {
 // Names of connections, children and ports appear in API URLs and logs.
 bool valid_name(std::string_view name);
 
+// Not unspecified, multicast or the IPv4 limited broadcast: an address one
+// host or interface can have.
+bool is_unicast(const net::IpAddress& a);
+
 std::vector<ConnectionConfig> read_connections(const nlohmann::ordered_json& value, const std::string& pointer,
                                                const Context& ctx);
 std::vector<Secret> read_secrets(const nlohmann::ordered_json& value, const std::string& pointer, const Context& ctx);
 DataplaneConfig read_dataplane(const nlohmann::ordered_json& value, const std::string& pointer, const Context& ctx);
+// dataplane.static_sas; `dataplane` holds the ports read so far (for the
+// check that an SA's local address belongs to the gateway).
+std::vector<StaticSaConfig> read_static_sas(const nlohmann::ordered_json& value, const std::string& pointer,
+                                            const DataplaneConfig& dataplane, const Context& ctx);
 
 // Checks that need more than one section (secrets for PSK connections, ...).
 void cross_check(const Config& config, const Context& ctx);

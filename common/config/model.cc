@@ -1,5 +1,8 @@
 #include "common/config/model.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace corridor::config {
 
 std::string_view to_string(AuthMethod m) {
@@ -35,6 +38,40 @@ std::string_view to_string(Fragmentation f) {
   }
   return "unknown";
 }
+
+namespace {
+
+bool hex_digits(std::string_view s, std::size_t n) {
+  return s.size() == n &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+}  // namespace
+
+bool is_pci_address(std::string_view s) {
+  // [domain:]bus:device.function, e.g. 0000:03:00.0 (the domain may be omitted).
+  const auto dot = s.rfind('.');
+  if (dot == std::string_view::npos || dot + 2 != s.size() || s[dot + 1] < '0' || s[dot + 1] > '7') return false;
+  s = s.substr(0, dot);
+  const auto last = s.rfind(':');
+  if (last == std::string_view::npos || !hex_digits(s.substr(last + 1), 2)) return false;
+  s = s.substr(0, last);
+  const auto first = s.rfind(':');
+  if (first == std::string_view::npos) return hex_digits(s, 2);
+  return hex_digits(s.substr(first + 1), 2) && hex_digits(s.substr(0, first), 4);
+}
+
+bool PortConfig::is_pci() const { return is_pci_address(name); }
+
+const PortConfig* DataplaneConfig::find_port(std::string_view port_name) const {
+  for (const auto& p : ports)
+    if (p.name == port_name) return &p;
+  return nullptr;
+}
+
+std::string_view to_string(SaDirection d) { return d == SaDirection::in ? "in" : "out"; }
+
+std::string_view to_string(SaProtocol p) { return p == SaProtocol::esp ? "esp" : "ah"; }
 
 std::string_view to_string(PortRole r) { return r == PortRole::protected_side ? "protected" : "unprotected"; }
 

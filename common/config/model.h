@@ -7,9 +7,12 @@
 // read the same file; the dataplane only looks at `dataplane` and `sa_channel`.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config/duration.h"
@@ -104,19 +107,79 @@ struct ConnectionConfig {
 enum class PortRole : std::uint8_t { protected_side, unprotected_side };
 std::string_view to_string(PortRole r);
 
+// [domain:]bus:device.function, as EAL writes PCI addresses ("0000:3b:00.0",
+// "3b:00.0").
+bool is_pci_address(std::string_view text);
+
+// DPDK's RTE_MAX_ETHPORTS in Debian's build: EAL cannot hold more ports.
+inline constexpr std::size_t kMaxPorts = 32;
+
 struct PortConfig {
+  // The DPDK device name as given to EAL: a PCI address ("0000:3b:00.0";
+  // the domain may be omitted) or a virtual device ("net_af_packet0",
+  // "net_pcap0", "net_ring0"). Routes name ports by it.
   std::string name;
-  std::string pci;   // "0000:03:00.0", or empty
-  std::string vdev;  // "net_af_packet0,iface=veth0", or empty (exactly one of pci/vdev is set)
+  // Arguments of the device ("iface=veth0", "rx_pcap=in.pcap,tx_pcap=out.pcap"):
+  // corridor-dataplane passes `--vdev NAME,DEVARGS` (or `-a NAME,DEVARGS` for
+  // PCI) to EAL itself. Empty: the operator's EAL arguments create the device
+  // (`--vdev net_ring0`), or a PCI device is probed with its defaults.
+  std::string devargs;
   PortRole role = PortRole::protected_side;
-  std::vector<net::Prefix> addresses;  // interface addresses with their subnet, e.g. 10.1.0.1/24
+  // Interface addresses with their subnet, e.g. 192.0.2.1/24: at most one
+  // IPv4 and one IPv6 address.
+  std::vector<net::Prefix> addresses;
   std::uint16_t mtu = 1500;
+
+  // True when `name` is a PCI address (EAL allow list) rather than a vdev name.
+  bool is_pci() const;
 };
 
 struct RouteConfig {
   net::Prefix prefix;
   std::optional<net::IpAddress> via;  // unset: directly connected on `port`
-  std::string port;
+  std::string port;                   // a PortConfig::name
+};
+
+// A static ARP (IPv4) or neighbor cache (IPv6) entry.
+struct NeighborConfig {
+  net::IpAddress ip;
+  std::array<std::uint8_t, 6> mac{};  // unicast
+};
+
+enum class SaDirection : std::uint8_t { in, out };
+enum class SaProtocol : std::uint8_t { esp, ah };
+std::string_view to_string(SaDirection d);
+std::string_view to_string(SaProtocol p);
+
+// NAT-T (RFC 3948) UDP ports of a static ESP SA, as the SA's packets carry
+// them: for an outbound SA `sport` is ours, for an inbound SA the peer's.
+struct UdpEncapConfig {
+  std::uint16_t sport = 4500;
+  std::uint16_t dport = 4500;
+};
+
+// A manually keyed SA (RFC 4301 §4.5): installed in the dataplane as
+// configured, with no IKE, no rekeying and no lifetime. common/config/
+// static_sa.h turns it into the SA channel's record and policy selectors.
+struct StaticSaConfig {
+  std::uint32_t spi = 0;  // >= 256 (RFC 4303 §2.1)
+  SaDirection direction = SaDirection::out;
+  SaProtocol protocol = SaProtocol::esp;
+  ChildMode mode = ChildMode::tunnel;
+  net::IpAddress local;   // this gateway's end: outer source when out, destination when in
+  net::IpAddress remote;  // the peer's end
+  // Exactly one algorithm set: ESP one encryption transform and, unless it
+  // is AEAD, one integrity transform; AH one integrity transform. No KE,
+  // ESN given by `esn`.
+  Proposal proposal;
+  bool allow_weak = false;
+  SecretBytes key;        // encryption key, with the salt/nonce appended where the RFC has one
+  SecretBytes integ_key;  // integrity key; empty with AEAD
+  std::optional<UdpEncapConfig> encap;  // ESP only
+  bool esn = false;
+  std::uint32_t replay_window = 32;  // packets, inbound only; 0 disables anti-replay
+  std::vector<net::Prefix> local_ts;   // protected traffic on our side
+  std::vector<net::Prefix> remote_ts;  // protected traffic on the peer's side
 };
 
 enum class PollMode : std::uint8_t { busy, adaptive };
@@ -125,9 +188,13 @@ std::string_view to_string(PollMode m);
 struct DataplaneConfig {
   std::vector<PortConfig> ports;
   std::vector<RouteConfig> routes;
+  std::vector<NeighborConfig> neighbors;
+  std::vector<StaticSaConfig> static_sas;
   unsigned main_lcore = 0;
   std::vector<unsigned> worker_lcores;  // empty: the main lcore also forwards
   PollMode poll_mode = PollMode::adaptive;
+
+  const PortConfig* find_port(std::string_view name) const;
 };
 
 struct SaChannelConfig {

@@ -25,12 +25,13 @@ std::vector<std::uint8_t> hex(const char* s) {
 }
 
 TEST(Eal, StartsFromConfigWithoutHugepagesAndMovesPackets) {
+  // As the loader reads {"name": "net_null0", "devargs": "size=64", ...}.
   config::DataplaneConfig dp;
   config::PortConfig lan, wan;
-  lan.name = "lan";
-  lan.vdev = "net_null0,size=64";
-  wan.name = "wan";
-  wan.vdev = "net_null1,size=64";
+  lan.name = "net_null0";
+  lan.devargs = "size=64";
+  wan.name = "net_null1";
+  wan.devargs = "size=64";
   wan.role = config::PortRole::unprotected_side;
   dp.ports = {lan, wan};
 
