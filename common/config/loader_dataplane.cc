@@ -99,6 +99,20 @@ void read_interface_address(const ListItem& item, PortConfig& port, const Contex
 
 // nullopt when the entry is too broken to take part in the section's
 // cross-checks (no usable name).
+// "02:00:00:00:00:01": six colon-separated pairs of hex digits.
+std::optional<std::array<std::uint8_t, 6>> parse_mac(std::string_view s) {
+  if (s.size() != 17) return std::nullopt;
+  std::array<std::uint8_t, 6> mac{};
+  for (std::size_t i = 0; i < 6; ++i) {
+    const auto pair = s.substr(i * 3, 2);
+    if (!std::isxdigit(static_cast<unsigned char>(pair[0])) || !std::isxdigit(static_cast<unsigned char>(pair[1])))
+      return std::nullopt;
+    if (i < 5 && s[i * 3 + 2] != ':') return std::nullopt;
+    mac[i] = static_cast<std::uint8_t>(std::stoi(std::string(pair), nullptr, 16));
+  }
+  return mac;
+}
+
 std::optional<PortConfig> read_port(const nlohmann::ordered_json& value, const std::string& pointer,
                                     const Context& ctx) {
   PortConfig p;
@@ -141,6 +155,17 @@ std::optional<PortConfig> read_port(const nlohmann::ordered_json& value, const s
     const bool has_v6 = std::any_of(p.addresses.begin(), p.addresses.end(), [](const net::Prefix& a) { return !a.address.is_v4(); });
     if (has_v6 && *mtu < kMinIpv6Mtu)
       ctx.diag.error(r.pointer_of("mtu"), "a port with an IPv6 address needs an MTU of at least 1280 (RFC 8200 §5)");
+  }
+  if (const auto mac = r.string("mac")) {
+    const auto m = parse_mac(*mac);
+    if (!m)
+      ctx.diag.error(r.pointer_of("mac"), "not a MAC address (six hex pairs separated by ':', e.g. 02:00:00:00:00:01): " + *mac);
+    else if ((*m)[0] & 1)
+      ctx.diag.error(r.pointer_of("mac"), "a port's MAC address must be unicast (first octet even): " + *mac);
+    else if (*m == std::array<std::uint8_t, 6>{})
+      ctx.diag.error(r.pointer_of("mac"), "the all-zero MAC address cannot be a port's");
+    else
+      p.mac = *m;
   }
   r.finish();
   if (!named) return std::nullopt;
@@ -252,20 +277,6 @@ void read_routes(const nlohmann::ordered_json& routes, const std::string& pointe
     d.routes.push_back(route);
     where.push_back(rr.pointer());
   }
-}
-
-// "02:00:00:00:00:01": six colon-separated pairs of hex digits.
-std::optional<std::array<std::uint8_t, 6>> parse_mac(std::string_view s) {
-  if (s.size() != 17) return std::nullopt;
-  std::array<std::uint8_t, 6> mac{};
-  for (std::size_t i = 0; i < 6; ++i) {
-    const auto pair = s.substr(i * 3, 2);
-    if (!std::isxdigit(static_cast<unsigned char>(pair[0])) || !std::isxdigit(static_cast<unsigned char>(pair[1])))
-      return std::nullopt;
-    if (i < 5 && s[i * 3 + 2] != ':') return std::nullopt;
-    mac[i] = static_cast<std::uint8_t>(std::stoi(std::string(pair), nullptr, 16));
-  }
-  return mac;
 }
 
 void read_neighbors(const nlohmann::ordered_json& neighbors, const std::string& pointer, DataplaneConfig& d,

@@ -129,6 +129,9 @@ struct PortConfig {
   // IPv4 and one IPv6 address.
   std::vector<net::Prefix> addresses;
   std::uint16_t mtu = 1500;
+  // The port's MAC address, when the device's own must be replaced (a
+  // replacement box keeping its neighbors' ARP caches valid, tests).
+  std::optional<std::array<std::uint8_t, 6>> mac;
 
   // True when `name` is a PCI address (EAL allow list) rather than a vdev name.
   bool is_pci() const;

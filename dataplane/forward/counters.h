@@ -11,6 +11,7 @@ namespace corridor::dataplane::forward {
 
 enum class FwdDrop : std::uint8_t {
   runt,                 // shorter than an Ethernet header
+  other_host,           // unicast to another MAC address (a shared segment or a bridge flooding)
   unknown_ethertype,    // neither IPv4, IPv6 nor ARP
   vlan,                 // 802.1Q/802.1ad tagged: the ports are untagged
   bad_ip_header,        // version, header length or total length do not add up
@@ -33,6 +34,7 @@ inline constexpr std::size_t kFwdDropReasons = static_cast<std::size_t>(FwdDrop:
 constexpr std::string_view to_string(FwdDrop d) {
   switch (d) {
     case FwdDrop::runt: return "runt";
+    case FwdDrop::other_host: return "other_host";
     case FwdDrop::unknown_ethertype: return "unknown_ethertype";
     case FwdDrop::vlan: return "vlan";
     case FwdDrop::bad_ip_header: return "bad_ip_header";

@@ -137,6 +137,12 @@ bool Forwarder::take_ip(const Port& port, rte_mbuf* frame) {
     return false;
   }
   const auto* eth = rte_pktmbuf_mtod(frame, const std::uint8_t*);
+  // Unicast frames for other stations: ports filter nothing in software
+  // (af_packet, pcap), and a router must not forward what was not sent to it.
+  if ((eth[0] & 1) == 0 && std::memcmp(eth, port.mac.bytes.data(), 6) != 0) {
+    drop(frame, FwdDrop::other_host);
+    return false;
+  }
   switch (load_be16(eth + 12)) {
     case net::kEtherTypeIpv4:
     case net::kEtherTypeIpv6:

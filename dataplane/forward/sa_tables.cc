@@ -15,6 +15,8 @@ SaTables::SaTables(crypto::Backend& backend, GracePeriod& grace, std::uint32_t c
 }
 
 SaTables::~SaTables() {
+  static_sas_.clear();
+  static_policies_.clear();
   flush();
   grace_.drain();
 }
@@ -161,12 +163,29 @@ void SaTables::remove_policy(std::uint64_t policy_id) {
   }
 }
 
+ResultCode SaTables::install_static_sa(const channel::SaRecord& sa) {
+  const ResultCode rc = install_sa(sa);
+  if (rc == ResultCode::ok) static_sas_.insert(sa.sa_id);
+  return rc;
+}
+
+ResultCode SaTables::install_static_policy(const channel::PolicyRecord& policy) {
+  const ResultCode rc = install_policy(policy);
+  if (rc == ResultCode::ok) static_policies_.insert(policy.policy_id);
+  return rc;
+}
+
 void SaTables::flush() {
-  policies_.clear();
+  std::erase_if(policies_, [&](const auto& p) { return !static_policies_.contains(p.first); });
   rebuild_spd();
-  while (!sas_.empty()) {
-    auto node = sas_.extract(sas_.begin());
-    retire(std::move(node.mapped()));
+  for (auto it = sas_.begin(); it != sas_.end();) {
+    if (static_sas_.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    Installed entry = std::move(it->second);
+    it = sas_.erase(it);
+    retire(std::move(entry));
   }
 }
 

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "dataplane/channel/sa_table_sink.h"
@@ -48,6 +49,12 @@ class SaTables final : public SaTableSink {
   channel::ResultCode install_policy(const channel::PolicyRecord& policy) override;
   void remove_policy(std::uint64_t policy_id) override;
   void flush() override;
+
+  // Manually keyed SAs and their policies (the config's static_sas):
+  // installed like the channel's, but kept by flush(), which the control
+  // plane sends when it (re)starts and knows nothing of them.
+  channel::ResultCode install_static_sa(const channel::SaRecord& sa);
+  channel::ResultCode install_static_policy(const channel::PolicyRecord& policy);
 
   // Why the last install/update/policy call was refused (for the log).
   const std::string& last_error() const { return last_error_; }
@@ -91,6 +98,7 @@ class SaTables final : public SaTableSink {
   std::vector<std::uint32_t> free_slots_;
   std::unordered_map<std::uint64_t, Installed> sas_;
   std::map<std::uint64_t, channel::PolicyRecord> policies_;
+  std::unordered_set<std::uint64_t> static_sas_, static_policies_;
   std::atomic<const tables::SpdTable*> outbound_spd_{nullptr};
   std::atomic<const tables::SpdTable*> inbound_spd_{nullptr};
   std::string last_error_;

@@ -138,6 +138,27 @@ TEST(DataplaneConfig, PortErrorsNameTheirValue) {
   EXPECT_FALSE(find(r, "/dataplane/ports")) << all(r);  // both roles are there
 }
 
+TEST(DataplaneConfig, PortMacAddress) {
+  const auto ok = load(R"({"dataplane": {"ports": [
+      {"name": "net_pcap0", "role": "protected", "mac": "02:00:00:00:01:0A"},
+      {"name": "net_pcap1", "role": "unprotected"}]}})");
+  ASSERT_TRUE(ok.ok()) << all(ok);
+  ASSERT_TRUE(ok.config->dataplane.ports[0].mac);
+  EXPECT_EQ(*ok.config->dataplane.ports[0].mac, (std::array<std::uint8_t, 6>{2, 0, 0, 0, 1, 0x0a}));
+  EXPECT_FALSE(ok.config->dataplane.ports[1].mac) << "the device's own by default";
+
+  const auto r = load(R"({"dataplane": {"ports": [
+      {"name": "net_pcap0", "role": "protected", "mac": "02:00:00:00:01"},
+      {"name": "net_pcap1", "role": "protected", "mac": "01:00:5e:00:00:01"},
+      {"name": "net_pcap2", "role": "unprotected", "mac": "00:00:00:00:00:00"}]}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(message_at(r, "/dataplane/ports/0/mac"),
+            "not a MAC address (six hex pairs separated by ':', e.g. 02:00:00:00:00:01): 02:00:00:00:01");
+  EXPECT_EQ(message_at(r, "/dataplane/ports/1/mac"),
+            "a port's MAC address must be unicast (first octet even): 01:00:5e:00:00:01");
+  EXPECT_EQ(message_at(r, "/dataplane/ports/2/mac"), "the all-zero MAC address cannot be a port's");
+}
+
 TEST(DataplaneConfig, PortCountAndRoles) {
   std::string many = R"({"dataplane": {"ports": [)";
   for (int i = 0; i < 33; ++i)

@@ -175,5 +175,18 @@ TEST_F(SaTablesTest, FlushEmptiesEverything) {
   EXPECT_EQ(tables_->install_sa(sa(200, Direction::outbound, 0x3000)), ResultCode::table_full);
 }
 
+TEST_F(SaTablesTest, StaticSasAndPoliciesSurviveAFlush) {
+  ASSERT_EQ(tables_->install_static_sa(sa(1000, Direction::outbound, 0x900)), ResultCode::ok);
+  ASSERT_EQ(tables_->install_static_policy(policy(1000, Direction::outbound, PolicyAction::protect, 1000, 1)),
+            ResultCode::ok);
+  ASSERT_EQ(tables_->install_sa(sa(2, Direction::outbound, 0x200)), ResultCode::ok);
+  ASSERT_EQ(tables_->install_policy(policy(10, Direction::outbound, PolicyAction::protect, 2, 2)), ResultCode::ok);
+  tables_->flush();  // what a (re)starting control plane sends
+  EXPECT_EQ(tables_->sa_count(), 1u);
+  EXPECT_EQ(tables_->policy_count(), 1u);
+  EXPECT_EQ(tables_->outbound_spd()->classify(key_to(1)).verdict, tables::SpdVerdict::protect);
+  EXPECT_EQ(tables_->outbound_spd()->classify(key_to(2)).verdict, tables::SpdVerdict::no_policy);
+}
+
 }  // namespace
 }  // namespace corridor::dataplane::forward

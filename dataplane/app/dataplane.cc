@@ -1,0 +1,397 @@
+#include "dataplane/app/dataplane.h"
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config/static_sa.h"
+#include "common/log/log.h"
+#include "dataplane/app/ports.h"
+#include "dataplane/ipsec/ip.h"
+
+namespace corridor::dataplane::app {
+namespace {
+
+constexpr std::uint32_t kPoolMbufs = 16383;
+constexpr std::uint32_t kSaCapacity = 16384;
+// Static SAs and their policies take ids with the top bit set; control
+// allocates from 1 up, so the two never meet.
+constexpr std::uint64_t kStaticIdBase = std::uint64_t{1} << 63;
+constexpr std::uint32_t kStaticPolicyPriority = 100;
+// Adaptive polling: after this many empty rounds the main lcore sleeps,
+// from 10 us up to 1 ms, so a demo or CI run on two cores stays responsive.
+constexpr unsigned kIdleRoundsBeforeSleep = 256;
+
+std::uint64_t now_ns() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+channel::Prefix to_channel(const corridor::net::Prefix& p) {
+  channel::Prefix c;
+  c.family = p.address.is_v4() ? channel::IpVersion::v4 : channel::IpVersion::v6;
+  c.length = p.length;
+  c.address = p.network().address.bytes();
+  return c;
+}
+
+}  // namespace
+
+Dataplane::Dataplane(const config::Config& config, const Options& options) : config_(config), options_(options) {}
+
+Dataplane::~Dataplane() {
+  if (qsbr_ != nullptr) rte_rcu_qsbr_thread_offline(qsbr_, 0);
+  inventory_.reset();
+  if (endpoint_) endpoint_->detach();
+  forwarder_.reset();
+  sas_.reset();  // releases every SA after the (now immediate) grace period
+  grace_.reset();
+  for (const auto& port : started_ports_) stop_port(port);
+  if (exception_ != nullptr) {
+    rte_mbuf* m = nullptr;
+    while (rte_ring_dequeue(exception_, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    rte_ring_free(exception_);
+  }
+  neighbors_.reset();
+  routes_.reset();
+  rte_free(qsbr_);
+  rte_mempool_free(pool_);
+}
+
+bool Dataplane::start() {
+  const auto& dp = config_.dataplane;
+  if (!dp.worker_lcores.empty()) {
+    log::error("main", "worker lcores are not supported yet: the main lcore forwards alone (remove dataplane.cores.workers)");
+    return false;
+  }
+  if (dp.ports.empty()) {
+    log::error("main", "the config has no dataplane.ports");
+    return false;
+  }
+  pool_ = rte_pktmbuf_pool_create("corridor_mbufs", kPoolMbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+  if (pool_ == nullptr) {
+    log::error("main", std::string("cannot create the mbuf pool: ") + rte_strerror(rte_errno));
+    return false;
+  }
+  const std::size_t qsbr_size = rte_rcu_qsbr_get_memsize(1);
+  qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("corridor_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
+  if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, 1) != 0 || rte_rcu_qsbr_thread_register(qsbr_, 0) != 0) {
+    log::error("main", "cannot set up RCU");
+    return false;
+  }
+  rte_rcu_qsbr_thread_online(qsbr_, 0);
+  exception_ = rte_ring_create("corridor_exc", 1024, rte_socket_id(), RING_F_SC_DEQ);
+  if (exception_ == nullptr) {
+    log::error("main", std::string("cannot create the exception ring: ") + rte_strerror(rte_errno));
+    return false;
+  }
+  try {
+    grace_ = std::make_unique<forward::GracePeriod>(qsbr_);
+    sas_ = std::make_unique<forward::SaTables>(backend_, *grace_, kSaCapacity, "corridor");
+    routes_ = std::make_unique<net::RouteTable>("corridor_routes");
+    neighbors_ = std::make_unique<net::NeighborTable>("corridor");
+  } catch (const std::exception& e) {
+    log::error("main", e.what());
+    return false;
+  }
+
+  for (std::size_t i = 0; i < dp.ports.size(); ++i) {
+    std::string error;
+    auto port = start_port(dp.ports[i], static_cast<std::uint16_t>(i), pool_, 1, 1, &error);
+    if (!port) {
+      log::error("port", error);
+      return false;
+    }
+    started_ports_.push_back(*port);
+    net::ArpPort arp;
+    arp.index = port->index;
+    arp.mac = port->mac;
+    for (const auto& a : port->addresses) {
+      if (a.address.is_v4()) arp.ipv4.push_back(a);
+    }
+    arp_ports_.push_back(arp);
+  }
+  plane_.ports = started_ports_;
+  plane_.sas = sas_.get();
+  plane_.routes = routes_.get();
+  plane_.neighbors = neighbors_.get();
+  plane_.exception = exception_;
+
+  // Connected prefixes first, then the static routes (a more specific
+  // static route wins by prefix length, not by order).
+  std::string error;
+  for (const auto& port : started_ports_) {
+    for (const auto& a : port.addresses) {
+      if (!routes_->add(a.network(), {port.index, true, {}}, &error)) {
+        log::error("route", error);
+        return false;
+      }
+    }
+  }
+  for (const auto& r : dp.routes) {
+    std::uint16_t index = 0;
+    while (index < started_ports_.size() && started_ports_[index].name != r.port) ++index;
+    net::NextHop hop{index, !r.via.has_value(), r.via.value_or(corridor::net::IpAddress{})};
+    if (!routes_->add(r.prefix, hop, &error)) {
+      log::error("route", error);
+      return false;
+    }
+  }
+  for (const auto& n : dp.neighbors) {
+    // A static neighbor belongs to the port whose subnet holds it.
+    bool placed = false;
+    for (const auto& port : started_ports_) {
+      for (const auto& a : port.addresses) {
+        if (!a.contains(n.ip)) continue;
+        net::MacAddress mac;
+        mac.bytes = n.mac;
+        placed = neighbors_->set(net::NeighborKey::of(port.index, n.ip), mac, true);
+      }
+    }
+    if (!placed) log::warning("neighbor", n.ip.to_string() + " is on no port's subnet: entry not used");
+  }
+  if (!install_static_sas()) return false;
+
+  forwarder_ = std::make_unique<forward::Forwarder>(plane_, backend_, 0, 0);
+
+  channel::EndpointOptions channel_options;
+  channel_options.segment.name = config_.sa_channel.name;
+  channel_options.segment.command_capacity = config_.sa_channel.command_slots;
+  channel_options.segment.event_capacity = config_.sa_channel.event_slots;
+  auto endpoint = channel::DataplaneEndpoint::attach(channel_options);
+  if (!endpoint) {
+    log::error("chan", endpoint.error().message);
+    return false;
+  }
+  endpoint_.emplace(std::move(endpoint.value()));
+  inventory_ = std::make_unique<SaInventory>(*endpoint_, *sas_);
+  log::info("chan", "attached to SA channel " + config_.sa_channel.name + " as dataplane (generation " +
+                        std::to_string(endpoint_->generation()) + ")");
+  log::info("main", "forwarding on " + std::to_string(started_ports_.size()) + " ports, " +
+                        std::to_string(sas_->sa_count()) + " static SAs, crypto " + std::string(backend_.name()));
+  return true;
+}
+
+bool Dataplane::install_static_sas() {
+  std::uint64_t next_id = kStaticIdBase;
+  for (std::size_t i = 0; i < config_.dataplane.static_sas.size(); ++i) {
+    const auto& s = config_.dataplane.static_sas[i];
+    const std::string where = "/dataplane/static_sas/" + std::to_string(i);
+    std::string why;
+    const std::uint64_t sa_id = ++next_id;
+    const auto record = config::to_sa_record(s, sa_id, &why);
+    if (!record) {
+      log::error("sa", where + ": " + why);
+      return false;
+    }
+    if (sas_->install_static_sa(*record) != channel::ResultCode::ok) {
+      log::error("sa", where + ": " + sas_->last_error());
+      return false;
+    }
+    // The traffic the SA carries: outbound, a protect policy that steers
+    // it into the SA; inbound, the selectors decrypted packets must match.
+    for (const auto& sel : config::packet_selectors(s)) {
+      channel::PolicyRecord p;
+      p.policy_id = ++next_id;
+      p.direction = record->direction;
+      p.action = channel::PolicyAction::protect;
+      p.priority = kStaticPolicyPriority;
+      p.src = to_channel(sel.src);
+      p.dst = to_channel(sel.dst);
+      p.sa_id = sa_id;
+      if (sas_->install_static_policy(p) != channel::ResultCode::ok) {
+        log::error("sa", where + ": policy " + sel.src.to_string() + " -> " + sel.dst.to_string() + ": " +
+                             sas_->last_error());
+        return false;
+      }
+    }
+    log::info("sa", "static SA " + std::string(config::to_string(s.direction)) + " SPI 0x" +
+                        [&] {
+                          char b[9];
+                          std::snprintf(b, sizeof b, "%08x", s.spi);
+                          return std::string(b);
+                        }() +
+                        " " + s.local.to_string() + (s.direction == config::SaDirection::out ? " -> " : " <- ") +
+                        s.remote.to_string() + " installed");
+  }
+  return true;
+}
+
+void Dataplane::run() {
+  unsigned idle = 0;
+  std::chrono::microseconds nap{10};
+  const bool adaptive = config_.dataplane.poll_mode == config::PollMode::adaptive;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    if (dump_requested_.exchange(false, std::memory_order_relaxed)) write_stats();
+    rte_rcu_qsbr_quiescent(qsbr_, 0);
+    const unsigned received = forwarder_->poll();
+    slow_path();
+    if (received != 0 || !adaptive) {
+      idle = 0;
+      nap = std::chrono::microseconds{10};
+      continue;
+    }
+    if (++idle >= kIdleRoundsBeforeSleep) {
+      std::this_thread::sleep_for(nap);
+      nap = std::min(nap * 2, std::chrono::microseconds{1000});
+    }
+  }
+  forwarder_->flush();
+  log::info("main", "stopping");
+}
+
+void Dataplane::slow_path() {
+  rte_mbuf* frames[32];
+  const unsigned n = rte_ring_sc_dequeue_burst(exception_, reinterpret_cast<void**>(frames), 32, nullptr);
+  for (unsigned i = 0; i < n; ++i) handle_exception(frames[i]);
+  resolve_neighbors();
+  forwarder_->flush();
+  grace_->poll();
+  inventory_->poll();
+  report_events();
+}
+
+void Dataplane::handle_exception(rte_mbuf* frame) {
+  const std::uint16_t index = frame->port;  // the forwarder put the port index here
+  const auto* eth = rte_pktmbuf_mtod(frame, const std::uint8_t*);
+  if (ipsec::load_be16(eth + 12) == net::kEtherTypeArp) {
+    switch (net::handle_arp(frame, arp_ports_[index], *neighbors_)) {
+      case net::ArpResult::reply:
+        ++main_counters_.arp_replies;
+        forwarder_->send_frame(index, frame);
+        return;
+      case net::ArpResult::learnt: ++main_counters_.arp_learnt; break;
+      case net::ArpResult::ignored: ++main_counters_.arp_ignored; break;
+      case net::ArpResult::malformed: ++main_counters_.arp_malformed; break;
+    }
+    rte_pktmbuf_free(frame);
+    return;
+  }
+  // IKE, ICMP and management for the gateway: the kernel exception
+  // interface takes these once it exists; until then they are counted.
+  ++main_counters_.to_gateway;
+  rte_pktmbuf_free(frame);
+}
+
+void Dataplane::resolve_neighbors() {
+  const std::uint64_t now = now_ns();
+  while (const auto key = neighbors_->next_request(now)) {
+    if (key->family != 4) {
+      ++main_counters_.nd_unsupported;  // IPv6 needs a static neighbor entry for now
+      continue;
+    }
+    if (rte_mbuf* req = net::make_arp_request(pool_, arp_ports_[key->port], key->ip.data())) {
+      ++main_counters_.arp_requests;
+      forwarder_->send_frame(key->port, req);
+    }
+  }
+}
+
+void Dataplane::report_events() {
+  sas_->for_each_sa([&](std::uint64_t sa_id, const ipsec::Sa& sa) {
+    const std::uint8_t raised = sa.runtime().events.load(std::memory_order_relaxed);
+    std::uint8_t& sent = reported_events_[sa_id];
+    const std::uint8_t fresh = static_cast<std::uint8_t>(raised & ~sent);
+    if (fresh == 0) return;
+    sent |= fresh;
+    const auto& s = sa.summary();
+    const auto& c = sa.counters();
+    channel::LifetimeExpired e{sa_id, s.spi, s.direction, channel::LifetimeKind::packets, c.bytes, c.packets};
+    const auto& rt = sa.runtime();
+    const auto kind_of = [&](std::uint64_t bytes_limit) {
+      return c.bytes >= bytes_limit ? channel::LifetimeKind::bytes : channel::LifetimeKind::packets;
+    };
+    if (fresh & ipsec::kSoftLifetime) {
+      e.kind = kind_of(rt.bytes_soft);
+      inventory_->report_soft_lifetime(e);
+    }
+    if (fresh & ipsec::kHardLifetime) {
+      e.kind = kind_of(rt.bytes_hard);
+      inventory_->report_hard_lifetime(e);
+    }
+    if (fresh & ipsec::kSeqOverflow) inventory_->report_seq_overflow({sa_id, s.spi, rt.seq});
+    ++main_counters_.events_reported;
+  });
+}
+
+void Dataplane::write_stats() const {
+  if (options_.stats_path.empty()) return;
+  // Written beside and renamed, so a reader never sees half a file.
+  const std::string tmp = options_.stats_path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << stats_json() << "\n";
+  }
+  std::rename(tmp.c_str(), options_.stats_path.c_str());
+}
+
+std::string Dataplane::stats_json() const {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  ordered_json ports = ordered_json::array();
+  for (const auto& p : started_ports_) {
+    rte_eth_stats st{};
+    rte_eth_stats_get(p.port_id, &st);
+    ports.push_back({{"name", p.name},
+                     {"mac", p.mac.to_string()},
+                     {"ipackets", st.ipackets},
+                     {"opackets", st.opackets},
+                     {"imissed", st.imissed},
+                     {"ierrors", st.ierrors},
+                     {"oerrors", st.oerrors}});
+  }
+  j["ports"] = ports;
+  if (forwarder_) {
+    const auto& c = forwarder_->counters();
+    ordered_json drops = ordered_json::object();
+    for (std::size_t r = 0; r < forward::kFwdDropReasons; ++r) {
+      drops[std::string(forward::to_string(static_cast<forward::FwdDrop>(r)))] = c.drops[r];
+    }
+    ordered_json unattributed = ordered_json::object();
+    j["forwarding"] = {{"rx", c.rx},
+                       {"tx", c.tx},
+                       {"protected_out", c.protected_out},
+                       {"decapsulated", c.decapsulated},
+                       {"bypassed", c.bypassed},
+                       {"to_main", c.to_main},
+                       {"nat_keepalives", c.nat_keepalives},
+                       {"engine_drops", c.engine_drops},
+                       {"drops", drops}};
+  }
+  const auto& m = main_counters_;
+  j["main"] = {{"arp_replies", m.arp_replies},   {"arp_learnt", m.arp_learnt},
+               {"arp_ignored", m.arp_ignored},   {"arp_malformed", m.arp_malformed},
+               {"arp_requests", m.arp_requests}, {"nd_unsupported", m.nd_unsupported},
+               {"to_gateway", m.to_gateway},     {"events_reported", m.events_reported}};
+  ordered_json sas = ordered_json::array();
+  if (sas_) {
+    sas_->for_each_sa([&](std::uint64_t sa_id, const ipsec::Sa& sa) {
+      const auto& s = sa.summary();
+      const auto& c = sa.counters();
+      ordered_json drops = ordered_json::object();
+      for (std::size_t r = 0; r < ipsec::kDropReasons; ++r) {
+        if (c.drops[r] != 0) drops[std::string(ipsec::to_string(static_cast<ipsec::Drop>(r)))] = c.drops[r];
+      }
+      sas.push_back({{"sa_id", sa_id},
+                     {"spi", s.spi},
+                     {"direction", std::string(channel::to_string(s.direction))},
+                     {"protocol", std::string(channel::to_string(s.protocol))},
+                     {"packets", c.packets},
+                     {"bytes", c.bytes},
+                     {"drops", drops}});
+    });
+  }
+  j["sas"] = sas;
+  return j.dump(2);
+}
+
+}  // namespace corridor::dataplane::app

@@ -1,0 +1,95 @@
+// corridor-dataplane after EAL is up: the ports, the tables, the static
+// SAs, the SA channel, and the main lcore's loop.
+//
+// One lcore today: the main lcore forwards (Forwarder::poll) and, between
+// rounds, does the slow work: ARP replies and next-hop resolution, the SA
+// channel (SaInventory), lifetime events, deferred releases. It registers
+// as the one RCU reader and reports a quiescent state between rounds, so
+// the same code serves added worker lcores later.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/channel/dataplane_endpoint.h"
+#include "common/config/model.h"
+#include "dataplane/app/options.h"
+#include "dataplane/channel/sa_inventory.h"
+#include "dataplane/crypto/ipsec_mb.h"
+#include "dataplane/forward/forwarder.h"
+#include "dataplane/forward/grace_period.h"
+#include "dataplane/forward/sa_tables.h"
+#include "dataplane/net/arp.h"
+
+struct rte_mempool;
+struct rte_rcu_qsbr;
+struct rte_ring;
+
+namespace corridor::dataplane::app {
+
+// What the main lcore counts of its own work.
+struct MainCounters {
+  std::uint64_t arp_replies = 0;
+  std::uint64_t arp_learnt = 0;
+  std::uint64_t arp_ignored = 0;
+  std::uint64_t arp_malformed = 0;
+  std::uint64_t arp_requests = 0;    // resolutions sent
+  std::uint64_t nd_unsupported = 0;  // IPv6 next hops without a static neighbor entry
+  std::uint64_t to_gateway = 0;      // traffic for the gateway itself, dropped until the exception path exists
+  std::uint64_t events_reported = 0;
+};
+
+class Dataplane {
+ public:
+  Dataplane(const config::Config& config, const Options& options);
+  ~Dataplane();
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  // Sets everything up; false with the reason logged.
+  bool start();
+  // The main loop, until stop() (from a signal handler) is called.
+  void run();
+  static void stop() { stopping_.store(true, std::memory_order_relaxed); }
+  // Asks the loop to write the --stats file now (SIGUSR1), without stopping.
+  static void dump_stats() { dump_requested_.store(true, std::memory_order_relaxed); }
+  // Every counter as JSON (the --stats file).
+  std::string stats_json() const;
+  // Writes stats_json() to the --stats file, if one was given.
+  void write_stats() const;
+
+ private:
+  bool install_static_sas();
+  void slow_path();
+  void handle_exception(rte_mbuf* frame);
+  void resolve_neighbors();
+  void report_events();
+
+  const config::Config& config_;
+  Options options_;
+  rte_mempool* pool_ = nullptr;
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  rte_ring* exception_ = nullptr;
+  crypto::IpsecMbBackend backend_;
+  std::unique_ptr<forward::GracePeriod> grace_;
+  std::unique_ptr<forward::SaTables> sas_;
+  std::unique_ptr<net::RouteTable> routes_;
+  std::unique_ptr<net::NeighborTable> neighbors_;
+  forward::ForwardingPlane plane_;
+  std::vector<net::ArpPort> arp_ports_;
+  std::unique_ptr<forward::Forwarder> forwarder_;
+  std::optional<channel::DataplaneEndpoint> endpoint_;
+  std::unique_ptr<SaInventory> inventory_;
+  std::map<std::uint64_t, std::uint8_t> reported_events_;  // sa_id -> SaEvent bits already sent
+  MainCounters main_counters_;
+  std::vector<forward::Port> started_ports_;
+  static inline std::atomic<bool> stopping_{false};
+  static inline std::atomic<bool> dump_requested_{false};
+};
+
+}  // namespace corridor::dataplane::app

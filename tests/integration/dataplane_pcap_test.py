@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""corridor-dataplane end to end on net_pcap ports with static SAs.
+
+    /usr/bin/python3 tests/integration/dataplane_pcap_test.py BUILD/dataplane/corridor-dataplane
+
+For every algorithm family (AES-GCM, ChaCha20-Poly1305, AES-CBC + HMAC,
+AES-CTR + HMAC, AES-GMAC, NULL + HMAC, AH) and for NAT-T, the real process
+runs with two net_pcap ports: clear frames from a LAN host and ESP/AH frames
+that scapy protected for the peer's SA go in; the test then checks, with
+scapy (tests/interop/ipsec_scapy.py) as the independent implementation,
+that every clear packet left the WAN port protected under the outbound SA
+and every protected packet left the LAN port decrypted, TTL decremented;
+that ARP for the gateway was answered; and that the bad frames were dropped
+under their names in the process's --stats counters.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from scapy.all import ARP, Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ORACLE = os.path.join(HERE, '..', 'interop', 'ipsec_scapy.py')
+
+LAN_MAC, WAN_MAC = '02:00:00:00:01:01', '02:00:00:00:02:01'   # the gateway's ports
+HOST_MAC, PEER_MAC = '02:00:00:00:0a:0a', '02:00:00:00:0b:0b'
+LAN_GW, WAN_GW, HOST, PEER = '10.1.0.1', '192.0.2.1', '10.1.0.10', '192.0.2.2'
+REMOTE_HOST = '10.2.0.5'
+SIZES = (0, 1, 100, 1000)
+
+# name, proposal, oracle crypt, oracle auth, encryption key bytes, integrity key bytes, protocol, NAT-T
+CASES = [
+    ('aes128gcm16', 'aes128gcm16', 'AES-GCM', None, 20, 0, 'esp', False),
+    ('aes256gcm16 nat-t', 'aes256gcm16', 'AES-GCM', None, 36, 0, 'esp', True),
+    ('chacha20poly1305', 'chacha20poly1305', 'CHACHA20-POLY1305', None, 36, 0, 'esp', False),
+    ('aes256-sha256', 'aes256-sha256', 'AES-CBC', 'HMAC-SHA2-256-128', 32, 32, 'esp', False),
+    ('aes128ctr-sha512', 'aes128ctr-sha512', 'AES-CTR', 'HMAC-SHA2-512-256', 20, 64, 'esp', False),
+    ('aes128gmac', 'aes128gmac', 'AES-NULL-GMAC', None, 20, 0, 'esp', False),
+    ('null-sha384', 'null-sha384', 'NULL', 'HMAC-SHA2-384-192', 0, 48, 'esp', False),
+    ('ah sha256', 'sha256', None, 'HMAC-SHA2-256-128', 0, 32, 'ah', False),
+]
+
+failures = []
+
+
+def check(ok, what):
+    if not ok:
+        failures.append(what)
+        print('FAIL: ' + what)
+
+
+def oracle(request, workdir):
+    req, resp = os.path.join(workdir, 'req.json'), os.path.join(workdir, 'resp.json')
+    with open(req, 'w') as f:
+        json.dump(request, f)
+    subprocess.run(['/usr/bin/python3', ORACLE, req, resp], check=True)
+    with open(resp) as f:
+        return json.load(f)['cases'][0]['packets']
+
+
+def oracle_sa(case, spi, key, integ_key, src, dst):
+    name, proposal, crypt, auth, klen, ilen, proto, natt = case
+    sa = {'proto': proto, 'spi': spi, 'mode': 'tunnel', 'tunnel_src': src, 'tunnel_dst': dst,
+          'crypt_algo': crypt, 'crypt_key': key.hex() if crypt else None,
+          'auth_algo': auth, 'auth_key': integ_key.hex() if auth else None,
+          'esn': False, 'nat_t': {'sport': 4500, 'dport': 4500} if natt else None}
+    return sa
+
+
+def static_sa(case, direction, spi, key, integ_key):
+    name, proposal, crypt, auth, klen, ilen, proto, natt = case
+    sa = {'spi': spi, 'direction': direction, 'protocol': proto, 'mode': 'tunnel',
+          'local': WAN_GW, 'remote': PEER, 'proposal': proposal,
+          'local_ts': ['10.1.0.0/24'], 'remote_ts': ['10.2.0.0/24']}
+    if klen:
+        sa['key'] = key.hex()
+    if ilen:
+        sa['integ_key'] = integ_key.hex()
+    if natt:
+        sa['encap'] = {'sport': 4500, 'dport': 4500}
+    return sa
+
+
+def clear_packet(size, ttl=64, src=HOST, dst=REMOTE_HOST):
+    """A UDP packet with `size` bytes of payload, as bytes."""
+    payload = (bytes(range(256)) * 4)[:size]
+    return IP(bytes(IP(src=src, dst=dst, ttl=ttl, id=size) / UDP(sport=4000 + size, dport=53) / Raw(payload)))
+
+
+def forwarded(pkt):
+    """What the gateway forwards: the same packet, TTL one less."""
+    p = IP(bytes(pkt))
+    p.ttl -= 1
+    del p.chksum
+    return bytes(IP(bytes(p)))
+
+
+def run_case(binary, case, workdir, index):
+    name, proposal, crypt, auth, klen, ilen, proto, natt = case
+    out_key, out_integ = os.urandom(klen), os.urandom(ilen)
+    in_key, in_integ = os.urandom(klen), os.urandom(ilen)
+    out_spi, in_spi = 0x1000 + index, 0x2000 + index
+
+    # Input: the LAN host's frames.
+    lan_clear = [clear_packet(s) for s in SIZES]
+    lan_in = [Ether(src=HOST_MAC, dst=LAN_MAC) / p for p in lan_clear]
+    lan_in.append(Ether(src=HOST_MAC, dst='ff:ff:ff:ff:ff:ff') / ARP(op=1, hwsrc=HOST_MAC, psrc=HOST, pdst=LAN_GW))
+    lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC) / clear_packet(10, dst='10.3.0.1'))   # no policy
+    lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC) / clear_packet(11, ttl=1))             # TTL exceeded
+    lan_in.append(Ether(src=HOST_MAC, dst='02:00:00:00:99:99') / clear_packet(12))        # another station's
+
+    # Input: the peer's protected frames, made by scapy.
+    wan_clear = [clear_packet(s, src=REMOTE_HOST, dst=HOST) for s in SIZES]
+    packets = [{'seq': i + 1, 'hex': bytes(p).hex()} for i, p in enumerate(wan_clear)]
+    request = {'cases': [{'name': name, 'op': 'encrypt',
+                          'sa': oracle_sa(case, in_spi, in_key, in_integ, PEER, WAN_GW), 'packets': packets}]}
+    protected = [bytes.fromhex(p['hex']) for p in oracle(request, workdir)]
+    wan_in = [Ether(src=PEER_MAC, dst=WAN_MAC) / IP(p) for p in protected]
+    forged = bytearray(protected[1])
+    forged[-1] ^= 0x01                                       # ICV (AH: payload) changed
+    wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / IP(bytes(forged)))
+    unknown = IP(protected[2])                               # an SPI nobody has
+    layer = unknown.payload.payload if natt else unknown.payload
+    layer.spi = 0x7777
+    wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / IP(bytes(unknown)))
+    keepalives = 0
+    if natt:
+        wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / IP(src=PEER, dst=WAN_GW) / UDP(sport=4500, dport=4500) / Raw(b'\xff'))
+        keepalives = 1
+
+    paths = {k: os.path.join(workdir, k + '.pcap') for k in ('lan_in', 'lan_out', 'wan_in', 'wan_out')}
+    wrpcap(paths['lan_in'], lan_in)
+    wrpcap(paths['wan_in'], wan_in)
+    config = {
+        'dataplane': {
+            'ports': [
+                {'name': 'net_pcap0', 'devargs': 'rx_pcap=%s,tx_pcap=%s' % (paths['lan_in'], paths['lan_out']),
+                 'mac': LAN_MAC, 'role': 'protected', 'address': LAN_GW + '/24'},
+                {'name': 'net_pcap1', 'devargs': 'rx_pcap=%s,tx_pcap=%s' % (paths['wan_in'], paths['wan_out']),
+                 'mac': WAN_MAC, 'role': 'unprotected', 'address': WAN_GW + '/24'},
+            ],
+            'neighbors': [{'ip': HOST, 'mac': HOST_MAC}, {'ip': PEER, 'mac': PEER_MAC}],
+            'routes': [{'prefix': '10.2.0.0/16', 'via': PEER, 'port': 'net_pcap1'}],
+            'static_sas': [static_sa(case, 'out', out_spi, out_key, out_integ),
+                           static_sa(case, 'in', in_spi, in_key, in_integ)],
+            'poll_mode': 'adaptive',
+        },
+        'sa_channel': {'name': '/corridor-pcap-test-%d-%d' % (os.getpid(), index)},
+        'logging': {'level': 'warning'},
+    }
+    config_path, stats_path = os.path.join(workdir, 'config.json'), os.path.join(workdir, 'stats.json')
+    with open(config_path, 'w') as f:
+        json.dump(config, f)
+    cmd = [binary, '--no-huge', '-m', '256', '--file-prefix', 'corridor-pcap-%d-%d' % (os.getpid(), index),
+           '--log-level', 'error', '--', '--config', config_path, '--stats', stats_path]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    expected_rx = len(lan_in) + len(wan_in)
+    stats = None
+    deadline = time.time() + 30
+    try:
+        # The process writes the stats file once it is up; from then on
+        # SIGUSR1 asks for a fresh one.
+        while time.time() < deadline and proc.poll() is None and not os.path.exists(stats_path):
+            time.sleep(0.1)
+        while time.time() < deadline and proc.poll() is None:
+            proc.send_signal(signal.SIGUSR1)
+            time.sleep(0.2)
+            with open(stats_path) as f:
+                stats = json.load(f)
+            if stats['forwarding']['rx'] >= expected_rx:
+                break
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    check(proc.returncode == 0, '%s: exit status %s, output:\n%s' % (name, proc.returncode, output))
+    if proc.returncode != 0:
+        return
+    with open(stats_path) as f:
+        stats = json.load(f)
+    fwd = stats['forwarding']
+    check(fwd['rx'] == expected_rx, '%s: received %d of %d frames' % (name, fwd['rx'], expected_rx))
+
+    # WAN side: every clear packet protected under the outbound SA.
+    wan_out = [bytes(p) for p in rdpcap(paths['wan_out'])] if os.path.getsize(paths['wan_out']) > 24 else []
+    check(len(wan_out) == len(SIZES), '%s: %d protected frames out, expected %d' % (name, len(wan_out), len(SIZES)))
+    for frame in wan_out:
+        check(frame[:6] == bytes.fromhex(PEER_MAC.replace(':', '')) and frame[6:12] == bytes.fromhex(WAN_MAC.replace(':', '')),
+              '%s: WAN frame not addressed peer <- gateway' % name)
+    request = {'cases': [{'name': name, 'op': 'decrypt', 'sa': oracle_sa(case, out_spi, out_key, out_integ, WAN_GW, PEER),
+                          'packets': [{'hex': f[14:].hex()} for f in wan_out]}]}
+    got = oracle(request, workdir) if wan_out else []
+    for i, (g, want) in enumerate(zip(got, lan_clear)):
+        check(g.get('hex') == forwarded(want).hex(), '%s: outbound packet %d: %s' % (name, i, g.get('error', 'differs')))
+
+    # LAN side: the ARP reply, then the decrypted packets.
+    lan_out = [bytes(p) for p in rdpcap(paths['lan_out'])] if os.path.getsize(paths['lan_out']) > 24 else []
+    arp = [Ether(f) for f in lan_out if Ether(f).type == 0x0806]
+    check(len(arp) == 1 and arp[0][ARP].op == 2 and arp[0][ARP].hwsrc == LAN_MAC and arp[0][ARP].psrc == LAN_GW,
+          '%s: no ARP reply for the gateway' % name)
+    ip_out = [f[14:] for f in lan_out if Ether(f).type == 0x0800]
+    check([p.hex() for p in ip_out] == [forwarded(p).hex() for p in wan_clear],
+          '%s: decrypted packets differ from what the peer sent' % name)
+
+    drops = fwd['drops']
+    for reason, count in (('no_policy', 1), ('ttl_exceeded', 1), ('other_host', 1), ('no_sa', 1)):
+        check(drops.get(reason) == count, '%s: %s = %s, expected %d' % (name, reason, drops.get(reason), count))
+    check(fwd['nat_keepalives'] == keepalives, '%s: NAT keepalives %d' % (name, fwd['nat_keepalives']))
+    inbound = [s for s in stats['sas'] if s['direction'] == 'in']
+    check(len(inbound) == 1 and inbound[0]['drops'].get('icv_failure') == 1,
+          '%s: the forged packet was not counted as icv_failure: %s' % (name, inbound))
+    check(inbound and inbound[0]['packets'] == len(SIZES), '%s: inbound SA packets %s' % (name, inbound))
+    print('ok: %s (%d frames in, %d out)' % (name, expected_rx, len(wan_out) + len(lan_out)))
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__)
+        return 64
+    for index, case in enumerate(CASES):
+        with tempfile.TemporaryDirectory(prefix='corridor-pcap-') as workdir:
+            run_case(argv[1], case, workdir, index)
+    if failures:
+        print('%d failures' % len(failures))
+        return 1
+    print('all %d cases passed' % len(CASES))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
