@@ -9,8 +9,9 @@ build_pkgs=(g++ meson ninja-build pkg-config libdpdk-dev libipsec-mb-dev libssl-
             nlohmann-json3-dev libgtest-dev googletest)
 # Tests: clang's libFuzzer for the bounded fuzz runs, tools the test scripts use;
 # scapy (with python3-cryptography) is the independent ESP/AH implementation
-# the packet engine is cross-checked against.
-test_pkgs=(clang libclang-rt-14-dev iproute2 binutils python3 python3-scapy python3-cryptography)
+# the packet engine is cross-checked against; ping and ethtool for the
+# network-namespace tests (ethtool turns off veth checksum offload there).
+test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping ethtool binutils python3 python3-scapy python3-cryptography)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

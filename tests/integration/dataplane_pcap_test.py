@@ -178,6 +178,9 @@ def run_case(binary, case, workdir, index):
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
+        # The SA channel segment and EAL's runtime directory outlive the process by design.
+        subprocess.run(['rm', '-rf', '/dev/shm' + config['sa_channel']['name'],
+                        '/var/run/dpdk/corridor-pcap-%d-%d' % (os.getpid(), index)])
     check(proc.returncode == 0, '%s: exit status %s, output:\n%s' % (name, proc.returncode, output))
     if proc.returncode != 0:
         return
