@@ -7,10 +7,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-${FUZZ_SECONDS:-20}}
 dir=build-fuzz
+# The dataplane is built too: the esp_inbound target runs the packet engine.
+# -fsanitize=fuzzer-no-link gives every library the coverage
+# instrumentation (the targets add -fsanitize=fuzzer themselves), so
+# libFuzzer is guided by the code under test, not only by the target file.
+options=(-Dfuzzing=true -Ddataplane=enabled -Dcpp_args=-fsanitize=fuzzer-no-link
+         -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized)
 if [ ! -f "$dir/build.ninja" ]; then
-  CXX=clang++ CC=clang meson setup "$dir" -Dfuzzing=true -Ddataplane=disabled \
-    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+  CXX=clang++ CC=clang meson setup "$dir" "${options[@]}" >/dev/null
+else
+  # A build-fuzz/ left by an older fuzz.sh (e.g. -Ddataplane=disabled) gets
+  # today's options; meson rebuilds only what they change.
+  meson configure "$dir" "${options[@]}" >/dev/null
 fi
+# Regenerate first, so that the target list below reflects the options.
+ninja -C "$dir" build.ninja >/dev/null
 ninja -C "$dir" $(cd "$dir" && ninja -t targets all | sed -n 's/^\(tests\/fuzz\/[a-z_]*_fuzz\): .*/\1/p') >/dev/null
 mkdir -p "$dir/crashes"
 status=0
