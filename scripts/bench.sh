@@ -21,5 +21,5 @@ if [ "$what" = all ] || [ "$what" = channel ]; then
 fi
 if [ "$what" = all ] || [ "$what" = engine ]; then
   echo "== Packet engine: ESP burst stages on one core against the crypto alone"
-  build/tests/bench/corridor-bench engine
+  build/tests/bench/corridor-bench engine --iterations 20000 --repeat 5
 fi

@@ -15,7 +15,7 @@
 namespace corridor::dataplane::ipsec {
 
 // The SA may still receive (hard lifetime not reached).
-inline bool may_receive(RuntimeSa& sa, Drop& why) {
+[[gnu::always_inline]] inline bool may_receive(RuntimeSa& sa, Drop& why) {
   const SaCounters& c = *sa.counters;
   if (c.bytes >= sa.bytes_hard || c.packets >= sa.packets_hard) {
     sa.raise(kHardLifetime);
@@ -26,7 +26,7 @@ inline bool may_receive(RuntimeSa& sa, Drop& why) {
 
 // RFC 4303 §3.4.3 / RFC 4302 §3.4.3: the replay check comes before the
 // ICV (the window update after it). Sets `seq` to the full sequence number.
-inline bool replay_check(const RuntimeSa& sa, std::uint32_t seq_lo, std::uint64_t& seq, Drop& why) {
+[[gnu::always_inline]] inline bool replay_check(const RuntimeSa& sa, std::uint32_t seq_lo, std::uint64_t& seq, Drop& why) {
   const auto r = sa.replay->check(seq_lo);
   switch (r.verdict) {
     case ReplayWindow::Verdict::ok: break;
@@ -40,14 +40,14 @@ inline bool replay_check(const RuntimeSa& sa, std::uint32_t seq_lo, std::uint64_
 
 // After the ICV verified: the window moves. A second copy in the same
 // burst passed replay_check() too and is caught here.
-inline bool replay_update(const RuntimeSa& sa, std::uint64_t seq, Drop& why) {
+[[gnu::always_inline]] inline bool replay_update(const RuntimeSa& sa, std::uint64_t seq, Drop& why) {
   if (sa.replay->update(seq) != ReplayWindow::Verdict::ok) return why = Drop::replay, false;
   return true;
 }
 
 // The inner IPv4/IPv6 packet of a tunnel-mode SA: its length (which may be
 // shorter than the data when the peer added TFC padding, RFC 4303 §2.7).
-inline bool inner_length(const std::uint8_t* inner, std::uint32_t data_len, std::uint8_t next_header,
+[[gnu::always_inline]] inline bool inner_length(const std::uint8_t* inner, std::uint32_t data_len, std::uint8_t next_header,
                          std::uint32_t& len) {
   if (next_header == kProtoIpv4) {
     if (data_len < kIpv4HeaderLen || (inner[0] >> 4) != 4) return false;
@@ -62,7 +62,7 @@ inline bool inner_length(const std::uint8_t* inner, std::uint32_t data_len, std:
 // Tunnel mode: checks the inner packet that starts at `inner` (`data_len`
 // bytes follow it in the mbuf) and makes it the mbuf's packet, with the
 // outer ECN combined into it (RFC 6040 §4.2) when the SA propagates ECN.
-inline bool open_tunnel(const RuntimeSa& sa, rte_mbuf* m, std::uint8_t* inner, std::uint32_t data_len,
+[[gnu::always_inline]] inline bool open_tunnel(const RuntimeSa& sa, rte_mbuf* m, std::uint8_t* inner, std::uint32_t data_len,
                         std::uint8_t next_header, std::uint8_t outer_ecn, std::uint32_t& out_len, Drop& why) {
   if (next_header != kProtoIpv4 && next_header != kProtoIpv6) return why = Drop::bad_next_header, false;
   if (!inner_length(inner, data_len, next_header, out_len)) return why = Drop::bad_inner_packet, false;
@@ -83,7 +83,7 @@ inline bool open_tunnel(const RuntimeSa& sa, rte_mbuf* m, std::uint8_t* inner, s
 // and names the upper-layer protocol `next_header` again at offset
 // `next_header_at`. `data_len` bytes of upper layer follow.
 template <bool kOuterV6>
-std::uint32_t close_transport(rte_mbuf* m, const std::uint8_t* header, std::uint32_t keep, std::uint32_t shift,
+[[gnu::always_inline]] inline std::uint32_t close_transport(rte_mbuf* m, const std::uint8_t* header, std::uint32_t keep, std::uint32_t shift,
                               std::uint32_t next_header_at, std::uint8_t next_header, std::uint32_t data_len) {
   std::uint8_t* ip = rte_pktmbuf_mtod(m, std::uint8_t*) + shift;
   std::memmove(ip, header, keep);
@@ -104,7 +104,7 @@ std::uint32_t close_transport(rte_mbuf* m, const std::uint8_t* header, std::uint
 // verifies under this SA must also be one the SA was negotiated for, or a
 // peer could inject traffic for another tunnel's networks through its own
 // SA. Then the packet counts against the SA's lifetimes.
-inline bool accept_inner(RuntimeSa& sa, const rte_mbuf* m, std::uint32_t len, Drop& why) {
+[[gnu::always_inline]] inline bool accept_inner(RuntimeSa& sa, const rte_mbuf* m, std::uint32_t len, Drop& why) {
   if (const tables::SelectorSet* selectors = sa.selector_set()) {
     tables::PacketKey key;
     if (tables::make_key(rte_pktmbuf_mtod(m, const std::uint8_t*), len, key) != tables::KeyError::ok ||

@@ -33,7 +33,7 @@ struct ClearPacket {
 // protects the packet's own payload, so its family must be the SA's and it
 // must not be a fragment (RFC 4303 §3.3, RFC 4302 §3.3: whole datagrams).
 template <bool kTunnel, bool kOuterV6>
-bool parse_clear(rte_mbuf* m, ClearPacket& p, Drop& why) {
+[[gnu::always_inline]] inline bool parse_clear(rte_mbuf* m, ClearPacket& p, Drop& why) {
   const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
   const std::uint32_t avail = m->data_len;
   if (avail < 1) return why = Drop::too_short, false;
@@ -78,7 +78,7 @@ bool parse_clear(rte_mbuf* m, ClearPacket& p, Drop& why) {
 
 // The SA may still send: hard lifetime not reached, sequence numbers left
 // (RFC 4303 §3.3.3, RFC 4302 §3.3.2: never wrap; the SA must be rekeyed).
-inline bool may_send(RuntimeSa& sa, Drop& why) {
+[[gnu::always_inline]] inline bool may_send(RuntimeSa& sa, Drop& why) {
   const SaCounters& c = *sa.counters;
   if (c.bytes >= sa.bytes_hard || c.packets >= sa.packets_hard) {
     sa.raise(kHardLifetime);
@@ -92,7 +92,7 @@ inline bool may_send(RuntimeSa& sa, Drop& why) {
 }
 
 // Counts a protected packet (its clear length is what lifetimes count).
-inline void account_sent(RuntimeSa& sa, std::uint32_t clear_len) {
+[[gnu::always_inline]] inline void account_sent(RuntimeSa& sa, std::uint32_t clear_len) {
   SaCounters& c = *sa.counters;
   ++c.packets;
   c.bytes += clear_len;
@@ -120,7 +120,7 @@ inline bool outer_df(const RuntimeSa& sa, bool inner_df) {
 // Tunnel mode: writes the outer header for a packet `total` bytes long
 // whose next protocol is `carrier` (ESP, AH or UDP).
 template <bool kOuterV6>
-void write_tunnel_header(Worker& w, const RuntimeSa& sa, std::uint8_t* ip, std::uint32_t total, std::uint8_t carrier,
+[[gnu::always_inline]] inline void write_tunnel_header(Worker& w, const RuntimeSa& sa, std::uint8_t* ip, std::uint32_t total, std::uint8_t carrier,
                          const ClearPacket& p) {
   const std::uint8_t tc = outer_traffic_class(sa, p.tc);
   if constexpr (kOuterV6) {
@@ -152,7 +152,7 @@ void write_tunnel_header(Worker& w, const RuntimeSa& sa, std::uint8_t* ip, std::
 // Transport mode: the packet's own header (moved to the front) now names
 // `carrier` and covers `total` bytes.
 template <bool kOuterV6>
-void rewrite_transport_header(std::uint8_t* ip, std::uint32_t total, std::uint8_t carrier, const ClearPacket& p) {
+[[gnu::always_inline]] inline void rewrite_transport_header(std::uint8_t* ip, std::uint32_t total, std::uint8_t carrier, const ClearPacket& p) {
   ip[p.proto_at] = carrier;
   if constexpr (kOuterV6) {
     store_be16(ip + 4, static_cast<std::uint16_t>(total - kIpv6HeaderLen));

@@ -54,7 +54,7 @@ bool locate_esp(const RuntimeSa& sa, rte_mbuf* m, PacketScratch& s, Drop& why) {
   s.esp = ip + esp;
   s.payload_len = len - esp - overhead;
   // RFC 4303 §2.4: the payload is a whole number of cipher blocks and 4-byte words.
-  if (s.payload_len % sa.block_bytes != 0) return why = Drop::bad_length, false;
+  if ((s.payload_len & (sa.block_bytes - 1u)) != 0) return why = Drop::bad_length, false;  // a power of two
   s.outer_ecn = traffic_class(ip) & 0x03;
   return true;
 }

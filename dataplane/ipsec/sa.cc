@@ -34,6 +34,9 @@ std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend&
     algorithm = crypto::esp_algorithm(record.encryption_id, record.encryption_key_bits, record.integrity_id, &reason);
   }
   if (!algorithm) return fail(reason);
+  // ESP outbound writes its padding with one 16-byte store into the trailer
+  // (esp_outbound.cc), which the ICV makes at least 18 bytes long.
+  if (algorithm->icv_bytes < 16 || algorithm->block_bytes > 16) return fail("the engine needs an ICV of 16 bytes or more");
 
   std::unique_ptr<Sa> sa(new Sa());
   sa->session_ = backend.create_session(*algorithm, record.encryption_key.view(), record.integrity_key.view(), &reason);
@@ -47,6 +50,8 @@ std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend&
   rt.iv_bytes = algorithm->iv_bytes;
   rt.icv_bytes = algorithm->icv_bytes;
   rt.block_bytes = algorithm->block_bytes;
+  // The stages align with a mask (RFC 4303 §2.4: 4 bytes or the cipher block).
+  if (rt.block_bytes < 4 || (rt.block_bytes & (rt.block_bytes - 1)) != 0) return fail("cipher block size is not a power of two");
   const bool tunnel = record.mode == channel::Mode::tunnel;
   const bool outer_v6 = record.ip_version == channel::IpVersion::v6;
   rt.flags = static_cast<std::uint8_t>((record.esn ? kEsn : 0) | (record.udp_encap ? kUdpEncap : 0) |
