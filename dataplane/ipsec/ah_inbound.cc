@@ -16,29 +16,13 @@ namespace {
 // to the IP total length (link-layer padding removed).
 template <bool kOuterV6>
 bool locate_ah(const RuntimeSa& sa, rte_mbuf* m, PacketScratch& s, std::uint32_t& len, Drop& why) {
+  OuterHeader o;
+  if (!parse_outer<kOuterV6>(m, o, why)) return false;
   auto* ip = rte_pktmbuf_mtod(m, std::uint8_t*);
-  const std::uint32_t avail = m->data_len;
-  std::uint32_t l4 = 0;
-  std::uint8_t proto = 0;
-  if constexpr (kOuterV6) {
-    if (avail < kIpv6HeaderLen) return why = Drop::too_short, false;
-    if ((ip[0] >> 4) != 6) return why = Drop::bad_ip_header, false;
-    len = kIpv6HeaderLen + load_be16(ip + 4);
-    if (len > avail) return why = Drop::bad_ip_header, false;
-    std::uint32_t proto_at = 0;
-    if (!ipv6_skip_extensions(ip, len, l4, proto, proto_at)) return why = Drop::bad_ip_header, false;
-    if (proto == kIpv6Fragment) return why = Drop::fragment, false;
-    s.next_header_at = static_cast<std::uint16_t>(proto_at);
-  } else {
-    if (avail < kIpv4HeaderLen) return why = Drop::too_short, false;
-    l4 = (ip[0] & 0x0f) * 4u;
-    len = load_be16(ip + 2);
-    if ((ip[0] >> 4) != 4 || l4 < kIpv4HeaderLen || len < l4 || len > avail) return why = Drop::bad_ip_header, false;
-    if ((load_be16(ip + 6) & 0x3fff) != 0) return why = Drop::fragment, false;
-    proto = ip[9];
-    s.next_header_at = 9;
-  }
-  if (len < avail) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(avail - len));
+  len = o.len;
+  const std::uint32_t l4 = o.l4;
+  const std::uint8_t proto = o.proto;
+  s.next_header_at = o.next_header_at;
   if (proto != kProtoAh) return why = Drop::no_sa, false;  // ESP or anything else is not this SA's
   if (l4 > kMaxSavedIpHeader) return why = Drop::unsupported_header, false;
   if (len < l4 + kAhFixedLen) return why = Drop::too_short, false;

@@ -14,6 +14,43 @@
 
 namespace corridor::dataplane::ipsec {
 
+// The outer IP header of an arriving ESP or AH packet.
+struct OuterHeader {
+  std::uint32_t len = 0;            // IP total length (the mbuf is trimmed to it)
+  std::uint32_t l4 = 0;             // where the ESP/AH/UDP header starts
+  std::uint8_t proto = 0;           // its protocol number
+  std::uint16_t next_header_at = 0;  // offset of the byte naming it (IPv4 protocol, IPv6 next header)
+};
+
+// Parses the outer header (IPv6: past Hop-by-Hop, Routing and Destination
+// Options) and trims link-layer padding. Fragments are refused: reassembly
+// comes before the engine.
+template <bool kOuterV6>
+[[gnu::always_inline]] inline bool parse_outer(rte_mbuf* m, OuterHeader& o, Drop& why) {
+  const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  const std::uint32_t avail = m->data_len;
+  if constexpr (kOuterV6) {
+    if (avail < kIpv6HeaderLen) return why = Drop::too_short, false;
+    if ((ip[0] >> 4) != 6) return why = Drop::bad_ip_header, false;
+    o.len = kIpv6HeaderLen + load_be16(ip + 4);
+    if (o.len > avail) return why = Drop::bad_ip_header, false;
+    std::uint32_t proto_at = 0;
+    if (!ipv6_skip_extensions(ip, o.len, o.l4, o.proto, proto_at)) return why = Drop::bad_ip_header, false;
+    if (o.proto == kIpv6Fragment) return why = Drop::fragment, false;
+    o.next_header_at = static_cast<std::uint16_t>(proto_at);
+  } else {
+    if (avail < kIpv4HeaderLen) return why = Drop::too_short, false;
+    o.l4 = (ip[0] & 0x0f) * 4u;
+    o.len = load_be16(ip + 2);
+    if ((ip[0] >> 4) != 4 || o.l4 < kIpv4HeaderLen || o.len < o.l4 || o.len > avail) return why = Drop::bad_ip_header, false;
+    if ((load_be16(ip + 6) & 0x3fff) != 0) return why = Drop::fragment, false;
+    o.proto = ip[9];
+    o.next_header_at = 9;
+  }
+  if (o.len < avail) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(avail - o.len));
+  return true;
+}
+
 // The SA may still receive (hard lifetime not reached).
 [[gnu::always_inline]] inline bool may_receive(RuntimeSa& sa, Drop& why) {
   const SaCounters& c = *sa.counters;

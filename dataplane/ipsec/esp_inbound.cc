@@ -18,29 +18,12 @@ namespace {
 // padding removed).
 template <bool kOuterV6, bool kUdp>
 bool locate_esp(const RuntimeSa& sa, rte_mbuf* m, PacketScratch& s, Drop& why) {
+  OuterHeader o;
+  if (!parse_outer<kOuterV6>(m, o, why)) return false;
   auto* ip = rte_pktmbuf_mtod(m, std::uint8_t*);
-  const std::uint32_t avail = m->data_len;
-  std::uint32_t len = 0, l4 = 0;
-  std::uint8_t proto = 0;
-  if constexpr (kOuterV6) {
-    if (avail < kIpv6HeaderLen) return why = Drop::too_short, false;
-    if ((ip[0] >> 4) != 6) return why = Drop::bad_ip_header, false;
-    len = kIpv6HeaderLen + load_be16(ip + 4);
-    if (len > avail) return why = Drop::bad_ip_header, false;
-    std::uint32_t proto_at = 0;
-    if (!ipv6_skip_extensions(ip, len, l4, proto, proto_at)) return why = Drop::bad_ip_header, false;
-    if (proto == kIpv6Fragment) return why = Drop::fragment, false;
-    s.next_header_at = static_cast<std::uint16_t>(proto_at);
-  } else {
-    if (avail < kIpv4HeaderLen) return why = Drop::too_short, false;
-    l4 = (ip[0] & 0x0f) * 4u;
-    len = load_be16(ip + 2);
-    if ((ip[0] >> 4) != 4 || l4 < kIpv4HeaderLen || len < l4 || len > avail) return why = Drop::bad_ip_header, false;
-    if ((load_be16(ip + 6) & 0x3fff) != 0) return why = Drop::fragment, false;
-    proto = ip[9];
-    s.next_header_at = 9;
-  }
-  if (len < avail) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(avail - len));
+  const std::uint32_t len = o.len, l4 = o.l4;
+  const std::uint8_t proto = o.proto;
+  s.next_header_at = o.next_header_at;
   if ((proto == kProtoUdp) != kUdp || (proto != kProtoUdp && proto != kProtoEsp)) return why = Drop::encap_mismatch, false;
   s.l4_offset = static_cast<std::uint16_t>(l4);
   std::uint32_t esp = l4;
