@@ -22,27 +22,39 @@ import sys
 import tempfile
 import time
 
-from scapy.all import ARP, Ether, IP, UDP, Raw, rdpcap, wrpcap  # noqa: E402
+from scapy.all import ARP, Ether, IP, IPv6, UDP, Raw, rdpcap, wrpcap  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORACLE = os.path.join(HERE, '..', 'interop', 'ipsec_scapy.py')
 
 LAN_MAC, WAN_MAC = '02:00:00:00:01:01', '02:00:00:00:02:01'   # the gateway's ports
 HOST_MAC, PEER_MAC = '02:00:00:00:0a:0a', '02:00:00:00:0b:0b'
-LAN_GW, WAN_GW, HOST, PEER = '10.1.0.1', '192.0.2.1', '10.1.0.10', '192.0.2.2'
-REMOTE_HOST = '10.2.0.5'
 SIZES = (0, 1, 100, 1000)
+# The LAN keeps an IPv4 address in every case (for the ARP check).
+LAN_GW4 = '10.1.0.1'
+# Addresses per family: the LAN side (inner packets) and the WAN side (outer).
+INNER = {4: {'gw': '10.1.0.1', 'host': '10.1.0.10', 'net': '10.1.0.0/24', 'remote': '10.2.0.5',
+             'remote_net': '10.2.0.0/24', 'elsewhere': '10.3.0.1'},
+         6: {'gw': '2001:db8:a::1', 'host': '2001:db8:a::10', 'net': '2001:db8:a::/64', 'remote': '2001:db8:b::5',
+             'remote_net': '2001:db8:b::/64', 'elsewhere': '2001:db8:c::1'}}
+OUTER = {4: {'gw': '192.0.2.1', 'peer': '192.0.2.2', 'len': 24},
+         6: {'gw': '2001:db8:1::1', 'peer': '2001:db8:1::2', 'len': 64}}
 
-# name, proposal, oracle crypt, oracle auth, encryption key bytes, integrity key bytes, protocol, NAT-T
+# name, proposal, oracle crypt, oracle auth, encryption key bytes, integrity key bytes, protocol, NAT-T,
+# inner family, outer family
 CASES = [
-    ('aes128gcm16', 'aes128gcm16', 'AES-GCM', None, 20, 0, 'esp', False),
-    ('aes256gcm16 nat-t', 'aes256gcm16', 'AES-GCM', None, 36, 0, 'esp', True),
-    ('chacha20poly1305', 'chacha20poly1305', 'CHACHA20-POLY1305', None, 36, 0, 'esp', False),
-    ('aes256-sha256', 'aes256-sha256', 'AES-CBC', 'HMAC-SHA2-256-128', 32, 32, 'esp', False),
-    ('aes128ctr-sha512', 'aes128ctr-sha512', 'AES-CTR', 'HMAC-SHA2-512-256', 20, 64, 'esp', False),
-    ('aes128gmac', 'aes128gmac', 'AES-NULL-GMAC', None, 20, 0, 'esp', False),
-    ('null-sha384', 'null-sha384', 'NULL', 'HMAC-SHA2-384-192', 0, 48, 'esp', False),
-    ('ah sha256', 'sha256', None, 'HMAC-SHA2-256-128', 0, 32, 'ah', False),
+    ('aes128gcm16', 'aes128gcm16', 'AES-GCM', None, 20, 0, 'esp', False, 4, 4),
+    ('aes256gcm16 nat-t', 'aes256gcm16', 'AES-GCM', None, 36, 0, 'esp', True, 4, 4),
+    ('chacha20poly1305', 'chacha20poly1305', 'CHACHA20-POLY1305', None, 36, 0, 'esp', False, 4, 4),
+    ('aes256-sha256', 'aes256-sha256', 'AES-CBC', 'HMAC-SHA2-256-128', 32, 32, 'esp', False, 4, 4),
+    ('aes128ctr-sha512', 'aes128ctr-sha512', 'AES-CTR', 'HMAC-SHA2-512-256', 20, 64, 'esp', False, 4, 4),
+    ('aes128gmac', 'aes128gmac', 'AES-NULL-GMAC', None, 20, 0, 'esp', False, 4, 4),
+    ('null-sha384', 'null-sha384', 'NULL', 'HMAC-SHA2-384-192', 0, 48, 'esp', False, 4, 4),
+    ('ah sha256', 'sha256', None, 'HMAC-SHA2-256-128', 0, 32, 'ah', False, 4, 4),
+    ('aes128gcm16 6-in-6', 'aes128gcm16', 'AES-GCM', None, 20, 0, 'esp', False, 6, 6),
+    ('aes256-sha256 4-in-6', 'aes256-sha256', 'AES-CBC', 'HMAC-SHA2-256-128', 32, 32, 'esp', False, 4, 6),
+    ('chacha20poly1305 6-in-4 nat-t', 'chacha20poly1305', 'CHACHA20-POLY1305', None, 36, 0, 'esp', True, 6, 4),
+    ('ah sha512 6-in-6', 'sha512', None, 'HMAC-SHA2-512-256', 0, 64, 'ah', False, 6, 6),
 ]
 
 failures = []
@@ -64,7 +76,7 @@ def oracle(request, workdir):
 
 
 def oracle_sa(case, spi, key, integ_key, src, dst):
-    name, proposal, crypt, auth, klen, ilen, proto, natt = case
+    name, proposal, crypt, auth, klen, ilen, proto, natt, inner, outer = case
     sa = {'proto': proto, 'spi': spi, 'mode': 'tunnel', 'tunnel_src': src, 'tunnel_dst': dst,
           'crypt_algo': crypt, 'crypt_key': key.hex() if crypt else None,
           'auth_algo': auth, 'auth_key': integ_key.hex() if auth else None,
@@ -73,10 +85,10 @@ def oracle_sa(case, spi, key, integ_key, src, dst):
 
 
 def static_sa(case, direction, spi, key, integ_key):
-    name, proposal, crypt, auth, klen, ilen, proto, natt = case
+    name, proposal, crypt, auth, klen, ilen, proto, natt, inner, outer = case
     sa = {'spi': spi, 'direction': direction, 'protocol': proto, 'mode': 'tunnel',
-          'local': WAN_GW, 'remote': PEER, 'proposal': proposal,
-          'local_ts': ['10.1.0.0/24'], 'remote_ts': ['10.2.0.0/24']}
+          'local': OUTER[outer]['gw'], 'remote': OUTER[outer]['peer'], 'proposal': proposal,
+          'local_ts': [INNER[inner]['net']], 'remote_ts': [INNER[inner]['remote_net']]}
     if klen:
         sa['key'] = key.hex()
     if ilen:
@@ -86,51 +98,63 @@ def static_sa(case, direction, spi, key, integ_key):
     return sa
 
 
-def clear_packet(size, ttl=64, src=HOST, dst=REMOTE_HOST):
-    """A UDP packet with `size` bytes of payload, as bytes."""
+def clear_packet(size, src, dst, ttl=64):
+    """A UDP packet with `size` bytes of payload (IPv4 or IPv6 by the addresses)."""
     payload = (bytes(range(256)) * 4)[:size]
-    return IP(bytes(IP(src=src, dst=dst, ttl=ttl, id=size) / UDP(sport=4000 + size, dport=53) / Raw(payload)))
+    udp = UDP(sport=4000 + size, dport=53) / Raw(payload)
+    if ':' in src:
+        return IPv6(bytes(IPv6(src=src, dst=dst, hlim=ttl) / udp))
+    return IP(bytes(IP(src=src, dst=dst, ttl=ttl, id=size) / udp))
+
+
+def parse_ip(data):
+    return IPv6(data) if data[0] >> 4 == 6 else IP(data)
 
 
 def forwarded(pkt):
-    """What the gateway forwards: the same packet, TTL one less."""
-    p = IP(bytes(pkt))
+    """What the gateway forwards: the same packet, TTL / hop limit one less."""
+    p = parse_ip(bytes(pkt))
+    if isinstance(p, IPv6):
+        p.hlim -= 1
+        return bytes(p)
     p.ttl -= 1
     del p.chksum
     return bytes(IP(bytes(p)))
 
 
 def run_case(binary, case, workdir, index):
-    name, proposal, crypt, auth, klen, ilen, proto, natt = case
+    name, proposal, crypt, auth, klen, ilen, proto, natt, inner, outer = case
+    lan, wan = INNER[inner], OUTER[outer]
     out_key, out_integ = os.urandom(klen), os.urandom(ilen)
     in_key, in_integ = os.urandom(klen), os.urandom(ilen)
     out_spi, in_spi = 0x1000 + index, 0x2000 + index
 
     # Input: the LAN host's frames.
-    lan_clear = [clear_packet(s) for s in SIZES]
+    lan_clear = [clear_packet(s, lan['host'], lan['remote']) for s in SIZES]
     lan_in = [Ether(src=HOST_MAC, dst=LAN_MAC) / p for p in lan_clear]
-    lan_in.append(Ether(src=HOST_MAC, dst='ff:ff:ff:ff:ff:ff') / ARP(op=1, hwsrc=HOST_MAC, psrc=HOST, pdst=LAN_GW))
-    lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC) / clear_packet(10, dst='10.3.0.1'))   # no policy
-    lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC) / clear_packet(11, ttl=1))             # TTL exceeded
-    lan_in.append(Ether(src=HOST_MAC, dst='02:00:00:00:99:99') / clear_packet(12))        # another station's
+    lan_in.append(Ether(src=HOST_MAC, dst='ff:ff:ff:ff:ff:ff') / ARP(op=1, hwsrc=HOST_MAC, psrc='10.1.0.10', pdst=LAN_GW4))
+    lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC) / clear_packet(10, lan['host'], lan['elsewhere']))  # no policy
+    lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC) / clear_packet(11, lan['host'], lan['remote'], ttl=1))  # TTL exceeded
+    lan_in.append(Ether(src=HOST_MAC, dst='02:00:00:00:99:99') / clear_packet(12, lan['host'], lan['remote']))  # another station's
 
     # Input: the peer's protected frames, made by scapy.
-    wan_clear = [clear_packet(s, src=REMOTE_HOST, dst=HOST) for s in SIZES]
+    wan_clear = [clear_packet(s, lan['remote'], lan['host']) for s in SIZES]
     packets = [{'seq': i + 1, 'hex': bytes(p).hex()} for i, p in enumerate(wan_clear)]
     request = {'cases': [{'name': name, 'op': 'encrypt',
-                          'sa': oracle_sa(case, in_spi, in_key, in_integ, PEER, WAN_GW), 'packets': packets}]}
+                          'sa': oracle_sa(case, in_spi, in_key, in_integ, wan['peer'], wan['gw']), 'packets': packets}]}
     protected = [bytes.fromhex(p['hex']) for p in oracle(request, workdir)]
-    wan_in = [Ether(src=PEER_MAC, dst=WAN_MAC) / IP(p) for p in protected]
+    wan_in = [Ether(src=PEER_MAC, dst=WAN_MAC) / parse_ip(p) for p in protected]
     forged = bytearray(protected[1])
     forged[-1] ^= 0x01                                       # ICV (AH: payload) changed
-    wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / IP(bytes(forged)))
-    unknown = IP(protected[2])                               # an SPI nobody has
+    wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / parse_ip(bytes(forged)))
+    unknown = parse_ip(protected[2])                         # an SPI nobody has
     layer = unknown.payload.payload if natt else unknown.payload
     layer.spi = 0x7777
-    wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / IP(bytes(unknown)))
+    wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / parse_ip(bytes(unknown)))
     keepalives = 0
     if natt:
-        wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / IP(src=PEER, dst=WAN_GW) / UDP(sport=4500, dport=4500) / Raw(b'\xff'))
+        outer_ip = IPv6(src=wan['peer'], dst=wan['gw']) if outer == 6 else IP(src=wan['peer'], dst=wan['gw'])
+        wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / outer_ip / UDP(sport=4500, dport=4500) / Raw(b'\xff'))
         keepalives = 1
 
     paths = {k: os.path.join(workdir, k + '.pcap') for k in ('lan_in', 'lan_out', 'wan_in', 'wan_out')}
@@ -140,12 +164,15 @@ def run_case(binary, case, workdir, index):
         'dataplane': {
             'ports': [
                 {'name': 'net_pcap0', 'devargs': 'rx_pcap=%s,tx_pcap=%s' % (paths['lan_in'], paths['lan_out']),
-                 'mac': LAN_MAC, 'role': 'protected', 'address': LAN_GW + '/24'},
+                 'mac': LAN_MAC, 'role': 'protected',
+                 'address': [LAN_GW4 + '/24'] + ([lan['gw'] + '/64'] if inner == 6 else [])},
                 {'name': 'net_pcap1', 'devargs': 'rx_pcap=%s,tx_pcap=%s' % (paths['wan_in'], paths['wan_out']),
-                 'mac': WAN_MAC, 'role': 'unprotected', 'address': WAN_GW + '/24'},
+                 'mac': WAN_MAC, 'role': 'unprotected', 'address': '%s/%d' % (wan['gw'], wan['len'])},
             ],
-            'neighbors': [{'ip': HOST, 'mac': HOST_MAC}, {'ip': PEER, 'mac': PEER_MAC}],
-            'routes': [{'prefix': '10.2.0.0/16', 'via': PEER, 'port': 'net_pcap1'}],
+            'neighbors': [{'ip': lan['host'], 'mac': HOST_MAC}, {'ip': wan['peer'], 'mac': PEER_MAC}],
+            # Only the outer packet is routed outbound (the SPD picks the SA);
+            # a route for the remote network is what an operator writes anyway.
+            'routes': [{'prefix': lan['remote_net'], 'via': wan['peer'], 'port': 'net_pcap1'}] if inner == outer else [],
             'static_sas': [static_sa(case, 'out', out_spi, out_key, out_integ),
                            static_sa(case, 'in', in_spi, in_key, in_integ)],
             'poll_mode': 'adaptive',
@@ -195,7 +222,7 @@ def run_case(binary, case, workdir, index):
     for frame in wan_out:
         check(frame[:6] == bytes.fromhex(PEER_MAC.replace(':', '')) and frame[6:12] == bytes.fromhex(WAN_MAC.replace(':', '')),
               '%s: WAN frame not addressed peer <- gateway' % name)
-    request = {'cases': [{'name': name, 'op': 'decrypt', 'sa': oracle_sa(case, out_spi, out_key, out_integ, WAN_GW, PEER),
+    request = {'cases': [{'name': name, 'op': 'decrypt', 'sa': oracle_sa(case, out_spi, out_key, out_integ, wan['gw'], wan['peer']),
                           'packets': [{'hex': f[14:].hex()} for f in wan_out]}]}
     got = oracle(request, workdir) if wan_out else []
     for i, (g, want) in enumerate(zip(got, lan_clear)):
@@ -204,9 +231,9 @@ def run_case(binary, case, workdir, index):
     # LAN side: the ARP reply, then the decrypted packets.
     lan_out = [bytes(p) for p in rdpcap(paths['lan_out'])] if os.path.getsize(paths['lan_out']) > 24 else []
     arp = [Ether(f) for f in lan_out if Ether(f).type == 0x0806]
-    check(len(arp) == 1 and arp[0][ARP].op == 2 and arp[0][ARP].hwsrc == LAN_MAC and arp[0][ARP].psrc == LAN_GW,
+    check(len(arp) == 1 and arp[0][ARP].op == 2 and arp[0][ARP].hwsrc == LAN_MAC and arp[0][ARP].psrc == LAN_GW4,
           '%s: no ARP reply for the gateway' % name)
-    ip_out = [f[14:] for f in lan_out if Ether(f).type == 0x0800]
+    ip_out = [f[14:] for f in lan_out if Ether(f).type in (0x0800, 0x86dd)]
     check([p.hex() for p in ip_out] == [forwarded(p).hex() for p in wan_clear],
           '%s: decrypted packets differ from what the peer sent' % name)
 
