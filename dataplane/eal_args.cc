@@ -57,6 +57,10 @@ std::vector<std::string> build_eal_args(const config::DataplaneConfig& config,
       args.insert(args.end(), {"--vdev", port.name + "," + port.devargs});
     }
   }
+  // The exception interface: a net_tap device whose kernel side is NAME.
+  const std::string tap(config::kExceptionTapDevice);
+  if (config.exception_interface && !has_vdev(args, tap))
+    args.insert(args.end(), {"--vdev", tap + ",iface=" + *config.exception_interface});
   // With an explicit allow or block list the operator has chosen the PCI devices.
   if (!has_option(args, {"-a", "--allow", "-b", "--block", "--no-pci"})) {
     if (!any_pci) {

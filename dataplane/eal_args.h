@@ -4,9 +4,10 @@
 // --config FILE`. Whatever the EAL arguments already say wins; what they
 // leave out is filled in from the config's `dataplane` section: the lcores
 // (-l, --main-lcore), `--vdev NAME,DEVARGS` per virtual port that has
-// devargs, an allow-list entry (`-a NAME[,DEVARGS]`) per PCI port, and
-// --no-pci when no port is a PCI device (so EAL does not probe, and perhaps
-// grab, the machine's own NICs). A virtual port without devargs is the
+// devargs, an allow-list entry (`-a NAME[,DEVARGS]`) per PCI port, the
+// exception interface's TAP (`--vdev net_tap_corridor,iface=NAME`) when the
+// config names one, and --no-pci when no port is a PCI device (so EAL does
+// not probe, and perhaps grab, the machine's own NICs). A virtual port without devargs is the
 // operator's to create (`--vdev net_ring0` among the EAL arguments).
 #pragma once
 

@@ -383,6 +383,19 @@ DataplaneConfig read_dataplane(const nlohmann::ordered_json& value, const std::s
   if (const auto* cores = r.get("cores")) read_cores(*cores, r.pointer_of("cores"), d, ctx);
   if (const auto mode = r.choice<PollMode>("poll_mode", {{"busy", PollMode::busy}, {"adaptive", PollMode::adaptive}}))
     d.poll_mode = *mode;
+  if (const auto name = r.string("exception_interface")) {
+    if (!is_valid_interface_name(*name))
+      ctx.diag.error(r.pointer_of("exception_interface"),
+                     "not a network interface name: 1 to 15 printable ASCII characters without '/', ':', ',', '=', "
+                     "'%' or spaces, e.g. corridor0 (got '" + *name + "')");
+    else
+      d.exception_interface = *name;
+  }
+  // The exception interface's TAP is an EAL device of that name.
+  for (std::size_t i = 0; i < d.ports.size(); ++i)
+    if (d.exception_interface && d.ports[i].name == kExceptionTapDevice)
+      ctx.diag.error(r.pointer_of("ports") + "/" + std::to_string(i) + "/name",
+                     std::string(kExceptionTapDevice) + " is the exception interface's device: give the port another name");
   r.finish();
   return d;
 }

@@ -63,6 +63,15 @@ bool is_pci_address(std::string_view s) {
 
 bool PortConfig::is_pci() const { return is_pci_address(name); }
 
+bool is_valid_interface_name(std::string_view name) {
+  // IFNAMSIZ is 16 with the terminating NUL.
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f && c != '/' && c != ':' && c != ',' && c != '=' && c != '%';
+  });
+}
+
 const PortConfig* DataplaneConfig::find_port(std::string_view port_name) const {
   for (const auto& p : ports)
     if (p.name == port_name) return &p;

@@ -196,9 +196,24 @@ struct DataplaneConfig {
   unsigned main_lcore = 0;
   std::vector<unsigned> worker_lcores;  // empty: the main lcore also forwards
   PollMode poll_mode = PollMode::adaptive;
+  // The kernel TAP interface of the exception path (docs/dataplane.md):
+  // traffic for the gateway's own addresses goes to the kernel through it,
+  // and what the kernel sends out of it leaves through the ports. Unset:
+  // no exception path; such traffic is counted (`to_gateway`) and dropped.
+  std::optional<std::string> exception_interface;
 
   const PortConfig* find_port(std::string_view name) const;
 };
+
+// The DPDK device (net_tap) of the exception interface: corridor-dataplane
+// adds `--vdev net_tap_corridor,iface=NAME` to its EAL arguments; no port
+// may take this name.
+inline constexpr std::string_view kExceptionTapDevice = "net_tap_corridor";
+
+// A Linux network interface name the kernel accepts (dev_valid_name: 1-15
+// bytes, not "." or "..", no '/', ':' or whitespace) that can also stand
+// in EAL devargs (no ',', '=') and is not a name template (no '%').
+bool is_valid_interface_name(std::string_view name);
 
 struct SaChannelConfig {
   std::string name = "/corridor";  // shm_open name

@@ -17,6 +17,7 @@
 #include "common/log/log.h"
 #include "dataplane/app/ports.h"
 #include "dataplane/ipsec/ip.h"
+#include "dataplane/net/proxy_neighbor.h"
 
 namespace corridor::dataplane::app {
 namespace {
@@ -52,6 +53,7 @@ Dataplane::~Dataplane() {
   if (qsbr_ != nullptr) rte_rcu_qsbr_thread_offline(qsbr_, 0);
   inventory_.reset();
   if (endpoint_) endpoint_->detach();
+  exception_path_.reset();  // the kernel interface goes with it
   forwarder_.reset();
   sas_.reset();  // releases every SA after the (now immediate) grace period
   grace_.reset();
@@ -163,6 +165,18 @@ bool Dataplane::start() {
 
   forwarder_ = std::make_unique<forward::Forwarder>(plane_, backend_, 0, 0);
 
+  if (dp.exception_interface) {
+    std::string why;
+    exception_path_ = ExceptionPath::start(dp, started_ports_, pool_, main_counters_, &why);
+    if (!exception_path_) {
+      log::error("exc", "cannot set up the exception interface " + *dp.exception_interface + ": " + why);
+      return false;
+    }
+  } else {
+    log::info("exc", "no dataplane.exception_interface: traffic for the gateway itself is counted (to_gateway) "
+                     "and dropped");
+  }
+
   channel::EndpointOptions channel_options;
   channel_options.segment.name = config_.sa_channel.name;
   channel_options.segment.command_capacity = config_.sa_channel.command_slots;
@@ -233,8 +247,8 @@ void Dataplane::run() {
   while (!stopping_.load(std::memory_order_relaxed)) {
     if (dump_requested_.exchange(false, std::memory_order_relaxed)) write_stats();
     rte_rcu_qsbr_quiescent(qsbr_, 0);
-    const unsigned received = forwarder_->poll();
-    slow_path();
+    unsigned received = forwarder_->poll();
+    received += slow_path();
     if (received != 0 || !adaptive) {
       idle = 0;
       nap = std::chrono::microseconds{10};
@@ -249,15 +263,21 @@ void Dataplane::run() {
   log::info("main", "stopping");
 }
 
-void Dataplane::slow_path() {
+unsigned Dataplane::slow_path() {
   rte_mbuf* frames[32];
   const unsigned n = rte_ring_sc_dequeue_burst(exception_, reinterpret_cast<void**>(frames), 32, nullptr);
   for (unsigned i = 0; i < n; ++i) handle_exception(frames[i]);
+  unsigned from_kernel = 0;
+  if (exception_path_) {
+    from_kernel = exception_path_->poll(*forwarder_);
+    exception_path_->flush();
+  }
   resolve_neighbors();
   forwarder_->flush();
   grace_->poll();
   inventory_->poll();
   report_events();
+  return from_kernel;
 }
 
 void Dataplane::handle_exception(rte_mbuf* frame) {
@@ -276,9 +296,14 @@ void Dataplane::handle_exception(rte_mbuf* frame) {
     rte_pktmbuf_free(frame);
     return;
   }
-  // IKE, ICMP and management for the gateway: the kernel exception
-  // interface takes these once it exists; until then they are counted.
+  // IKE, ICMP and management for the gateway: the kernel's, through the
+  // exception interface.
   ++main_counters_.to_gateway;
+  if (exception_path_) {
+    exception_path_->to_kernel(frame);
+    return;
+  }
+  ++main_counters_.no_exception_interface;
   rte_pktmbuf_free(frame);
 }
 
@@ -368,10 +393,38 @@ std::string Dataplane::stats_json() const {
                        {"drops", drops}};
   }
   const auto& m = main_counters_;
-  j["main"] = {{"arp_replies", m.arp_replies},   {"arp_learnt", m.arp_learnt},
-               {"arp_ignored", m.arp_ignored},   {"arp_malformed", m.arp_malformed},
-               {"arp_requests", m.arp_requests}, {"nd_unsupported", m.nd_unsupported},
-               {"to_gateway", m.to_gateway},     {"events_reported", m.events_reported}};
+  j["main"] = {{"arp_replies", m.arp_replies},
+               {"arp_learnt", m.arp_learnt},
+               {"arp_ignored", m.arp_ignored},
+               {"arp_malformed", m.arp_malformed},
+               {"arp_requests", m.arp_requests},
+               {"nd_unsupported", m.nd_unsupported},
+               {"to_gateway", m.to_gateway},
+               {"to_kernel", m.to_kernel},
+               {"no_exception_interface", m.no_exception_interface},
+               {"from_kernel", m.from_kernel},
+               {"kernel_arp_answered", m.kernel_arp_answered},
+               {"kernel_nd_answered", m.kernel_nd_answered},
+               {"kernel_ip", m.kernel_ip},
+               {"kernel_link_local", m.kernel_link_local},
+               {"kernel_ignored", m.kernel_ignored},
+               {"kernel_unsupported", m.kernel_unsupported},
+               {"kernel_tx_failed", m.kernel_tx_failed},
+               {"events_reported", m.events_reported}};
+  if (exception_path_) {
+    rte_eth_stats st{};
+    rte_eth_stats_get(exception_path_->port_id(), &st);
+    j["exception_interface"] = {{"name", exception_path_->name()},
+                                {"ifindex", exception_path_->ifindex()},
+                                {"kernel_mac", exception_path_->kernel_mac().to_string()},
+                                {"dataplane_mac", net::kExceptionLinkMac.to_string()},
+                                {"mtu", exception_path_->mtu()},
+                                {"ipackets", st.ipackets},
+                                {"opackets", st.opackets},
+                                {"oerrors", st.oerrors}};
+  } else {
+    j["exception_interface"] = nullptr;
+  }
   ordered_json sas = ordered_json::array();
   if (sas_) {
     sas_->for_each_sa([&](std::uint64_t sa_id, const ipsec::Sa& sa) {

@@ -2,8 +2,9 @@
 // SAs, the SA channel, and the main lcore's loop.
 //
 // One lcore today: the main lcore forwards (Forwarder::poll) and, between
-// rounds, does the slow work: ARP replies and next-hop resolution, the SA
-// channel (SaInventory), lifetime events, deferred releases. It registers
+// rounds, does the slow work: ARP replies and next-hop resolution, the
+// exception interface (exception_path.h), the SA channel (SaInventory),
+// lifetime events, deferred releases. It registers
 // as the one RCU reader and reports a quiescent state between rounds, so
 // the same code serves added worker lcores later.
 #pragma once
@@ -18,6 +19,8 @@
 
 #include "common/channel/dataplane_endpoint.h"
 #include "common/config/model.h"
+#include "dataplane/app/exception_path.h"
+#include "dataplane/app/main_counters.h"
 #include "dataplane/app/options.h"
 #include "dataplane/channel/sa_inventory.h"
 #include "dataplane/crypto/ipsec_mb.h"
@@ -31,18 +34,6 @@ struct rte_rcu_qsbr;
 struct rte_ring;
 
 namespace corridor::dataplane::app {
-
-// What the main lcore counts of its own work.
-struct MainCounters {
-  std::uint64_t arp_replies = 0;
-  std::uint64_t arp_learnt = 0;
-  std::uint64_t arp_ignored = 0;
-  std::uint64_t arp_malformed = 0;
-  std::uint64_t arp_requests = 0;    // resolutions sent
-  std::uint64_t nd_unsupported = 0;  // IPv6 next hops without a static neighbor entry
-  std::uint64_t to_gateway = 0;      // traffic for the gateway itself, dropped until the exception path exists
-  std::uint64_t events_reported = 0;
-};
 
 class Dataplane {
  public:
@@ -65,7 +56,9 @@ class Dataplane {
 
  private:
   bool install_static_sas();
-  void slow_path();
+  // Returns the frames it read from the exception interface (work done,
+  // for the adaptive polling).
+  unsigned slow_path();
   void handle_exception(rte_mbuf* frame);
   void resolve_neighbors();
   void report_events();
@@ -83,6 +76,7 @@ class Dataplane {
   forward::ForwardingPlane plane_;
   std::vector<net::ArpPort> arp_ports_;
   std::unique_ptr<forward::Forwarder> forwarder_;
+  std::unique_ptr<ExceptionPath> exception_path_;  // null without dataplane.exception_interface
   std::optional<channel::DataplaneEndpoint> endpoint_;
   std::unique_ptr<SaInventory> inventory_;
   std::map<std::uint64_t, std::uint8_t> reported_events_;  // sa_id -> SaEvent bits already sent

@@ -376,6 +376,46 @@ void Forwarder::send_ip(rte_mbuf* m) {
   transmit(out, m);
 }
 
+void Forwarder::send_from_gateway(rte_mbuf** packets, std::uint16_t n) {
+  constexpr std::uint16_t kIkePort = 500;
+  for (std::uint16_t at = 0; at < n; at += kRxBurst) {
+    const std::uint16_t count = std::min<std::uint16_t>(kRxBurst, static_cast<std::uint16_t>(n - at));
+    std::array<rte_mbuf*, kRxBurst> pkts;
+    std::array<tables::PacketKey, kRxBurst> keys;
+    std::uint16_t k = 0;
+    for (std::uint16_t i = at; i < at + count; ++i) {
+      rte_mbuf* m = packets[i];
+      if (m->nb_segs != 1 || !check_ip(m) ||
+          tables::make_key(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len, keys[k]) != tables::KeyError::ok) {
+        drop(m, FwdDrop::bad_ip_header);
+        continue;
+      }
+      const auto sport = keys[k].src_port();
+      if (keys[k].protocol() == ipsec::kProtoUdp && (sport == kIkePort || sport == kNatTPort)) {
+        send_ip(m);
+        continue;
+      }
+      pkts[k++] = m;
+    }
+    if (k == 0) continue;
+    std::array<tables::SpdDecision, kRxBurst> decisions{};
+    if (const tables::SpdTable* spd = plane_.sas->outbound_spd()) spd->classify_burst(keys.data(), k, decisions.data());
+    std::array<Bound, kRxBurst> protect;
+    std::uint16_t np = 0;
+    for (std::uint16_t i = 0; i < k; ++i) {
+      switch (decisions[i].verdict) {
+        case tables::SpdVerdict::protect: protect[np++] = {decisions[i].sa_index, pkts[i]}; break;
+        case tables::SpdVerdict::discard: drop(pkts[i], FwdDrop::policy_discard); break;
+        case tables::SpdVerdict::bypass:
+        case tables::SpdVerdict::no_policy: send_ip(pkts[i]); break;
+      }
+    }
+    for_each_sa(protect.data(), np, [&](std::uint32_t slot, rte_mbuf** sa_pkts, std::uint16_t len) {
+      run_sa(slot, sa_pkts, len, false);
+    });
+  }
+}
+
 void Forwarder::send_frame(std::uint16_t index, rte_mbuf* frame) { transmit(plane_.ports[index], frame); }
 
 void Forwarder::transmit(const Port& out, rte_mbuf* frame) {

@@ -71,6 +71,15 @@ class Forwarder {
   void send_frame(std::uint16_t index, rte_mbuf* frame);
   // Routes an IP packet (no Ethernet header) and sends it.
   void send_ip(rte_mbuf* packet);
+  // Packets the gateway itself sends (the kernel's, from the exception
+  // interface; no Ethernet header). They are not forwarded: no TTL
+  // decrement. IKE (UDP from port 500 or 4500) leaves as it is, whatever
+  // the policies say, as the IKE daemon's bypass on a kernel IPsec stack
+  // does. Everything else meets the outbound SPD: protect -> the SA, so that
+  // the gateway's own traffic to a protected subnet never leaves in the
+  // clear; discard -> dropped; bypass or no policy -> in the clear (the
+  // gateway's ICMP and management need none). Bad IP headers are dropped.
+  void send_from_gateway(rte_mbuf** packets, std::uint16_t n);
   // Transmits what is buffered.
   void flush();
 

@@ -3,6 +3,8 @@
 // Static SAs are in static_sa_test.cc.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/config/loader.h"
 #include "tests/unit/config/load_support.h"
 
@@ -265,6 +267,57 @@ TEST(DataplaneConfig, CoreErrors) {
   EXPECT_EQ(message_at(r, "/dataplane/cores/workers/3"), "lcore id must be 0..127");
   EXPECT_EQ(message_at(r, "/dataplane/cores/workers/4"), "lcore id must be 0..127");
   EXPECT_EQ(message_at(r, "/dataplane/poll_mode"), "must be one of busy, adaptive (got 'lazy')");
+}
+
+TEST(DataplaneConfig, ExceptionInterface) {
+  const char* ports = R"("ports": [
+      {"name": "net_af_packet0", "devargs": "iface=lan", "role": "protected", "address": "10.1.0.1/24"},
+      {"name": "net_af_packet1", "devargs": "iface=wan", "role": "unprotected", "address": "192.0.2.1/24"}])";
+  const auto doc = [&](const std::string& rest) { return R"({"dataplane": {)" + std::string(ports) + rest + "}}"; };
+
+  // Absent: no exception path.
+  auto r = load(doc("").c_str());
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_FALSE(r.config->dataplane.exception_interface);
+
+  r = load(doc(R"(, "exception_interface": "corridor0")").c_str());
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.config->dataplane.exception_interface, "corridor0");
+  r = load(doc(R"(, "exception_interface": "exactly15chars_")").c_str());
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.config->dataplane.exception_interface, "exactly15chars_");
+
+  // What the kernel refuses (dev_valid_name), what would break the EAL
+  // devargs, a name template.
+  for (const char* bad : {"", "sixteen_chars_16", ".", "..", "a/b", "tap 0", "tap\t0", "tap0:1", "tap,0", "tap=0",
+                          "tap%d", "t\u00e4p0"}) {
+    r = load(doc(R"(, "exception_interface": )" + nlohmann::json(bad).dump()).c_str());
+    ASSERT_FALSE(r.ok()) << "accepted '" << bad << "'";
+    EXPECT_EQ(message_at(r, "/dataplane/exception_interface"),
+              std::string("not a network interface name: 1 to 15 printable ASCII characters without '/', ':', ',', "
+                          "'=', '%' or spaces, e.g. corridor0 (got '") + bad + "')");
+    EXPECT_FALSE(r.config && r.config->dataplane.exception_interface);
+  }
+  r = load(doc(R"(, "exception_interface": 7)").c_str());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(message_at(r, "/dataplane/exception_interface"), "(none)");
+
+  // The TAP's DPDK device name is taken while the exception path is on.
+  r = load(R"({"dataplane": {"ports": [
+      {"name": "net_tap_corridor", "devargs": "iface=x", "role": "protected", "address": "10.1.0.1/24"},
+      {"name": "net_af_packet1", "devargs": "iface=wan", "role": "unprotected", "address": "192.0.2.1/24"}],
+      "exception_interface": "corridor0"}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(message_at(r, "/dataplane/ports/0/name"),
+            "net_tap_corridor is the exception interface's device: give the port another name");
+}
+
+TEST(DataplaneConfig, InterfaceNames) {
+  EXPECT_TRUE(is_valid_interface_name("corridor0"));
+  EXPECT_TRUE(is_valid_interface_name("a"));
+  EXPECT_TRUE(is_valid_interface_name("gw-tap.10_x"));
+  EXPECT_FALSE(is_valid_interface_name(std::string_view("tap\0x", 5)));
+  EXPECT_FALSE(is_valid_interface_name("tap\x7f"));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "dataplane/eal_args.h"
 
 namespace corridor::dataplane {
@@ -69,6 +71,25 @@ TEST(EalArgs, PciPortsGoOnTheAllowList) {
   // An operator's own allow list is left alone.
   EXPECT_EQ(build_eal_args(c, {"-a", "0000:05:00.0"}).back(), "net_af_packet0,iface=veth-lan");
   EXPECT_EQ(build_eal_args(c, {"--no-pci"}).back(), "net_af_packet0,iface=veth-lan");
+}
+
+TEST(EalArgs, ExceptionInterfaceTap) {
+  auto c = two_ports();
+  c.exception_interface = "corridor0";
+  EXPECT_EQ(build_eal_args(c, {}),
+            (Args{"-l", "0,1,2", "--main-lcore", "0", "--vdev", "net_af_packet0,iface=veth-lan", "--vdev",
+                  "net_af_packet1,iface=veth-wan", "--vdev", "net_tap_corridor,iface=corridor0", "--no-pci"}));
+  c.exception_interface = "gw-kernel";
+  EXPECT_EQ(build_eal_args(c, {"-l", "0"})[9], "net_tap_corridor,iface=gw-kernel");
+  // The operator's own net_tap_corridor (other devargs) wins.
+  const Args given{"--vdev=net_tap_corridor,iface=mine,mac=fixed", "-l", "0"};
+  const auto args = build_eal_args(c, given);
+  EXPECT_EQ(std::count_if(args.begin(), args.end(),
+                          [](const std::string& a) { return a.find("net_tap_corridor") != std::string::npos; }),
+            1);
+  // No exception interface, no TAP.
+  c.exception_interface.reset();
+  for (const auto& a : build_eal_args(c, {})) EXPECT_EQ(a.find("net_tap"), std::string::npos) << a;
 }
 
 }  // namespace
