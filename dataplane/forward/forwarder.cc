@@ -168,7 +168,11 @@ void Forwarder::from_protected(const Port& port, rte_mbuf** frames, std::uint16_
     rte_mbuf* m = frames[i];
     if (!take_ip(port, m)) continue;
     const auto* ip = rte_pktmbuf_mtod_offset(m, const std::uint8_t*, net::kEtherHeaderLen);
-    if (m->data_len > net::kEtherHeaderLen && plane_.is_local((ip[0] >> 4) == 6, destination(ip))) {
+    // The destination is read only where the frame holds a whole IP header
+    // (shorter frames fail check_ip below).
+    const bool v6 = m->data_len > net::kEtherHeaderLen && (ip[0] >> 4) == 6;
+    const std::uint32_t header = v6 ? ipsec::kIpv6HeaderLen : ipsec::kIpv4HeaderLen;
+    if (m->data_len >= net::kEtherHeaderLen + header && plane_.is_local(v6, destination(ip))) {
       to_main(port, m);  // ping or management for the gateway itself
       continue;
     }
