@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/channel/control_endpoint.h"
+#include "common/config/sa_channel.h"
 #include "common/log/log.h"
 #include "control/daemon/sa_sync.h"
 
@@ -151,11 +152,7 @@ int run_daemon(const config::Config& config) {
   log::info("daemon", "corridor-control " CORRIDOR_VERSION " starting (pid " + std::to_string(::getpid()) + ", " +
                           std::to_string(config.connections.size()) + " connections configured)");
 
-  channel::EndpointOptions options;
-  options.segment.name = config.sa_channel.name;
-  options.segment.command_capacity = config.sa_channel.command_slots;
-  options.segment.event_capacity = config.sa_channel.event_slots;
-  auto endpoint = channel::ControlEndpoint::attach(options);
+  auto endpoint = channel::ControlEndpoint::attach(config::endpoint_options(config.sa_channel));
   if (!endpoint) {
     log::error("chan", endpoint.error().message);
     return 1;

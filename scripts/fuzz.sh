@@ -22,7 +22,7 @@ else
 fi
 # Regenerate first, so that the target list below reflects the options.
 ninja -C "$dir" build.ninja >/dev/null
-ninja -C "$dir" $(cd "$dir" && ninja -t targets all | sed -n 's/^\(tests\/fuzz\/[a-z_]*_fuzz\): .*/\1/p') >/dev/null
+ninja -C "$dir" $(cd "$dir" && ninja -t targets all | sed -n 's/^\(tests\/fuzz\/[a-z0-9_]*_fuzz\): .*/\1/p') >/dev/null
 mkdir -p "$dir/crashes"
 status=0
 for bin in "$dir"/tests/fuzz/*_fuzz; do

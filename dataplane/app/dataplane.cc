@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/config/sa_channel.h"
 #include "common/config/static_sa.h"
 #include "common/log/log.h"
 #include "dataplane/app/ports.h"
@@ -177,11 +178,7 @@ bool Dataplane::start() {
                      "and dropped");
   }
 
-  channel::EndpointOptions channel_options;
-  channel_options.segment.name = config_.sa_channel.name;
-  channel_options.segment.command_capacity = config_.sa_channel.command_slots;
-  channel_options.segment.event_capacity = config_.sa_channel.event_slots;
-  auto endpoint = channel::DataplaneEndpoint::attach(channel_options);
+  auto endpoint = channel::DataplaneEndpoint::attach(config::endpoint_options(config_.sa_channel));
   if (!endpoint) {
     log::error("chan", endpoint.error().message);
     return false;
