@@ -14,6 +14,7 @@ void usage(std::ostream& out) {
   out << "usage: corridor-control --config FILE [--check]\n"
          "  --config FILE  JSON configuration (swanctl.conf-shaped; see docs/configuration.md)\n"
          "  --check        validate FILE, print every problem, exit 0 if valid, 2 if not\n"
+         "  --status FILE  write the SA list and IKE counters as JSON to FILE on SIGUSR1 and at exit\n"
          "  --version      print the version\n";
 }
 
@@ -22,10 +23,13 @@ void usage(std::ostream& out) {
 int main(int argc, char** argv) {
   std::string config_path;
   bool check = false;
+  corridor::control::DaemonOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
+    } else if (arg == "--status" && i + 1 < argc) {
+      options.status_file = argv[++i];
     } else if (arg == "--check") {
       check = true;
     } else if (arg == "--version") {
@@ -49,5 +53,5 @@ int main(int argc, char** argv) {
   const auto result = corridor::config::load_config_file(config_path);
   if (check) return corridor::control::report_check(result, config_path, std::cout);
   if (!result.ok()) return corridor::control::report_check(result, config_path, std::cerr);
-  return corridor::control::run_daemon(*result.config);
+  return corridor::control::run_daemon(*result.config, options);
 }

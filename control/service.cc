@@ -7,12 +7,17 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/channel/control_endpoint.h"
 #include "common/config/sa_channel.h"
 #include "common/log/log.h"
+#include "control/daemon/ike_socket.h"
 #include "control/daemon/sa_sync.h"
+#include "control/ikev2/manager.h"
 
 namespace corridor::control {
 namespace {
@@ -31,10 +36,36 @@ std::string hex_spi(std::uint32_t spi) {
   return buf;
 }
 
+// Child SAs the IKE manager negotiates go to the dataplane through SaSync.
+class SyncSink final : public ikev2::ChildSaSink {
+ public:
+  explicit SyncSink(SaSync& sync) : sync_(sync) {}
+  bool set_sa(const channel::SaRecord& sa) override { return accepted(sync_.set_sa(sa), "SA", sa.sa_id); }
+  void remove_sa(std::uint64_t sa_id) override { sync_.remove_sa(sa_id); }
+  bool set_policy(const channel::PolicyRecord& p) override { return accepted(sync_.set_policy(p), "policy", p.policy_id); }
+  void remove_policy(std::uint64_t policy_id) override { sync_.remove_policy(policy_id); }
+
+ private:
+  static bool accepted(const channel::RecordError& e, const char* what, std::uint64_t id) {
+    if (e.code == channel::ResultCode::ok) return true;
+    log::error("chan", std::string(what) + " " + std::to_string(id) + " refused: " + std::string(channel::to_string(e.code)) +
+                           " in field " + std::string(channel::to_string(e.field)));
+    return false;
+  }
+  SaSync& sync_;
+};
+
 class Service {
  public:
-  Service(const config::Config& config, channel::ControlEndpoint& endpoint)
-      : config_(config), endpoint_(endpoint), sync_(endpoint, callbacks()), timer_(io_), signals_(io_, SIGINT, SIGTERM) {}
+  Service(const config::Config& config, const DaemonOptions& options, channel::ControlEndpoint& endpoint)
+      : config_(config),
+        options_(options),
+        endpoint_(endpoint),
+        sync_(endpoint, callbacks()),
+        sink_(sync_),
+        timer_(io_),
+        signals_(io_, SIGINT, SIGTERM),
+        status_signal_(io_, SIGUSR1) {}
 
   int run() {
     log::info("chan", "attached to SA channel " + config_.sa_channel.name + " as control plane (generation " +
@@ -42,14 +73,20 @@ class Service {
     // IKE restores nothing yet, so the desired set is complete as loaded:
     // reconciliation removes SAs that no running negotiation owns.
     sync_.desired_set_complete();
+    if (!config_.connections.empty() && !open_ike()) {
+      endpoint_.detach();
+      return 1;
+    }
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       log::info("daemon", std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
-      stopping_ = true;
-      io_.stop();
+      stop();
     });
+    wait_status_signal();
     schedule();
+    if (ike_) ike_->start(ikev2::Clock::now());
     io_.run();
+    write_status();
     report_stats();
     endpoint_.detach();
     return 0;
@@ -87,6 +124,87 @@ class Service {
     return cb;
   }
 
+  bool open_ike() {
+    std::string why;
+    sockets_ = IkeSockets::open(
+        io_, kIkePort, kNatTPort,
+        [this](const net::SocketAddress& local, const net::SocketAddress& remote, std::span<const std::uint8_t> d) {
+          ike_->receive(local, remote, d, ikev2::Clock::now());
+        },
+        &why);
+    if (!sockets_) {
+      log::error("net", why);
+      return false;
+    }
+    ikev2::ManagerOptions options;
+    options.nat_t_port = kNatTPort;
+    ike_ = std::make_unique<ikev2::Manager>(config_, *sockets_, sink_, options);
+    return true;
+  }
+
+  void stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    if (ike_) {
+      // Tell the peers, take the Child SAs out of the dataplane, and give
+      // the SA channel a moment to carry the deletes.
+      ike_->shutdown(ikev2::Clock::now());
+      sync_.poll(channel::SteadyClock::now() + 200ms);
+    }
+    io_.stop();
+  }
+
+  void wait_status_signal() {
+    status_signal_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      write_status();
+      wait_status_signal();
+    });
+  }
+
+  // The SA list and counters as JSON (--status FILE), on SIGUSR1 and at
+  // exit; written to a temporary file and renamed, so a reader never sees
+  // half of it. Never holds key material.
+  void write_status() {
+    if (options_.status_file.empty()) return;
+    nlohmann::json j;
+    // Grows with every write, so a reader that asked with SIGUSR1 knows a
+    // fresh file from the previous one.
+    j["sequence"] = ++status_sequence_;
+    j["ike_sas"] = nlohmann::json::array();
+    if (ike_) {
+      for (const auto& sa : ike_->list()) {
+        nlohmann::json v{{"id", sa.id},           {"connection", sa.connection}, {"state", sa.state},
+                         {"initiator", sa.initiator}, {"local", sa.local},       {"remote", sa.remote},
+                         {"local_id", sa.local_id}, {"remote_id", sa.remote_id}, {"spi_i", sa.spi_i},
+                         {"spi_r", sa.spi_r},     {"proposal", sa.proposal},     {"nat_local", sa.nat_local},
+                         {"nat_remote", sa.nat_remote}};
+        v["children"] = nlohmann::json::array();
+        for (const auto& c : sa.children)
+          v["children"].push_back({{"name", c.name}, {"state", c.state}, {"protocol", c.protocol}, {"mode", c.mode},
+                                   {"udp_encap", c.udp_encap}, {"spi_in", hex_spi(c.spi_in)},
+                                   {"spi_out", hex_spi(c.spi_out)}, {"proposal", c.proposal},
+                                   {"local_ts", c.local_ts}, {"remote_ts", c.remote_ts}});
+        j["ike_sas"].push_back(std::move(v));
+      }
+      const auto& st = ike_->stats();
+      j["ike"] = {{"received", st.received}, {"sent", st.sent}, {"retransmitted", st.retransmitted},
+                  {"duplicate_requests", st.duplicate_requests}, {"ike_sas_established", st.ike_sas_established},
+                  {"ike_sas_failed", st.ike_sas_failed}, {"child_sas_installed", st.child_sas_installed},
+                  {"drops", st.drops}, {"notifies_sent", st.notifies_sent}, {"notifies_received", st.notifies_received}};
+    }
+    const std::string tmp = options_.status_file + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << j.dump(2) << '\n';
+      if (!out) {
+        log::warning("daemon", "cannot write status file " + tmp);
+        return;
+      }
+    }
+    std::rename(tmp.c_str(), options_.status_file.c_str());
+  }
+
   void schedule() {
     timer_.expires_after(kTick);
     timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -97,6 +215,7 @@ class Service {
   }
 
   void tick() {
+    if (ike_) ike_->tick(ikev2::Clock::now());
     // Never block the loop on a full ring for long: what does not fit stays
     // queued in order and goes out on a later tick.
     const auto result = sync_.poll(channel::SteadyClock::now() + 2ms);
@@ -133,12 +252,22 @@ class Service {
                           std::to_string(sync_.queued_commands()) + " still queued");
   }
 
+  // The IKE ports (charon.port / charon.port_nat_t in strongSwan terms).
+  static constexpr std::uint16_t kIkePort = 500;
+  static constexpr std::uint16_t kNatTPort = 4500;
+
   const config::Config& config_;
+  const DaemonOptions& options_;
   channel::ControlEndpoint& endpoint_;
   SaSync sync_;
+  SyncSink sink_;
   boost::asio::io_context io_;
   boost::asio::steady_timer timer_;
   boost::asio::signal_set signals_;
+  boost::asio::signal_set status_signal_;
+  std::unique_ptr<IkeSockets> sockets_;
+  std::unique_ptr<ikev2::Manager> ike_;
+  std::uint64_t status_sequence_ = 0;
   bool stopping_ = false;
   bool ring_full_reported_ = false;
   bool dataplane_alive_ = false;
@@ -147,7 +276,7 @@ class Service {
 
 }  // namespace
 
-int run_daemon(const config::Config& config) {
+int run_daemon(const config::Config& config, const DaemonOptions& options) {
   if (const auto why = log::configure(config.logging, "corridor-control"); !why.empty()) log::warning("daemon", why);
   log::info("daemon", "corridor-control " CORRIDOR_VERSION " starting (pid " + std::to_string(::getpid()) + ", " +
                           std::to_string(config.connections.size()) + " connections configured)");
@@ -157,7 +286,7 @@ int run_daemon(const config::Config& config) {
     log::error("chan", endpoint.error().message);
     return 1;
   }
-  Service service(config, endpoint.value());
+  Service service(config, options, endpoint.value());
   return service.run();
 }
 

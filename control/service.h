@@ -4,11 +4,19 @@
 // plug their event sources into this loop.
 #pragma once
 
+#include <string>
+
 #include "common/config/model.h"
 
 namespace corridor::control {
 
+struct DaemonOptions {
+  // Where the SA list and IKE counters go as JSON on SIGUSR1 and at exit
+  // (empty: nowhere). The REST API will serve the same data.
+  std::string status_file;
+};
+
 // Returns the process exit code.
-int run_daemon(const config::Config& config);
+int run_daemon(const config::Config& config, const DaemonOptions& options = {});
 
 }  // namespace corridor::control

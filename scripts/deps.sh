@@ -10,8 +10,13 @@ build_pkgs=(g++ meson ninja-build pkg-config libdpdk-dev libipsec-mb-dev libssl-
 # Tests: clang's libFuzzer for the bounded fuzz runs, tools the test scripts use;
 # scapy (with python3-cryptography) is the independent ESP/AH implementation
 # the packet engine is cross-checked against; ping and ethtool for the
-# network-namespace tests (ethtool turns off veth checksum offload there).
-test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping ethtool binutils python3 python3-scapy python3-cryptography)
+# network-namespace tests (ethtool turns off veth checksum offload there);
+# strongSwan as the real IKE peer of the interop tests (tests/interop/strongswan/,
+# see PEERS.md: libstrongswan-standard-plugins holds openssl and gcm), with
+# nftables for the NAT namespace between the peers and tcpdump for captures.
+test_pkgs=(clang libclang-rt-14-dev iproute2 iputils-ping ethtool binutils python3 python3-scapy python3-cryptography
+           strongswan-charon strongswan-swanctl strongswan-pki libcharon-extra-plugins libcharon-extauth-plugins
+           libstrongswan-extra-plugins libstrongswan-standard-plugins nftables tcpdump)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

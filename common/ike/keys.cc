@@ -23,6 +23,11 @@ std::string_view to_string(KeyErrc code) {
     case KeyErrc::missing_integrity: return "missing_integrity";
     case KeyErrc::output_too_long: return "output_too_long";
     case KeyErrc::crypto_failure: return "crypto_failure";
+    case KeyErrc::unsupported_group: return "unsupported_group";
+    case KeyErrc::invalid_public_value: return "invalid_public_value";
+    case KeyErrc::icv_mismatch: return "icv_mismatch";
+    case KeyErrc::bad_padding: return "bad_padding";
+    case KeyErrc::sealed_too_short: return "sealed_too_short";
   }
   return "unknown";
 }

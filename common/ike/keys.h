@@ -41,6 +41,13 @@ enum class KeyErrc : std::uint8_t {
   missing_integrity,        // IKE SA with a classic cipher and no INTEG transform
   output_too_long,          // prf+ asked for more than 255 blocks
   crypto_failure,           // OpenSSL refused
+  // Key exchange (key_exchange.h).
+  unsupported_group,        // a Diffie-Hellman group Corridor does not implement
+  invalid_public_value,     // peer KE data of the wrong size or refused by RFC 6989 / RFC 7748 checks
+  // SK/SKF payload protection (sk_crypto.h).
+  icv_mismatch,             // integrity check value / AEAD tag does not verify
+  bad_padding,              // Pad Length larger than the decrypted data, or CBC data not whole blocks
+  sealed_too_short,         // fewer bytes than IV + minimum ciphertext + ICV
 };
 
 std::string_view to_string(KeyErrc code);

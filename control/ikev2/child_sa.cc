@@ -1,0 +1,201 @@
+// Child SAs into and out of the dataplane: KEYMAT (RFC 7296 §2.17), the
+// inbound and outbound SA records and the policies for the agreed traffic
+// selectors, pushed through the ChildSaSink (the SA channel in the daemon).
+#include <cstdio>
+
+#include "common/ike/keys.h"
+#include "common/log/log.h"
+#include "control/ike/ts_narrow.h"
+#include "control/ikev2/manager.h"
+
+namespace corridor::control::ikev2 {
+namespace {
+
+// Policies of negotiated Child SAs sit after static ones' and before any
+// catch-all; within them a more specific selector pair wins (lower value).
+constexpr std::uint32_t kChildPolicyPriorityBase = 2000;
+
+std::string hex32(std::uint32_t v) {
+  char b[9];
+  std::snprintf(b, sizeof b, "%08x", v);
+  return b;
+}
+
+std::array<std::uint8_t, 16> address_bytes(const net::IpAddress& a) { return a.bytes(); }
+
+channel::Prefix to_channel(const net::Prefix& p) {
+  channel::Prefix out;
+  out.family = p.address.is_v4() ? channel::IpVersion::v4 : channel::IpVersion::v6;
+  out.length = p.length;
+  out.address = p.address.bytes();
+  return out;
+}
+
+// The IP protocol of a selector pair: both "any", or the one that is set;
+// nullopt when they disagree (that pair carries no traffic).
+std::optional<std::uint8_t> pair_protocol(const net::TrafficSelector& a, const net::TrafficSelector& b) {
+  if (a.protocol == 0) return b.protocol;
+  if (b.protocol == 0 || b.protocol == a.protocol) return a.protocol;
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const nego::Selected& proposal,
+                            std::uint32_t spi_in, std::uint32_t spi_out, std::vector<net::TrafficSelector> local_ts,
+                            std::vector<net::TrafficSelector> remote_ts, TimePoint now) {
+  auto keymat = codec::derive_child_sa_keys(*sa.proposal->prf, sa.keys.sk_d, proposal.child_suite(), {}, sa.nonce_i,
+                                            sa.nonce_r);
+  if (!keymat.ok()) {
+    log::warning("ike", sa.name() + " CHILD_SA " + child.name + " key derivation failed: " + keymat.error().message);
+    return false;
+  }
+  // KEYMAT is taken initiator -> responder first (§2.17).
+  const auto& enc_out = sa.initiator ? keymat->encryption_i : keymat->encryption_r;
+  const auto& int_out = sa.initiator ? keymat->integrity_i : keymat->integrity_r;
+  const auto& enc_in = sa.initiator ? keymat->encryption_r : keymat->encryption_i;
+  const auto& int_in = sa.initiator ? keymat->integrity_r : keymat->integrity_i;
+
+  const bool ah = !child.ah_proposals.empty();
+  const bool encap = !ah && (sa.nat_detected() || sa.connection->encap);
+  ChildSa c;
+  c.name = child.name;
+  c.protocol = ah ? iana::ProtocolId::ah : iana::ProtocolId::esp;
+  c.mode = child.mode;
+  c.udp_encap = encap;
+  c.spi_in = spi_in;
+  c.spi_out = spi_out;
+  c.proposal = proposal;
+  c.local_ts = std::move(local_ts);
+  c.remote_ts = std::move(remote_ts);
+  c.installed_at = now;
+
+  auto base = [&](channel::Direction direction) {
+    channel::SaRecord r;
+    r.direction = direction;
+    r.protocol = ah ? channel::IpsecProtocol::ah : channel::IpsecProtocol::esp;
+    r.mode = child.mode == config::ChildMode::transport ? channel::Mode::transport : channel::Mode::tunnel;
+    r.ip_version = sa.local.address.is_v4() ? channel::IpVersion::v4 : channel::IpVersion::v6;
+    r.encryption_id = ah ? 0 : proposal.encryption;
+    r.encryption_key_bits = ah ? 0 : proposal.key_bits;
+    r.integrity_id = proposal.integrity;
+    r.esn = proposal.esn;
+    r.udp_encap = encap;
+    // Volume limits go to the dataplane, which reports them back as
+    // soft/hard lifetime events; time limits stay here.
+    r.soft = {child.rekey_bytes, child.rekey_packets};
+    r.hard = {child.life_bytes, child.life_packets};
+    return r;
+  };
+  c.record_out = base(channel::Direction::outbound);
+  c.record_out.sa_id = ++next_channel_id_;
+  c.record_out.spi = spi_out;
+  c.record_out.outer_src = address_bytes(sa.local.address);
+  c.record_out.outer_dst = address_bytes(sa.remote.address);
+  c.record_out.encap_src_port = encap ? sa.local.port : 0;
+  c.record_out.encap_dst_port = encap ? sa.remote.port : 0;
+  c.record_in = base(channel::Direction::inbound);
+  c.record_in.sa_id = ++next_channel_id_;
+  c.record_in.spi = spi_in;
+  c.record_in.outer_src = address_bytes(sa.remote.address);
+  c.record_in.outer_dst = address_bytes(sa.local.address);
+  c.record_in.encap_src_port = encap ? sa.remote.port : 0;
+  c.record_in.encap_dst_port = encap ? sa.local.port : 0;
+  c.record_in.replay_window = child.replay_window;
+  const bool keys_fit = c.record_out.encryption_key.assign({enc_out.data(), enc_out.size()}) &&
+                        c.record_out.integrity_key.assign({int_out.data(), int_out.size()}) &&
+                        c.record_in.encryption_key.assign({enc_in.data(), enc_in.size()}) &&
+                        c.record_in.integrity_key.assign({int_in.data(), int_in.size()});
+  if (!keys_fit) {
+    log::warning("ike", sa.name() + " CHILD_SA " + child.name + ": keys longer than the SA channel carries");
+    return false;
+  }
+  if (!sink_.set_sa(c.record_in) || !sink_.set_sa(c.record_out)) {
+    sink_.remove_sa(c.record_in.sa_id);
+    sink_.remove_sa(c.record_out.sa_id);
+    log::warning("ike", sa.name() + " CHILD_SA " + child.name + " refused by the SA channel");
+    return false;
+  }
+
+  // One policy per (local prefix, remote prefix) of the same family, each
+  // way: outbound steers traffic into the SA, inbound is the RFC 4301 §5.2
+  // check of what the SA delivers.
+  std::string ts_text;
+  for (const auto& l : c.local_ts) {
+    for (const auto& r : c.remote_ts) {
+      if (l.family() != r.family()) continue;
+      const auto protocol = pair_protocol(l, r);
+      if (!protocol) continue;
+      for (const auto& lp : nego::to_prefixes(l)) {
+        for (const auto& rp : nego::to_prefixes(r)) {
+          const auto priority = kChildPolicyPriorityBase + (256u - lp.length - rp.length);
+          channel::PolicyRecord out;
+          out.policy_id = ++next_channel_id_;
+          out.direction = channel::Direction::outbound;
+          out.action = channel::PolicyAction::protect;
+          out.priority = priority;
+          out.src = to_channel(lp);
+          out.dst = to_channel(rp);
+          out.ip_protocol = *protocol;
+          out.src_ports = {l.port_start, l.port_end};
+          out.dst_ports = {r.port_start, r.port_end};
+          out.sa_id = c.record_out.sa_id;
+          channel::PolicyRecord in = out;
+          in.policy_id = ++next_channel_id_;
+          in.direction = channel::Direction::inbound;
+          in.src = out.dst;
+          in.dst = out.src;
+          in.src_ports = out.dst_ports;
+          in.dst_ports = out.src_ports;
+          in.sa_id = c.record_in.sa_id;
+          if (sink_.set_policy(out)) c.policy_ids.push_back(out.policy_id);
+          if (sink_.set_policy(in)) c.policy_ids.push_back(in.policy_id);
+        }
+      }
+    }
+  }
+  for (const auto& t : c.local_ts) ts_text += t.to_string() + " ";
+  ts_text += "===";
+  for (const auto& t : c.remote_ts) ts_text += " " + t.to_string();
+
+  ++stats_.child_sas_installed;
+  log::info("ike", "CHILD_SA " + child.name + " of " + sa.name() + " established with SPIs " + hex32(spi_in) + "_i " +
+                       hex32(spi_out) + "_o and TS " + ts_text + " (" + proposal.to_string() +
+                       (encap ? ", UDP-encapsulated" : "") + ")");
+  sa.children.push_back(std::move(c));
+  return true;
+}
+
+void Manager::uninstall_child(ChildSa& child) {
+  // Policies first, so no packet is steered to an SA that is gone.
+  for (const auto id : child.policy_ids) sink_.remove_policy(id);
+  child.policy_ids.clear();
+  sink_.remove_sa(child.record_out.sa_id);
+  sink_.remove_sa(child.record_in.sa_id);
+  log::info("ike", "CHILD_SA " + child.name + " with SPIs " + hex32(child.spi_in) + "_i " + hex32(child.spi_out) +
+                       "_o removed");
+}
+
+void Manager::uninstall_children(IkeSa& sa) {
+  for (auto& c : sa.children) uninstall_child(c);
+  sa.children.clear();
+}
+
+void Manager::repush_children(IkeSa& sa) {
+  for (auto& c : sa.children) {
+    c.record_out.outer_src = address_bytes(sa.local.address);
+    c.record_out.outer_dst = address_bytes(sa.remote.address);
+    c.record_in.outer_src = address_bytes(sa.remote.address);
+    c.record_in.outer_dst = address_bytes(sa.local.address);
+    if (c.udp_encap) {
+      c.record_out.encap_src_port = sa.local.port;
+      c.record_out.encap_dst_port = sa.remote.port;
+      c.record_in.encap_src_port = sa.remote.port;
+      c.record_in.encap_dst_port = sa.local.port;
+    }
+    sink_.set_sa(c.record_in);
+    sink_.set_sa(c.record_out);
+  }
+}
+
+}  // namespace corridor::control::ikev2

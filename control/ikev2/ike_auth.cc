@@ -1,0 +1,367 @@
+// IKE_AUTH (RFC 7296 §1.2, §2.15): prove the identities and set up the
+// first Child SA.
+//
+//   Initiator                         Responder
+//   HDR, SK {IDi, [N(INITIAL_CONTACT)], [IDr], AUTH,
+//            SAi2, TSi, TSr, [N(USE_TRANSPORT_MODE)]}  -->
+//                             <--     HDR, SK {IDr, AUTH, SAr2, TSi, TSr}
+//
+// A Child SA that cannot be agreed (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE)
+// does not fail the IKE SA (§1.2): the responder answers IDr and AUTH with
+// the error notification in place of SAr2/TSi/TSr.
+//
+// Authentication here is by pre-shared key; certificates are refused with
+// a log line that says so.
+#include "common/log/log.h"
+#include "control/ike/ts_narrow.h"
+#include "control/ikev2/auth.h"
+#include "control/ikev2/identity.h"
+#include "control/ikev2/manager.h"
+
+namespace corridor::control::ikev2 {
+
+using codec::Payload;
+using iana::NotifyType;
+using iana::PayloadType;
+
+namespace {
+
+Payload notify(NotifyType type, Bytes data = {}) {
+  codec::Notify n;
+  n.type = type;
+  n.data = std::move(data);
+  return Payload{PayloadType::notify, std::move(n)};
+}
+
+template <typename Body>
+const Body* find_body(const std::vector<Payload>& payloads, PayloadType type) {
+  for (const auto& p : payloads)
+    if (p.type == type) return std::get_if<Body>(&p.body);
+  return nullptr;
+}
+
+const codec::Notify* find_notify(const std::vector<Payload>& payloads, NotifyType type) {
+  for (const auto& p : payloads)
+    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && n->type == type) return n;
+  return nullptr;
+}
+
+const codec::Notify* first_error(const std::vector<Payload>& payloads) {
+  for (const auto& p : payloads)
+    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && static_cast<std::uint16_t>(n->type) < 16384) return n;
+  return nullptr;
+}
+
+// Our identity: the configured one, else our IKE address (swanctl's default).
+config::Identity local_identity(const config::ConnectionConfig& conn, const net::SocketAddress& local) {
+  if (conn.local.id && conn.local.id->type != config::IdType::any) return *conn.local.id;
+  return config::Identity{local.address.is_v4() ? config::IdType::ipv4_addr : config::IdType::ipv6_addr,
+                          local.address.to_string()};
+}
+
+config::Identity remote_pattern(const config::ConnectionConfig& conn) {
+  return conn.remote.id.value_or(config::Identity{config::IdType::any, "%any"});
+}
+
+std::vector<config::Proposal> child_proposals(const config::ChildConfig& child) {
+  return child.ah_proposals.empty() ? child.esp_proposals : child.ah_proposals;
+}
+
+iana::ProtocolId child_protocol(const config::ChildConfig& child) {
+  return child.ah_proposals.empty() ? iana::ProtocolId::esp : iana::ProtocolId::ah;
+}
+
+Bytes spi_bytes(std::uint32_t spi) {
+  return {static_cast<std::uint8_t>(spi >> 24), static_cast<std::uint8_t>(spi >> 16), static_cast<std::uint8_t>(spi >> 8),
+          static_cast<std::uint8_t>(spi)};
+}
+
+std::optional<std::uint32_t> spi_value(const Bytes& b) {
+  if (b.size() != 4) return std::nullopt;
+  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+}
+
+}  // namespace
+
+bool Manager::start_ike_auth(IkeSa& sa, TimePoint now) {
+  const auto& conn = *sa.connection;
+  if (conn.local.auth != config::AuthMethod::psk) {
+    fail(sa, "authentication by " + std::string(config::to_string(conn.local.auth)) +
+                 " is not implemented yet; use auth = psk");
+    return false;
+  }
+  const auto local_id = local_identity(conn, sa.local);
+  std::string why;
+  const auto idi = to_wire(local_id, &why);
+  if (!idi) {
+    fail(sa, "our identity " + local_id.to_string() + ": " + why);
+    return false;
+  }
+  const auto* psk = find_psk(config_, local_id, remote_pattern(conn));
+  if (!psk) {
+    fail(sa, "no pre-shared key in `secrets` for " + local_id.to_string() + " - " + remote_pattern(conn).to_string());
+    return false;
+  }
+  const auto prf = *sa.proposal->prf;
+  auto octets = signed_octets(prf, sa.init_request, sa.nonce_r, sa.keys.sk_pi, *idi);
+  auto auth = octets.ok() ? psk_auth(prf, psk->secret, *octets) : codec::KeyExpected<config::SecretBytes>(octets.error());
+  if (!auth.ok()) {
+    fail(sa, "AUTH computation failed: " + auth.error().message);
+    return false;
+  }
+  sa.local_id = local_id;
+
+  std::vector<Payload> payloads;
+  payloads.push_back(Payload{PayloadType::identification_initiator, *idi});
+  payloads.push_back(notify(NotifyType::initial_contact));
+  if (conn.remote.id && conn.remote.id->type != config::IdType::any) {
+    if (const auto idr = to_wire(*conn.remote.id)) payloads.push_back(Payload{PayloadType::identification_responder, *idr});
+  }
+  payloads.push_back(Payload{PayloadType::authentication,
+                             codec::Authentication{iana::AuthMethod::shared_key_message_integrity_code,
+                                                   Bytes(auth->data(), auth->data() + auth->size())}});
+  if (sa.pending_child && sa.pending_child->config) {
+    auto& pending = *sa.pending_child;
+    const auto& child = *pending.config;
+    pending.spi_in = random_child_spi();
+    pending.sa = nego::to_sa_payload(child_proposals(child), child_protocol(child), spi_bytes(pending.spi_in),
+                                     nego::SelectFor::ike_auth_child);
+    const auto tsi = nego::to_wire(child.local_ts, sa.local.address);
+    const auto tsr = nego::to_wire(child.remote_ts, sa.remote.address);
+    pending.tsi = nego::from_wire(tsi);
+    pending.tsr = nego::from_wire(tsr);
+    payloads.push_back(Payload{PayloadType::security_association, pending.sa});
+    payloads.push_back(Payload{PayloadType::traffic_selector_initiator, tsi});
+    payloads.push_back(Payload{PayloadType::traffic_selector_responder, tsr});
+    if (child.mode == config::ChildMode::transport) payloads.push_back(notify(NotifyType::use_transport_mode));
+  }
+  if (!send_request(sa, iana::ExchangeType::ike_auth, std::move(payloads), now)) {
+    fail(sa, "could not build the IKE_AUTH request");
+    return false;
+  }
+  sa.set_state(IkeSaState::ike_auth_sent);
+  return true;
+}
+
+void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads,
+                               TimePoint now) {
+  auto refuse = [&](std::string why) {
+    ++stats_.notifies_sent["AUTHENTICATION_FAILED"];
+    send_response(sa, header, {notify(NotifyType::authentication_failed)});
+    fail(sa, "AUTHENTICATION_FAILED: " + why);
+  };
+  const auto* idi = find_body<codec::Identification>(payloads, PayloadType::identification_initiator);
+  const auto* auth = find_body<codec::Authentication>(payloads, PayloadType::authentication);
+  if (!idi || !auth) return refuse("IKE_AUTH request without IDi or AUTH (EAP is not supported)");
+  std::string why;
+  const auto peer_id = from_wire(*idi, &why);
+  if (!peer_id) return refuse("peer identity: " + why);
+
+  // The connection is now chosen by the peer's identity as well (strongSwan
+  // does the same): the first one whose addresses, IKE proposals and
+  // remote id all fit. IKE_SA_INIT's choice is kept when it fits.
+  const config::ConnectionConfig* conn = nullptr;
+  auto fits = [&](const config::ConnectionConfig& c) {
+    if (c.version == 1 || !matches(remote_pattern(c), *peer_id)) return false;
+    if (&c == sa.connection) return true;
+    const codec::SecurityAssociation agreed{{sa.proposal->proposal}};
+    return nego::select_proposal(agreed, c.proposals, iana::ProtocolId::ike, nego::SelectFor::ike_sa_init).ok() &&
+           c.local_port == sa.connection->local_port;
+  };
+  if (fits(*sa.connection)) conn = sa.connection;
+  for (const auto& c : config_.connections)
+    if (!conn && fits(c)) conn = &c;
+  if (!conn) return refuse("no connection accepts peer identity " + peer_id->to_string());
+  sa.connection = conn;
+  if (conn->remote.auth != config::AuthMethod::psk || conn->local.auth != config::AuthMethod::psk)
+    return refuse("connection " + conn->name + " wants certificate authentication, which is not implemented yet");
+  if (auth->method != iana::AuthMethod::shared_key_message_integrity_code)
+    return refuse("peer " + peer_id->to_string() + " uses auth method " + std::to_string(static_cast<int>(auth->method)) +
+                  ", connection " + conn->name + " expects a pre-shared key");
+
+  const auto local_id = local_identity(*conn, sa.local);
+  const auto* psk = find_psk(config_, local_id, *peer_id);
+  if (!psk) return refuse("no pre-shared key in `secrets` for " + local_id.to_string() + " - " + peer_id->to_string());
+  const auto prf = *sa.proposal->prf;
+  auto expected_octets = signed_octets(prf, sa.init_request, sa.nonce_r, sa.keys.sk_pi, *idi);
+  if (!expected_octets.ok()) return refuse(expected_octets.error().message);
+  auto expected = psk_auth(prf, psk->secret, *expected_octets);
+  if (!expected.ok()) return refuse(expected.error().message);
+  if (!auth_equal(auth->data, *expected))
+    return refuse("pre-shared key of " + peer_id->to_string() + " does not match (secret " + psk->name + ")");
+
+  const auto idr = to_wire(local_id, &why);
+  if (!idr) return refuse("our identity " + local_id.to_string() + ": " + why);
+  auto octets = signed_octets(prf, sa.init_response, sa.nonce_i, sa.keys.sk_pr, *idr);
+  auto our_auth = octets.ok() ? psk_auth(prf, psk->secret, *octets) : codec::KeyExpected<config::SecretBytes>(octets.error());
+  if (!our_auth.ok()) return refuse(our_auth.error().message);
+
+  sa.local_id = local_id;
+  sa.remote_id = *peer_id;
+  std::vector<Payload> response;
+  response.push_back(Payload{PayloadType::identification_responder, *idr});
+  response.push_back(Payload{PayloadType::authentication,
+                             codec::Authentication{iana::AuthMethod::shared_key_message_integrity_code,
+                                                   Bytes(our_auth->data(), our_auth->data() + our_auth->size())}});
+
+  // INITIAL_CONTACT (§2.4): the peer has no other SAs with us, so older IKE
+  // SAs from the same identity are stale; drop them with their Child SAs.
+  if (find_notify(payloads, NotifyType::initial_contact)) {
+    std::vector<std::uint64_t> stale;
+    for (const auto& [id, other] : sas_)
+      if (id != sa.id && other->connection == conn && other->remote_id && *other->remote_id == *peer_id &&
+          other->state() == IkeSaState::established)
+        stale.push_back(id);
+    for (const auto id : stale) {
+      log::info("ike", sas_.at(id)->name() + " replaced: the peer sent INITIAL_CONTACT from a new IKE SA");
+      sas_.at(id)->set_state(IkeSaState::dead);
+      remove_sa(id);
+    }
+  }
+
+  // The Child SA, if the request carries one (RFC 6023 childless otherwise).
+  const auto* child_sa = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
+  const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
+  std::optional<NotifyType> child_error;
+  if (child_sa && tsi && tsr) {
+    const auto proposed_i = nego::from_wire(*tsi);
+    const auto proposed_r = nego::from_wire(*tsr);
+    const bool wants_transport = find_notify(payloads, NotifyType::use_transport_mode) != nullptr;
+    const config::ChildConfig* child = nullptr;
+    std::vector<net::TrafficSelector> narrowed_i, narrowed_r;
+    for (const auto& c : conn->children) {
+      const auto remote_ts = nego::from_wire(nego::to_wire(c.remote_ts, sa.remote.address));
+      const auto local_ts = nego::from_wire(nego::to_wire(c.local_ts, sa.local.address));
+      auto ni = nego::narrow(proposed_i, remote_ts);
+      auto nr = nego::narrow(proposed_r, local_ts);
+      if (ni.empty() || nr.empty()) continue;
+      child = &c;
+      narrowed_i = std::move(ni);
+      narrowed_r = std::move(nr);
+      break;
+    }
+    if (!child) {
+      child_error = NotifyType::ts_unacceptable;
+      std::string offered;
+      for (const auto& t : proposed_i) offered += t.to_string() + " ";
+      offered += "=== ";
+      for (const auto& t : proposed_r) offered += t.to_string() + " ";
+      log::warning("ike", sa.name() + " TS_UNACCEPTABLE: no child of " + conn->name + " fits " + offered);
+    } else if (child->mode == config::ChildMode::transport && !wants_transport) {
+      child_error = NotifyType::no_proposal_chosen;
+      log::warning("ike", sa.name() + " CHILD_SA " + child->name + " is transport mode but the peer asked for tunnel mode");
+    } else {
+      auto selected = nego::select_proposal(*child_sa, child_proposals(*child), child_protocol(*child),
+                                            nego::SelectFor::ike_auth_child);
+      if (!selected.ok()) {
+        child_error = NotifyType::no_proposal_chosen;
+        log::warning("ike", sa.name() + " CHILD_SA " + child->name + " NO_PROPOSAL_CHOSEN: " + selected.error().message);
+      } else {
+        const auto spi_out = spi_value(selected->proposal.spi);
+        const auto spi_in = random_child_spi();
+        if (!spi_out) {
+          child_error = NotifyType::no_proposal_chosen;
+        } else if (!install_child(sa, *child, *selected, spi_in, *spi_out, narrowed_r, narrowed_i, now)) {
+          child_error = NotifyType::temporary_failure;  // the dataplane refused it; the log says why
+        } else {
+          response.push_back(Payload{PayloadType::security_association,
+                                     codec::SecurityAssociation{{selected->for_response(spi_bytes(spi_in))}}});
+          response.push_back(Payload{PayloadType::traffic_selector_initiator, nego::to_wire(narrowed_i, sa.remote.address)});
+          response.push_back(Payload{PayloadType::traffic_selector_responder, nego::to_wire(narrowed_r, sa.local.address)});
+          if (child->mode == config::ChildMode::transport) response.push_back(notify(NotifyType::use_transport_mode));
+        }
+      }
+    }
+    if (child_error) {
+      ++stats_.notifies_sent[std::string(iana::notify_type_name(*child_error))];
+      response.push_back(notify(*child_error));
+    }
+  }
+
+  sa.set_state(IkeSaState::established);
+  sa.established_at = now;
+  sa.next_keepalive = now + options_.keepalive_interval;
+  ++stats_.ike_sas_established;
+  log::info("ike", "IKE_SA " + sa.name() + " established between " + local_id.to_string() + "..." + peer_id->to_string() +
+                       " (responder, " + sa.proposal->to_string() + ")");
+  send_response(sa, header, std::move(response));
+}
+
+void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& payloads, TimePoint now) {
+  const auto& conn = *sa.connection;
+  const auto* idr = find_body<codec::Identification>(payloads, PayloadType::identification_responder);
+  const auto* auth = find_body<codec::Authentication>(payloads, PayloadType::authentication);
+  if (!idr || !auth) {
+    const auto* error = first_error(payloads);
+    if (error) ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
+    return fail(sa, "responder answered " + (error ? std::string(iana::notify_type_name(error->type)) : "without IDr or AUTH"));
+  }
+  std::string why;
+  const auto peer_id = from_wire(*idr, &why);
+  if (!peer_id) return fail(sa, "responder identity: " + why);
+  if (!matches(remote_pattern(conn), *peer_id))
+    return fail(sa, "responder identifies as " + peer_id->to_string() + ", connection expects " + remote_pattern(conn).to_string());
+  if (auth->method != iana::AuthMethod::shared_key_message_integrity_code)
+    return fail(sa, "responder authenticates with method " + std::to_string(static_cast<int>(auth->method)) +
+                        ", expected a pre-shared key");
+  const auto* psk = find_psk(config_, *sa.local_id, *peer_id);
+  if (!psk) return fail(sa, "no pre-shared key for " + sa.local_id->to_string() + " - " + peer_id->to_string());
+  const auto prf = *sa.proposal->prf;
+  auto octets = signed_octets(prf, sa.init_response, sa.nonce_i, sa.keys.sk_pr, *idr);
+  if (!octets.ok()) return fail(sa, octets.error().message);
+  auto expected = psk_auth(prf, psk->secret, *octets);
+  if (!expected.ok()) return fail(sa, expected.error().message);
+  if (!auth_equal(auth->data, *expected))
+    return fail(sa, "AUTHENTICATION_FAILED: the responder's AUTH does not match our pre-shared key (secret " + psk->name + ")");
+
+  sa.remote_id = *peer_id;
+  sa.set_state(IkeSaState::established);
+  sa.established_at = now;
+  sa.next_keepalive = now + options_.keepalive_interval;
+  ++stats_.ike_sas_established;
+  log::info("ike", "IKE_SA " + sa.name() + " established between " + sa.local_id->to_string() + "..." +
+                       peer_id->to_string() + " (initiator, " + sa.proposal->to_string() + ")");
+
+  if (!sa.pending_child || !sa.pending_child->config) return;
+  const PendingChild pending = std::move(*sa.pending_child);
+  sa.pending_child.reset();
+  const auto& child = *pending.config;
+  const auto* child_sa = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
+  const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
+  if (!child_sa || !tsi || !tsr) {
+    const auto* error = first_error(payloads);
+    if (error) ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
+    log::warning("ike", sa.name() + " CHILD_SA " + child.name + " failed: responder answered " +
+                            (error ? std::string(iana::notify_type_name(error->type)) : "without a Child SA"));
+    return;
+  }
+  auto selected = nego::accept_response(pending.sa, *child_sa, child_protocol(child));
+  const auto local_ts = nego::from_wire(*tsi);
+  const auto remote_ts = nego::from_wire(*tsr);
+  std::string ts_why;
+  std::string problem;
+  if (!selected.ok()) problem = "responder's proposal is not one we offered: " + selected.error().message;
+  else if (!nego::is_subset(local_ts, pending.tsi, &ts_why) || !nego::is_subset(remote_ts, pending.tsr, &ts_why))
+    problem = "responder widened the traffic selectors: " + ts_why;
+  else if ((child.mode == config::ChildMode::transport) != (find_notify(payloads, NotifyType::use_transport_mode) != nullptr))
+    problem = "responder did not agree to " + std::string(config::to_string(child.mode)) + " mode";
+  const auto spi_out = selected.ok() ? spi_value(selected->proposal.spi) : std::nullopt;
+  if (problem.empty() && !spi_out) problem = "responder's Child SA SPI is not 4 bytes";
+  if (!problem.empty()) {
+    // The IKE SA stands; tell the peer to drop its half of the Child SA.
+    log::warning("ike", sa.name() + " CHILD_SA " + child.name + " refused: " + problem);
+    if (selected.ok()) {
+      // §3.11: a Delete names the SPI the sender expects inbound packets on.
+      codec::Delete d;
+      d.protocol = child_protocol(child);
+      d.spis.push_back(pending.spi_in);
+      send_request(sa, iana::ExchangeType::informational, {Payload{PayloadType::delete_, std::move(d)}}, now);
+    }
+    return;
+  }
+  install_child(sa, child, *selected, pending.spi_in, *spi_out, local_ts, remote_ts, now);
+}
+
+}  // namespace corridor::control::ikev2

@@ -1,0 +1,173 @@
+// One IKEv2 SA as the control plane holds it (RFC 7296 §1-§2): who we are
+// in it, where it stands, its keys, its message-ID windows and its Child
+// SAs.
+//
+// Nothing but IkeSa::set_state() writes the state: it checks the
+// transition against the table in ike_sa.cc and logs "from -> to" with the
+// SA's name and SPIs, so an operator can follow a negotiation in the log.
+// Timers and other SAs refer to an IkeSa by its id, never by pointer; the
+// Manager owns every IkeSa.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/channel/records.h"
+#include "common/config/identity.h"
+#include "common/config/model.h"
+#include "common/ike/key_exchange.h"
+#include "common/ike/keys.h"
+#include "common/ike/message.h"
+#include "common/ike/sk_crypto.h"
+#include "common/net/address.h"
+#include "common/net/traffic_selector.h"
+#include "control/ike/proposal_select.h"
+
+namespace corridor::control::ikev2 {
+
+// corridor::ike is the wire codec and key derivation shared with IKEv1;
+// corridor::control::ike the negotiation helpers. Inside corridor::control
+// a bare `ike::` would name the latter, so both get a name of their own.
+namespace codec = corridor::ike;
+namespace nego = corridor::control::ike;
+
+using Bytes = std::vector<std::uint8_t>;
+using Spi = std::array<std::uint8_t, 8>;
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+enum class IkeSaState : std::uint8_t {
+  created,           // initiator: nothing sent yet
+  ike_sa_init_sent,  // initiator: IKE_SA_INIT request out, waiting for the response
+  ike_sa_init_done,  // responder: IKE_SA_INIT answered, waiting for IKE_AUTH (half-open)
+  ike_auth_sent,     // initiator: IKE_AUTH request out, waiting for the response
+  established,       // both sides authenticated
+  deleting,          // our Delete for the IKE SA is out, waiting for the response
+  dead,              // gone; the Manager removes it
+};
+std::string_view to_string(IkeSaState state);  // "CREATED", "ESTABLISHED", ... as strongSwan prints them
+
+enum class ChildSaState : std::uint8_t { installed, deleting };
+std::string_view to_string(ChildSaState state);
+
+// A Child SA (an inbound/outbound ESP or AH SA pair) of this IKE SA.
+struct ChildSa {
+  std::string name;  // the child config's name
+  ChildSaState state = ChildSaState::installed;
+  iana::ProtocolId protocol = iana::ProtocolId::esp;
+  config::ChildMode mode = config::ChildMode::tunnel;
+  bool udp_encap = false;
+  std::uint32_t spi_in = 0;   // ours: the peer sends with it
+  std::uint32_t spi_out = 0;  // the peer's: we send with it
+  std::uint64_t sa_id_in = 0;  // SA channel ids
+  std::uint64_t sa_id_out = 0;
+  std::vector<std::uint64_t> policy_ids;
+  // The records as pushed (keys included, wiped with the ChildSa), kept to
+  // push them again when the peer's address or port changes.
+  channel::SaRecord record_in;
+  channel::SaRecord record_out;
+  nego::Selected proposal;
+  std::vector<net::TrafficSelector> local_ts;
+  std::vector<net::TrafficSelector> remote_ts;
+  TimePoint installed_at{};
+};
+
+// A request of ours that waits for its response (RFC 7296 §2.1): resent as
+// it was until the response comes or the retransmissions run out.
+struct OutstandingRequest {
+  std::uint32_t message_id = 0;
+  iana::ExchangeType exchange{};
+  std::vector<Bytes> datagrams;  // one, or the fragments of one message
+  unsigned retransmits = 0;
+  TimePoint next_send{};
+};
+
+// The response to the peer's latest request, kept to answer a retransmitted
+// request with the same bytes (§2.1: a responder must not process it twice).
+struct CachedResponse {
+  std::uint32_t message_id = 0;
+  std::vector<Bytes> datagrams;
+};
+
+// What the initiator proposed for the Child SA in IKE_AUTH, to check the
+// response against.
+struct PendingChild {
+  const config::ChildConfig* config = nullptr;
+  std::uint32_t spi_in = 0;
+  codec::SecurityAssociation sa;
+  std::vector<net::TrafficSelector> tsi;
+  std::vector<net::TrafficSelector> tsr;
+};
+
+struct IkeSa {
+  std::uint64_t id = 0;
+  const config::ConnectionConfig* connection = nullptr;  // owned by the Manager's config
+  bool initiator = false;  // the original initiator (RFC 7296 §2.2: the I flag)
+  Spi spi_i{};
+  Spi spi_r{};
+  net::SocketAddress local;
+  net::SocketAddress remote;
+
+  // IKE_SA_INIT.
+  codec::SecurityAssociation sent_sa;  // initiator: the SA payload we offer (reordered after INVALID_KE_PAYLOAD)
+  std::optional<nego::Selected> proposal;
+  std::optional<codec::DiffieHellman> key_exchange;  // ours, freed once the keys are derived
+  Bytes nonce_i;
+  Bytes nonce_r;
+  Bytes cookie;                // from the responder's COOKIE, echoed in the retried request
+  Bytes init_request;          // RealMessage1 of §2.15: the IKE_SA_INIT request as sent
+  Bytes init_response;         // RealMessage2
+  unsigned init_retries = 0;   // COOKIE and INVALID_KE_PAYLOAD restarts
+  bool nat_local = false;      // we are behind a NAT (our NAT_DETECTION_DESTINATION_IP hash differs)
+  bool nat_remote = false;     // the peer is (its source hash differs, or it forces encapsulation)
+  bool peer_fragmentation = false;  // IKEV2_FRAGMENTATION_SUPPORTED received
+
+  // Keys: SK_d for Child SA KEYMAT, SK_pi/SK_pr for AUTH; one SkCrypto per direction.
+  codec::IkeSaKeys keys;
+  std::optional<codec::SkCrypto> protect_out;  // SK_ei/SK_ai (initiator) or SK_er/SK_ar (responder)
+  std::optional<codec::SkCrypto> protect_in;
+
+  // Identities, once authenticated.
+  std::optional<config::Identity> local_id;
+  std::optional<config::Identity> remote_id;
+
+  // Message IDs (§2.1, window size 1): ours and the peer's counters.
+  std::uint32_t next_request_id = 0;      // the ID our next request carries
+  std::uint32_t expected_request_id = 0;  // the ID the peer's next request must carry
+  std::optional<OutstandingRequest> outstanding;
+  std::optional<CachedResponse> last_response;
+
+  std::optional<PendingChild> pending_child;
+  std::vector<ChildSa> children;
+
+  TimePoint created_at{};
+  TimePoint established_at{};
+  TimePoint last_received{};
+  TimePoint next_keepalive{};
+
+  IkeSaState state() const { return state_; }
+  // The only writer of the state: refuses (and logs) a transition the
+  // table does not allow, logs "name[id] A -> B" otherwise.
+  bool set_state(IkeSaState to);
+
+  bool nat_detected() const { return nat_local || nat_remote; }
+  // Our SPI and the peer's, in the SA's own terms.
+  const Spi& local_spi() const { return initiator ? spi_i : spi_r; }
+  const Spi& remote_spi() const { return initiator ? spi_r : spi_i; }
+  // "conn[3]", as log lines name the SA.
+  std::string name() const;
+
+ private:
+  IkeSaState state_ = IkeSaState::created;
+};
+
+// "0123456789abcdef" for an SPI, as strongSwan prints them.
+std::string to_hex(const Spi& spi);
+bool is_zero(const Spi& spi);
+
+}  // namespace corridor::control::ikev2

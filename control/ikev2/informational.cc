@@ -1,0 +1,95 @@
+// INFORMATIONAL (RFC 7296 §1.4): deletes, liveness checks, notifications.
+//
+//   HDR, SK {[N,] [D,] [CP,] ...}  -->
+//                                  <--  HDR, SK {[N,] [D,] [CP], ...}
+//
+// Deleting a Child SA pair (§1.4.1): the request names the SPIs its sender
+// receives on; the response names ours for the same pairs. Deleting the IKE
+// SA takes its Child SAs with it; the response is empty. An empty request
+// is a liveness check and gets an empty response.
+#include <cstdio>
+
+#include "common/log/log.h"
+#include "control/ikev2/manager.h"
+
+namespace corridor::control::ikev2 {
+
+using codec::Payload;
+using iana::PayloadType;
+
+namespace {
+
+std::string hex32(std::uint32_t v) {
+  char b[9];
+  std::snprintf(b, sizeof b, "%08x", v);
+  return b;
+}
+
+}  // namespace
+
+void Manager::respond_informational(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads,
+                                    TimePoint now) {
+  (void)now;
+  bool delete_ike = false;
+  std::vector<Payload> response;
+  codec::Delete esp_answer{iana::ProtocolId::esp, {}};
+  codec::Delete ah_answer{iana::ProtocolId::ah, {}};
+  for (const auto& p : payloads) {
+    if (const auto* n = std::get_if<codec::Notify>(&p.body)) {
+      const bool error = static_cast<std::uint16_t>(n->type) < 16384;
+      if (error) ++stats_.notifies_received[std::string(iana::notify_type_name(n->type))];
+      log::info("ike", sa.name() + " received " + std::string(iana::notify_type_name(n->type)) + " notification");
+      continue;
+    }
+    const auto* d = std::get_if<codec::Delete>(&p.body);
+    if (!d) continue;
+    if (d->protocol == iana::ProtocolId::ike) {
+      delete_ike = true;
+      continue;
+    }
+    auto& answer = d->protocol == iana::ProtocolId::ah ? ah_answer : esp_answer;
+    for (const auto spi : d->spis) {
+      bool found = false;
+      for (auto it = sa.children.begin(); it != sa.children.end(); ++it) {
+        if (it->spi_out != spi || it->protocol != d->protocol) continue;
+        log::info("ike", sa.name() + " peer deletes CHILD_SA " + it->name + " (SPI " + hex32(spi) + ")");
+        answer.spis.push_back(it->spi_in);
+        uninstall_child(*it);
+        sa.children.erase(it);
+        found = true;
+        break;
+      }
+      // §1.4.1: an SPI we do not know (a simultaneous delete) is ignored.
+      if (!found) log::debug("ike", sa.name() + " Delete for unknown SPI " + hex32(spi) + " ignored");
+    }
+  }
+  if (delete_ike) {
+    log::info("ike", "IKE_SA " + sa.name() + " deleted by the peer");
+    send_response(sa, header, {});
+    sa.set_state(IkeSaState::dead);
+    remove_sa(sa.id);
+    return;
+  }
+  if (!esp_answer.spis.empty()) response.push_back(Payload{PayloadType::delete_, std::move(esp_answer)});
+  if (!ah_answer.spis.empty()) response.push_back(Payload{PayloadType::delete_, std::move(ah_answer)});
+  send_response(sa, header, std::move(response));
+}
+
+void Manager::process_informational_response(IkeSa& sa, const std::vector<Payload>& payloads) {
+  (void)payloads;
+  if (sa.state() == IkeSaState::deleting) {
+    log::info("ike", "IKE_SA " + sa.name() + " deleted");
+    sa.set_state(IkeSaState::dead);
+    remove_sa(sa.id);
+  }
+}
+
+void Manager::send_delete_ike_sa(IkeSa& sa, TimePoint now) {
+  codec::Delete d;
+  d.protocol = iana::ProtocolId::ike;
+  log::info("ike", "deleting IKE_SA " + sa.name());
+  if (send_request(sa, iana::ExchangeType::informational, {Payload{PayloadType::delete_, std::move(d)}}, now))
+    sa.set_state(IkeSaState::deleting);
+}
+
+}  // namespace corridor::control::ikev2

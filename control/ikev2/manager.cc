@@ -1,0 +1,505 @@
+// The SA table, datagram dispatch, sending and timers of the IKEv2 manager.
+// The exchanges themselves are in ike_sa_init.cc, ike_auth.cc,
+// informational.cc; Child SA installation in child_sa.cc.
+#include "control/ikev2/manager.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/ike/payload_rules.h"
+#include "common/log/log.h"
+
+namespace corridor::control::ikev2 {
+
+using codec::Payload;
+using iana::ExchangeType;
+using iana::PayloadType;
+
+namespace {
+
+std::string endpoint_text(const net::SocketAddress& a) { return a.address.to_string() + "[" + std::to_string(a.port) + "]"; }
+
+std::vector<PayloadType> types_of(const std::vector<Payload>& payloads) {
+  std::vector<PayloadType> out;
+  out.reserve(payloads.size());
+  for (const auto& p : payloads) out.push_back(p.type);
+  return out;
+}
+
+}  // namespace
+
+Manager::Manager(const config::Config& config, Transport& transport, ChildSaSink& sink, ManagerOptions options)
+    : config_(config), transport_(transport), sink_(sink), options_(std::move(options)) {
+  if (!options_.random) {
+    options_.random = [](std::span<std::uint8_t> out) {
+      if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+        // OpenSSL's DRBG does not fail once seeded; if it ever does, an SPI
+        // or nonce of zeros would be a silent disaster, so stop here.
+        log::error("ike", "RAND_bytes failed: no randomness for SPIs and nonces");
+        std::abort();
+      }
+    };
+  }
+}
+
+Manager::~Manager() = default;
+
+// --- The SA table ----------------------------------------------------------
+
+IkeSa& Manager::create_sa(const config::ConnectionConfig* connection, bool initiator, TimePoint now) {
+  auto sa = std::make_unique<IkeSa>();
+  sa->id = ++next_sa_id_;
+  sa->connection = connection;
+  sa->initiator = initiator;
+  sa->created_at = now;
+  sa->last_received = now;
+  Spi spi;
+  do {
+    spi = random_spi();
+  } while (is_zero(spi) || by_local_spi_.count(spi));
+  (initiator ? sa->spi_i : sa->spi_r) = spi;
+  by_local_spi_[spi] = sa->id;
+  auto& ref = *sa;
+  sas_[sa->id] = std::move(sa);
+  return ref;
+}
+
+IkeSa* Manager::find_by_local_spi(const Spi& spi) {
+  const auto it = by_local_spi_.find(spi);
+  if (it == by_local_spi_.end()) return nullptr;
+  const auto sa = sas_.find(it->second);
+  return sa == sas_.end() ? nullptr : sa->second.get();
+}
+
+void Manager::remove_sa(std::uint64_t id) {
+  const auto it = sas_.find(id);
+  if (it == sas_.end()) return;
+  IkeSa& sa = *it->second;
+  uninstall_children(sa);
+  by_local_spi_.erase(sa.local_spi());
+  if (!sa.initiator) by_initiator_spi_.erase({sa.spi_i, endpoint_text(sa.remote)});
+  sas_.erase(it);
+}
+
+void Manager::drop(std::string_view reason, std::string_view detail) {
+  ++stats_.drops[std::string(reason)];
+  log::info("ike", "dropped (" + std::string(reason) + "): " + std::string(detail));
+}
+
+Spi Manager::random_spi() {
+  Spi spi;
+  options_.random(spi);
+  return spi;
+}
+
+std::uint32_t Manager::random_child_spi() {
+  for (;;) {
+    std::array<std::uint8_t, 4> b;
+    options_.random(b);
+    const std::uint32_t spi = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+    if (spi < 256) continue;  // RFC 4303 §2.1: 1-255 reserved, 0 local use
+    bool used = false;
+    for (const auto& [id, sa] : sas_) {
+      for (const auto& c : sa->children) used |= c.spi_in == spi;
+      if (sa->pending_child) used |= sa->pending_child->spi_in == spi;
+    }
+    if (!used) return spi;
+  }
+}
+
+Bytes Manager::random_bytes(std::size_t n) {
+  Bytes out(n);
+  options_.random(out);
+  return out;
+}
+
+void Manager::fail(IkeSa& sa, std::string_view why) {
+  log::warning("ike", sa.name() + " " + std::string(to_string(sa.state())) + " failed: " + std::string(why));
+  if (sa.state() != IkeSaState::established && sa.state() != IkeSaState::deleting) ++stats_.ike_sas_failed;
+  sa.set_state(IkeSaState::dead);
+  remove_sa(sa.id);
+}
+
+// --- Sending ---------------------------------------------------------------
+
+void Manager::send_datagrams(IkeSa& sa, const std::vector<Bytes>& datagrams) {
+  for (const auto& d : datagrams) {
+    transport_.send(sa.local, sa.remote, d);
+    ++stats_.sent;
+  }
+}
+
+std::optional<Bytes> Manager::protect(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads) {
+  if (!sa.protect_out) return std::nullopt;
+  auto plaintext = codec::serialise_payloads(payloads);
+  if (!plaintext.ok()) {
+    log::error("ike", sa.name() + " could not encode a message: " + plaintext.error().message);
+    return std::nullopt;
+  }
+  const std::size_t sealed_size = sa.protect_out->sealed_size(plaintext->size());
+  codec::Message message{header, {}};
+  codec::Encrypted sk;
+  sk.first_inner = payloads.empty() ? PayloadType::no_next_payload : payloads.front().type;
+  sk.data.assign(sealed_size, 0);
+  message.payloads.push_back(Payload{PayloadType::encrypted_and_authenticated, std::move(sk)});
+  auto bytes = codec::serialise_message(message);
+  if (!bytes.ok()) {
+    log::error("ike", sa.name() + " could not encode a message: " + bytes.error().message);
+    return std::nullopt;
+  }
+  // Everything before the IV is the associated data (RFC 7296 §3.14, RFC 5282 §5.1).
+  const std::size_t aad_size = bytes->size() - sealed_size;
+  auto sealed = sa.protect_out->seal(std::span(bytes->data(), aad_size), *plaintext);
+  if (!sealed.ok() || sealed->size() != sealed_size) {
+    log::error("ike", sa.name() + " could not encrypt a message" + (sealed.ok() ? "" : ": " + sealed.error().message));
+    return std::nullopt;
+  }
+  std::copy(sealed->begin(), sealed->end(), bytes->begin() + static_cast<std::ptrdiff_t>(aad_size));
+  return std::move(*bytes);
+}
+
+bool Manager::send_request(IkeSa& sa, ExchangeType exchange, std::vector<Payload> payloads, TimePoint now) {
+  codec::Header h;
+  h.spi_i = sa.spi_i;
+  h.spi_r = sa.spi_r;
+  h.exchange = exchange;
+  h.initiator = sa.initiator;
+  h.message_id = sa.next_request_id;
+  std::optional<Bytes> bytes;
+  if (exchange == ExchangeType::ike_sa_init) {
+    auto b = codec::serialise_message(codec::Message{h, std::move(payloads)});
+    if (b.ok()) bytes = std::move(*b);
+    else log::error("ike", sa.name() + " could not encode IKE_SA_INIT: " + b.error().message);
+  } else {
+    bytes = protect(sa, h, payloads);
+  }
+  if (!bytes) return false;
+  sa.outstanding = OutstandingRequest{h.message_id, exchange, {std::move(*bytes)}, 0,
+                                      now + options_.retransmit_timeout};
+  // IKE_SA_INIT keeps ID 0 through COOKIE and INVALID_KE_PAYLOAD restarts.
+  sa.next_request_id = h.message_id + 1;
+  send_datagrams(sa, sa.outstanding->datagrams);
+  return true;
+}
+
+bool Manager::send_response(IkeSa& sa, const codec::Header& request, std::vector<Payload> payloads) {
+  codec::Header h = request;
+  h.spi_i = sa.spi_i;
+  h.spi_r = sa.spi_r;
+  h.response = true;
+  h.initiator = sa.initiator;
+  h.version = false;
+  std::optional<Bytes> bytes;
+  if (request.exchange == ExchangeType::ike_sa_init) {
+    auto b = codec::serialise_message(codec::Message{h, std::move(payloads)});
+    if (b.ok()) bytes = std::move(*b);
+  } else {
+    bytes = protect(sa, h, payloads);
+  }
+  if (!bytes) return false;
+  sa.last_response = CachedResponse{request.message_id, {std::move(*bytes)}};
+  sa.expected_request_id = request.message_id + 1;
+  send_datagrams(sa, sa.last_response->datagrams);
+  return true;
+}
+
+void Manager::send_unprotected_notify(const codec::Header& request, const net::SocketAddress& local,
+                                      const net::SocketAddress& remote, iana::NotifyType type, Bytes data) {
+  codec::Header h = request;
+  h.response = true;
+  h.initiator = false;
+  h.version = false;
+  codec::Notify n;
+  n.type = type;
+  n.data = std::move(data);
+  auto bytes = codec::serialise_message(codec::Message{h, {Payload{PayloadType::notify, std::move(n)}}});
+  if (!bytes.ok()) return;
+  ++stats_.notifies_sent[std::string(iana::notify_type_name(type))];
+  transport_.send(local, remote, *bytes);
+  ++stats_.sent;
+}
+
+// --- Receiving ---------------------------------------------------------------
+
+void Manager::receive(const net::SocketAddress& local, const net::SocketAddress& remote,
+                      std::span<const std::uint8_t> datagram, TimePoint now) {
+  ++stats_.received;
+  const std::string from = endpoint_text(remote);
+  const auto header = codec::parse_header(datagram);
+  if (!header.ok()) return drop("truncated", "datagram of " + std::to_string(datagram.size()) + " bytes from " + from);
+  const auto& h = header->header;
+  if (h.major_version != 2) {
+    // IKEv1 (major 1) has its own handlers (control/ikev1, not in this build).
+    return drop(h.major_version == 1 ? "ikev1" : "invalid_major_version",
+                "IKE major version " + std::to_string(h.major_version) + " from " + from);
+  }
+  const bool request = !h.response;
+  const bool init_request = request && h.exchange == ExchangeType::ike_sa_init;
+  auto message = codec::parse_message(datagram);
+  if (!message.ok()) {
+    // Only an IKE_SA_INIT request can be answered in the clear (§2.21.1);
+    // anything else malformed is dropped without a word.
+    if (init_request && is_zero(h.spi_r))
+      send_unprotected_notify(h, local, remote, codec::notify_for(message.error()), {});
+    return drop("malformed", message.error().message + " (from " + from + ")");
+  }
+  if (const auto violation = codec::check_payloads(h.exchange, request, types_of(message->payloads))) {
+    if (init_request && is_zero(h.spi_r)) send_unprotected_notify(h, local, remote, iana::NotifyType::invalid_syntax, {});
+    return drop("payload_rules", violation->message + " (from " + from + ")");
+  }
+
+  if (h.exchange == ExchangeType::ike_sa_init) {
+    if (request) {
+      if (!h.initiator || !is_zero(h.spi_r) || h.message_id != 0)
+        return drop("bad_ike_sa_init", "IKE_SA_INIT request with flags, SPIr or message ID wrong, from " + from);
+      const auto known = by_initiator_spi_.find({h.spi_i, from});
+      if (known != by_initiator_spi_.end()) {
+        IkeSa& sa = *sas_.at(known->second);
+        if (sa.last_response && sa.last_response->message_id == 0) {
+          ++stats_.duplicate_requests;
+          send_datagrams(sa, sa.last_response->datagrams);
+        }
+        return;
+      }
+      return respond_ike_sa_init(*message, datagram, local, remote, now);
+    }
+    IkeSa* sa = find_by_local_spi(h.spi_i);
+    if (!sa || !sa->initiator || sa->state() != IkeSaState::ike_sa_init_sent || h.message_id != 0)
+      return drop("unexpected_response", "IKE_SA_INIT response for no IKE_SA_INIT of ours, from " + from);
+    return process_ike_sa_init_response(*sa, *message, datagram, local, now);
+  }
+
+  // The I flag says the sender is the original initiator: then our SPI is SPIr.
+  const Spi& ours = h.initiator ? h.spi_r : h.spi_i;
+  IkeSa* sa = find_by_local_spi(ours);
+  if (!sa || sa->initiator == h.initiator || sa->remote_spi() != (h.initiator ? h.spi_i : h.spi_r))
+    return drop("unknown_spi", std::string(iana::exchange_type_name(h.exchange)) + " for unknown IKE SA " +
+                                   to_hex(h.spi_i) + "_i " + to_hex(h.spi_r) + "_r from " + from);
+  dispatch_protected(*sa, *message, datagram, local, remote, now);
+}
+
+void Manager::dispatch_protected(IkeSa& sa, const codec::Message& message, std::span<const std::uint8_t> datagram,
+                                 const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now) {
+  const auto& h = message.header;
+  const bool request = !h.response;
+  const std::string what = std::string(iana::exchange_type_name(h.exchange)) + (request ? " request" : " response") +
+                           " " + std::to_string(h.message_id);
+  if (!sa.protect_in) return drop("no_keys", sa.name() + " " + what + " before keys exist");
+  if (request) {
+    // A retransmission of the request we answered last: same answer (§2.1).
+    if (sa.last_response && h.message_id == sa.last_response->message_id && h.message_id + 1 == sa.expected_request_id) {
+      ++stats_.duplicate_requests;
+      log::debug("ike", sa.name() + " retransmitted " + what + ", answering from cache");
+      send_datagrams(sa, sa.last_response->datagrams);
+      return;
+    }
+    if (h.message_id != sa.expected_request_id)
+      return drop("message_id_outside_window", sa.name() + " " + what + ", expected " + std::to_string(sa.expected_request_id));
+  } else if (!sa.outstanding || h.message_id != sa.outstanding->message_id) {
+    return drop("unexpected_response", sa.name() + " " + what + " answers no request of ours");
+  }
+
+  const auto& last = message.payloads.back();
+  if (last.type == PayloadType::encrypted_fragment)
+    return drop("fragment_unsupported", sa.name() + " " + what + " arrived in RFC 7383 fragments, which we did not announce");
+  const auto& sk = std::get<codec::Encrypted>(last.body);
+  const std::size_t aad_size = datagram.size() - sk.data.size();
+  auto plaintext = sa.protect_in->open(datagram.first(aad_size), sk.data);
+  // §2.21.2: a message that fails its integrity check is dropped silently.
+  if (!plaintext.ok()) return drop("integrity_failed", sa.name() + " " + what + ": " + plaintext.error().message);
+  auto inner = codec::parse_payloads(sk.first_inner, *plaintext, aad_size);
+  std::optional<std::string> invalid;
+  if (!inner.ok()) invalid = inner.error().message;
+  else if (const auto v = codec::check_inner_payloads(h.exchange, request, types_of(*inner))) invalid = v->message;
+  if (invalid) {
+    if (request) {
+      codec::Notify n;
+      n.type = iana::NotifyType::invalid_syntax;
+      ++stats_.notifies_sent["INVALID_SYNTAX"];
+      send_response(sa, h, {Payload{PayloadType::notify, std::move(n)}});
+    }
+    drop("invalid_syntax", sa.name() + " " + what + ": " + *invalid);
+    // A malformed authenticated IKE_AUTH leaves nothing to continue with.
+    if (h.exchange == ExchangeType::ike_auth) fail(sa, "malformed IKE_AUTH");
+    return;
+  }
+  sa.last_received = now;
+  update_endpoints(sa, local, remote);
+  if (!request) sa.outstanding.reset();
+
+  switch (h.exchange) {
+    case ExchangeType::ike_auth:
+      if (request && !sa.initiator && sa.state() == IkeSaState::ike_sa_init_done) return respond_ike_auth(sa, h, *inner, now);
+      if (!request && sa.initiator && sa.state() == IkeSaState::ike_auth_sent) return process_ike_auth_response(sa, *inner, now);
+      return drop("unexpected_exchange", sa.name() + " " + what + " in state " + std::string(to_string(sa.state())));
+    case ExchangeType::informational:
+      if (sa.state() != IkeSaState::established && sa.state() != IkeSaState::deleting)
+        return drop("unexpected_exchange", sa.name() + " " + what + " in state " + std::string(to_string(sa.state())));
+      if (request) return respond_informational(sa, h, *inner, now);
+      return process_informational_response(sa, *inner);
+    case ExchangeType::create_child_sa:
+      if (request) {
+        // Rekeying and additional Child SAs are not negotiated yet: say so
+        // in the words of §1.3 rather than leave the peer retransmitting.
+        log::warning("ike", sa.name() + " CREATE_CHILD_SA request refused with NO_ADDITIONAL_SAS: "
+                                        "Corridor does not negotiate CREATE_CHILD_SA yet");
+        codec::Notify n;
+        n.type = iana::NotifyType::no_additional_sas;
+        ++stats_.notifies_sent["NO_ADDITIONAL_SAS"];
+        send_response(sa, h, {Payload{PayloadType::notify, std::move(n)}});
+        return;
+      }
+      return drop("unexpected_exchange", sa.name() + " " + what);
+    default:
+      return drop("unexpected_exchange", sa.name() + " " + what);
+  }
+}
+
+void Manager::update_endpoints(IkeSa& sa, const net::SocketAddress& local, const net::SocketAddress& remote) {
+  // §2.23: behind a NAT, the peer's address and port are those of its
+  // latest authenticated message; without a NAT they stay as negotiated.
+  if (!sa.nat_detected()) return;
+  const bool moved = sa.remote.address != remote.address || sa.remote.port != remote.port;
+  sa.local = local;
+  if (!moved) return;
+  log::info("ike", sa.name() + " peer moved from " + endpoint_text(sa.remote) + " to " + endpoint_text(remote));
+  sa.remote = remote;
+  repush_children(sa);
+}
+
+// --- Timers --------------------------------------------------------------------
+
+void Manager::tick(TimePoint now) {
+  std::vector<std::uint64_t> expired;
+  for (auto& [id, owned] : sas_) {
+    IkeSa& sa = *owned;
+    if (sa.state() == IkeSaState::ike_sa_init_done && now - sa.created_at >= options_.half_open_timeout) {
+      expired.push_back(id);
+      continue;
+    }
+    if (sa.outstanding && now >= sa.outstanding->next_send) {
+      auto& out = *sa.outstanding;
+      if (out.retransmits >= options_.retransmit_tries) {
+        expired.push_back(id);
+        continue;
+      }
+      ++out.retransmits;
+      ++stats_.retransmitted;
+      log::info("ike", sa.name() + " retransmit " + std::to_string(out.retransmits) + " of request " +
+                           std::to_string(out.message_id) + " (" + std::string(iana::exchange_type_name(out.exchange)) + ")");
+      const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+          options_.retransmit_timeout * std::pow(options_.retransmit_base, out.retransmits));
+      out.next_send = now + timeout;
+      send_datagrams(sa, out.datagrams);
+    }
+    if (sa.nat_local && sa.state() == IkeSaState::established && now >= sa.next_keepalive) {
+      transport_.send_nat_keepalive(sa.local, sa.remote);
+      sa.next_keepalive = now + options_.keepalive_interval;
+    }
+  }
+  for (const auto id : expired) {
+    const auto it = sas_.find(id);
+    if (it == sas_.end()) continue;
+    IkeSa& sa = *it->second;
+    if (sa.state() == IkeSaState::ike_sa_init_done) {
+      drop("half_open_timeout", sa.name() + " no IKE_AUTH from " + endpoint_text(sa.remote) + " within " +
+                                    std::to_string(options_.half_open_timeout.count()) + " s");
+      sa.set_state(IkeSaState::dead);
+      remove_sa(id);
+    } else {
+      fail(sa, "no response from " + endpoint_text(sa.remote) + " after " + std::to_string(options_.retransmit_tries) +
+                   " retransmissions, giving up");
+    }
+  }
+}
+
+// --- Operator actions ------------------------------------------------------------
+
+bool Manager::initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why) {
+  auto refuse = [&](std::string text) {
+    log::warning("ike", "cannot initiate " + std::string(connection) + ": " + text);
+    if (why) *why = std::move(text);
+    return false;
+  };
+  const auto* conn = config_.find_connection(connection);
+  if (!conn) return refuse("no such connection");
+  if (conn->version == 1) return refuse("IKEv1 is not implemented in this build");
+  if (conn->remote_addrs.empty() || conn->remote_addrs.front().kind != config::AddressSpec::Kind::address)
+    return refuse("remote_addrs must start with one IP address to initiate to");
+  const config::ChildConfig* child_config = nullptr;
+  for (const auto& c : conn->children)
+    if (child.empty() || c.name == child) {
+      child_config = &c;
+      break;
+    }
+  if (!child_config) return refuse(child.empty() ? "it has no children" : "no child '" + std::string(child) + "'");
+  const net::SocketAddress remote{conn->remote_addrs.front().prefix.address, conn->remote_port};
+  std::optional<net::IpAddress> local_address;
+  if (!conn->local_addrs.empty() && conn->local_addrs.front().kind == config::AddressSpec::Kind::address)
+    local_address = conn->local_addrs.front().prefix.address;
+  else
+    local_address = transport_.source_for(remote.address);
+  if (!local_address) return refuse("no route to " + remote.address.to_string());
+
+  IkeSa& sa = create_sa(conn, true, now);
+  sa.local = {*local_address, conn->local_port};
+  sa.remote = remote;
+  sa.pending_child = PendingChild{child_config, 0, {}, {}, {}};
+  log::info("ike", "initiating IKE_SA " + sa.name() + " to " + endpoint_text(remote) + " for CHILD_SA " + child_config->name);
+  return start_ike_sa_init(sa, now);
+}
+
+void Manager::start(TimePoint now) {
+  for (const auto& conn : config_.connections)
+    for (const auto& child : conn.children)
+      if (child.start_action == config::Action::start) initiate(conn.name, child.name, now);
+}
+
+void Manager::shutdown(TimePoint now) {
+  for (auto& [id, sa] : sas_)
+    if (sa->state() == IkeSaState::established) send_delete_ike_sa(*sa, now);
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, sa] : sas_) ids.push_back(id);
+  for (const auto id : ids) remove_sa(id);
+}
+
+std::vector<IkeSaView> Manager::list() const {
+  std::vector<IkeSaView> out;
+  for (const auto& [id, owned] : sas_) {
+    const IkeSa& sa = *owned;
+    IkeSaView v;
+    v.id = sa.id;
+    v.connection = sa.connection ? sa.connection->name : "";
+    v.state = std::string(to_string(sa.state()));
+    v.initiator = sa.initiator;
+    v.local = endpoint_text(sa.local);
+    v.remote = endpoint_text(sa.remote);
+    if (sa.local_id) v.local_id = sa.local_id->to_string();
+    if (sa.remote_id) v.remote_id = sa.remote_id->to_string();
+    v.spi_i = to_hex(sa.spi_i);
+    v.spi_r = to_hex(sa.spi_r);
+    if (sa.proposal) v.proposal = sa.proposal->to_string();
+    v.nat_local = sa.nat_local;
+    v.nat_remote = sa.nat_remote;
+    for (const auto& c : sa.children) {
+      ChildSaView cv;
+      cv.name = c.name;
+      cv.state = std::string(to_string(c.state));
+      cv.protocol = c.protocol == iana::ProtocolId::ah ? "AH" : "ESP";
+      cv.mode = c.mode == config::ChildMode::transport ? "TRANSPORT" : "TUNNEL";
+      cv.udp_encap = c.udp_encap;
+      cv.spi_in = c.spi_in;
+      cv.spi_out = c.spi_out;
+      cv.proposal = c.proposal.to_string();
+      for (const auto& ts : c.local_ts) cv.local_ts.push_back(ts.to_string());
+      for (const auto& ts : c.remote_ts) cv.remote_ts.push_back(ts.to_string());
+      v.children.push_back(std::move(cv));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace corridor::control::ikev2

@@ -1,0 +1,214 @@
+// The IKEv2 SA manager: owns every IKE SA, routes each received datagram
+// to its SA and exchange, runs retransmissions and timeouts, and hands
+// established Child SAs to the dataplane through a ChildSaSink.
+//
+// It does no I/O of its own. The daemon gives it datagrams (receive) and
+// time (tick), and it sends through a Transport, so the same code runs
+// behind real UDP sockets and, in tests, between two managers joined in
+// memory. One handler file per exchange: ike_sa_init.cc, ike_auth.cc,
+// informational.cc; dispatch, timers and the SA table are in manager.cc.
+//
+// Drops are counted under a name (ManagerStats::drops) and logged; nothing
+// a peer sends makes the manager throw or stop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/channel/records.h"
+#include "common/config/model.h"
+#include "common/ike/message.h"
+#include "control/ikev2/ike_sa.h"
+
+namespace corridor::control::ikev2 {
+
+// Where IKE datagrams go. The socket layer adds the non-ESP marker on
+// the NAT-T port (RFC 3948 §2.2); the manager never sees it.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual void send(const net::SocketAddress& local, const net::SocketAddress& remote,
+                    std::span<const std::uint8_t> datagram) = 0;
+  // The address the host would send from to reach `remote`; nullopt if
+  // there is no route.
+  virtual std::optional<net::IpAddress> source_for(const net::IpAddress& remote) = 0;
+  // A NAT-keepalive (RFC 3948 §2.3: one 0xFF byte, no non-ESP marker).
+  virtual void send_nat_keepalive(const net::SocketAddress& local, const net::SocketAddress& remote) = 0;
+};
+
+// Where negotiated Child SAs go: the SA channel (control/daemon/sa_sync.h)
+// in the daemon, a recorder in tests. A false return means the record was
+// refused (the reason is logged by the sink).
+class ChildSaSink {
+ public:
+  virtual ~ChildSaSink() = default;
+  virtual bool set_sa(const channel::SaRecord& sa) = 0;
+  virtual void remove_sa(std::uint64_t sa_id) = 0;
+  virtual bool set_policy(const channel::PolicyRecord& policy) = 0;
+  virtual void remove_policy(std::uint64_t policy_id) = 0;
+};
+
+struct ManagerOptions {
+  // Retransmission (RFC 7296 §2.1), strongSwan's defaults: 4 s, x1.8, 5 resends.
+  std::chrono::milliseconds retransmit_timeout{4000};
+  double retransmit_base = 1.8;
+  unsigned retransmit_tries = 5;
+  // A responder's half-open SA that sees no IKE_AUTH in this time is dropped.
+  std::chrono::seconds half_open_timeout{30};
+  // NAT keepalives (RFC 3948 §2.3) when we are behind a NAT.
+  std::chrono::seconds keepalive_interval{20};
+  std::uint16_t nat_t_port = 4500;
+  // Randomness for SPIs and nonces; RAND_bytes unless a test injects its own.
+  std::function<void(std::span<std::uint8_t>)> random;
+  std::uint32_t nonce_size = 32;
+};
+
+// Counters an operator (and the REST API) reads. Drops are keyed by a
+// stable name, e.g. "unknown_spi", "integrity_failed".
+struct ManagerStats {
+  std::uint64_t received = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t retransmitted = 0;
+  std::uint64_t duplicate_requests = 0;  // answered from the response cache
+  std::uint64_t ike_sas_established = 0;
+  std::uint64_t ike_sas_failed = 0;
+  std::uint64_t child_sas_installed = 0;
+  std::map<std::string, std::uint64_t> drops;
+  std::map<std::string, std::uint64_t> notifies_sent;      // error notifications by name
+  std::map<std::string, std::uint64_t> notifies_received;  // error notifications by name
+};
+
+// What the SA list shows of one IKE SA (swanctl --list-sas, the REST API).
+struct ChildSaView {
+  std::string name;
+  std::string state;
+  std::string protocol;  // "ESP" / "AH"
+  std::string mode;      // "TUNNEL" / "TRANSPORT"
+  bool udp_encap = false;
+  std::uint32_t spi_in = 0;
+  std::uint32_t spi_out = 0;
+  std::string proposal;  // "ESP:AES_GCM_16_256/NO_EXT_SEQ"
+  std::vector<std::string> local_ts;
+  std::vector<std::string> remote_ts;
+};
+struct IkeSaView {
+  std::uint64_t id = 0;
+  std::string connection;
+  std::string state;
+  bool initiator = false;
+  std::string local;   // "192.0.2.1[4500]"
+  std::string remote;
+  std::string local_id;
+  std::string remote_id;
+  std::string spi_i;
+  std::string spi_r;
+  std::string proposal;  // "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384"
+  bool nat_local = false;
+  bool nat_remote = false;
+  std::vector<ChildSaView> children;
+};
+
+class Manager {
+ public:
+  // `config` must outlive the manager.
+  Manager(const config::Config& config, Transport& transport, ChildSaSink& sink, ManagerOptions options = {});
+  ~Manager();
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  // A datagram received on one of our IKE ports, without the non-ESP marker.
+  void receive(const net::SocketAddress& local, const net::SocketAddress& remote,
+               std::span<const std::uint8_t> datagram, TimePoint now);
+
+  // Starts an IKE SA for `connection` carrying its child `child` (empty:
+  // the first child). False, with the reason logged and in `why`, if the
+  // names are unknown or the connection has no single remote address.
+  bool initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why = nullptr);
+  // Initiates every child whose start_action is `start`.
+  void start(TimePoint now);
+  // Retransmissions, half-open timeouts, keepalives.
+  void tick(TimePoint now);
+  // Sends a Delete for every established IKE SA (best effort, no wait) and
+  // removes their Child SAs from the dataplane.
+  void shutdown(TimePoint now);
+
+  std::vector<IkeSaView> list() const;
+  const ManagerStats& stats() const { return stats_; }
+  std::size_t ike_sa_count() const { return sas_.size(); }
+
+ private:
+  struct Received;  // one parsed datagram on its way through dispatch
+
+  // manager.cc: the SA table, dispatch, sending, timers.
+  IkeSa& create_sa(const config::ConnectionConfig* connection, bool initiator, TimePoint now);
+  IkeSa* find_by_local_spi(const Spi& spi);
+  void remove_sa(std::uint64_t id);
+  void drop(std::string_view reason, std::string_view detail);
+  Spi random_spi();
+  std::uint32_t random_child_spi();
+  Bytes random_bytes(std::size_t n);
+  void send_datagrams(IkeSa& sa, const std::vector<Bytes>& datagrams);
+  // Sends a new request of ours and keeps it for retransmission.
+  bool send_request(IkeSa& sa, iana::ExchangeType exchange, std::vector<codec::Payload> payloads, TimePoint now);
+  bool send_response(IkeSa& sa, const codec::Header& request, std::vector<codec::Payload> payloads);
+  // Protects `payloads` in an SK payload under the SA's outbound keys.
+  std::optional<Bytes> protect(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads);
+  void fail(IkeSa& sa, std::string_view why);
+  void dispatch_protected(IkeSa& sa, const codec::Message& message, std::span<const std::uint8_t> datagram,
+                          const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now);
+  void update_endpoints(IkeSa& sa, const net::SocketAddress& local, const net::SocketAddress& remote);
+
+  // ike_sa_init.cc.
+  bool start_ike_sa_init(IkeSa& sa, TimePoint now);
+  void respond_ike_sa_init(const codec::Message& request, std::span<const std::uint8_t> datagram,
+                           const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now);
+  void process_ike_sa_init_response(IkeSa& sa, const codec::Message& response, std::span<const std::uint8_t> datagram,
+                                    const net::SocketAddress& local, TimePoint now);
+  bool derive_keys(IkeSa& sa, std::span<const std::uint8_t> peer_public);
+  void send_unprotected_notify(const codec::Header& request, const net::SocketAddress& local,
+                               const net::SocketAddress& remote, iana::NotifyType type, Bytes data);
+
+  // ike_auth.cc.
+  bool start_ike_auth(IkeSa& sa, TimePoint now);
+  void respond_ike_auth(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads,
+                        TimePoint now);
+  void process_ike_auth_response(IkeSa& sa, const std::vector<codec::Payload>& payloads, TimePoint now);
+
+  // child_sa.cc: Child SAs into and out of the dataplane.
+  bool install_child(IkeSa& sa, const config::ChildConfig& child, const nego::Selected& proposal,
+                     std::uint32_t spi_in, std::uint32_t spi_out, std::vector<net::TrafficSelector> local_ts,
+                     std::vector<net::TrafficSelector> remote_ts, TimePoint now);
+  void uninstall_child(ChildSa& child);
+  // The peer's address or port changed (NAT, RFC 7296 §2.23): the Child
+  // SAs' outer addresses and UDP ports follow.
+  void repush_children(IkeSa& sa);
+  void uninstall_children(IkeSa& sa);
+
+  // informational.cc.
+  void respond_informational(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads,
+                             TimePoint now);
+  void process_informational_response(IkeSa& sa, const std::vector<codec::Payload>& payloads);
+  void send_delete_ike_sa(IkeSa& sa, TimePoint now);
+
+  const config::Config& config_;
+  Transport& transport_;
+  ChildSaSink& sink_;
+  ManagerOptions options_;
+  std::map<std::uint64_t, std::unique_ptr<IkeSa>> sas_;
+  std::map<Spi, std::uint64_t> by_local_spi_;
+  // Responder SAs by the initiator's SPI and address, to answer a
+  // retransmitted IKE_SA_INIT request from the cache (RFC 7296 §2.1).
+  std::map<std::pair<Spi, std::string>, std::uint64_t> by_initiator_spi_;
+  std::uint64_t next_sa_id_ = 0;       // IKE SA ids
+  std::uint64_t next_channel_id_ = 0;  // SA channel ids for Child SAs and policies
+  ManagerStats stats_;
+};
+
+}  // namespace corridor::control::ikev2

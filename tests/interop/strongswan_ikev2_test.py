@@ -1,0 +1,256 @@
+#!/usr/bin/python3
+"""corridor-control against strongSwan 5.9.8 over IKEv2, in network namespaces.
+
+Corridor runs alone (no dataplane: IKE on the namespace's kernel stack, Child
+SAs queued in its SA channel); strongSwan is the real peer (PEERS.md: it
+always forces UDP encapsulation, so every case exercises NAT-T floating).
+Each case checks what both sides report: strongSwan's list-sas (vici) and
+Corridor's SA list (--status FILE, written on SIGUSR1) must agree on the
+state, the algorithms, the IKE SPIs and both Child SA SPIs.
+
+Usage: strongswan_ikev2_test.py CORRIDOR_CONTROL [-v] [CASE ...]
+Exits 77 (skipped) without root or strongSwan.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'strongswan'))
+import strongswan as sw  # noqa: E402
+
+PSK = 'correct horse battery staple, but longer'
+LEFT_ID, RIGHT_ID = 'left.corridor.test', 'right.corridor.test'
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+class Corridor:
+    """corridor-control in a namespace, with its config, log and status file."""
+
+    def __init__(self, topo, ns, binary, wd, connection, psks):
+        self.topo, self.ns, self.wd = topo, ns, wd
+        self.config = os.path.join(wd, 'corridor.json')
+        self.log_path = os.path.join(wd, 'corridor.log')
+        self.status = os.path.join(wd, 'status.json')
+        self.sequence = 0  # of the latest status file read
+        self.channel = '/corridor-interop-%d-%d' % (os.getpid(), int(time.time() * 1000) % 100000)
+        doc = {'connections': {connection.name: connection.corridor()},
+               'secrets': sw.corridor_secrets(psks),
+               'sa_channel': {'name': self.channel, 'command_slots': 256, 'event_slots': 256},
+               'logging': {'level': 'debug', 'file': self.log_path}}
+        with open(self.config, 'w') as f:
+            json.dump(doc, f, indent=1)
+        check_run = subprocess.run([binary, '--config', self.config, '--check'], capture_output=True, text=True)
+        check(check_run.returncode == 0, 'corridor-control --check refused the config:\n' + check_run.stdout +
+              check_run.stderr)
+        self.proc = topo.popen(ns, [binary, '--config', self.config, '--status', self.status],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait_log('IKE listening on UDP', 10)
+
+    def log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ''
+
+    def wait_log(self, text, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.log():
+                return
+            if self.proc.poll() is not None:
+                raise Failure('corridor-control exited (%s) waiting for %r' % (self.proc.returncode, text))
+            time.sleep(0.05)
+        raise Failure('corridor-control never logged %r' % text)
+
+    def sas(self):
+        """The SA list, freshly written on SIGUSR1."""
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                with open(self.status) as f:
+                    status = json.load(f)
+                if status['sequence'] > self.sequence:
+                    self.sequence = status['sequence']
+                    return status
+            except (FileNotFoundError, json.JSONDecodeError):
+                pass
+            time.sleep(0.02)
+        raise Failure('corridor-control did not write its status file')
+
+    def wait_established(self, timeout=10, children=1):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status = self.sas()
+            est = [s for s in status['ike_sas'] if s['state'] == 'ESTABLISHED' and len(s['children']) >= children]
+            if est:
+                return est[0], status
+            time.sleep(0.1)
+        raise Failure('Corridor has no ESTABLISHED IKE SA with %d child(ren): %s' % (children, json.dumps(self.sas())))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        try:
+            os.unlink('/dev/shm' + self.channel)
+        except FileNotFoundError:
+            pass
+        return self.proc.returncode
+
+
+def spi_hex(value):
+    """vici prints SPIs as hex strings ('c1a2b3c4'); Corridor as '0xc1a2b3c4'."""
+    return '%08x' % int(str(value), 16)
+
+
+def compare(corridor_sa, peer_sa, expect, nat):
+    """The two views of one IKE SA and its Child SA agree."""
+    check(peer_sa['state'] == 'ESTABLISHED', 'strongSwan IKE SA state %s' % peer_sa['state'])
+    check(peer_sa['version'] == 2, 'strongSwan says IKEv%s' % peer_sa['version'])
+    for key, value in expect['ike'].items():
+        check(str(peer_sa.get(key)) == str(value), 'strongSwan %s is %r, expected %r' % (key, peer_sa.get(key), value))
+    check(corridor_sa['proposal'] == expect['corridor_proposal'],
+          'Corridor negotiated %s, expected %s' % (corridor_sa['proposal'], expect['corridor_proposal']))
+    check(corridor_sa['spi_i'] == peer_sa['initiator-spi'] and corridor_sa['spi_r'] == peer_sa['responder-spi'],
+          'IKE SPIs differ: Corridor %s_i %s_r, strongSwan %s_i %s_r' % (
+              corridor_sa['spi_i'], corridor_sa['spi_r'], peer_sa['initiator-spi'], peer_sa['responder-spi']))
+    check(peer_sa['local-port'] == 4500, 'IKE did not float to port 4500')
+    if nat:  # the NAT remapped Corridor's port 4500 into its range
+        check(40000 <= peer_sa['remote-port'] <= 40999, 'strongSwan sees Corridor at port %s, not behind the NAT' %
+              peer_sa['remote-port'])
+    else:
+        check(peer_sa['remote-port'] == 4500, 'strongSwan sees Corridor at port %s' % peer_sa['remote-port'])
+    children = peer_sa['child-sas']
+    check(len(children) == 1, 'strongSwan has %d Child SAs' % len(children))
+    child = children[0]
+    check(child['state'] == 'INSTALLED', 'strongSwan Child SA state %s' % child['state'])
+    check(child['encap'] is True, 'strongSwan Child SA not UDP-encapsulated')
+    for key, value in expect['child'].items():
+        check(str(child.get(key)) == str(value), 'strongSwan child %s is %r, expected %r' % (key, child.get(key), value))
+    ours = corridor_sa['children'][0]
+    check(ours['udp_encap'], 'Corridor Child SA not UDP-encapsulated')
+    check(ours['spi_in'] == '0x' + spi_hex(child['spi-out']) and ours['spi_out'] == '0x' + spi_hex(child['spi-in']),
+          'Child SPIs differ: Corridor in %s out %s, strongSwan in %s out %s' % (
+              ours['spi_in'], ours['spi_out'], child['spi-in'], child['spi-out']))
+    check(ours['proposal'] == expect['corridor_child'],
+          'Corridor child %s, expected %s' % (ours['proposal'], expect['corridor_child']))
+
+
+def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False):
+    wd = sw.workdir()
+    corridor = None
+    try:
+        with sw.Topology() as topo:
+            net = topo.two_peers(nat=nat)
+            conn = sw.Connection('gw', [net.left_addr], [net.right_addr],
+                                 [sw.Child('net', [net.left_subnet], [net.right_subnet], esp_proposals=[esp])],
+                                 proposals=[proposal],
+                                 local=sw.Auth('psk', LEFT_ID), remote=sw.Auth('psk', RIGHT_ID))
+            peer_conn = conn.mirror([net.right_addr], ['%any'] if nat else [net.left_seen_as])
+            if corridor_initiates:
+                conn.children[0].start_action = 'start'
+            psks = [sw.Psk(PSK, [LEFT_ID, RIGHT_ID])]
+            with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], psks) as peer:
+                peer.start()
+                corridor = Corridor(topo, net.ns_left, binary, wd, conn, psks)
+                if not corridor_initiates:
+                    ok, lines = peer.initiate(child='net', timeout=15, check=False)
+                    check(ok, 'strongSwan initiate failed:\n' + '\n'.join(lines[-15:]))
+                peer_sa = peer.wait_sa('gw', timeout=15)
+                corridor_sa, _ = corridor.wait_established()
+                compare(corridor_sa, peer_sa, expect, nat)
+                if nat:
+                    check(corridor_sa['nat_local'], 'Corridor did not see its own NAT')
+                    check(peer_sa['nat-remote'] is True, 'strongSwan did not see the NAT')
+                # Delete: strongSwan terminates, Corridor must drop the IKE SA.
+                peer.terminate(ike='gw', timeout=10, check=False)
+                deadline = time.time() + 5
+                while corridor.sas()['ike_sas'] and time.time() < deadline:
+                    time.sleep(0.1)
+                check(not corridor.sas()['ike_sas'], 'Corridor kept the IKE SA strongSwan deleted')
+                check('deleted by the peer' in corridor.log(), 'Corridor did not log the delete')
+                rc = corridor.stop()
+                check(rc == 0, 'corridor-control exited with %s' % rc)
+        if verbose:
+            print(corridor.log())
+        return None
+    except (Failure, sw.HarnessError) as e:
+        log = corridor.log() if corridor else ''
+        return '%s\n--- corridor log (tail) ---\n%s' % (e, '\n'.join(log.splitlines()[-40:]))
+    finally:
+        if corridor:
+            corridor.stop()
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+CASES = {
+    # Corridor responds; AES-GCM-256 with ECP-384 (the first proposal set of issue 5).
+    'responder-gcm-ecp384': dict(
+        corridor_initiates=False, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16',
+        expect={'ike': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256, 'prf-alg': 'PRF_HMAC_SHA2_384',
+                        'dh-group': 'ECP_384'},
+                'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256, 'protocol': 'ESP', 'mode': 'TUNNEL'},
+                'corridor_proposal': 'IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384',
+                'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
+    # Corridor initiates; AES-CBC with HMAC-SHA2-256 and MODP-3072 (the second set).
+    'initiator-cbc-modp3072': dict(
+        corridor_initiates=True, proposal='aes128-sha256-modp3072', esp='aes128-sha256',
+        expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'integ-alg': 'HMAC_SHA2_256_128',
+                        'prf-alg': 'PRF_HMAC_SHA2_256', 'dh-group': 'MODP_3072'},
+                'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'integ-alg': 'HMAC_SHA2_256_128'},
+                'corridor_proposal': 'IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072',
+                'corridor_child': 'ESP:AES_CBC_128/HMAC_SHA2_256_128/NO_EXT_SEQ'}),
+    # Corridor initiates from behind a NAT that remaps ports; ChaCha20-Poly1305
+    # with Curve25519 (the third set).
+    'initiator-nat-chacha-x25519': dict(
+        corridor_initiates=True, nat=True, proposal='chacha20poly1305-prfsha256-x25519', esp='chacha20poly1305',
+        expect={'ike': {'encr-alg': 'CHACHA20_POLY1305', 'prf-alg': 'PRF_HMAC_SHA2_256', 'dh-group': 'CURVE_25519'},
+                'child': {'encr-alg': 'CHACHA20_POLY1305'},
+                'corridor_proposal': 'IKE:CHACHA20_POLY1305/PRF_HMAC_SHA2_256/CURVE_25519',
+                'corridor_child': 'ESP:CHACHA20_POLY1305/NO_EXT_SEQ'}),
+}
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith('-')]
+    verbose = '-v' in sys.argv
+    if not args:
+        print(__doc__)
+        return 64
+    binary, wanted = os.path.abspath(args[0]), args[1:] or list(CASES)
+    if os.geteuid() != 0 or not os.path.exists(sw.CHARON):
+        print('SKIP: needs root and strongSwan (scripts/deps.sh test)')
+        return 77
+    failed = 0
+    for name in wanted:
+        start = time.time()
+        error = run_case(binary, name, verbose=verbose, **CASES[name])
+        print('%s %s (%.1f s)' % ('PASS' if error is None else 'FAIL', name, time.time() - start))
+        if error:
+            print('  ' + error.replace('\n', '\n  '))
+            failed += 1
+    print('%d passed, %d failed' % (len(wanted) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

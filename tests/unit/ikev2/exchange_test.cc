@@ -1,0 +1,511 @@
+// IKEv2 exchanges between two Corridor peers in one process: two Managers
+// joined by an in-memory wire, stepped one message at a time, with real
+// key exchange and crypto. Each step names the message it moves.
+//
+//   A (initiator, 192.0.2.1)  <-- wire -->  B (responder, 198.51.100.2)
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <string>
+
+#include "common/config/loader.h"
+#include "common/ike/message.h"
+#include "control/ikev2/manager.h"
+
+namespace {
+
+using namespace corridor;            // NOLINT: test brevity
+using namespace corridor::control;   // NOLINT
+using ikev2::Clock;
+using ikev2::TimePoint;
+using namespace std::chrono_literals;
+
+struct Datagram {
+  net::SocketAddress local;   // the sender's address
+  net::SocketAddress remote;  // where it goes
+  std::vector<std::uint8_t> bytes;
+};
+
+class Wire final : public ikev2::Transport {
+ public:
+  explicit Wire(net::IpAddress self) : self_(self) {}
+  void send(const net::SocketAddress& local, const net::SocketAddress& remote,
+            std::span<const std::uint8_t> datagram) override {
+    queue.push_back({local, remote, {datagram.begin(), datagram.end()}});
+  }
+  std::optional<net::IpAddress> source_for(const net::IpAddress&) override { return self_; }
+  void send_nat_keepalive(const net::SocketAddress&, const net::SocketAddress&) override { ++keepalives; }
+
+  std::deque<Datagram> queue;
+  int keepalives = 0;
+
+ private:
+  net::IpAddress self_;
+};
+
+// What the dataplane would hold.
+class Dataplane final : public ikev2::ChildSaSink {
+ public:
+  bool set_sa(const channel::SaRecord& sa) override {
+    if (channel::validate(sa).code != channel::ResultCode::ok) return false;
+    sas[sa.sa_id] = sa;
+    return true;
+  }
+  void remove_sa(std::uint64_t id) override { sas.erase(id); }
+  bool set_policy(const channel::PolicyRecord& p) override {
+    if (channel::validate(p).code != channel::ResultCode::ok) return false;
+    policies[p.policy_id] = p;
+    return true;
+  }
+  void remove_policy(std::uint64_t id) override { policies.erase(id); }
+
+  const channel::SaRecord* find(channel::Direction d) const {
+    for (const auto& [id, sa] : sas)
+      if (sa.direction == d) return &sa;
+    return nullptr;
+  }
+  std::map<std::uint64_t, channel::SaRecord> sas;
+  std::map<std::uint64_t, channel::PolicyRecord> policies;
+};
+
+struct PeerSpec {
+  std::string proposals = R"(["aes256gcm16-prfsha384-ecp384"])";
+  std::string esp = R"(["aes256gcm16"])";
+  std::string psk = "a shared secret of reasonable length";
+  std::string local_ts = R"(["10.1.0.0/16"])";
+  std::string remote_ts = R"(["10.2.0.0/16"])";
+  std::string mode = "tunnel";
+  bool encap = false;
+
+  // The same spec from the other end: selectors swapped.
+  PeerSpec mirrored() const {
+    PeerSpec m = *this;
+    std::swap(m.local_ts, m.remote_ts);
+    return m;
+  }
+};
+
+config::Config make_config(const std::string& local, const std::string& remote, const std::string& local_id,
+                           const std::string& remote_id, const PeerSpec& p) {
+  const std::string text = R"({
+    "connections": { "peer": {
+      "version": 2, "local_addrs": [")" + local + R"("], "remote_addrs": [")" + remote + R"("],
+      "proposals": )" + p.proposals + R"(, "encap": )" + (p.encap ? "true" : "false") + R"(,
+      "local": { "auth": "psk", "id": ")" + local_id + R"(" },
+      "remote": { "auth": "psk", "id": ")" + remote_id + R"(" },
+      "children": { "net": { "local_ts": )" + p.local_ts + R"(, "remote_ts": )" + p.remote_ts + R"(,
+                             "esp_proposals": )" + p.esp + R"(, "mode": ")" + p.mode + R"(" } } } },
+    "secrets": { "ike-peer": { "id": [")" + local_id + R"(", ")" + remote_id + R"("], "secret": ")" + p.psk + R"(" } }
+  })";
+  auto result = config::load_config_text(text);
+  EXPECT_TRUE(result.ok()) << [&] {
+    std::string all;
+    for (const auto& d : result.diagnostics.items()) all += d.pointer + ": " + d.message + "\n";
+    return all;
+  }();
+  return result.ok() ? *result.config : config::Config{};
+}
+
+const auto kAddrA = *net::IpAddress::parse("192.0.2.1");
+const auto kAddrB = *net::IpAddress::parse("198.51.100.2");
+
+class Pair {
+ public:
+  // `a` as written; `b` as seen from B (local_ts is B's side).
+  Pair(const PeerSpec& spec_a, const PeerSpec& spec_b)
+      : config_a(make_config("192.0.2.1", "198.51.100.2", "a.example.net", "b.example.net", spec_a)),
+        config_b(make_config("198.51.100.2", "192.0.2.1", "b.example.net", "a.example.net", spec_b)),
+        wire_a(kAddrA),
+        wire_b(kAddrB),
+        a(config_a, wire_a, dp_a),
+        b(config_b, wire_b, dp_b) {}
+
+  // Moves the oldest datagram from `from` to `to`; false if there is none.
+  bool step(Wire& from, ikev2::Manager& to) {
+    if (from.queue.empty()) return false;
+    const Datagram d = from.queue.front();
+    from.queue.pop_front();
+    to.receive(d.remote, d.local, d.bytes, now);
+    return true;
+  }
+  bool a_to_b() { return step(wire_a, b); }
+  bool b_to_a() { return step(wire_b, a); }
+
+  // The four messages of IKE_SA_INIT and IKE_AUTH.
+  void establish() {
+    ASSERT_TRUE(a.initiate("peer", "net", now));
+    ASSERT_TRUE(a_to_b());  // IKE_SA_INIT request
+    ASSERT_TRUE(b_to_a());  // IKE_SA_INIT response
+    ASSERT_TRUE(a_to_b());  // IKE_AUTH request
+    ASSERT_TRUE(b_to_a());  // IKE_AUTH response
+  }
+
+  config::Config config_a, config_b;
+  Wire wire_a, wire_b;
+  Dataplane dp_a, dp_b;
+  ikev2::Manager a, b;
+  TimePoint now = Clock::now();
+};
+
+corridor::ike::Message parse(const Datagram& d) {
+  auto m = corridor::ike::parse_message(d.bytes);
+  EXPECT_TRUE(m.ok());
+  return m.ok() ? *m : corridor::ike::Message{};
+}
+
+bool has_notify(const corridor::ike::Message& m, iana::NotifyType type) {
+  for (const auto& p : m.payloads)
+    if (const auto* n = std::get_if<corridor::ike::Notify>(&p.body); n && n->type == type) return true;
+  return false;
+}
+
+// Both dataplanes hold one Child SA pair whose outbound side is the other's inbound side.
+void expect_matching_child_sas(const Dataplane& x, const Dataplane& y) {
+  ASSERT_EQ(x.sas.size(), 2u);
+  ASSERT_EQ(y.sas.size(), 2u);
+  const auto* x_out = x.find(channel::Direction::outbound);
+  const auto* x_in = x.find(channel::Direction::inbound);
+  const auto* y_out = y.find(channel::Direction::outbound);
+  const auto* y_in = y.find(channel::Direction::inbound);
+  ASSERT_TRUE(x_out && x_in && y_out && y_in);
+  EXPECT_EQ(x_out->spi, y_in->spi);
+  EXPECT_EQ(y_out->spi, x_in->spi);
+  EXPECT_NE(x_out->spi, x_in->spi);
+  EXPECT_EQ(x_out->encryption_key, y_in->encryption_key);
+  EXPECT_EQ(x_out->integrity_key, y_in->integrity_key);
+  EXPECT_EQ(y_out->encryption_key, x_in->encryption_key);
+  EXPECT_NE(x_out->encryption_key, x_in->encryption_key);  // one key per direction (§2.17)
+  EXPECT_EQ(x_out->outer_src, y_in->outer_src);
+  EXPECT_EQ(x_out->outer_dst, y_in->outer_dst);
+  EXPECT_EQ(x_out->encryption_id, y_in->encryption_id);
+  EXPECT_EQ(x_out->udp_encap, y_in->udp_encap);
+  EXPECT_EQ(x_out->encap_src_port, y_in->encap_src_port);
+  EXPECT_EQ(x_out->encap_dst_port, y_in->encap_dst_port);
+}
+
+TEST(Ikev2Exchange, PskAesGcmEcp384EstablishesIkeAndChildSa) {
+  Pair p({}, PeerSpec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  {  // IKE_SA_INIT request: SA KE Ni N(NAT_DETECTION_SOURCE_IP) N(NAT_DETECTION_DESTINATION_IP)
+    const auto m = parse(p.wire_a.queue.front());
+    EXPECT_EQ(m.header.exchange, iana::ExchangeType::ike_sa_init);
+    EXPECT_TRUE(m.header.initiator);
+    EXPECT_FALSE(m.header.response);
+    EXPECT_EQ(m.header.message_id, 0u);
+    EXPECT_TRUE(has_notify(m, iana::NotifyType::nat_detection_source_ip));
+    EXPECT_EQ(p.wire_a.queue.front().remote.port, 500);
+  }
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_EQ(p.b.ike_sa_count(), 1u);
+  EXPECT_EQ(p.b.list().front().state, "IKE_SA_INIT_DONE");
+  ASSERT_TRUE(p.b_to_a());  // IKE_SA_INIT response
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  {  // IKE_AUTH request: one SK payload, message ID 1, still on port 500 (no NAT)
+    const auto m = parse(p.wire_a.queue.front());
+    EXPECT_EQ(m.header.exchange, iana::ExchangeType::ike_auth);
+    EXPECT_EQ(m.header.message_id, 1u);
+    ASSERT_EQ(m.payloads.size(), 1u);
+    EXPECT_EQ(m.payloads.front().type, iana::PayloadType::encrypted_and_authenticated);
+    EXPECT_EQ(p.wire_a.queue.front().remote.port, 500);
+  }
+  ASSERT_TRUE(p.a_to_b());  // IKE_AUTH request
+  ASSERT_TRUE(p.b_to_a());  // IKE_AUTH response
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  EXPECT_TRUE(p.wire_b.queue.empty());
+
+  const auto a = p.a.list();
+  const auto b = p.b.list();
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a[0].state, "ESTABLISHED");
+  EXPECT_EQ(b[0].state, "ESTABLISHED");
+  EXPECT_EQ(a[0].spi_i, b[0].spi_i);
+  EXPECT_EQ(a[0].spi_r, b[0].spi_r);
+  EXPECT_EQ(a[0].proposal, "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384");
+  EXPECT_EQ(a[0].proposal, b[0].proposal);
+  EXPECT_EQ(a[0].remote_id, "b.example.net");
+  EXPECT_EQ(b[0].remote_id, "a.example.net");
+  ASSERT_EQ(a[0].children.size(), 1u);
+  ASSERT_EQ(b[0].children.size(), 1u);
+  EXPECT_EQ(a[0].children[0].spi_in, b[0].children[0].spi_out);
+  EXPECT_EQ(a[0].children[0].local_ts, std::vector<std::string>{"10.1.0.0/16"});
+  EXPECT_EQ(b[0].children[0].local_ts, std::vector<std::string>{"10.2.0.0/16"});
+  EXPECT_FALSE(a[0].children[0].udp_encap);
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  const auto* out = p.dp_a.find(channel::Direction::outbound);
+  EXPECT_EQ(out->encryption_id, static_cast<std::uint16_t>(iana::EncrId::aes_gcm_16));
+  EXPECT_EQ(out->encryption_key_bits, 256);
+  EXPECT_EQ(out->encryption_key.length, 36);  // AES-256 key and 4-byte salt (RFC 4106 §8.1)
+  // One policy each way for 10.1.0.0/16 <-> 10.2.0.0/16.
+  EXPECT_EQ(p.dp_a.policies.size(), 2u);
+  EXPECT_EQ(p.a.stats().ike_sas_established, 1u);
+  EXPECT_EQ(p.b.stats().child_sas_installed, 1u);
+}
+
+TEST(Ikev2Exchange, AesCbcSha256Modp2048AndEsnChild) {
+  PeerSpec s;
+  s.proposals = R"(["aes128-sha256-modp2048"])";
+  s.esp = R"(["aes128-sha256-esn"])";
+  Pair p(s, s.mirrored());
+  p.establish();
+  ASSERT_EQ(p.a.list().size(), 1u);
+  EXPECT_EQ(p.a.list()[0].proposal, "IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048");
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  const auto* out = p.dp_b.find(channel::Direction::outbound);
+  EXPECT_EQ(out->encryption_id, static_cast<std::uint16_t>(iana::EncrId::aes_cbc));
+  EXPECT_EQ(out->integrity_id, static_cast<std::uint16_t>(iana::IntegId::hmac_sha2_256_128));
+  EXPECT_EQ(out->integrity_key.length, 32);
+  EXPECT_TRUE(out->esn);
+}
+
+TEST(Ikev2Exchange, ChaCha20Curve25519TransportMode) {
+  PeerSpec s;
+  s.proposals = R"(["chacha20poly1305-prfsha256-x25519"])";
+  s.esp = R"(["chacha20poly1305"])";
+  s.mode = "transport";
+  s.local_ts = R"(["dynamic"])";
+  s.remote_ts = R"(["dynamic"])";
+  Pair p(s, s.mirrored());
+  p.establish();
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  EXPECT_EQ(p.a.list()[0].children[0].mode, "TRANSPORT");
+  EXPECT_EQ(p.a.list()[0].children[0].local_ts, std::vector<std::string>{"192.0.2.1/32"});
+  EXPECT_EQ(p.dp_a.find(channel::Direction::outbound)->mode, channel::Mode::transport);
+}
+
+TEST(Ikev2Exchange, WrongPskFailsWithAuthenticationFailedAndLeavesNothing) {
+  PeerSpec b = PeerSpec{}.mirrored();
+  b.psk = "a different secret of reasonable length";
+  Pair p({}, b);
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());  // IKE_AUTH request with an AUTH B cannot verify
+  EXPECT_EQ(p.b.stats().notifies_sent.at("AUTHENTICATION_FAILED"), 1u);
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+  ASSERT_TRUE(p.b_to_a());  // IKE_AUTH response: N(AUTHENTICATION_FAILED)
+  EXPECT_EQ(p.a.ike_sa_count(), 0u);
+  EXPECT_EQ(p.a.stats().notifies_received.at("AUTHENTICATION_FAILED"), 1u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_b.sas.empty());
+}
+
+TEST(Ikev2Exchange, ProposalMismatchIsNoProposalChosen) {
+  PeerSpec b = PeerSpec{}.mirrored();
+  b.proposals = R"(["aes128-sha256-modp3072"])";
+  Pair p({}, b);
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);  // nothing kept for a refused IKE_SA_INIT
+  EXPECT_EQ(p.b.stats().notifies_sent.at("NO_PROPOSAL_CHOSEN"), 1u);
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.a.ike_sa_count(), 0u);
+  EXPECT_EQ(p.a.stats().ike_sas_failed, 1u);
+}
+
+TEST(Ikev2Exchange, InvalidKePayloadRetriesInTheRequestedGroup) {
+  PeerSpec a;
+  a.proposals = R"(["aes256gcm16-prfsha384-ecp256-ecp384"])";  // KE sent: ECP-256
+  PeerSpec b = PeerSpec{}.mirrored();
+  b.proposals = R"(["aes256gcm16-prfsha384-ecp384"])";
+  Pair p(a, b);
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());  // IKE_SA_INIT with KE ECP-256
+  ASSERT_EQ(p.wire_b.queue.size(), 1u);
+  {
+    const auto m = parse(p.wire_b.queue.front());
+    EXPECT_TRUE(has_notify(m, iana::NotifyType::invalid_ke_payload));
+  }
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+  ASSERT_TRUE(p.b_to_a());  // N(INVALID_KE_PAYLOAD, ECP_384)
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  {
+    const auto m = parse(p.wire_a.queue.front());
+    EXPECT_EQ(m.header.message_id, 0u);
+    int groups_seen = 0;
+    for (const auto& pl : m.payloads) {
+      if (const auto* ke = std::get_if<corridor::ike::KeyExchange>(&pl.body)) {
+        EXPECT_EQ(ke->group, 20);
+        ++groups_seen;
+      }
+    }
+    EXPECT_EQ(groups_seen, 1);
+  }
+  ASSERT_TRUE(p.a_to_b());  // IKE_SA_INIT again, KE ECP-384
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());  // IKE_AUTH
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.a.list().at(0).state, "ESTABLISHED");
+  EXPECT_EQ(p.a.list().at(0).proposal, "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384");
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+}
+
+TEST(Ikev2Exchange, LostIkeAuthRequestIsRetransmittedAndDuplicateAnsweredFromCache) {
+  Pair p({}, PeerSpec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  const Datagram first = p.wire_a.queue.front();
+  p.wire_a.queue.clear();  // the IKE_AUTH request is lost
+  p.now += 3s;
+  p.a.tick(p.now);
+  EXPECT_TRUE(p.wire_a.queue.empty());  // not yet: 4 s
+  p.now += 2s;
+  p.a.tick(p.now);
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // the same bytes again
+  EXPECT_EQ(p.wire_a.queue.front().bytes, first.bytes);
+  EXPECT_EQ(p.a.stats().retransmitted, 1u);
+  p.wire_a.queue.push_back(first);  // and a duplicate of it arrives too
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.stats().duplicate_requests, 1u);
+  EXPECT_EQ(p.b.stats().child_sas_installed, 1u);  // processed once
+  ASSERT_EQ(p.wire_b.queue.size(), 2u);
+  EXPECT_EQ(p.wire_b.queue[0].bytes, p.wire_b.queue[1].bytes);
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.b_to_a());  // the second copy answers no request: dropped
+  EXPECT_EQ(p.a.stats().drops.at("unexpected_response"), 1u);
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+}
+
+TEST(Ikev2Exchange, InitiatorGivesUpAfterRetransmissions) {
+  Pair p({}, PeerSpec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  for (int i = 0; i < 400 && p.a.ike_sa_count() != 0; ++i) {
+    p.now += 1s;
+    p.a.tick(p.now);
+  }
+  EXPECT_EQ(p.a.ike_sa_count(), 0u);
+  EXPECT_EQ(p.a.stats().retransmitted, 5u);
+  EXPECT_EQ(p.wire_a.queue.size(), 6u);  // the request and 5 resends
+}
+
+TEST(Ikev2Exchange, HalfOpenResponderSaTimesOut) {
+  Pair p({}, PeerSpec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.ike_sa_count(), 1u);
+  p.now += 31s;
+  p.b.tick(p.now);
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+  EXPECT_EQ(p.b.stats().drops.at("half_open_timeout"), 1u);
+}
+
+TEST(Ikev2Exchange, ForcedEncapsulationFloatsToPort4500) {
+  PeerSpec a;
+  a.encap = true;
+  Pair p(a, PeerSpec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  EXPECT_EQ(p.wire_a.queue.front().local.port, 4500);  // IKE_AUTH from 4500 to 4500
+  EXPECT_EQ(p.wire_a.queue.front().remote.port, 4500);
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  const auto* out = p.dp_a.find(channel::Direction::outbound);
+  EXPECT_TRUE(out->udp_encap);
+  EXPECT_EQ(out->encap_src_port, 4500);
+  EXPECT_EQ(out->encap_dst_port, 4500);
+  EXPECT_TRUE(p.b.list()[0].nat_remote);  // B was made to see a NAT in front of A
+  EXPECT_EQ(p.b.list()[0].remote, "192.0.2.1[4500]");
+}
+
+TEST(Ikev2Exchange, ResponderNarrowsTrafficSelectors) {
+  PeerSpec a;
+  a.remote_ts = R"(["10.2.0.0/16"])";
+  PeerSpec b;
+  b.local_ts = R"(["10.2.5.0/24"])";
+  b.remote_ts = R"(["10.0.0.0/8"])";
+  Pair p(a, b);
+  p.establish();
+  ASSERT_EQ(p.a.list()[0].children.size(), 1u);
+  EXPECT_EQ(p.a.list()[0].children[0].remote_ts, std::vector<std::string>{"10.2.5.0/24"});
+  EXPECT_EQ(p.a.list()[0].children[0].local_ts, std::vector<std::string>{"10.1.0.0/16"});
+  EXPECT_EQ(p.b.list()[0].children[0].remote_ts, std::vector<std::string>{"10.1.0.0/16"});
+}
+
+TEST(Ikev2Exchange, DisjointSelectorsGiveTsUnacceptableButKeepTheIkeSa) {
+  PeerSpec b = PeerSpec{}.mirrored();
+  b.local_ts = R"(["10.9.0.0/16"])";
+  Pair p({}, b);
+  p.establish();
+  EXPECT_EQ(p.a.list().at(0).state, "ESTABLISHED");
+  EXPECT_TRUE(p.a.list().at(0).children.empty());
+  EXPECT_EQ(p.b.stats().notifies_sent.at("TS_UNACCEPTABLE"), 1u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_b.sas.empty());
+}
+
+TEST(Ikev2Exchange, EspProposalMismatchKeepsTheIkeSa) {
+  PeerSpec b = PeerSpec{}.mirrored();
+  b.esp = R"(["aes128-sha256"])";
+  Pair p({}, b);
+  p.establish();
+  EXPECT_EQ(p.b.list().at(0).state, "ESTABLISHED");
+  EXPECT_TRUE(p.b.list().at(0).children.empty());
+  EXPECT_EQ(p.b.stats().notifies_sent.at("NO_PROPOSAL_CHOSEN"), 1u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+}
+
+TEST(Ikev2Exchange, DeleteFromInitiatorRemovesBothSides) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  ASSERT_EQ(p.dp_b.sas.size(), 2u);
+  p.a.shutdown(p.now);  // INFORMATIONAL request: D(IKE)
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_a.policies.empty());
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+  EXPECT_TRUE(p.dp_b.sas.empty());
+  EXPECT_TRUE(p.dp_b.policies.empty());
+  EXPECT_EQ(p.wire_b.queue.size(), 1u);  // the (empty) INFORMATIONAL response
+}
+
+TEST(Ikev2Exchange, GarbageIsCountedAndTheEstablishedSaStays) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  std::vector<std::uint8_t> garbage(40, 0x5a);
+  p.b.receive({kAddrB, 500}, {kAddrA, 500}, garbage, p.now);
+  std::vector<std::uint8_t> tiny(10, 0);
+  p.b.receive({kAddrB, 500}, {kAddrA, 500}, tiny, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("truncated"), 1u);
+  EXPECT_GE(p.b.stats().drops.size(), 2u);
+  EXPECT_EQ(p.b.list().at(0).state, "ESTABLISHED");
+}
+
+TEST(Ikev2Exchange, TamperedIkeAuthIsDroppedAndTheGenuineOneStillWorks) {
+  Pair p({}, PeerSpec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  Datagram forged = p.wire_a.queue.front();
+  forged.bytes[forged.bytes.size() - 20] ^= 0x01;  // inside the ciphertext
+  p.b.receive(forged.remote, forged.local, forged.bytes, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("integrity_failed"), 1u);
+  EXPECT_TRUE(p.wire_b.queue.empty());  // §2.21.2: no answer to a forgery
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+}
+
+TEST(Ikev2Exchange, UnknownCriticalPayloadInIkeSaInitIsAnswered) {
+  Pair p({}, PeerSpec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  Datagram d = p.wire_a.queue.front();
+  // Turn the first payload (SA, type 33) into an unknown type with the
+  // critical bit: Next Payload in the header, critical flag in the payload.
+  d.bytes[16] = 60;
+  d.bytes[28 + 1] |= 0x80;
+  p.b.receive(d.remote, d.local, d.bytes, p.now);
+  ASSERT_EQ(p.wire_b.queue.size(), 1u);
+  EXPECT_TRUE(has_notify(parse(p.wire_b.queue.front()), iana::NotifyType::unsupported_critical_payload));
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+}
+
+}  // namespace
