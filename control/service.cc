@@ -191,6 +191,7 @@ class Service {
       j["ike"] = {{"received", st.received}, {"sent", st.sent}, {"retransmitted", st.retransmitted},
                   {"duplicate_requests", st.duplicate_requests}, {"ike_sas_established", st.ike_sas_established},
                   {"ike_sas_failed", st.ike_sas_failed}, {"child_sas_installed", st.child_sas_installed},
+                  {"liveness_checks_sent", st.liveness_checks_sent}, {"dead_peers", st.dead_peers},
                   {"drops", st.drops}, {"notifies_sent", st.notifies_sent}, {"notifies_received", st.notifies_received}};
     }
     const std::string tmp = options_.status_file + ".tmp";

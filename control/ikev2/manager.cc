@@ -394,6 +394,17 @@ void Manager::tick(TimePoint now) {
       out.next_send = now + timeout;
       send_datagrams(sa, out.datagrams);
     }
+    // Liveness check (RFC 7296 §2.4, strongSwan's dpd_delay): an empty
+    // INFORMATIONAL request when nothing came from the peer for dpd_delay.
+    // Its retransmissions running out is what declares the peer dead.
+    const auto dpd_delay = sa.connection ? sa.connection->dpd_delay : config::Seconds{0};
+    if (sa.state() == IkeSaState::established && !sa.outstanding && dpd_delay.count() > 0 &&
+        now - sa.last_received >= dpd_delay) {
+      log::debug("ike", sa.name() + " nothing from the peer for " + std::to_string(dpd_delay.count()) +
+                            " s, sending a liveness check");
+      ++stats_.liveness_checks_sent;
+      send_request(sa, ExchangeType::informational, {}, now);
+    }
     if (sa.nat_local && sa.state() == IkeSaState::established && now >= sa.next_keepalive) {
       transport_.send_nat_keepalive(sa.local, sa.remote);
       sa.next_keepalive = now + options_.keepalive_interval;
@@ -408,10 +419,37 @@ void Manager::tick(TimePoint now) {
                                     std::to_string(options_.half_open_timeout.count()) + " s");
       sa.set_state(IkeSaState::dead);
       remove_sa(id);
+    } else if (sa.state() == IkeSaState::established) {
+      peer_dead(sa, now);
     } else {
       fail(sa, "no response from " + endpoint_text(sa.remote) + " after " + std::to_string(options_.retransmit_tries) +
                    " retransmissions, giving up");
     }
+  }
+}
+
+void Manager::peer_dead(IkeSa& sa, TimePoint now) {
+  const auto* conn = sa.connection;
+  log::warning("ike", sa.name() + " peer " + endpoint_text(sa.remote) + " is not responding (" +
+                          std::to_string(options_.retransmit_tries) + " retransmissions): closing the IKE SA");
+  ++stats_.dead_peers;
+  // dpd_action per Child SA: restart initiates it again, clear leaves it
+  // closed. trap would install a trap policy, which needs acquires from
+  // the dataplane that Corridor does not report yet: it acts as clear.
+  std::vector<std::string> restart;
+  for (const auto& child : sa.children) {
+    for (const auto& cc : conn->children) {
+      if (cc.name != child.name) continue;
+      if (cc.dpd_action == config::Action::restart) restart.push_back(cc.name);
+      else log::info("ike", sa.name() + " CHILD_SA " + cc.name + " closed (dpd_action " +
+                                std::string(config::to_string(cc.dpd_action)) + ")");
+    }
+  }
+  sa.set_state(IkeSaState::dead);
+  remove_sa(sa.id);
+  for (const auto& child : restart) {
+    log::info("ike", "restarting CHILD_SA " + child + " of " + conn->name + " (dpd_action restart)");
+    initiate(conn->name, child, now);
   }
 }
 

@@ -80,6 +80,8 @@ struct ManagerStats {
   std::uint64_t ike_sas_established = 0;
   std::uint64_t ike_sas_failed = 0;
   std::uint64_t child_sas_installed = 0;
+  std::uint64_t liveness_checks_sent = 0;
+  std::uint64_t dead_peers = 0;          // IKE SAs closed because the peer stopped answering
   std::map<std::string, std::uint64_t> drops;
   std::map<std::string, std::uint64_t> notifies_sent;      // error notifications by name
   std::map<std::string, std::uint64_t> notifies_received;  // error notifications by name
@@ -161,6 +163,8 @@ class Manager {
   // Protects `payloads` in an SK payload under the SA's outbound keys.
   std::optional<Bytes> protect(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads);
   void fail(IkeSa& sa, std::string_view why);
+  // An established SA whose request went unanswered: apply dpd_action.
+  void peer_dead(IkeSa& sa, TimePoint now);
   void dispatch_protected(IkeSa& sa, const codec::Message& message, std::span<const std::uint8_t> datagram,
                           const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now);
   void update_endpoints(IkeSa& sa, const net::SocketAddress& local, const net::SocketAddress& remote);

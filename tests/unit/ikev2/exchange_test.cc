@@ -77,6 +77,8 @@ struct PeerSpec {
   std::string remote_ts = R"(["10.2.0.0/16"])";
   std::string mode = "tunnel";
   bool encap = false;
+  std::string dpd_delay = "0s";
+  std::string dpd_action = "clear";
 
   // The same spec from the other end: selectors swapped.
   PeerSpec mirrored() const {
@@ -92,10 +94,12 @@ config::Config make_config(const std::string& local, const std::string& remote, 
     "connections": { "peer": {
       "version": 2, "local_addrs": [")" + local + R"("], "remote_addrs": [")" + remote + R"("],
       "proposals": )" + p.proposals + R"(, "encap": )" + (p.encap ? "true" : "false") + R"(,
+      "dpd_delay": ")" + p.dpd_delay + R"(",
       "local": { "auth": "psk", "id": ")" + local_id + R"(" },
       "remote": { "auth": "psk", "id": ")" + remote_id + R"(" },
       "children": { "net": { "local_ts": )" + p.local_ts + R"(, "remote_ts": )" + p.remote_ts + R"(,
-                             "esp_proposals": )" + p.esp + R"(, "mode": ")" + p.mode + R"(" } } } },
+                             "esp_proposals": )" + p.esp + R"(, "mode": ")" + p.mode + R"(",
+                             "dpd_action": ")" + p.dpd_action + R"(" } } } },
     "secrets": { "ike-peer": { "id": [")" + local_id + R"(", ")" + remote_id + R"("], "secret": ")" + p.psk + R"(" } }
   })";
   auto result = config::load_config_text(text);
@@ -464,6 +468,65 @@ TEST(Ikev2Exchange, DeleteFromInitiatorRemovesBothSides) {
   EXPECT_TRUE(p.dp_b.sas.empty());
   EXPECT_TRUE(p.dp_b.policies.empty());
   EXPECT_EQ(p.wire_b.queue.size(), 1u);  // the (empty) INFORMATIONAL response
+}
+
+TEST(Ikev2Exchange, LivenessCheckAfterDpdDelayIsAnswered) {
+  PeerSpec a;
+  a.dpd_delay = "10s";
+  Pair p(a, PeerSpec{}.mirrored());
+  p.establish();
+  p.now += 9s;
+  p.a.tick(p.now);
+  EXPECT_TRUE(p.wire_a.queue.empty());  // not yet
+  p.now += 2s;
+  p.a.tick(p.now);
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // INFORMATIONAL request, empty SK, message ID 2
+  EXPECT_EQ(parse(p.wire_a.queue.front()).header.message_id, 2u);
+  EXPECT_EQ(p.a.stats().liveness_checks_sent, 1u);
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());  // the empty response
+  p.now += 5s;
+  p.a.tick(p.now);
+  EXPECT_TRUE(p.wire_a.queue.empty());  // answered: no retransmission, next check in 10 s
+  EXPECT_EQ(p.a.list().at(0).state, "ESTABLISHED");
+  EXPECT_EQ(p.b.list().at(0).state, "ESTABLISHED");
+}
+
+TEST(Ikev2Exchange, DeadPeerIsDetectedAndDpdActionRestartInitiatesAgain) {
+  PeerSpec a;
+  a.dpd_delay = "10s";
+  a.dpd_action = "restart";
+  Pair p(a, PeerSpec{}.mirrored());
+  p.establish();
+  ASSERT_EQ(p.dp_a.sas.size(), 2u);
+  // B vanishes: nothing A sends is answered.
+  for (int i = 0; i < 400 && p.a.stats().dead_peers == 0; ++i) {
+    p.now += 1s;
+    p.a.tick(p.now);
+    p.wire_a.queue.clear();
+  }
+  p.a.tick(p.now);
+  EXPECT_EQ(p.a.stats().dead_peers, 1u);
+  EXPECT_EQ(p.a.stats().retransmitted, 5u);
+  EXPECT_TRUE(p.dp_a.sas.empty());  // the old Child SA is gone from the dataplane
+  ASSERT_EQ(p.a.ike_sa_count(), 1u);  // and a new IKE SA is being set up (dpd_action restart)
+  EXPECT_EQ(p.a.list().at(0).state, "IKE_SA_INIT_SENT");
+}
+
+TEST(Ikev2Exchange, DeadPeerWithDpdActionClearLeavesNothing) {
+  PeerSpec a;
+  a.dpd_delay = "10s";
+  Pair p(a, PeerSpec{}.mirrored());
+  p.establish();
+  for (int i = 0; i < 400 && p.a.stats().dead_peers == 0; ++i) {
+    p.now += 1s;
+    p.a.tick(p.now);
+    p.wire_a.queue.clear();
+  }
+  EXPECT_EQ(p.a.stats().dead_peers, 1u);
+  EXPECT_EQ(p.a.ike_sa_count(), 0u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_a.policies.empty());
 }
 
 TEST(Ikev2Exchange, GarbageIsCountedAndTheEstablishedSaStays) {

@@ -1,0 +1,388 @@
+#!/usr/bin/python3
+"""The whole appliance negotiating a tunnel with IKEv2 and carrying real traffic.
+
+    /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer strongswan|corridor] [--nat]
+                                                               [--demo] [--keep]
+
+    host A          Corridor gateway A                        [NAT]          gateway B            host B
+    10.1.0.10 ==== lan 10.1.0.1 [dataplane] wan 192.0.2.1 ==== ... ==== wan 192.0.2.2  lan 10.2.0.1 ==== 10.2.0.10
+                   corridor0 (TAP): 10.1.0.1, 192.0.2.1 <-> corridor-control (IKE)
+
+Gateway A is the full appliance: corridor-dataplane owns its LAN and WAN
+veths (net_af_packet) and hands IKE to its kernel through the exception TAP,
+where corridor-control negotiates with ordinary UDP sockets and pushes the
+Child SAs through the SA channel. Gateway B is strongSwan 5.9.8
+(kernel-libipsec; it always UDP-encapsulates, so ESP crosses the WAN in UDP
+4500) or a second Corridor appliance. With --nat, gateway A sits behind a
+NAT namespace that remaps ports (its WAN is then 10.0.0.2).
+
+Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
+host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
+stream (SHA-256 compared); a capture of gateway B's WAN link holds no
+cleartext between the hosts, only ESP (in UDP 4500 where encapsulated) and
+IKE; the Child SA counters of both gateways rose. Exit status 0 when all
+held. --demo narrates each step in an operator's words; --keep leaves it all
+running until Ctrl-C. Needs root.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..', 'interop', 'strongswan'))
+import strongswan as sw  # noqa: E402
+from netns_tunnel import TCP_BYTES, TCP_CLIENT, TCP_SERVER, UDP_CLIENT, UDP_SERVER, in_ns  # noqa: E402
+
+demo = '--demo' in sys.argv
+keep = '--keep' in sys.argv
+nat = '--nat' in sys.argv
+peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 'strongswan'
+failures = []
+passes = []
+PSK = 'a pre-shared key long enough for the demo'
+ID_A, ID_B = 'gw-a.corridor.test', 'gw-b.corridor.test'
+TAP = 'corridor0'
+PROPOSAL, ESP = 'aes256gcm16-prfsha384-ecp384', 'aes256gcm16'
+
+
+def say(text):
+    if demo:
+        print('\n== ' + text, flush=True)
+
+
+def check(ok, what):
+    print(('ok: ' if ok else 'FAIL: ') + what, flush=True)
+    (passes if ok else failures).append(what)
+
+
+class Appliance:
+    """corridor-dataplane (LAN and WAN on net_af_packet, exception TAP) and corridor-control in one namespace."""
+
+    def __init__(self, topo, build, ns, name, wd, lan, wan, wan_prefix, gateway, conn):
+        self.topo, self.ns, self.name, self.wd = topo, ns, name, wd
+        self.prefix = 'corridor-ike-%d-%s' % (os.getpid(), name)  # EAL file prefix and SA channel name
+        self.stats_path = os.path.join(wd, '%s-dataplane.json' % name)
+        self.status_path = os.path.join(wd, '%s-control.json' % name)
+        self.dp_log = os.path.join(wd, '%s-dataplane.log' % name)
+        self.cp_log = os.path.join(wd, '%s-control.log' % name)
+        self.status_sequence = 0
+        for dev in ('lan', 'wan'):
+            # The dataplane owns these; the namespace's kernel holds the
+            # gateway's addresses on the TAP only and must not answer on
+            # them itself (docs/dataplane.md, the exception path).
+            topo.sysctl(ns, {'net.ipv6.conf.%s.disable_ipv6' % dev: 1, 'net.ipv4.conf.%s.rp_filter' % dev: 1,
+                             'net.ipv4.conf.%s.arp_ignore' % dev: 8})
+        config = {
+            'connections': {conn.name: conn.corridor()},
+            'secrets': sw.corridor_secrets([sw.Psk(PSK, [ID_A, ID_B])]),
+            'dataplane': {
+                'ports': [
+                    {'name': 'net_af_packet0', 'devargs': 'iface=lan', 'role': 'protected', 'address': lan + '/24'},
+                    {'name': 'net_af_packet1', 'devargs': 'iface=wan', 'role': 'unprotected',
+                     'address': wan + '/' + wan_prefix},
+                ],
+                'routes': [{'prefix': '0.0.0.0/0', 'via': gateway, 'port': 'net_af_packet1'}],
+                'exception_interface': TAP,
+                'poll_mode': 'adaptive',
+            },
+            'sa_channel': {'name': '/' + self.prefix, 'command_slots': 256, 'event_slots': 256},
+            'logging': {'level': 'debug'},
+        }
+        self.config_path = os.path.join(wd, '%s.json' % name)
+        with open(self.config_path, 'w') as f:
+            json.dump(config, f, indent=2)
+        bindir = os.path.abspath(build)
+        dp_cmd = [os.path.join(bindir, 'dataplane', 'corridor-dataplane'), '--no-huge', '-m', '256', '--no-pci',
+                  '--file-prefix', self.prefix, '--log-level', 'error', '--', '--config', self.config_path,
+                  '--stats', self.stats_path]
+        if demo:
+            print('   $ ip netns exec %s %s' % (ns, ' '.join(dp_cmd)), flush=True)
+        self.dataplane = topo.popen(ns, dp_cmd, stdout=open(self.dp_log, 'w'), stderr=subprocess.STDOUT)
+        self.wait_for(lambda: os.path.exists(self.stats_path), 'dataplane up', 60)
+        # The TAP is up with the gateway's addresses: corridor-control can bind and route.
+        cp_cmd = [os.path.join(bindir, 'control', 'corridor-control'), '--config', self.config_path,
+                  '--status', self.status_path]
+        if demo:
+            print('   $ ip netns exec %s %s' % (ns, ' '.join(cp_cmd)), flush=True)
+        self.control = topo.popen(ns, cp_cmd, stdout=open(self.cp_log, 'w'), stderr=subprocess.STDOUT)
+
+    def wait_for(self, cond, what, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if cond():
+                return
+            for proc in (getattr(self, 'dataplane', None), getattr(self, 'control', None)):
+                if proc is not None and proc.poll() is not None:
+                    raise sw.HarnessError('%s: a process exited (%s) waiting for %s' % (self.name, proc.returncode, what))
+            time.sleep(0.1)
+        raise sw.HarnessError('%s: no %s within %d s' % (self.name, what, timeout))
+
+    def status(self):
+        self.control.send_signal(signal.SIGUSR1)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                with open(self.status_path) as f:
+                    s = json.load(f)
+                if s['sequence'] > self.status_sequence:
+                    self.status_sequence = s['sequence']
+                    return s
+            except (FileNotFoundError, json.JSONDecodeError, KeyError):
+                pass
+            time.sleep(0.05)
+        raise sw.HarnessError('%s: corridor-control wrote no status' % self.name)
+
+    def stats(self):
+        before = os.stat(self.stats_path).st_mtime_ns
+        self.dataplane.send_signal(signal.SIGUSR1)
+        deadline = time.time() + 5
+        while time.time() < deadline and os.stat(self.stats_path).st_mtime_ns == before:
+            time.sleep(0.05)
+        with open(self.stats_path) as f:
+            return json.load(f)
+
+    def established(self):
+        sas = [s for s in self.status()['ike_sas'] if s['state'] == 'ESTABLISHED' and s['children']]
+        return sas[0] if sas else None
+
+    def stop(self):
+        codes = []
+        for proc in (self.control, self.dataplane):  # control first: it deletes its SAs cleanly
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            codes.append(proc.returncode)
+        subprocess.run(['rm', '-rf', '/dev/shm/' + self.prefix, '/var/run/dpdk/' + self.prefix])
+        return codes
+
+    def log_tail(self, n=30):
+        out = []
+        for path in (self.cp_log, self.dp_log):
+            with open(path) as f:
+                out.append('--- %s ---\n%s' % (os.path.basename(path), ''.join(f.readlines()[-n:])))
+        return '\n'.join(out)
+
+
+def cleartext_on_wan(frames):
+    """Frames on the WAN carrying an inner host address in their outer IPv4 header: leaked cleartext."""
+    leaks = 0
+    for f in frames:
+        if len(f) < 34 or f[12:14] != b'\x08\x00':
+            continue
+        src, dst = f[26:30], f[30:34]
+        if src[:2] in (b'\x0a\x01', b'\x0a\x02') or dst[:2] in (b'\x0a\x01', b'\x0a\x02'):
+            leaks += 1
+    return leaks
+
+
+def wan_protocols(frames):
+    """Counts of what crossed the WAN: esp, esp-in-udp, ike (UDP 500/4500 with the non-ESP marker), other."""
+    out = {'esp': 0, 'esp_in_udp': 0, 'ike': 0, 'nat_keepalive': 0, 'other': 0}
+    for f in frames:
+        if len(f) < 34 or f[12:14] != b'\x08\x00':
+            continue
+        ihl = (f[14] & 0x0f) * 4
+        proto, l4 = f[23], 14 + ihl
+        if proto == 50:
+            out['esp'] += 1
+        elif proto == 17 and len(f) >= l4 + 8:
+            dport, sport = int.from_bytes(f[l4 + 2:l4 + 4], 'big'), int.from_bytes(f[l4:l4 + 2], 'big')
+            payload = f[l4 + 8:]
+            if 500 in (dport, sport):
+                out['ike'] += 1
+            elif payload == b'\xff':
+                out['nat_keepalive'] += 1
+            elif len(payload) >= 4 and payload[:4] == b'\x00\x00\x00\x00':
+                out['ike'] += 1
+            else:
+                out['esp_in_udp'] += 1
+        else:
+            out['other'] += 1
+    return out
+
+
+def exercise(host_a, host_b):
+    results = {}
+    say('host A pings host B through the tunnel')
+    # The first packets may be dropped while the dataplane resolves its next hop by ARP.
+    sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)
+    r = sw.Topology.sh('ping', '-c', '5', '-i', '0.2', '-W', '2', '10.2.0.10', ns=host_a, check=False)
+    if demo or r.returncode != 0:
+        print(r.stdout)
+    check(r.returncode == 0 and ' 0% packet loss' in r.stdout, 'ping 10.1.0.10 -> 10.2.0.10 through the tunnel')
+
+    say('50 UDP datagrams from host A to host B')
+    server = threading.Thread(target=lambda: results.__setitem__('udp', in_ns(host_b, UDP_SERVER)))
+    server.start()
+    time.sleep(0.5)
+    in_ns(host_a, UDP_CLIENT)
+    server.join()
+    rc, out = results['udp']
+    check(rc == 0 and out.strip() == '50', 'UDP: %s of 50 datagrams arrived intact' % out.strip())
+
+    say('a %d MB TCP stream from host A to host B, compared by SHA-256' % (TCP_BYTES // 2**20))
+    server = threading.Thread(target=lambda: results.__setitem__('tcp', in_ns(host_b, TCP_SERVER)))
+    server.start()
+    time.sleep(0.5)
+    rc, out = in_ns(host_a, TCP_CLIENT % TCP_BYTES, timeout=90)
+    server.join()
+    _, srv_out = results['tcp']
+    check(rc == 0 and out.strip() == 'match' and srv_out.strip() == str(TCP_BYTES),
+          'TCP: %s bytes received, hash %s' % (srv_out.strip(), out.strip()))
+
+
+def run(build):
+    wd = sw.workdir()
+    gw_a = peer = capture = None
+    try:
+        with sw.Topology(prefix='corI%04d' % (os.getpid() % 10000)) as topo:
+            say('building the network: host A, gateway A (Corridor), %sgateway B (%s), host B' % (
+                'a NAT, ' if nat else '', 'strongSwan' if peer_kind == 'strongswan' else 'Corridor'))
+            host_a, ns_a, ns_b, host_b = (topo.add_ns(n) for n in ('hostA', 'gwA', 'gwB', 'hostB'))
+            topo.link(host_a, 'eth0', ns_a, 'lan', ['10.1.0.10/24'], [])
+            topo.route(host_a, 'default', via='10.1.0.1')
+            if nat:
+                ns_nat = topo.add_ns('nat')
+                topo.link(ns_a, 'wan', ns_nat, 'in', [], ['10.0.0.1/24'])
+                topo.link(ns_nat, 'out', ns_b, 'wan', ['192.0.2.1/24'], ['192.0.2.2/24'])
+                topo.nat(ns_nat, 'out')
+                wan_a, wan_prefix, next_hop = '10.0.0.2', '24', '10.0.0.1'
+            else:
+                topo.link(ns_a, 'wan', ns_b, 'wan', [], ['192.0.2.2/24'])
+                wan_a, wan_prefix, next_hop = '192.0.2.1', '24', '192.0.2.2'
+            topo.link(ns_b, 'lan', host_b, 'eth0', ['10.2.0.1/24'], ['10.2.0.10/24'])
+            topo.route(host_b, 'default', via='10.2.0.1')
+            topo.sysctl(ns_b, {'net.ipv4.ip_forward': 1})
+            for ns, dev in ((host_a, 'eth0'), (host_b, 'eth0')):
+                # Room for the ESP and UDP overhead on the 1500-byte WAN, as on any IPsec gateway's LAN.
+                topo.sh('ip', 'link', 'set', dev, 'mtu', '1380', ns=ns)
+            topo.wait_ready()
+
+            conn_a = sw.Connection('site-b', [wan_a], ['192.0.2.2'],
+                                   [sw.Child('lans', ['10.1.0.0/24'], ['10.2.0.0/24'], esp_proposals=[ESP],
+                                             start_action='start')],
+                                   proposals=[PROPOSAL], local=sw.Auth('psk', ID_A), remote=sw.Auth('psk', ID_B))
+            capture_path = os.path.join(wd, 'wan-b.pcap')
+            capture = topo.capture(ns_b, 'wan', capture_path)
+            say('gateway B: strongSwan %s with swanctl.conf for the same tunnel' % '5.9.8')
+            conn_b = conn_a.mirror(['192.0.2.2'], ['%any'] if nat else [wan_a])
+            conn_b.children[0].start_action = 'none'
+            peer = sw.Charon(ns_b, os.path.join(wd, 'strongswan'), [conn_b], [sw.Psk(PSK, [ID_A, ID_B])])
+            peer.start()
+            say('gateway A: corridor-dataplane owns the veths, corridor-control negotiates behind its TAP')
+            gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, conn_a)
+
+            say('Phase 1 / Phase 2: corridor-control initiates IKE_SA_INIT and IKE_AUTH (start_action=start)')
+            sa_b = peer.wait_sa('site-b', timeout=30)
+            gw_a.wait_for(gw_a.established, 'established IKE SA with a Child SA', 15)
+            sa_a = gw_a.established()
+            child_a, child_b = sa_a['children'][0], sa_b['child-sas'][0]
+            if demo:
+                print('   Corridor: IKE SA %s %s %s_i %s_r, %s' % (sa_a['connection'], sa_a['state'], sa_a['spi_i'],
+                                                                  sa_a['spi_r'], sa_a['proposal']))
+                print('             Child SA %s %s SPIs %s in / %s out, %s, TS %s === %s' % (
+                    child_a['name'], child_a['state'], child_a['spi_in'], child_a['spi_out'], child_a['proposal'],
+                    ' '.join(child_a['local_ts']), ' '.join(child_a['remote_ts'])))
+                print('   strongSwan: %s %s, %s/%s/%s, Child SA %s SPIs %s in / %s out' % (
+                    sa_b['state'], sa_b['remote-host'], sa_b['encr-alg'], sa_b['prf-alg'], sa_b['dh-group'],
+                    child_b['state'], child_b['spi-in'], child_b['spi-out']))
+            check(sa_a['spi_i'] == sa_b['initiator-spi'] and sa_a['spi_r'] == sa_b['responder-spi'],
+                  'IKE SA SPIs agree (%s_i %s_r)' % (sa_a['spi_i'], sa_a['spi_r']))
+            check(child_a['spi_in'] == '0x%08x' % int(str(child_b['spi-out']), 16) and
+                  child_a['spi_out'] == '0x%08x' % int(str(child_b['spi-in']), 16),
+                  'Child SA SPIs agree (Corridor in %s out %s)' % (child_a['spi_in'], child_a['spi_out']))
+            check(child_b['state'] == 'INSTALLED' and child_b['encr-alg'] == 'AES_GCM_16',
+                  'strongSwan Child SA INSTALLED with AES_GCM_16')
+            if nat:
+                check(sa_a['nat_local'], 'Corridor detected that it is behind a NAT')
+
+            exercise(host_a, host_b)
+
+            say("the counters on both gateways")
+            stats = gw_a.stats()
+            by_dir = {s['direction']: s for s in stats['sas']}
+            sb = peer.list_sas('site-b')[0]['child-sas'][0]
+            if demo:
+                for s in stats['sas']:
+                    print('   Corridor dataplane SA 0x%08x %s: %d packets, %d bytes, drops %s' % (
+                        s['spi'], s['direction'], s['packets'], s['bytes'], s['drops'] or 'none'))
+                print('   strongSwan Child SA: %s bytes in, %s bytes out' % (sb['bytes-in'], sb['bytes-out']))
+            check(by_dir.get('in', {}).get('packets', 0) > 0 and by_dir.get('out', {}).get('packets', 0) > 0,
+                  'Corridor dataplane SA counters rose both ways')
+            check(not any(s['drops'] for s in stats['sas']), 'no Corridor SA dropped a packet')
+            check(int(sb['bytes-in']) > TCP_BYTES and int(sb['bytes-out']) > 0,
+                  'strongSwan Child SA counters rose both ways (%s in, %s out)' % (sb['bytes-in'], sb['bytes-out']))
+
+            say('what crossed the WAN')
+            sw.Topology.stop_capture(capture)
+            capture = None
+            frames = [f for _, f in sw.read_pcap(capture_path)]
+            kinds = wan_protocols(frames)
+            if demo:
+                print('   %d frames on gateway B\'s WAN: %s' % (len(frames), kinds))
+            check(cleartext_on_wan(frames) == 0, 'no cleartext between the hosts on the WAN')
+            check(kinds['esp_in_udp'] + kinds['esp'] > 1000 and kinds['ike'] >= 4,
+                  'the traffic crossed as ESP (%d ESP-in-UDP, %d ESP), IKE alongside (%d)' % (
+                      kinds['esp_in_udp'], kinds['esp'], kinds['ike']))
+
+            if keep:
+                print('\nRunning; namespaces %s. Ctrl-C to stop.' % ', '.join(topo.namespaces), flush=True)
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    pass
+
+            say('tearing down: corridor-control deletes the IKE SA, strongSwan follows')
+            codes = gw_a.stop()
+            check(codes == [0, 0], 'corridor-control and corridor-dataplane exit cleanly (%s)' % codes)
+            deadline = time.time() + 5
+            while peer.list_sas() and time.time() < deadline:
+                time.sleep(0.1)
+            check(not peer.list_sas(), 'strongSwan removed the IKE SA on Corridor\'s Delete')
+            gw_a = None
+    except sw.HarnessError as e:
+        check(False, str(e))
+    finally:
+        if failures and gw_a:
+            print(gw_a.log_tail())
+        if failures and peer:
+            print(peer.log_tail(40))
+        if capture:
+            sw.Topology.stop_capture(capture)
+        if gw_a:
+            gw_a.stop()
+        if peer:
+            peer.stop()
+        shutil.rmtree(wd, ignore_errors=True)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith('--') and a not in ('strongswan', 'corridor')]
+    if not args:
+        print(__doc__)
+        return 64
+    if os.geteuid() != 0:
+        print('SKIP: needs root (network namespaces)')
+        return 77
+    if peer_kind != 'strongswan':
+        print('--peer %s: only strongswan is implemented so far' % peer_kind)
+        return 64
+    run(args[0])
+    print('%d passed, %d failed' % (len(passes), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
