@@ -1,22 +1,51 @@
 #!/usr/bin/env bash
-# Corridor's demo: a real IPsec tunnel with real traffic between network
-# namespaces. Two corridor-dataplane gateways (net_af_packet on veth pairs,
-# static AES-256-GCM SAs) connect two hosts; host A pings host B, sends UDP
-# and a TCP stream through the tunnel, and a capture on the WAN link shows
-# only ESP. Every step is printed; the exit status says whether it all worked.
+# Corridor's demo: the whole appliance negotiating an IPsec tunnel with IKEv2
+# and carrying real traffic between network namespaces.
 #
-#   scripts/demo.sh            run it and tear everything down
-#   scripts/demo.sh --keep     leave the namespaces and gateways running
+#   host A -- [Corridor gateway A] -- WAN -- [gateway B] -- host B
+#
+# Gateway A is corridor-dataplane (owning its LAN and WAN veths through
+# net_af_packet, with its exception TAP) and corridor-control behind it.
+# Gateway B is a second Corridor appliance, or strongSwan 5.9.8. Phase 1 and
+# Phase 2 are negotiated (PSK, AES-256-GCM, ECP-384), host A pings host B and
+# sends UDP and a 2 MB TCP stream through the tunnel, a capture shows only
+# ESP and IKE on the WAN, both sides' SAs and counters are printed, and the
+# IKE SA is deleted on the way out. Exit status 0 when every step worked.
+#
+#   scripts/demo.sh                    Corridor <-> Corridor
+#   scripts/demo.sh --peer strongswan  gateway B is strongSwan (ESP in UDP 4500: it always encapsulates)
+#   scripts/demo.sh --nat              gateway A behind a NAT that remaps ports (NAT-T)
+#   scripts/demo.sh --keep             leave everything running until Ctrl-C
+#   scripts/demo.sh --static           the earlier demo: static SAs, no IKE
 #
 # Needs root (namespaces, packet sockets). Installs what is missing and
-# builds corridor-dataplane first.
+# builds the two programs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
   echo "demo.sh needs root: network namespaces and packet sockets" >&2
   exit 1
 fi
+args=()
+static=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --static) static=true ;;
+    --ike)
+      if [ "${2:-}" = 1 ]; then
+        echo "demo.sh: --ike 1 (IKEv1) is not implemented yet; the demo negotiates IKEv2" >&2
+        exit 64
+      fi
+      shift ;;
+    --peer|--nat|--keep|strongswan|corridor) args+=("$1") ;;
+    *) echo "demo.sh: unknown option '$1' (see the comment at the top of $0)" >&2; exit 64 ;;
+  esac
+  shift
+done
 scripts/deps.sh all
 [ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build dataplane/corridor-dataplane >/dev/null
-exec /usr/bin/python3 tests/integration/netns_tunnel.py build/dataplane/corridor-dataplane --demo "$@"
+ninja -C build dataplane/corridor-dataplane control/corridor-control >/dev/null
+if $static; then
+  exec /usr/bin/python3 tests/integration/netns_tunnel.py build/dataplane/corridor-dataplane --demo ${args[@]+"${args[@]}"}
+fi
+exec /usr/bin/python3 tests/integration/ike_tunnel.py build --demo ${args[@]+"${args[@]}"}

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The whole appliance negotiating a tunnel with IKEv2 and carrying real traffic.
 
-    /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer strongswan|corridor] [--nat]
+    /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--nat]
                                                                [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
@@ -11,9 +11,10 @@
 Gateway A is the full appliance: corridor-dataplane owns its LAN and WAN
 veths (net_af_packet) and hands IKE to its kernel through the exception TAP,
 where corridor-control negotiates with ordinary UDP sockets and pushes the
-Child SAs through the SA channel. Gateway B is strongSwan 5.9.8
-(kernel-libipsec; it always UDP-encapsulates, so ESP crosses the WAN in UDP
-4500) or a second Corridor appliance. With --nat, gateway A sits behind a
+Child SAs through the SA channel. Gateway B is a second Corridor appliance
+(the default: plain ESP on the WAN unless there is a NAT) or, with --peer
+strongswan, strongSwan 5.9.8 (kernel-libipsec; it always UDP-encapsulates,
+so ESP crosses the WAN in UDP 4500). With --nat, gateway A sits behind a
 NAT namespace that remaps ports (its WAN is then 10.0.0.2).
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
@@ -43,7 +44,7 @@ from netns_tunnel import TCP_BYTES, TCP_CLIENT, TCP_SERVER, UDP_CLIENT, UDP_SERV
 demo = '--demo' in sys.argv
 keep = '--keep' in sys.argv
 nat = '--nat' in sys.argv
-peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 'strongswan'
+peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 'corridor'
 failures = []
 passes = []
 PSK = 'a pre-shared key long enough for the demo'
@@ -112,6 +113,8 @@ class Appliance:
         if demo:
             print('   $ ip netns exec %s %s' % (ns, ' '.join(cp_cmd)), flush=True)
         self.control = topo.popen(ns, cp_cmd, stdout=open(self.cp_log, 'w'), stderr=subprocess.STDOUT)
+        # Ready (sockets bound, signal handlers in place) once it says it listens.
+        self.wait_for(lambda: 'IKE listening' in open(self.cp_log).read(), 'IKE sockets', 15)
 
     def wait_for(self, cond, what, timeout):
         deadline = time.time() + timeout
@@ -172,6 +175,17 @@ class Appliance:
             with open(path) as f:
                 out.append('--- %s ---\n%s' % (os.path.basename(path), ''.join(f.readlines()[-n:])))
         return '\n'.join(out)
+
+
+def describe(sa):
+    """One IKE SA of a status file in swanctl --list-sas words."""
+    c = sa['children'][0] if sa['children'] else None
+    text = 'IKE SA %s %s %s_i %s_r, %s' % (sa['connection'], sa['state'], sa['spi_i'], sa['spi_r'], sa['proposal'])
+    if c:
+        text += '; Child SA %s %s SPIs %s in / %s out, %s, TS %s === %s' % (
+            c['name'], c['state'], c['spi_in'], c['spi_out'], c['proposal'], ' '.join(c['local_ts']),
+            ' '.join(c['remote_ts']))
+    return text
 
 
 def cleartext_on_wan(frames):
@@ -244,7 +258,8 @@ def exercise(host_a, host_b):
 
 def run(build):
     wd = sw.workdir()
-    gw_a = peer = capture = None
+    gw_a = peer = None
+    captures = []
     try:
         with sw.Topology(prefix='corI%04d' % (os.getpid() % 10000)) as topo:
             say('building the network: host A, gateway A (Corridor), %sgateway B (%s), host B' % (
@@ -255,15 +270,18 @@ def run(build):
             if nat:
                 ns_nat = topo.add_ns('nat')
                 topo.link(ns_a, 'wan', ns_nat, 'in', [], ['10.0.0.1/24'])
-                topo.link(ns_nat, 'out', ns_b, 'wan', ['192.0.2.1/24'], ['192.0.2.2/24'])
+                topo.link(ns_nat, 'out', ns_b, 'wan', ['192.0.2.1/24'], ['192.0.2.2/24'] if peer_kind == 'strongswan' else [])
                 topo.nat(ns_nat, 'out')
                 wan_a, wan_prefix, next_hop = '10.0.0.2', '24', '10.0.0.1'
             else:
-                topo.link(ns_a, 'wan', ns_b, 'wan', [], ['192.0.2.2/24'])
+                topo.link(ns_a, 'wan', ns_b, 'wan', [], ['192.0.2.2/24'] if peer_kind == 'strongswan' else [])
                 wan_a, wan_prefix, next_hop = '192.0.2.1', '24', '192.0.2.2'
-            topo.link(ns_b, 'lan', host_b, 'eth0', ['10.2.0.1/24'], ['10.2.0.10/24'])
+            if peer_kind == 'strongswan':
+                topo.link(ns_b, 'lan', host_b, 'eth0', ['10.2.0.1/24'], ['10.2.0.10/24'])
+                topo.sysctl(ns_b, {'net.ipv4.ip_forward': 1})
+            else:  # a Corridor dataplane owns gateway B's veths too
+                topo.link(ns_b, 'lan', host_b, 'eth0', [], ['10.2.0.10/24'])
             topo.route(host_b, 'default', via='10.2.0.1')
-            topo.sysctl(ns_b, {'net.ipv4.ip_forward': 1})
             for ns, dev in ((host_a, 'eth0'), (host_b, 'eth0')):
                 # Room for the ESP and UDP overhead on the 1500-byte WAN, as on any IPsec gateway's LAN.
                 topo.sh('ip', 'link', 'set', dev, 'mtu', '1380', ns=ns)
@@ -273,64 +291,92 @@ def run(build):
                                    [sw.Child('lans', ['10.1.0.0/24'], ['10.2.0.0/24'], esp_proposals=[ESP],
                                              start_action='start')],
                                    proposals=[PROPOSAL], local=sw.Auth('psk', ID_A), remote=sw.Auth('psk', ID_B))
-            capture_path = os.path.join(wd, 'wan-b.pcap')
-            capture = topo.capture(ns_b, 'wan', capture_path)
-            say('gateway B: strongSwan %s with swanctl.conf for the same tunnel' % '5.9.8')
             conn_b = conn_a.mirror(['192.0.2.2'], ['%any'] if nat else [wan_a])
+            conn_b.name = 'site-a'
             conn_b.children[0].start_action = 'none'
-            peer = sw.Charon(ns_b, os.path.join(wd, 'strongswan'), [conn_b], [sw.Psk(PSK, [ID_A, ID_B])])
-            peer.start()
+            # What crossed the WAN: a packet socket sees what its kernel
+            # sends and receives, but not what a dataplane sends through
+            # net_af_packet (PACKET_QDISC_BYPASS), so capture where a kernel
+            # forwards (the NAT) or on both WAN ends.
+            capture_points = ([(ns_nat, 'out')] if nat else
+                              [(ns_b, 'wan')] if peer_kind == 'strongswan' else [(ns_a, 'wan'), (ns_b, 'wan')])
+            captures = [(topo.capture(ns, dev, os.path.join(wd, '%s-%s.pcap' % (ns, dev))),
+                         os.path.join(wd, '%s-%s.pcap' % (ns, dev))) for ns, dev in capture_points]
+            if peer_kind == 'strongswan':
+                say('gateway B: strongSwan 5.9.8 with swanctl.conf for the same tunnel')
+                peer = sw.Charon(ns_b, os.path.join(wd, 'strongswan'), [conn_b], [sw.Psk(PSK, [ID_A, ID_B])])
+                peer.start()
+            else:
+                say('gateway B: a second Corridor appliance, the responder')
+                peer = Appliance(topo, build, ns_b, 'gwB', wd, '10.2.0.1', '192.0.2.2', '24',
+                                 '192.0.2.1' if nat else wan_a, conn_b)
             say('gateway A: corridor-dataplane owns the veths, corridor-control negotiates behind its TAP')
             gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, conn_a)
 
             say('Phase 1 / Phase 2: corridor-control initiates IKE_SA_INIT and IKE_AUTH (start_action=start)')
-            sa_b = peer.wait_sa('site-b', timeout=30)
-            gw_a.wait_for(gw_a.established, 'established IKE SA with a Child SA', 15)
+            gw_a.wait_for(gw_a.established, 'established IKE SA with a Child SA', 30)
             sa_a = gw_a.established()
-            child_a, child_b = sa_a['children'][0], sa_b['child-sas'][0]
+            child_a = sa_a['children'][0]
+            if peer_kind == 'strongswan':
+                sa_b = peer.wait_sa('site-a', timeout=15)
+                child_b = sa_b['child-sas'][0]
+                view_b = {'spi_i': sa_b['initiator-spi'], 'spi_r': sa_b['responder-spi'],
+                          'child_in': '0x%08x' % int(str(child_b['spi-in']), 16),
+                          'child_out': '0x%08x' % int(str(child_b['spi-out']), 16),
+                          'text': 'strongSwan: %s, %s/%s/%s, Child SA %s %s/%s' % (
+                              sa_b['state'], sa_b['encr-alg'], sa_b['prf-alg'], sa_b['dh-group'], child_b['state'],
+                              child_b['spi-in'], child_b['spi-out'])}
+                check(child_b['state'] == 'INSTALLED' and child_b['encr-alg'] == 'AES_GCM_16',
+                      'strongSwan Child SA INSTALLED with AES_GCM_16')
+            else:
+                peer.wait_for(peer.established, 'established IKE SA with a Child SA', 15)
+                sa_b = peer.established()
+                child_b = sa_b['children'][0]
+                view_b = {'spi_i': sa_b['spi_i'], 'spi_r': sa_b['spi_r'], 'child_in': child_b['spi_in'],
+                          'child_out': child_b['spi_out'], 'text': 'Corridor B: ' + describe(sa_b)}
+                check(sa_b['proposal'] == sa_a['proposal'] and child_b['proposal'] == child_a['proposal'],
+                      'both gateways agree on %s and %s' % (sa_a['proposal'], child_a['proposal']))
             if demo:
-                print('   Corridor: IKE SA %s %s %s_i %s_r, %s' % (sa_a['connection'], sa_a['state'], sa_a['spi_i'],
-                                                                  sa_a['spi_r'], sa_a['proposal']))
-                print('             Child SA %s %s SPIs %s in / %s out, %s, TS %s === %s' % (
-                    child_a['name'], child_a['state'], child_a['spi_in'], child_a['spi_out'], child_a['proposal'],
-                    ' '.join(child_a['local_ts']), ' '.join(child_a['remote_ts'])))
-                print('   strongSwan: %s %s, %s/%s/%s, Child SA %s SPIs %s in / %s out' % (
-                    sa_b['state'], sa_b['remote-host'], sa_b['encr-alg'], sa_b['prf-alg'], sa_b['dh-group'],
-                    child_b['state'], child_b['spi-in'], child_b['spi-out']))
-            check(sa_a['spi_i'] == sa_b['initiator-spi'] and sa_a['spi_r'] == sa_b['responder-spi'],
+                print('   Corridor A: ' + describe(sa_a))
+                print('   ' + view_b['text'])
+            check(sa_a['spi_i'] == view_b['spi_i'] and sa_a['spi_r'] == view_b['spi_r'],
                   'IKE SA SPIs agree (%s_i %s_r)' % (sa_a['spi_i'], sa_a['spi_r']))
-            check(child_a['spi_in'] == '0x%08x' % int(str(child_b['spi-out']), 16) and
-                  child_a['spi_out'] == '0x%08x' % int(str(child_b['spi-in']), 16),
-                  'Child SA SPIs agree (Corridor in %s out %s)' % (child_a['spi_in'], child_a['spi_out']))
-            check(child_b['state'] == 'INSTALLED' and child_b['encr-alg'] == 'AES_GCM_16',
-                  'strongSwan Child SA INSTALLED with AES_GCM_16')
+            check(child_a['spi_in'] == view_b['child_out'] and child_a['spi_out'] == view_b['child_in'],
+                  'Child SA SPIs agree (Corridor A in %s out %s)' % (child_a['spi_in'], child_a['spi_out']))
+            check(child_a['udp_encap'] == (nat or peer_kind == 'strongswan'),
+                  'ESP is UDP-encapsulated exactly when needed (%s)' % child_a['udp_encap'])
             if nat:
                 check(sa_a['nat_local'], 'Corridor detected that it is behind a NAT')
 
             exercise(host_a, host_b)
 
             say("the counters on both gateways")
-            stats = gw_a.stats()
-            by_dir = {s['direction']: s for s in stats['sas']}
-            sb = peer.list_sas('site-b')[0]['child-sas'][0]
-            if demo:
-                for s in stats['sas']:
-                    print('   Corridor dataplane SA 0x%08x %s: %d packets, %d bytes, drops %s' % (
-                        s['spi'], s['direction'], s['packets'], s['bytes'], s['drops'] or 'none'))
-                print('   strongSwan Child SA: %s bytes in, %s bytes out' % (sb['bytes-in'], sb['bytes-out']))
-            check(by_dir.get('in', {}).get('packets', 0) > 0 and by_dir.get('out', {}).get('packets', 0) > 0,
-                  'Corridor dataplane SA counters rose both ways')
-            check(not any(s['drops'] for s in stats['sas']), 'no Corridor SA dropped a packet')
-            check(int(sb['bytes-in']) > TCP_BYTES and int(sb['bytes-out']) > 0,
-                  'strongSwan Child SA counters rose both ways (%s in, %s out)' % (sb['bytes-in'], sb['bytes-out']))
+            for gw in [gw_a] + ([peer] if peer_kind == 'corridor' else []):
+                stats = gw.stats()
+                by_dir = {s['direction']: s for s in stats['sas']}
+                if demo:
+                    for s in stats['sas']:
+                        print('   %s dataplane SA 0x%08x %s: %d packets, %d bytes, drops %s' % (
+                            gw.name, s['spi'], s['direction'], s['packets'], s['bytes'], s['drops'] or 'none'))
+                check(by_dir.get('in', {}).get('packets', 0) > 0 and by_dir.get('out', {}).get('packets', 0) > 0,
+                      '%s dataplane SA counters rose both ways' % gw.name)
+                check(not any(s['drops'] for s in stats['sas']), 'no %s SA dropped a packet' % gw.name)
+            if peer_kind == 'strongswan':
+                sb = peer.list_sas('site-a')[0]['child-sas'][0]
+                if demo:
+                    print('   strongSwan Child SA: %s bytes in, %s bytes out' % (sb['bytes-in'], sb['bytes-out']))
+                check(int(sb['bytes-in']) > TCP_BYTES and int(sb['bytes-out']) > 0,
+                      'strongSwan Child SA counters rose both ways (%s in, %s out)' % (sb['bytes-in'], sb['bytes-out']))
 
             say('what crossed the WAN')
-            sw.Topology.stop_capture(capture)
-            capture = None
-            frames = [f for _, f in sw.read_pcap(capture_path)]
+            frames = []
+            for proc, path in captures:
+                sw.Topology.stop_capture(proc)
+                frames += [f for _, f in sw.read_pcap(path)]
+            captures = []
             kinds = wan_protocols(frames)
             if demo:
-                print('   %d frames on gateway B\'s WAN: %s' % (len(frames), kinds))
+                print('   %d frames captured on the WAN: %s' % (len(frames), kinds))
             check(cleartext_on_wan(frames) == 0, 'no cleartext between the hosts on the WAN')
             check(kinds['esp_in_udp'] + kinds['esp'] > 1000 and kinds['ike'] >= 4,
                   'the traffic crossed as ESP (%d ESP-in-UDP, %d ESP), IKE alongside (%d)' % (
@@ -344,13 +390,21 @@ def run(build):
                 except KeyboardInterrupt:
                     pass
 
-            say('tearing down: corridor-control deletes the IKE SA, strongSwan follows')
+            say('tearing down: corridor-control on gateway A deletes the IKE SA, gateway B follows')
             codes = gw_a.stop()
             check(codes == [0, 0], 'corridor-control and corridor-dataplane exit cleanly (%s)' % codes)
             deadline = time.time() + 5
-            while peer.list_sas() and time.time() < deadline:
-                time.sleep(0.1)
-            check(not peer.list_sas(), 'strongSwan removed the IKE SA on Corridor\'s Delete')
+            if peer_kind == 'strongswan':
+                while peer.list_sas() and time.time() < deadline:
+                    time.sleep(0.1)
+                check(not peer.list_sas(), 'strongSwan removed the IKE SA on Corridor\'s Delete')
+            else:
+                while peer.status()['ike_sas'] and time.time() < deadline:
+                    time.sleep(0.1)
+                check(not peer.status()['ike_sas'], 'Corridor B removed the IKE SA on A\'s Delete')
+                codes = peer.stop()
+                check(codes == [0, 0], 'gateway B exits cleanly (%s)' % codes)
+                peer = None
             gw_a = None
     except sw.HarnessError as e:
         check(False, str(e))
@@ -359,8 +413,8 @@ def run(build):
             print(gw_a.log_tail())
         if failures and peer:
             print(peer.log_tail(40))
-        if capture:
-            sw.Topology.stop_capture(capture)
+        for proc, _ in captures:
+            sw.Topology.stop_capture(proc)
         if gw_a:
             gw_a.stop()
         if peer:
@@ -376,8 +430,8 @@ def main():
     if os.geteuid() != 0:
         print('SKIP: needs root (network namespaces)')
         return 77
-    if peer_kind != 'strongswan':
-        print('--peer %s: only strongswan is implemented so far' % peer_kind)
+    if peer_kind not in ('strongswan', 'corridor'):
+        print('--peer must be strongswan or corridor')
         return 64
     run(args[0])
     print('%d passed, %d failed' % (len(passes), len(failures)))
