@@ -192,6 +192,8 @@ class Service {
                   {"duplicate_requests", st.duplicate_requests}, {"ike_sas_established", st.ike_sas_established},
                   {"ike_sas_failed", st.ike_sas_failed}, {"child_sas_installed", st.child_sas_installed},
                   {"liveness_checks_sent", st.liveness_checks_sent}, {"dead_peers", st.dead_peers},
+                  {"child_sas_rekeyed", st.child_sas_rekeyed}, {"ike_sas_rekeyed", st.ike_sas_rekeyed},
+                  {"child_sas_expired", st.child_sas_expired},
                   {"drops", st.drops}, {"notifies_sent", st.notifies_sent}, {"notifies_received", st.notifies_received}};
     }
     const std::string tmp = options_.status_file + ".tmp";

@@ -1,6 +1,7 @@
 // Child SAs into and out of the dataplane: KEYMAT (RFC 7296 §2.17), the
 // inbound and outbound SA records and the policies for the agreed traffic
 // selectors, pushed through the ChildSaSink (the SA channel in the daemon).
+#include <algorithm>
 #include <cstdio>
 
 #include "common/ike/keys.h"
@@ -43,23 +44,26 @@ std::optional<std::uint8_t> pair_protocol(const net::TrafficSelector& a, const n
 
 bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const nego::Selected& proposal,
                             std::uint32_t spi_in, std::uint32_t spi_out, std::vector<net::TrafficSelector> local_ts,
-                            std::vector<net::TrafficSelector> remote_ts, TimePoint now) {
-  auto keymat = codec::derive_child_sa_keys(*sa.proposal->prf, sa.keys.sk_d, proposal.child_suite(), {}, sa.nonce_i,
-                                            sa.nonce_r);
+                            std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
+                            ChildSa* replacing) {
+  auto keymat = codec::derive_child_sa_keys(*sa.proposal->prf, sa.keys.sk_d, proposal.child_suite(), keying.g_ir,
+                                            keying.nonce_i, keying.nonce_r);
   if (!keymat.ok()) {
     log::warning("ike", sa.name() + " CHILD_SA " + child.name + " key derivation failed: " + keymat.error().message);
     return false;
   }
-  // KEYMAT is taken initiator -> responder first (§2.17).
-  const auto& enc_out = sa.initiator ? keymat->encryption_i : keymat->encryption_r;
-  const auto& int_out = sa.initiator ? keymat->integrity_i : keymat->integrity_r;
-  const auto& enc_in = sa.initiator ? keymat->encryption_r : keymat->encryption_i;
-  const auto& int_in = sa.initiator ? keymat->integrity_r : keymat->integrity_i;
+  // KEYMAT is taken for the exchange initiator's direction first (§2.17).
+  const bool first = keying.we_initiated;
+  const auto& enc_out = first ? keymat->encryption_i : keymat->encryption_r;
+  const auto& int_out = first ? keymat->integrity_i : keymat->integrity_r;
+  const auto& enc_in = first ? keymat->encryption_r : keymat->encryption_i;
+  const auto& int_in = first ? keymat->integrity_r : keymat->integrity_i;
 
   const bool ah = !child.ah_proposals.empty();
   const bool encap = !ah && (sa.nat_detected() || sa.connection->encap);
   ChildSa c;
   c.name = child.name;
+  c.config = &child;
   c.protocol = ah ? iana::ProtocolId::ah : iana::ProtocolId::esp;
   c.mode = child.mode;
   c.udp_encap = encap;
@@ -119,7 +123,14 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
 
   // One policy per (local prefix, remote prefix) of the same family, each
   // way: outbound steers traffic into the SA, inbound is the RFC 4301 §5.2
-  // check of what the SA delivers.
+  // check of what the SA delivers. A rekey re-points the old Child SA's
+  // outbound policies with the same selectors (same ids) to the new SA, so
+  // traffic switches in one step; its inbound policies stay with the old
+  // inbound SA until that is deleted, so packets in flight still pass.
+  auto same_selectors = [](const channel::PolicyRecord& a, const channel::PolicyRecord& b) {
+    return a.src == b.src && a.dst == b.dst && a.ip_protocol == b.ip_protocol && a.src_ports == b.src_ports &&
+           a.dst_ports == b.dst_ports;
+  };
   std::string ts_text;
   for (const auto& l : c.local_ts) {
     for (const auto& r : c.remote_ts) {
@@ -130,7 +141,6 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
         for (const auto& rp : nego::to_prefixes(r)) {
           const auto priority = kChildPolicyPriorityBase + (256u - lp.length - rp.length);
           channel::PolicyRecord out;
-          out.policy_id = ++next_channel_id_;
           out.direction = channel::Direction::outbound;
           out.action = channel::PolicyAction::protect;
           out.priority = priority;
@@ -140,6 +150,17 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
           out.src_ports = {l.port_start, l.port_end};
           out.dst_ports = {r.port_start, r.port_end};
           out.sa_id = c.record_out.sa_id;
+          out.policy_id = 0;
+          if (replacing) {
+            auto& old = replacing->outbound_policies;
+            for (auto it = old.begin(); it != old.end(); ++it) {
+              if (!same_selectors(*it, out)) continue;
+              out.policy_id = it->policy_id;
+              old.erase(it);
+              break;
+            }
+          }
+          if (out.policy_id == 0) out.policy_id = ++next_channel_id_;
           channel::PolicyRecord in = out;
           in.policy_id = ++next_channel_id_;
           in.direction = channel::Direction::inbound;
@@ -148,8 +169,8 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
           in.src_ports = out.dst_ports;
           in.dst_ports = out.src_ports;
           in.sa_id = c.record_in.sa_id;
-          if (sink_.set_policy(out)) c.policy_ids.push_back(out.policy_id);
-          if (sink_.set_policy(in)) c.policy_ids.push_back(in.policy_id);
+          if (sink_.set_policy(out)) c.outbound_policies.push_back(out);
+          if (sink_.set_policy(in)) c.inbound_policies.push_back(in);
         }
       }
     }
@@ -159,17 +180,62 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
   for (const auto& t : c.remote_ts) ts_text += " " + t.to_string();
 
   ++stats_.child_sas_installed;
-  log::info("ike", "CHILD_SA " + child.name + " of " + sa.name() + " established with SPIs " + hex32(spi_in) + "_i " +
-                       hex32(spi_out) + "_o and TS " + ts_text + " (" + proposal.to_string() +
-                       (encap ? ", UDP-encapsulated" : "") + ")");
+  log::info("ike", "CHILD_SA " + child.name + " of " + sa.name() + (replacing ? " rekeyed" : " established") +
+                       " with SPIs " + hex32(spi_in) + "_i " + hex32(spi_out) + "_o and TS " + ts_text + " (" +
+                       proposal.to_string() + (encap ? ", UDP-encapsulated" : "") + ")");
+  schedule_rekey(c, now);
   sa.children.push_back(std::move(c));
   return true;
 }
 
+ChildSa* Manager::find_child_by_spi_in(IkeSa& sa, std::uint32_t spi_in) {
+  for (auto& c : sa.children)
+    if (c.spi_in == spi_in) return &c;
+  return nullptr;
+}
+
+ChildSa* Manager::find_child_by_spi_out(IkeSa& sa, std::uint32_t spi_out) {
+  for (auto& c : sa.children)
+    if (c.spi_out == spi_out) return &c;
+  return nullptr;
+}
+
+TimePoint::duration Manager::jitter(config::Seconds rand_time) {
+  if (rand_time.count() <= 0) return TimePoint::duration::zero();
+  std::array<std::uint8_t, 4> b;
+  options_.random(b);
+  const std::uint32_t r = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(rand_time).count();
+  return std::chrono::milliseconds(r % static_cast<std::uint32_t>(ms + 1));
+}
+
+// strongSwan's rule: rekey at rekey_time minus a random part of rand_time,
+// so that both peers rarely rekey at once (§2.8.1); a Child SA that reaches
+// life_time is deleted, an IKE SA is closed at rekey_time + over_time.
+// The jitter never takes more than half of rekey_time: a rand_time as
+// long as rekey_time (possible when life_time is much longer) would
+// otherwise rekey a fresh SA at once, and again, and again.
+void Manager::schedule_rekey(ChildSa& child, TimePoint now) {
+  if (!child.config) return;
+  const auto& cc = *child.config;
+  child.rekey_at = cc.rekey_time.count() > 0 ? now + cc.rekey_time - jitter(std::min(cc.rand_time, cc.rekey_time / 2))
+                                             : TimePoint::max();
+  child.expire_at = cc.life_time.count() > 0 ? now + cc.life_time : TimePoint::max();
+}
+
+void Manager::schedule_rekey(IkeSa& sa, TimePoint now) {
+  const auto& conn = *sa.connection;
+  sa.rekey_at = conn.rekey_time.count() > 0 ? now + conn.rekey_time - jitter(std::min(conn.rand_time, conn.rekey_time / 2))
+                                            : TimePoint::max();
+  sa.expire_at = conn.rekey_time.count() > 0 ? now + conn.rekey_time + conn.over_time : TimePoint::max();
+}
+
 void Manager::uninstall_child(ChildSa& child) {
   // Policies first, so no packet is steered to an SA that is gone.
-  for (const auto id : child.policy_ids) sink_.remove_policy(id);
-  child.policy_ids.clear();
+  for (const auto& p : child.outbound_policies) sink_.remove_policy(p.policy_id);
+  for (const auto& p : child.inbound_policies) sink_.remove_policy(p.policy_id);
+  child.outbound_policies.clear();
+  child.inbound_policies.clear();
   sink_.remove_sa(child.record_out.sa_id);
   sink_.remove_sa(child.record_in.sa_id);
   log::info("ike", "CHILD_SA " + child.name + " with SPIs " + hex32(child.spi_in) + "_i " + hex32(child.spi_out) +

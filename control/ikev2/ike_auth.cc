@@ -262,7 +262,8 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
         const auto spi_in = random_child_spi();
         if (!spi_out) {
           child_error = NotifyType::no_proposal_chosen;
-        } else if (!install_child(sa, *child, *selected, spi_in, *spi_out, narrowed_r, narrowed_i, now)) {
+        } else if (!install_child(sa, *child, *selected, spi_in, *spi_out, narrowed_r, narrowed_i,
+                                  ChildKeying{false, sa.nonce_i, sa.nonce_r, {}}, now)) {
           child_error = NotifyType::temporary_failure;  // the dataplane refused it; the log says why
         } else {
           response.push_back(Payload{PayloadType::security_association,
@@ -282,6 +283,7 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
   sa.set_state(IkeSaState::established);
   sa.established_at = now;
   sa.next_keepalive = now + options_.keepalive_interval;
+  schedule_rekey(sa, now);
   ++stats_.ike_sas_established;
   log::info("ike", "IKE_SA " + sa.name() + " established between " + local_id.to_string() + "..." + peer_id->to_string() +
                        " (responder, " + sa.proposal->to_string() + ")");
@@ -319,6 +321,7 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
   sa.set_state(IkeSaState::established);
   sa.established_at = now;
   sa.next_keepalive = now + options_.keepalive_interval;
+  schedule_rekey(sa, now);
   ++stats_.ike_sas_established;
   log::info("ike", "IKE_SA " + sa.name() + " established between " + sa.local_id->to_string() + "..." +
                        peer_id->to_string() + " (initiator, " + sa.proposal->to_string() + ")");
@@ -361,7 +364,8 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
     }
     return;
   }
-  install_child(sa, child, *selected, pending.spi_in, *spi_out, local_ts, remote_ts, now);
+  install_child(sa, child, *selected, pending.spi_in, *spi_out, local_ts, remote_ts,
+                ChildKeying{true, sa.nonce_i, sa.nonce_r, {}}, now);
 }
 
 }  // namespace corridor::control::ikev2

@@ -13,6 +13,7 @@ std::string_view to_string(IkeSaState state) {
     case IkeSaState::ike_sa_init_done: return "IKE_SA_INIT_DONE";
     case IkeSaState::ike_auth_sent: return "IKE_AUTH_SENT";
     case IkeSaState::established: return "ESTABLISHED";
+    case IkeSaState::rekeyed: return "REKEYED";
     case IkeSaState::deleting: return "DELETING";
     case IkeSaState::dead: return "DEAD";
   }
@@ -22,6 +23,8 @@ std::string_view to_string(IkeSaState state) {
 std::string_view to_string(ChildSaState state) {
   switch (state) {
     case ChildSaState::installed: return "INSTALLED";
+    case ChildSaState::rekeying: return "REKEYING";
+    case ChildSaState::rekeyed: return "REKEYED";
     case ChildSaState::deleting: return "DELETING";
   }
   return "UNKNOWN";
@@ -35,12 +38,14 @@ bool allowed(IkeSaState from, IkeSaState to) {
   using S = IkeSaState;
   if (to == S::dead) return from != S::dead;  // any SA can fail or be deleted
   switch (from) {
-    case S::created: return to == S::ike_sa_init_sent || to == S::ike_sa_init_done;
+    // A rekeyed IKE SA (§2.18) is born established from the old one's CREATE_CHILD_SA.
+    case S::created: return to == S::ike_sa_init_sent || to == S::ike_sa_init_done || to == S::established;
     // A COOKIE or INVALID_KE_PAYLOAD answer restarts IKE_SA_INIT (§2.6, §1.2).
     case S::ike_sa_init_sent: return to == S::ike_sa_init_sent || to == S::ike_auth_sent;
     case S::ike_sa_init_done: return to == S::established;
     case S::ike_auth_sent: return to == S::established;
-    case S::established: return to == S::deleting;
+    case S::established: return to == S::deleting || to == S::rekeyed;
+    case S::rekeyed: return to == S::deleting;
     case S::deleting:
     case S::dead: return false;
   }

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,17 +48,24 @@ enum class IkeSaState : std::uint8_t {
   ike_sa_init_done,  // responder: IKE_SA_INIT answered, waiting for IKE_AUTH (half-open)
   ike_auth_sent,     // initiator: IKE_AUTH request out, waiting for the response
   established,       // both sides authenticated
+  rekeyed,           // replaced by a new IKE SA (§2.18), its Child SAs moved there; waiting for the Delete
   deleting,          // our Delete for the IKE SA is out, waiting for the response
   dead,              // gone; the Manager removes it
 };
 std::string_view to_string(IkeSaState state);  // "CREATED", "ESTABLISHED", ... as strongSwan prints them
 
-enum class ChildSaState : std::uint8_t { installed, deleting };
+enum class ChildSaState : std::uint8_t {
+  installed,
+  rekeying,  // our CREATE_CHILD_SA rekeying it is out
+  rekeyed,   // replaced by a new Child SA; waiting for its Delete exchange
+  deleting,  // our Delete for it is out
+};
 std::string_view to_string(ChildSaState state);
 
 // A Child SA (an inbound/outbound ESP or AH SA pair) of this IKE SA.
 struct ChildSa {
   std::string name;  // the child config's name
+  const config::ChildConfig* config = nullptr;
   ChildSaState state = ChildSaState::installed;
   iana::ProtocolId protocol = iana::ProtocolId::esp;
   config::ChildMode mode = config::ChildMode::tunnel;
@@ -66,7 +74,12 @@ struct ChildSa {
   std::uint32_t spi_out = 0;  // the peer's: we send with it
   std::uint64_t sa_id_in = 0;  // SA channel ids
   std::uint64_t sa_id_out = 0;
-  std::vector<std::uint64_t> policy_ids;
+  // As pushed: outbound ones steer traffic into record_out, inbound ones
+  // are the RFC 4301 §5.2 check of what record_in delivers. A rekey takes
+  // over the outbound policies with equal selectors (same ids, re-pointed
+  // to the new SA), so traffic moves in one step (make-before-break).
+  std::vector<channel::PolicyRecord> outbound_policies;
+  std::vector<channel::PolicyRecord> inbound_policies;
   // The records as pushed (keys included, wiped with the ChildSa), kept to
   // push them again when the peer's address or port changes.
   channel::SaRecord record_in;
@@ -75,6 +88,8 @@ struct ChildSa {
   std::vector<net::TrafficSelector> local_ts;
   std::vector<net::TrafficSelector> remote_ts;
   TimePoint installed_at{};
+  TimePoint rekey_at = TimePoint::max();   // rekey_time less a random part of rand_time
+  TimePoint expire_at = TimePoint::max();  // life_time: deleted if not rekeyed by then
 };
 
 // A request of ours that waits for its response (RFC 7296 §2.1): resent as
@@ -94,14 +109,33 @@ struct CachedResponse {
   std::vector<Bytes> datagrams;
 };
 
-// What the initiator proposed for the Child SA in IKE_AUTH, to check the
-// response against.
+// What the initiator proposed for a Child SA (in IKE_AUTH or
+// CREATE_CHILD_SA), to check the response against.
 struct PendingChild {
   const config::ChildConfig* config = nullptr;
   std::uint32_t spi_in = 0;
   codec::SecurityAssociation sa;
   std::vector<net::TrafficSelector> tsi;
   std::vector<net::TrafficSelector> tsr;
+  std::uint32_t rekeys_spi_in = 0;  // CREATE_CHILD_SA rekeying the Child SA with this inbound SPI; 0: new
+};
+
+// Our CREATE_CHILD_SA request that waits for its response (RFC 7296 §1.3):
+// a Child SA (new or rekey) or a rekey of the IKE SA itself.
+struct PendingCreate {
+  enum class Kind : std::uint8_t { child, rekey_ike } kind = Kind::child;
+  PendingChild child;                              // kind child
+  Spi new_spi{};                                   // kind rekey_ike: our SPI of the new IKE SA
+  codec::SecurityAssociation sent_sa;              // kind rekey_ike
+  Bytes nonce;                                     // our Ni
+  std::optional<codec::DiffieHellman> key_exchange;  // PFS / the new IKE SA's
+};
+
+// Work for an established IKE SA that waits its turn: the message-ID
+// window is 1, so one request of ours at a time (RFC 7296 §2.3).
+struct Task {
+  enum class Kind : std::uint8_t { rekey_child, rekey_ike, delete_child, delete_ike } kind = Kind::rekey_child;
+  std::uint32_t spi_in = 0;  // the Child SA, for the child tasks
 };
 
 struct IkeSa {
@@ -142,8 +176,12 @@ struct IkeSa {
   std::optional<OutstandingRequest> outstanding;
   std::optional<CachedResponse> last_response;
 
-  std::optional<PendingChild> pending_child;
+  std::optional<PendingChild> pending_child;  // IKE_AUTH's
+  std::optional<PendingCreate> pending_create;
+  std::deque<Task> tasks;
   std::vector<ChildSa> children;
+  TimePoint rekey_at = TimePoint::max();   // IKE SA rekey_time less a random part of rand_time
+  TimePoint expire_at = TimePoint::max();  // rekey_time + over_time: closed if not rekeyed by then
 
   TimePoint created_at{};
   TimePoint established_at{};

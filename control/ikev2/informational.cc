@@ -77,6 +77,16 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
 
 void Manager::process_informational_response(IkeSa& sa, const std::vector<Payload>& payloads) {
   (void)payloads;
+  // Our Delete of a Child SA is answered (with the peer's SPIs, or empty if
+  // it had already deleted them, §1.4.1): the pair goes either way.
+  for (auto it = sa.children.begin(); it != sa.children.end();) {
+    if (it->state != ChildSaState::deleting) {
+      ++it;
+      continue;
+    }
+    uninstall_child(*it);
+    it = sa.children.erase(it);
+  }
   if (sa.state() == IkeSaState::deleting) {
     log::info("ike", "IKE_SA " + sa.name() + " deleted");
     sa.set_state(IkeSaState::dead);

@@ -48,17 +48,23 @@ Manager::~Manager() = default;
 
 // --- The SA table ----------------------------------------------------------
 
-IkeSa& Manager::create_sa(const config::ConnectionConfig* connection, bool initiator, TimePoint now) {
+Spi Manager::unused_spi() {
+  Spi spi;
+  do {
+    spi = random_spi();
+  } while (is_zero(spi) || by_local_spi_.count(spi));
+  return spi;
+}
+
+IkeSa& Manager::create_sa(const config::ConnectionConfig* connection, bool initiator, TimePoint now,
+                          std::optional<Spi> reserved) {
   auto sa = std::make_unique<IkeSa>();
   sa->id = ++next_sa_id_;
   sa->connection = connection;
   sa->initiator = initiator;
   sa->created_at = now;
   sa->last_received = now;
-  Spi spi;
-  do {
-    spi = random_spi();
-  } while (is_zero(spi) || by_local_spi_.count(spi));
+  const Spi spi = reserved ? *reserved : unused_spi();
   (initiator ? sa->spi_i : sa->spi_r) = spi;
   by_local_spi_[spi] = sa->id;
   auto& ref = *sa;
@@ -104,6 +110,7 @@ std::uint32_t Manager::random_child_spi() {
     for (const auto& [id, sa] : sas_) {
       for (const auto& c : sa->children) used |= c.spi_in == spi;
       if (sa->pending_child) used |= sa->pending_child->spi_in == spi;
+      if (sa->pending_create) used |= sa->pending_create->child.spi_in == spi;
     }
     if (!used) return spi;
   }
@@ -335,23 +342,16 @@ void Manager::dispatch_protected(IkeSa& sa, const codec::Message& message, std::
       if (!request && sa.initiator && sa.state() == IkeSaState::ike_auth_sent) return process_ike_auth_response(sa, *inner, now);
       return drop("unexpected_exchange", sa.name() + " " + what + " in state " + std::string(to_string(sa.state())));
     case ExchangeType::informational:
-      if (sa.state() != IkeSaState::established && sa.state() != IkeSaState::deleting)
+      if (sa.state() != IkeSaState::established && sa.state() != IkeSaState::deleting &&
+          sa.state() != IkeSaState::rekeyed)
         return drop("unexpected_exchange", sa.name() + " " + what + " in state " + std::string(to_string(sa.state())));
       if (request) return respond_informational(sa, h, *inner, now);
       return process_informational_response(sa, *inner);
     case ExchangeType::create_child_sa:
-      if (request) {
-        // Rekeying and additional Child SAs are not negotiated yet: say so
-        // in the words of §1.3 rather than leave the peer retransmitting.
-        log::warning("ike", sa.name() + " CREATE_CHILD_SA request refused with NO_ADDITIONAL_SAS: "
-                                        "Corridor does not negotiate CREATE_CHILD_SA yet");
-        codec::Notify n;
-        n.type = iana::NotifyType::no_additional_sas;
-        ++stats_.notifies_sent["NO_ADDITIONAL_SAS"];
-        send_response(sa, h, {Payload{PayloadType::notify, std::move(n)}});
-        return;
-      }
-      return drop("unexpected_exchange", sa.name() + " " + what);
+      if (sa.state() != IkeSaState::established && sa.state() != IkeSaState::rekeyed)
+        return drop("unexpected_exchange", sa.name() + " " + what + " in state " + std::string(to_string(sa.state())));
+      if (request) return respond_create_child_sa(sa, h, *inner, now);
+      return process_create_child_sa_response(sa, *inner, now);
     default:
       return drop("unexpected_exchange", sa.name() + " " + what);
   }
@@ -405,6 +405,29 @@ void Manager::tick(TimePoint now) {
       ++stats_.liveness_checks_sent;
       send_request(sa, ExchangeType::informational, {}, now);
     }
+    if (sa.state() == IkeSaState::established) {
+      if (now >= sa.expire_at) {
+        expired.push_back(id);
+        continue;
+      }
+      if (now >= sa.rekey_at) {
+        sa.rekey_at = TimePoint::max();
+        sa.tasks.push_back(Task{Task::Kind::rekey_ike, 0});
+      }
+      for (auto& c : sa.children) {
+        if (now >= c.expire_at) {
+          // life_time reached without a rekey: the Child SA must not live on.
+          c.expire_at = TimePoint::max();
+          ++stats_.child_sas_expired;
+          log::warning("ike", sa.name() + " CHILD_SA " + c.name + " reached its life_time without a rekey, deleting it");
+          sa.tasks.push_front(Task{Task::Kind::delete_child, c.spi_in});
+        } else if (c.state == ChildSaState::installed && now >= c.rekey_at) {
+          c.rekey_at = TimePoint::max();
+          sa.tasks.push_back(Task{Task::Kind::rekey_child, c.spi_in});
+        }
+      }
+    }
+    run_tasks(sa, now);
     if (sa.nat_local && sa.state() == IkeSaState::established && now >= sa.next_keepalive) {
       transport_.send_nat_keepalive(sa.local, sa.remote);
       sa.next_keepalive = now + options_.keepalive_interval;
@@ -417,6 +440,11 @@ void Manager::tick(TimePoint now) {
     if (sa.state() == IkeSaState::ike_sa_init_done) {
       drop("half_open_timeout", sa.name() + " no IKE_AUTH from " + endpoint_text(sa.remote) + " within " +
                                     std::to_string(options_.half_open_timeout.count()) + " s");
+      sa.set_state(IkeSaState::dead);
+      remove_sa(id);
+    } else if (sa.state() == IkeSaState::established && now >= sa.expire_at) {
+      log::warning("ike", sa.name() + " reached rekey_time + over_time without a rekey, closing it");
+      send_delete_ike_sa(sa, now);
       sa.set_state(IkeSaState::dead);
       remove_sa(id);
     } else if (sa.state() == IkeSaState::established) {

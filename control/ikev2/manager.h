@@ -81,6 +81,9 @@ struct ManagerStats {
   std::uint64_t ike_sas_failed = 0;
   std::uint64_t child_sas_installed = 0;
   std::uint64_t liveness_checks_sent = 0;
+  std::uint64_t child_sas_rekeyed = 0;
+  std::uint64_t ike_sas_rekeyed = 0;
+  std::uint64_t child_sas_expired = 0;   // reached life_time without a rekey
   std::uint64_t dead_peers = 0;          // IKE SAs closed because the peer stopped answering
   std::map<std::string, std::uint64_t> drops;
   std::map<std::string, std::uint64_t> notifies_sent;      // error notifications by name
@@ -149,7 +152,10 @@ class Manager {
   struct Received;  // one parsed datagram on its way through dispatch
 
   // manager.cc: the SA table, dispatch, sending, timers.
-  IkeSa& create_sa(const config::ConnectionConfig* connection, bool initiator, TimePoint now);
+  // A new IKE SA with a fresh SPI of ours (or `spi`, reserved earlier).
+  IkeSa& create_sa(const config::ConnectionConfig* connection, bool initiator, TimePoint now,
+                   std::optional<Spi> spi = std::nullopt);
+  Spi unused_spi();
   IkeSa* find_by_local_spi(const Spi& spi);
   void remove_sa(std::uint64_t id);
   void drop(std::string_view reason, std::string_view detail);
@@ -186,14 +192,41 @@ class Manager {
   void process_ike_auth_response(IkeSa& sa, const std::vector<codec::Payload>& payloads, TimePoint now);
 
   // child_sa.cc: Child SAs into and out of the dataplane.
+  struct ChildKeying {
+    bool we_initiated = false;  // the exchange's initiator's keys come first in KEYMAT (§2.17)
+    std::span<const std::uint8_t> nonce_i;  // the exchange's nonces
+    std::span<const std::uint8_t> nonce_r;
+    std::span<const std::uint8_t> g_ir;     // PFS (CREATE_CHILD_SA with KE); empty without
+  };
+  // Installs a Child SA; with `replacing`, it takes over that Child SA's
+  // outbound policies of equal selectors (a rekey).
   bool install_child(IkeSa& sa, const config::ChildConfig& child, const nego::Selected& proposal,
                      std::uint32_t spi_in, std::uint32_t spi_out, std::vector<net::TrafficSelector> local_ts,
-                     std::vector<net::TrafficSelector> remote_ts, TimePoint now);
+                     std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
+                     ChildSa* replacing = nullptr);
   void uninstall_child(ChildSa& child);
   // The peer's address or port changed (NAT, RFC 7296 §2.23): the Child
   // SAs' outer addresses and UDP ports follow.
   void repush_children(IkeSa& sa);
   void uninstall_children(IkeSa& sa);
+  ChildSa* find_child_by_spi_in(IkeSa& sa, std::uint32_t spi_in);
+  ChildSa* find_child_by_spi_out(IkeSa& sa, std::uint32_t spi_out);
+  // Rekey and expiry times from the configs, with strongSwan's jitter.
+  void schedule_rekey(IkeSa& sa, TimePoint now);
+  void schedule_rekey(ChildSa& child, TimePoint now);
+  TimePoint::duration jitter(config::Seconds rand_time);
+
+  // create_child_sa.cc.
+  void run_tasks(IkeSa& sa, TimePoint now);
+  bool start_rekey_child(IkeSa& sa, std::uint32_t spi_in, TimePoint now);
+  bool start_rekey_ike(IkeSa& sa, TimePoint now);
+  void respond_create_child_sa(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads,
+                               TimePoint now);
+  void process_create_child_sa_response(IkeSa& sa, const std::vector<codec::Payload>& payloads, TimePoint now);
+  // The IKE SA that replaces `old` after a rekey (§2.18): same peer,
+  // identities and Child SAs, new SPIs and keys.
+  IkeSa& adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, const Spi& peer_spi, TimePoint now);
+  void send_delete_child(IkeSa& sa, ChildSa& child, TimePoint now);
 
   // informational.cc.
   void respond_informational(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads,

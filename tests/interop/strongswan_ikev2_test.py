@@ -155,7 +155,51 @@ def compare(corridor_sa, peer_sa, expect, nat):
           'Corridor child %s, expected %s' % (ours['proposal'], expect['corridor_child']))
 
 
-def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False):
+def wait_agreement(corridor, peer, what, changed_from=None, timeout=15):
+    """Both sides show one IKE SA with one installed Child SA, the same SPIs, and (when
+    given) SPIs other than `changed_from` ((ike spi_i, child spi_in) of Corridor before)."""
+    deadline = time.time() + timeout
+    last = 'nothing'
+    while time.time() < deadline:
+        status = corridor.sas()
+        ours = [s for s in status['ike_sas'] if s['state'] == 'ESTABLISHED']
+        theirs = peer.list_sas('gw')
+        if len(ours) == 1 and len(theirs) == 1 and len(ours[0]['children']) == 1 and \
+                len(theirs[0]['child-sas']) == 1 and len(status['ike_sas']) == 1:
+            o, t = ours[0], theirs[0]
+            c, tc = o['children'][0], t['child-sas'][0]
+            same = (o['spi_i'] == t['initiator-spi'] and o['spi_r'] == t['responder-spi'] and
+                    c['spi_in'] == '0x' + spi_hex(tc['spi-out']) and c['spi_out'] == '0x' + spi_hex(tc['spi-in']) and
+                    tc['state'] == 'INSTALLED')
+            fresh = changed_from is None or (o['spi_i'], c['spi_in']) != changed_from
+            if same and fresh:
+                return o
+            last = 'Corridor %s/%s, strongSwan %s/%s' % (o['spi_i'], c['spi_in'], t['initiator-spi'], tc['spi-out'])
+        time.sleep(0.2)
+    raise Failure('%s: the two sides do not agree (%s)' % (what, last))
+
+
+def check_rekeys(corridor, peer, sa):
+    """strongSwan rekeys the Child SA, then the IKE SA; Corridor follows each, and the
+    Child SA survives the IKE SA rekey."""
+    check(peer.rekey(child='net'), 'strongSwan refused to start a Child SA rekey')
+    after_child = wait_agreement(corridor, peer, 'after strongSwan rekeyed the Child SA',
+                                 changed_from=(sa['spi_i'], sa['children'][0]['spi_in']))
+    check(after_child['spi_i'] == sa['spi_i'], 'the IKE SA changed on a Child SA rekey')
+    status = corridor.sas()
+    check(status['ike']['child_sas_rekeyed'] >= 1, 'Corridor counted no Child SA rekey')
+    check(peer.rekey(ike='gw'), 'strongSwan refused to start an IKE SA rekey')
+    after_ike = wait_agreement(corridor, peer, 'after strongSwan rekeyed the IKE SA',
+                               changed_from=(after_child['spi_i'], 'unchanged'))
+    check(after_ike['spi_i'] != after_child['spi_i'], 'IKE SPIs did not change on an IKE SA rekey')
+    check(after_ike['children'][0]['spi_in'] == after_child['children'][0]['spi_in'],
+          'the Child SA did not move to the rekeyed IKE SA')
+    check(corridor.sas()['ike']['ike_sas_rekeyed'] >= 1, 'Corridor counted no IKE SA rekey')
+    return after_ike
+
+
+def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, rekey=False,
+             corridor_child_rekey=None):
     wd = sw.workdir()
     corridor = None
     try:
@@ -168,6 +212,11 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
             peer_conn = conn.mirror([net.right_addr], ['%any'] if nat else [net.left_seen_as])
             if corridor_initiates:
                 conn.children[0].start_action = 'start'
+            if corridor_child_rekey:
+                # Corridor rekeys by time; strongSwan's own rekeying is off so that only one side does.
+                conn.children[0].rekey_time = corridor_child_rekey
+                conn.children[0].life_time = '30s'
+                peer_conn.children[0].rekey_time = '0'
             psks = [sw.Psk(PSK, [LEFT_ID, RIGHT_ID])]
             with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], psks) as peer:
                 peer.start()
@@ -181,6 +230,13 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 if nat:
                     check(corridor_sa['nat_local'], 'Corridor did not see its own NAT')
                     check(peer_sa['nat-remote'] is True, 'strongSwan did not see the NAT')
+                if rekey:
+                    check_rekeys(corridor, peer, corridor_sa)
+                if corridor_child_rekey:
+                    # Corridor's own Child SA rekey by time, then the old pair deleted.
+                    wait_agreement(corridor, peer, 'after Corridor rekeyed the Child SA by time',
+                                   changed_from=(corridor_sa['spi_i'], corridor_sa['children'][0]['spi_in']), timeout=20)
+                    check(corridor.sas()['ike']['child_sas_rekeyed'] >= 1, 'Corridor counted no Child SA rekey')
                 # Delete: strongSwan terminates, Corridor must drop the IKE SA.
                 peer.terminate(ike='gw', timeout=10, check=False)
                 deadline = time.time() + 5
@@ -205,7 +261,7 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
 CASES = {
     # Corridor responds; AES-GCM-256 with ECP-384 (the first proposal set of issue 5).
     'responder-gcm-ecp384': dict(
-        corridor_initiates=False, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16',
+        corridor_initiates=False, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16', rekey=True,
         expect={'ike': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256, 'prf-alg': 'PRF_HMAC_SHA2_384',
                         'dh-group': 'ECP_384'},
                 'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256, 'protocol': 'ESP', 'mode': 'TUNNEL'},
@@ -213,7 +269,7 @@ CASES = {
                 'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
     # Corridor initiates; AES-CBC with HMAC-SHA2-256 and MODP-3072 (the second set).
     'initiator-cbc-modp3072': dict(
-        corridor_initiates=True, proposal='aes128-sha256-modp3072', esp='aes128-sha256',
+        corridor_initiates=True, proposal='aes128-sha256-modp3072', esp='aes128-sha256', rekey=True,
         expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'integ-alg': 'HMAC_SHA2_256_128',
                         'prf-alg': 'PRF_HMAC_SHA2_256', 'dh-group': 'MODP_3072'},
                 'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'integ-alg': 'HMAC_SHA2_256_128'},
@@ -223,6 +279,7 @@ CASES = {
     # with Curve25519 (the third set).
     'initiator-nat-chacha-x25519': dict(
         corridor_initiates=True, nat=True, proposal='chacha20poly1305-prfsha256-x25519', esp='chacha20poly1305',
+        corridor_child_rekey='6s',
         expect={'ike': {'encr-alg': 'CHACHA20_POLY1305', 'prf-alg': 'PRF_HMAC_SHA2_256', 'dh-group': 'CURVE_25519'},
                 'child': {'encr-alg': 'CHACHA20_POLY1305'},
                 'corridor_proposal': 'IKE:CHACHA20_POLY1305/PRF_HMAC_SHA2_256/CURVE_25519',

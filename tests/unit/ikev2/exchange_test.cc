@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 
 #include "common/config/loader.h"
@@ -79,6 +80,8 @@ struct PeerSpec {
   bool encap = false;
   std::string dpd_delay = "0s";
   std::string dpd_action = "clear";
+  std::string ike_rekey = "4h";
+  std::string child_rekey = "1h";
 
   // The same spec from the other end: selectors swapped.
   PeerSpec mirrored() const {
@@ -94,12 +97,12 @@ config::Config make_config(const std::string& local, const std::string& remote, 
     "connections": { "peer": {
       "version": 2, "local_addrs": [")" + local + R"("], "remote_addrs": [")" + remote + R"("],
       "proposals": )" + p.proposals + R"(, "encap": )" + (p.encap ? "true" : "false") + R"(,
-      "dpd_delay": ")" + p.dpd_delay + R"(",
+      "dpd_delay": ")" + p.dpd_delay + R"(", "rekey_time": ")" + p.ike_rekey + R"(",
       "local": { "auth": "psk", "id": ")" + local_id + R"(" },
       "remote": { "auth": "psk", "id": ")" + remote_id + R"(" },
       "children": { "net": { "local_ts": )" + p.local_ts + R"(, "remote_ts": )" + p.remote_ts + R"(,
                              "esp_proposals": )" + p.esp + R"(, "mode": ")" + p.mode + R"(",
-                             "dpd_action": ")" + p.dpd_action + R"(" } } } },
+                             "dpd_action": ")" + p.dpd_action + R"(", "rekey_time": ")" + p.child_rekey + R"(" } } } },
     "secrets": { "ike-peer": { "id": [")" + local_id + R"(", ")" + remote_id + R"("], "secret": ")" + p.psk + R"(" } }
   })";
   auto result = config::load_config_text(text);
@@ -527,6 +530,103 @@ TEST(Ikev2Exchange, DeadPeerWithDpdActionClearLeavesNothing) {
   EXPECT_EQ(p.a.ike_sa_count(), 0u);
   EXPECT_TRUE(p.dp_a.sas.empty());
   EXPECT_TRUE(p.dp_a.policies.empty());
+}
+
+// Runs both managers' timers to `until`, one second at a time, delivering
+// every message as it is sent.
+void run_until(Pair& p, TimePoint until) {
+  while (p.now < until) {
+    p.now += 1s;
+    p.a.tick(p.now);
+    p.b.tick(p.now);
+    while (p.a_to_b() || p.b_to_a()) {
+    }
+  }
+}
+
+std::set<std::uint32_t> spis(const Dataplane& d) {
+  std::set<std::uint32_t> out;
+  for (const auto& [id, sa] : d.sas) out.insert(sa.spi);
+  return out;
+}
+
+TEST(Ikev2Exchange, ChildSaRekeyIsMakeBeforeBreak) {
+  PeerSpec a;
+  a.child_rekey = "20s";
+  Pair p(a, PeerSpec{}.mirrored());
+  p.establish();
+  const auto before = spis(p.dp_a);
+  const auto out_policy = [&] {
+    for (const auto& [id, pol] : p.dp_a.policies)
+      if (pol.direction == channel::Direction::outbound) return pol;
+    return channel::PolicyRecord{};
+  };
+  const auto policy_before = out_policy();
+  p.now += 21s;
+  p.a.tick(p.now);
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // CREATE_CHILD_SA request: N(REKEY_SA) SA Ni TSi TSr
+  EXPECT_EQ(parse(p.wire_a.queue.front()).header.exchange, iana::ExchangeType::create_child_sa);
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.dp_b.sas.size(), 4u);  // B: old and new pairs side by side
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.dp_a.sas.size(), 4u);  // A: the same, and its Delete for the old pair is out
+  // The outbound policy kept its id and now points at the new outbound SA.
+  const auto policy_after = out_policy();
+  EXPECT_EQ(policy_after.policy_id, policy_before.policy_id);
+  EXPECT_NE(policy_after.sa_id, policy_before.sa_id);
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // INFORMATIONAL: D(ESP, old SPI)
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  for (const auto spi : spis(p.dp_a)) EXPECT_EQ(before.count(spi), 0u) << spi;  // both SPIs are new
+  EXPECT_EQ(p.dp_a.policies.size(), 2u);
+  EXPECT_EQ(p.a.stats().child_sas_rekeyed, 1u);
+  EXPECT_EQ(p.b.stats().child_sas_rekeyed, 1u);
+  EXPECT_EQ(p.a.list().at(0).children.size(), 1u);
+  EXPECT_EQ(p.b.list().at(0).children.size(), 1u);
+  EXPECT_EQ(p.a.list().at(0).children[0].state, "INSTALLED");
+}
+
+TEST(Ikev2Exchange, ChildSaRekeyWithPfsByTheResponder) {
+  PeerSpec a;
+  a.esp = R"(["aes256gcm16-ecp256"])";
+  PeerSpec b = a.mirrored();
+  b.child_rekey = "20s";  // B, the IKE responder, starts the Child SA rekey
+  Pair p(a, b);
+  p.establish();
+  const auto key_before = p.dp_a.find(channel::Direction::outbound)->encryption_key;
+  run_until(p, p.now + 25s);
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  EXPECT_NE(p.dp_a.find(channel::Direction::outbound)->encryption_key, key_before);
+  EXPECT_EQ(p.b.stats().child_sas_rekeyed, 1u);
+  EXPECT_EQ(p.a.stats().child_sas_rekeyed, 1u);
+}
+
+TEST(Ikev2Exchange, IkeSaRekeyMovesTheChildSas) {
+  PeerSpec spec;
+  spec.ike_rekey = "30s";
+  Pair p(spec, PeerSpec{}.mirrored());
+  p.establish();
+  const auto old_spi_i = p.a.list().at(0).spi_i;
+  const auto child_spis = spis(p.dp_a);
+  run_until(p, p.now + 35s);
+  ASSERT_EQ(p.a.ike_sa_count(), 1u);  // the old IKE SA was deleted after the rekey
+  ASSERT_EQ(p.b.ike_sa_count(), 1u);
+  const auto view_a = p.a.list().at(0);
+  const auto view_b = p.b.list().at(0);
+  EXPECT_EQ(view_a.state, "ESTABLISHED");
+  EXPECT_NE(view_a.spi_i, old_spi_i);
+  EXPECT_EQ(view_a.spi_i, view_b.spi_i);
+  EXPECT_EQ(view_a.spi_r, view_b.spi_r);
+  EXPECT_EQ(view_a.children.size(), 1u);
+  EXPECT_EQ(spis(p.dp_a), child_spis);  // the Child SAs were moved, not renegotiated
+  EXPECT_EQ(p.a.stats().ike_sas_rekeyed, 1u);
+  EXPECT_EQ(p.b.stats().ike_sas_rekeyed, 1u);
+  // The new IKE SA works: a delete through it removes everything on both sides.
+  p.a.shutdown(p.now);
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+  EXPECT_TRUE(p.dp_b.sas.empty());
 }
 
 TEST(Ikev2Exchange, GarbageIsCountedAndTheEstablishedSaStays) {

@@ -1,0 +1,488 @@
+// CREATE_CHILD_SA (RFC 7296 §1.3): a new Child SA, a Child SA rekey
+// (§1.3.3, §2.8) and an IKE SA rekey (§1.3.2, §2.18), as initiator and
+// responder.
+//
+//   Child SA:  HDR, SK {[N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr}  -->
+//                                 <--  HDR, SK {SA, Nr, [KEr], TSi, TSr}
+//   IKE SA:    HDR, SK {SA, Ni, KEi}  -->  <--  HDR, SK {SA, Nr, KEr}
+//
+// Make-before-break: the rekeying side installs the new Child SA (whose
+// outbound policies take over the old ones' in one step) before it deletes
+// the old one, and the old inbound SA keeps accepting until its Delete
+// exchange is done. A rekeyed IKE SA hands its Child SAs to the new one and
+// is deleted by the side that rekeyed it.
+//
+// Our own requests wait in IkeSa::tasks (the window is 1, §2.3); run_tasks()
+// starts the next when none is outstanding.
+#include <cstdio>
+
+#include "common/log/log.h"
+#include "control/ike/ts_narrow.h"
+#include "control/ikev2/manager.h"
+
+namespace corridor::control::ikev2 {
+
+using codec::Payload;
+using iana::NotifyType;
+using iana::PayloadType;
+
+namespace {
+
+// Back-off before retrying a rekey the peer answered TEMPORARY_FAILURE (§2.25).
+constexpr auto kRetryAfterTemporaryFailure = std::chrono::seconds(10);
+
+Payload notify(NotifyType type, Bytes data = {}) {
+  codec::Notify n;
+  n.type = type;
+  n.data = std::move(data);
+  return Payload{PayloadType::notify, std::move(n)};
+}
+
+template <typename Body>
+const Body* find_body(const std::vector<Payload>& payloads, PayloadType type) {
+  for (const auto& p : payloads)
+    if (p.type == type) return std::get_if<Body>(&p.body);
+  return nullptr;
+}
+
+const codec::Notify* find_notify(const std::vector<Payload>& payloads, NotifyType type) {
+  for (const auto& p : payloads)
+    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && n->type == type) return n;
+  return nullptr;
+}
+
+const codec::Notify* first_error(const std::vector<Payload>& payloads) {
+  for (const auto& p : payloads)
+    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && static_cast<std::uint16_t>(n->type) < 16384) return n;
+  return nullptr;
+}
+
+std::vector<config::Proposal> child_proposals(const config::ChildConfig& child) {
+  return child.ah_proposals.empty() ? child.esp_proposals : child.ah_proposals;
+}
+
+iana::ProtocolId child_protocol(const config::ChildConfig& child) {
+  return child.ah_proposals.empty() ? iana::ProtocolId::esp : iana::ProtocolId::ah;
+}
+
+Bytes spi_bytes(std::uint32_t spi) {
+  return {static_cast<std::uint8_t>(spi >> 24), static_cast<std::uint8_t>(spi >> 16), static_cast<std::uint8_t>(spi >> 8),
+          static_cast<std::uint8_t>(spi)};
+}
+
+std::optional<std::uint32_t> spi_value(const Bytes& b) {
+  if (b.size() != 4) return std::nullopt;
+  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+}
+
+std::optional<Spi> ike_spi(const Bytes& b) {
+  if (b.size() != 8) return std::nullopt;
+  Spi s;
+  std::copy(b.begin(), b.end(), s.begin());
+  if (is_zero(s)) return std::nullopt;
+  return s;
+}
+
+std::string hex32(std::uint32_t v) {
+  char b[9];
+  std::snprintf(b, sizeof b, "%08x", v);
+  return b;
+}
+
+Bytes group_bytes(iana::KeId group) {
+  const auto g = static_cast<std::uint16_t>(group);
+  return {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)};
+}
+
+std::string group_name(iana::KeId group) {
+  return std::string(iana::transform_name(iana::TransformType::key_exchange, static_cast<std::uint16_t>(group)));
+}
+
+}  // namespace
+
+// --- Our requests ------------------------------------------------------------
+
+void Manager::run_tasks(IkeSa& sa, TimePoint now) {
+  while (!sa.outstanding && !sa.tasks.empty() &&
+         (sa.state() == IkeSaState::established || sa.state() == IkeSaState::rekeyed)) {
+    const Task task = sa.tasks.front();
+    sa.tasks.pop_front();
+    const bool live = sa.state() == IkeSaState::established;
+    switch (task.kind) {
+      case Task::Kind::rekey_child:
+        if (live && start_rekey_child(sa, task.spi_in, now)) return;
+        break;
+      case Task::Kind::rekey_ike:
+        if (live && start_rekey_ike(sa, now)) return;
+        break;
+      case Task::Kind::delete_child:
+        if (ChildSa* c = find_child_by_spi_in(sa, task.spi_in)) {
+          send_delete_child(sa, *c, now);
+          return;
+        }
+        break;
+      case Task::Kind::delete_ike:
+        send_delete_ike_sa(sa, now);
+        return;
+    }
+  }
+}
+
+bool Manager::start_rekey_child(IkeSa& sa, std::uint32_t spi_in, TimePoint now) {
+  ChildSa* old = find_child_by_spi_in(sa, spi_in);
+  if (!old || old->state != ChildSaState::installed || !old->config) return false;
+  const auto& cc = *old->config;
+  PendingCreate pc;
+  pc.kind = PendingCreate::Kind::child;
+  pc.child.config = &cc;
+  pc.child.spi_in = random_child_spi();
+  pc.child.rekeys_spi_in = spi_in;
+  pc.child.sa = nego::to_sa_payload(child_proposals(cc), child_protocol(cc), spi_bytes(pc.child.spi_in),
+                                    nego::SelectFor::create_child);
+  pc.nonce = random_bytes(options_.nonce_size);
+  // PFS: a fresh key exchange when the ESP/AH proposals name a group.
+  if (const auto group = nego::first_key_exchange(child_proposals(cc))) {
+    auto dh = codec::DiffieHellman::generate(*group);
+    if (!dh.ok()) {
+      log::warning("ike", sa.name() + " CHILD_SA " + cc.name + " rekey: " + dh.error().message);
+      return false;
+    }
+    pc.key_exchange.emplace(std::move(*dh));
+  }
+  // The rekeyed SA keeps the selectors agreed for the old one.
+  const auto tsi = nego::to_wire(old->local_ts, sa.local.address);
+  const auto tsr = nego::to_wire(old->remote_ts, sa.remote.address);
+  pc.child.tsi = old->local_ts;
+  pc.child.tsr = old->remote_ts;
+
+  std::vector<Payload> payloads;
+  codec::Notify rekey;
+  rekey.protocol = child_protocol(cc);
+  rekey.type = NotifyType::rekey_sa;
+  rekey.spi = spi_bytes(spi_in);  // §1.3.3: the SPI the sender receives the old SA's packets on
+  payloads.push_back(Payload{PayloadType::notify, std::move(rekey)});
+  payloads.push_back(Payload{PayloadType::security_association, pc.child.sa});
+  payloads.push_back(Payload{PayloadType::nonce, codec::Nonce{pc.nonce}});
+  if (pc.key_exchange)
+    payloads.push_back(Payload{PayloadType::key_exchange,
+                               codec::KeyExchange{static_cast<std::uint16_t>(pc.key_exchange->group()),
+                                                  pc.key_exchange->public_value()}});
+  payloads.push_back(Payload{PayloadType::traffic_selector_initiator, tsi});
+  payloads.push_back(Payload{PayloadType::traffic_selector_responder, tsr});
+  if (cc.mode == config::ChildMode::transport) payloads.push_back(notify(NotifyType::use_transport_mode));
+  log::info("ike", sa.name() + " rekeying CHILD_SA " + cc.name + " (SPIs " + hex32(old->spi_in) + "_i " +
+                       hex32(old->spi_out) + "_o)");
+  old->state = ChildSaState::rekeying;
+  sa.pending_create = std::move(pc);
+  if (!send_request(sa, iana::ExchangeType::create_child_sa, std::move(payloads), now)) {
+    sa.pending_create.reset();
+    if (ChildSa* again = find_child_by_spi_in(sa, spi_in)) again->state = ChildSaState::installed;
+    return false;
+  }
+  return true;
+}
+
+bool Manager::start_rekey_ike(IkeSa& sa, TimePoint now) {
+  const auto& conn = *sa.connection;
+  PendingCreate pc;
+  pc.kind = PendingCreate::Kind::rekey_ike;
+  pc.new_spi = unused_spi();
+  pc.sent_sa = nego::to_sa_payload(conn.proposals, iana::ProtocolId::ike, pc.new_spi, nego::SelectFor::create_child);
+  pc.nonce = random_bytes(options_.nonce_size);
+  const auto group = nego::first_key_exchange(conn.proposals);
+  if (!group) return false;
+  auto dh = codec::DiffieHellman::generate(*group);
+  if (!dh.ok()) {
+    log::warning("ike", sa.name() + " IKE_SA rekey: " + dh.error().message);
+    return false;
+  }
+  pc.key_exchange.emplace(std::move(*dh));
+  std::vector<Payload> payloads;
+  payloads.push_back(Payload{PayloadType::security_association, pc.sent_sa});
+  payloads.push_back(Payload{PayloadType::nonce, codec::Nonce{pc.nonce}});
+  payloads.push_back(Payload{PayloadType::key_exchange, codec::KeyExchange{static_cast<std::uint16_t>(*group),
+                                                                           pc.key_exchange->public_value()}});
+  log::info("ike", sa.name() + " rekeying IKE_SA");
+  sa.pending_create = std::move(pc);
+  if (!send_request(sa, iana::ExchangeType::create_child_sa, std::move(payloads), now)) {
+    sa.pending_create.reset();
+    return false;
+  }
+  return true;
+}
+
+void Manager::send_delete_child(IkeSa& sa, ChildSa& child, TimePoint now) {
+  codec::Delete d;
+  d.protocol = child.protocol;
+  d.spis.push_back(child.spi_in);  // §3.11: the SPI we receive on
+  log::info("ike", sa.name() + " deleting CHILD_SA " + child.name + " (SPIs " + hex32(child.spi_in) + "_i " +
+                       hex32(child.spi_out) + "_o)");
+  child.state = ChildSaState::deleting;
+  send_request(sa, iana::ExchangeType::informational, {Payload{PayloadType::delete_, std::move(d)}}, now);
+}
+
+IkeSa& Manager::adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, const Spi& peer_spi, TimePoint now) {
+  IkeSa& n = create_sa(old.connection, initiator, now, our_spi);
+  (initiator ? n.spi_r : n.spi_i) = peer_spi;
+  n.local = old.local;
+  n.remote = old.remote;
+  n.nat_local = old.nat_local;
+  n.nat_remote = old.nat_remote;
+  n.peer_fragmentation = old.peer_fragmentation;
+  n.local_id = old.local_id;
+  n.remote_id = old.remote_id;
+  n.children = std::move(old.children);
+  old.children.clear();
+  n.established_at = now;
+  n.next_keepalive = now + options_.keepalive_interval;
+  return n;
+}
+
+// --- Responder ---------------------------------------------------------------
+
+void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads,
+                                      TimePoint now) {
+  auto answer_error = [&](NotifyType type, Bytes data, const std::string& why) {
+    ++stats_.notifies_sent[std::string(iana::notify_type_name(type))];
+    log::warning("ike", sa.name() + " CREATE_CHILD_SA refused with " + std::string(iana::notify_type_name(type)) +
+                            ": " + why);
+    send_response(sa, header, {notify(type, std::move(data))});
+  };
+  if (sa.state() != IkeSaState::established)
+    return answer_error(NotifyType::temporary_failure, {}, "the IKE SA is " + std::string(to_string(sa.state())));
+  const auto* offered = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* nonce = find_body<codec::Nonce>(payloads, PayloadType::nonce);
+  const auto* ke = find_body<codec::KeyExchange>(payloads, PayloadType::key_exchange);
+  if (!offered || !nonce || offered->proposals.empty())
+    return answer_error(NotifyType::invalid_syntax, {}, "no SA or Ni payload");
+  const auto ke_group = ke ? std::optional<iana::KeId>(static_cast<iana::KeId>(ke->group)) : std::nullopt;
+  const Bytes nonce_r = random_bytes(options_.nonce_size);
+
+  if (offered->proposals.front().protocol == iana::ProtocolId::ike) {
+    // --- IKE SA rekey (§1.3.2, §2.18) ---
+    if (sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::rekey_ike)
+      return answer_error(NotifyType::temporary_failure, {}, "we are rekeying this IKE SA ourselves");
+    auto selected = nego::select_proposal(*offered, sa.connection->proposals, iana::ProtocolId::ike,
+                                          nego::SelectFor::create_child, ke_group);
+    if (!selected.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, selected.error().message);
+    if (const auto want = nego::group_for_retry(*selected, ke_group))
+      return answer_error(NotifyType::invalid_ke_payload, group_bytes(*want),
+                          "KE payload of another group, asking for " + group_name(*want));
+    if (!ke || !selected->key_exchange) return answer_error(NotifyType::invalid_syntax, {}, "IKE SA rekey without KE");
+    const auto peer_spi = ike_spi(selected->proposal.spi);
+    if (!peer_spi) return answer_error(NotifyType::invalid_syntax, {}, "IKE SA rekey without an 8-byte SPI");
+    auto dh = codec::DiffieHellman::generate(*selected->key_exchange);
+    if (!dh.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, dh.error().message);
+    auto g_ir = dh->shared_secret(ke->data);
+    if (!g_ir.ok()) return answer_error(NotifyType::invalid_syntax, {}, g_ir.error().message);
+    const Spi our_spi = unused_spi();
+    auto keys = codec::derive_rekeyed_ike_sa_keys(*sa.proposal->prf, sa.keys.sk_d, selected->ike_suite(),
+                                                  {g_ir->data(), g_ir->size()}, nonce->data, nonce_r, *peer_spi,
+                                                  our_spi);
+    if (!keys.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, keys.error().message);
+    auto suite = selected->ike_suite();
+    auto i_side = codec::SkCrypto::create(suite, keys->sk_ei, keys->sk_ai);
+    auto r_side = codec::SkCrypto::create(suite, keys->sk_er, keys->sk_ar);
+    if (!i_side.ok() || !r_side.ok())
+      return answer_error(NotifyType::no_proposal_chosen, {}, "cannot protect messages with " + selected->to_string());
+
+    std::vector<Payload> response;
+    response.push_back(Payload{PayloadType::security_association,
+                               codec::SecurityAssociation{{selected->for_response(our_spi)}}});
+    response.push_back(Payload{PayloadType::nonce, codec::Nonce{nonce_r}});
+    response.push_back(Payload{PayloadType::key_exchange, codec::KeyExchange{ke->group, dh->public_value()}});
+    if (!send_response(sa, header, std::move(response))) return;
+
+    IkeSa& n = adopt_rekeyed(sa, false, our_spi, *peer_spi, now);
+    n.proposal = std::move(*selected);
+    n.nonce_i = nonce->data;
+    n.nonce_r = nonce_r;
+    n.keys = std::move(*keys);
+    n.protect_out.emplace(std::move(*r_side));
+    n.protect_in.emplace(std::move(*i_side));
+    n.set_state(IkeSaState::established);
+    schedule_rekey(n, now);
+    sa.set_state(IkeSaState::rekeyed);
+    ++stats_.ike_sas_rekeyed;
+    log::info("ike", "IKE_SA " + sa.name() + " rekeyed by the peer: now " + n.name() + " (SPIs " + to_hex(n.spi_i) +
+                         "_i " + to_hex(n.spi_r) + "_r, " + n.proposal->to_string() + "), " +
+                         std::to_string(n.children.size()) + " CHILD_SAs moved");
+    return;
+  }
+
+  // --- Child SA, new or rekeyed (§1.3.1, §1.3.3) ---
+  const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
+  const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
+  if (!tsi || !tsr) return answer_error(NotifyType::invalid_syntax, {}, "Child SA without TSi/TSr");
+  const ChildSa* old = nullptr;
+  std::uint32_t old_spi_in = 0;
+  if (const auto* rekey = find_notify(payloads, NotifyType::rekey_sa)) {
+    const auto spi = spi_value(rekey->spi);
+    old = spi ? find_child_by_spi_out(sa, *spi) : nullptr;
+    if (!old) return answer_error(NotifyType::child_sa_not_found, {}, "REKEY_SA for an unknown Child SA");
+    old_spi_in = old->spi_in;
+  }
+  const auto proposed_i = nego::from_wire(*tsi);
+  const auto proposed_r = nego::from_wire(*tsr);
+  const config::ChildConfig* child = old ? old->config : nullptr;
+  std::vector<net::TrafficSelector> narrowed_i, narrowed_r;
+  for (const auto& c : sa.connection->children) {
+    if (child && &c != child) continue;
+    auto ni = nego::narrow(proposed_i, nego::from_wire(nego::to_wire(c.remote_ts, sa.remote.address)));
+    auto nr = nego::narrow(proposed_r, nego::from_wire(nego::to_wire(c.local_ts, sa.local.address)));
+    if (ni.empty() || nr.empty()) continue;
+    child = &c;
+    narrowed_i = std::move(ni);
+    narrowed_r = std::move(nr);
+    break;
+  }
+  if (!child || narrowed_i.empty())
+    return answer_error(NotifyType::ts_unacceptable, {}, "no child of " + sa.connection->name + " fits the selectors");
+  auto selected = nego::select_proposal(*offered, child_proposals(*child), child_protocol(*child),
+                                        nego::SelectFor::create_child, ke_group);
+  if (!selected.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, selected.error().message);
+  if (const auto want = nego::group_for_retry(*selected, ke_group))
+    return answer_error(NotifyType::invalid_ke_payload, group_bytes(*want), "PFS group " + group_name(*want) + " wanted");
+  const auto spi_out = spi_value(selected->proposal.spi);
+  if (!spi_out) return answer_error(NotifyType::invalid_syntax, {}, "Child SA proposal without a 4-byte SPI");
+  std::optional<codec::DiffieHellman> dh;
+  std::optional<config::SecretBytes> g_ir;
+  if (selected->key_exchange) {
+    auto ours = codec::DiffieHellman::generate(*selected->key_exchange);
+    if (!ours.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, ours.error().message);
+    auto shared = ours->shared_secret(ke->data);
+    if (!shared.ok()) return answer_error(NotifyType::invalid_syntax, {}, shared.error().message);
+    dh.emplace(std::move(*ours));
+    g_ir = std::move(*shared);
+  }
+  const auto spi_in = random_child_spi();
+  const ChildKeying keying{false, nonce->data, nonce_r,
+                           g_ir ? std::span<const std::uint8_t>(g_ir->data(), g_ir->size()) : std::span<const std::uint8_t>{}};
+  ChildSa* replacing = old_spi_in ? find_child_by_spi_in(sa, old_spi_in) : nullptr;
+  if (!install_child(sa, *child, *selected, spi_in, *spi_out, narrowed_r, narrowed_i, keying, now, replacing))
+    return answer_error(NotifyType::temporary_failure, {}, "the Child SA could not be installed");
+  if (old_spi_in) {
+    // The peer deletes the old pair next (§2.8); until then it still
+    // receives. If both ends rekeyed at once, ours is answered on its own.
+    if (ChildSa* o = find_child_by_spi_in(sa, old_spi_in)) o->state = ChildSaState::rekeyed;
+    ++stats_.child_sas_rekeyed;
+  }
+  std::vector<Payload> response;
+  response.push_back(Payload{PayloadType::security_association,
+                             codec::SecurityAssociation{{selected->for_response(spi_bytes(spi_in))}}});
+  response.push_back(Payload{PayloadType::nonce, codec::Nonce{nonce_r}});
+  if (dh)
+    response.push_back(Payload{PayloadType::key_exchange,
+                               codec::KeyExchange{static_cast<std::uint16_t>(dh->group()), dh->public_value()}});
+  response.push_back(Payload{PayloadType::traffic_selector_initiator, nego::to_wire(narrowed_i, sa.remote.address)});
+  response.push_back(Payload{PayloadType::traffic_selector_responder, nego::to_wire(narrowed_r, sa.local.address)});
+  if (child->mode == config::ChildMode::transport) response.push_back(notify(NotifyType::use_transport_mode));
+  send_response(sa, header, std::move(response));
+}
+
+// --- Initiator: the response -------------------------------------------------
+
+void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payload>& payloads, TimePoint now) {
+  if (!sa.pending_create) return drop("unexpected_response", sa.name() + " CREATE_CHILD_SA response to nothing");
+  PendingCreate pc = std::move(*sa.pending_create);
+  sa.pending_create.reset();
+  const bool ike = pc.kind == PendingCreate::Kind::rekey_ike;
+  ChildSa* old = ike ? nullptr : find_child_by_spi_in(sa, pc.child.rekeys_spi_in);
+  const std::string what = ike ? std::string("IKE_SA rekey") : "CHILD_SA " + pc.child.config->name +
+                                                                    (old ? " rekey" : "");
+  auto give_up = [&](const std::string& why) {
+    log::warning("ike", sa.name() + " " + what + " failed: " + why);
+    if (old) {
+      old->state = ChildSaState::installed;  // stays until its life_time, or a later try
+      old->rekey_at = now + kRetryAfterTemporaryFailure;
+    }
+    if (ike) sa.rekey_at = now + kRetryAfterTemporaryFailure;
+  };
+  if (const auto* error = first_error(payloads)) {
+    ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
+    if (error->type == NotifyType::child_sa_not_found && old) {
+      log::warning("ike", sa.name() + " peer no longer knows CHILD_SA " + old->name + ": removing it");
+      const auto spi = old->spi_in;
+      uninstall_child(*old);
+      std::erase_if(sa.children, [&](const ChildSa& c) { return c.spi_in == spi; });
+      return;
+    }
+    return give_up("peer answered " + std::string(iana::notify_type_name(error->type)));
+  }
+  const auto* sa_payload = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* nonce = find_body<codec::Nonce>(payloads, PayloadType::nonce);
+  const auto* ke = find_body<codec::KeyExchange>(payloads, PayloadType::key_exchange);
+  if (!sa_payload || !nonce) return give_up("response without SA or Nr");
+
+  if (ike) {
+    auto selected = nego::accept_response(pc.sent_sa, *sa_payload, iana::ProtocolId::ike);
+    if (!selected.ok()) return give_up(selected.error().message);
+    const auto peer_spi = ike_spi(selected->proposal.spi);
+    if (!peer_spi || !ke || !selected->key_exchange || ke->group != static_cast<std::uint16_t>(pc.key_exchange->group()))
+      return give_up("response SPI or KE payload does not fit the request");
+    auto g_ir = pc.key_exchange->shared_secret(ke->data);
+    if (!g_ir.ok()) return give_up(g_ir.error().message);
+    auto keys = codec::derive_rekeyed_ike_sa_keys(*sa.proposal->prf, sa.keys.sk_d, selected->ike_suite(),
+                                                  {g_ir->data(), g_ir->size()}, pc.nonce, nonce->data, pc.new_spi,
+                                                  *peer_spi);
+    if (!keys.ok()) return give_up(keys.error().message);
+    const auto suite = selected->ike_suite();
+    auto i_side = codec::SkCrypto::create(suite, keys->sk_ei, keys->sk_ai);
+    auto r_side = codec::SkCrypto::create(suite, keys->sk_er, keys->sk_ar);
+    if (!i_side.ok() || !r_side.ok()) return give_up("cannot protect messages with " + selected->to_string());
+    IkeSa& n = adopt_rekeyed(sa, true, pc.new_spi, *peer_spi, now);
+    n.proposal = std::move(*selected);
+    n.nonce_i = pc.nonce;
+    n.nonce_r = nonce->data;
+    n.keys = std::move(*keys);
+    n.protect_out.emplace(std::move(*i_side));
+    n.protect_in.emplace(std::move(*r_side));
+    n.set_state(IkeSaState::established);
+    schedule_rekey(n, now);
+    ++stats_.ike_sas_rekeyed;
+    log::info("ike", "IKE_SA " + sa.name() + " rekeyed: now " + n.name() + " (SPIs " + to_hex(n.spi_i) + "_i " +
+                         to_hex(n.spi_r) + "_r, " + n.proposal->to_string() + ")");
+    // The old IKE SA goes (§2.18): its Delete is the last it sends.
+    sa.set_state(IkeSaState::rekeyed);
+    sa.tasks.clear();
+    sa.tasks.push_back(Task{Task::Kind::delete_ike, 0});
+    run_tasks(sa, now);
+    return;
+  }
+
+  const auto& cc = *pc.child.config;
+  auto selected = nego::accept_response(pc.child.sa, *sa_payload, child_protocol(cc));
+  if (!selected.ok()) return give_up(selected.error().message);
+  const auto spi_out = spi_value(selected->proposal.spi);
+  const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
+  const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
+  if (!spi_out || !tsi || !tsr) return give_up("response without a 4-byte SPI or traffic selectors");
+  const auto local_ts = nego::from_wire(*tsi);
+  const auto remote_ts = nego::from_wire(*tsr);
+  std::string ts_why;
+  if (!nego::is_subset(local_ts, pc.child.tsi, &ts_why) || !nego::is_subset(remote_ts, pc.child.tsr, &ts_why))
+    return give_up("responder widened the traffic selectors: " + ts_why);
+  std::optional<config::SecretBytes> g_ir;
+  if (pc.key_exchange) {
+    if (!ke || ke->group != static_cast<std::uint16_t>(pc.key_exchange->group()))
+      return give_up("PFS response without our group's KE payload");
+    auto shared = pc.key_exchange->shared_secret(ke->data);
+    if (!shared.ok()) return give_up(shared.error().message);
+    g_ir = std::move(*shared);
+  }
+  const ChildKeying keying{true, pc.nonce, nonce->data,
+                           g_ir ? std::span<const std::uint8_t>(g_ir->data(), g_ir->size()) : std::span<const std::uint8_t>{}};
+  if (!install_child(sa, cc, *selected, pc.child.spi_in, *spi_out, local_ts, remote_ts, keying, now, old))
+    return give_up("the new Child SA could not be installed");
+  if (pc.child.rekeys_spi_in) {
+    ++stats_.child_sas_rekeyed;
+    // Make-before-break: the new pair carries the traffic; now the old goes.
+    if (ChildSa* o = find_child_by_spi_in(sa, pc.child.rekeys_spi_in)) {
+      o->state = ChildSaState::rekeyed;
+      sa.tasks.push_front(Task{Task::Kind::delete_child, o->spi_in});
+    }
+  }
+  run_tasks(sa, now);
+}
+
+}  // namespace corridor::control::ikev2
