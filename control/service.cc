@@ -44,6 +44,11 @@ class SyncSink final : public ikev2::ChildSaSink {
   void remove_sa(std::uint64_t sa_id) override { sync_.remove_sa(sa_id); }
   bool set_policy(const channel::PolicyRecord& p) override { return accepted(sync_.set_policy(p), "policy", p.policy_id); }
   void remove_policy(std::uint64_t policy_id) override { sync_.remove_policy(policy_id); }
+  // Push what is queued now rather than on the next tick (up to 10 ms
+  // later), waiting briefly for ring room; anything left goes on the tick.
+  void flush() override {
+    if (sync_.queued_commands() != 0) sync_.poll(channel::SteadyClock::now() + 2ms);
+  }
 
  private:
   static bool accepted(const channel::RecordError& e, const char* what, std::uint64_t id) {

@@ -45,7 +45,7 @@ std::optional<std::uint8_t> pair_protocol(const net::TrafficSelector& a, const n
 bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const nego::Selected& proposal,
                             std::uint32_t spi_in, std::uint32_t spi_out, std::vector<net::TrafficSelector> local_ts,
                             std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
-                            ChildSa* replacing) {
+                            ChildSa* replacing, Takeover takeover) {
   auto keymat = codec::derive_child_sa_keys(*sa.proposal->prf, sa.keys.sk_d, proposal.child_suite(), keying.g_ir,
                                             keying.nonce_i, keying.nonce_r);
   if (!keymat.ok()) {
@@ -132,6 +132,8 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
            a.dst_ports == b.dst_ports;
   };
   std::string ts_text;
+  if (replacing) c.predecessor_spi_in = replacing->spi_in;
+  c.outbound_pending = replacing && takeover == Takeover::on_delete;
   for (const auto& l : c.local_ts) {
     for (const auto& r : c.remote_ts) {
       if (l.family() != r.family()) continue;
@@ -156,7 +158,7 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
             for (auto it = old.begin(); it != old.end(); ++it) {
               if (!same_selectors(*it, out)) continue;
               out.policy_id = it->policy_id;
-              old.erase(it);
+              if (takeover == Takeover::now) old.erase(it);
               break;
             }
           }
@@ -169,7 +171,8 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
           in.src_ports = out.dst_ports;
           in.dst_ports = out.src_ports;
           in.sa_id = c.record_in.sa_id;
-          if (sink_.set_policy(out)) c.outbound_policies.push_back(out);
+          if (c.outbound_pending) c.outbound_policies.push_back(out);  // pushed by switch_outbound()
+          else if (sink_.set_policy(out)) c.outbound_policies.push_back(out);
           if (sink_.set_policy(in)) c.inbound_policies.push_back(in);
         }
       }
@@ -240,6 +243,31 @@ void Manager::uninstall_child(ChildSa& child) {
   sink_.remove_sa(child.record_in.sa_id);
   log::info("ike", "CHILD_SA " + child.name + " with SPIs " + hex32(child.spi_in) + "_i " + hex32(child.spi_out) +
                        "_o removed");
+}
+
+void Manager::switch_outbound(IkeSa& sa, ChildSa& successor) {
+  if (!successor.outbound_pending) return;
+  ChildSa* predecessor = find_child_by_spi_in(sa, successor.predecessor_spi_in);
+  for (const auto& p : successor.outbound_policies) {
+    sink_.set_policy(p);  // the same id as the predecessor's: re-pointed in one step
+    if (predecessor)
+      std::erase_if(predecessor->outbound_policies,
+                    [&](const channel::PolicyRecord& q) { return q.policy_id == p.policy_id; });
+  }
+  successor.outbound_pending = false;
+  log::debug("ike", sa.name() + " CHILD_SA " + successor.name + " " + hex32(successor.spi_out) +
+                        "_o now carries the outbound traffic");
+}
+
+void Manager::retire_child(IkeSa& sa, std::uint32_t spi_in) {
+  for (auto& c : sa.children)
+    if (c.outbound_pending && c.predecessor_spi_in == spi_in) switch_outbound(sa, c);
+  for (auto it = sa.children.begin(); it != sa.children.end(); ++it) {
+    if (it->spi_in != spi_in) continue;
+    uninstall_child(*it);
+    sa.children.erase(it);
+    return;
+  }
 }
 
 void Manager::uninstall_children(IkeSa& sa) {

@@ -359,7 +359,8 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
   const ChildKeying keying{false, nonce->data, nonce_r,
                            g_ir ? std::span<const std::uint8_t>(g_ir->data(), g_ir->size()) : std::span<const std::uint8_t>{}};
   ChildSa* replacing = old_spi_in ? find_child_by_spi_in(sa, old_spi_in) : nullptr;
-  if (!install_child(sa, *child, *selected, spi_in, *spi_out, narrowed_r, narrowed_i, keying, now, replacing))
+  if (!install_child(sa, *child, *selected, spi_in, *spi_out, narrowed_r, narrowed_i, keying, now, replacing,
+                     Takeover::on_delete))
     return answer_error(NotifyType::temporary_failure, {}, "the Child SA could not be installed");
   if (old_spi_in) {
     // The peer deletes the old pair next (§2.8); until then it still
@@ -402,10 +403,7 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
     ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
     if (error->type == NotifyType::child_sa_not_found && old) {
       log::warning("ike", sa.name() + " peer no longer knows CHILD_SA " + old->name + ": removing it");
-      const auto spi = old->spi_in;
-      uninstall_child(*old);
-      std::erase_if(sa.children, [&](const ChildSa& c) { return c.spi_in == spi; });
-      return;
+      return retire_child(sa, old->spi_in);
     }
     return give_up("peer answered " + std::string(iana::notify_type_name(error->type)));
   }

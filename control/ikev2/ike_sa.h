@@ -80,6 +80,8 @@ struct ChildSa {
   // to the new SA), so traffic moves in one step (make-before-break).
   std::vector<channel::PolicyRecord> outbound_policies;
   std::vector<channel::PolicyRecord> inbound_policies;
+  bool outbound_pending = false;        // outbound_policies not pushed yet (Takeover::on_delete)
+  std::uint32_t predecessor_spi_in = 0;  // the Child SA this one rekeyed
   // The records as pushed (keys included, wiped with the ChildSa), kept to
   // push them again when the peer's address or port changes.
   channel::SaRecord record_in;

@@ -50,12 +50,11 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
     auto& answer = d->protocol == iana::ProtocolId::ah ? ah_answer : esp_answer;
     for (const auto spi : d->spis) {
       bool found = false;
-      for (auto it = sa.children.begin(); it != sa.children.end(); ++it) {
-        if (it->spi_out != spi || it->protocol != d->protocol) continue;
-        log::info("ike", sa.name() + " peer deletes CHILD_SA " + it->name + " (SPI " + hex32(spi) + ")");
-        answer.spis.push_back(it->spi_in);
-        uninstall_child(*it);
-        sa.children.erase(it);
+      for (auto& c : sa.children) {
+        if (c.spi_out != spi || c.protocol != d->protocol) continue;
+        log::info("ike", sa.name() + " peer deletes CHILD_SA " + c.name + " (SPI " + hex32(spi) + ")");
+        answer.spis.push_back(c.spi_in);
+        retire_child(sa, c.spi_in);
         found = true;
         break;
       }
@@ -79,14 +78,10 @@ void Manager::process_informational_response(IkeSa& sa, const std::vector<Payloa
   (void)payloads;
   // Our Delete of a Child SA is answered (with the peer's SPIs, or empty if
   // it had already deleted them, §1.4.1): the pair goes either way.
-  for (auto it = sa.children.begin(); it != sa.children.end();) {
-    if (it->state != ChildSaState::deleting) {
-      ++it;
-      continue;
-    }
-    uninstall_child(*it);
-    it = sa.children.erase(it);
-  }
+  std::vector<std::uint32_t> done;
+  for (const auto& c : sa.children)
+    if (c.state == ChildSaState::deleting) done.push_back(c.spi_in);
+  for (const auto spi : done) retire_child(sa, spi);
   if (sa.state() == IkeSaState::deleting) {
     log::info("ike", "IKE_SA " + sa.name() + " deleted");
     sa.set_state(IkeSaState::dead);

@@ -19,6 +19,10 @@ using iana::PayloadType;
 
 namespace {
 
+// How long a rekey responder waits for the old Child SA's Delete before it
+// moves the outbound traffic to the new SA anyway.
+constexpr auto kTakeoverTimeout = std::chrono::seconds(10);
+
 std::string endpoint_text(const net::SocketAddress& a) { return a.address.to_string() + "[" + std::to_string(a.port) + "]"; }
 
 std::vector<PayloadType> types_of(const std::vector<Payload>& payloads) {
@@ -132,6 +136,7 @@ void Manager::fail(IkeSa& sa, std::string_view why) {
 // --- Sending ---------------------------------------------------------------
 
 void Manager::send_datagrams(IkeSa& sa, const std::vector<Bytes>& datagrams) {
+  sink_.flush();
   for (const auto& d : datagrams) {
     transport_.send(sa.local, sa.remote, d);
     ++stats_.sent;
@@ -415,6 +420,9 @@ void Manager::tick(TimePoint now) {
         sa.tasks.push_back(Task{Task::Kind::rekey_ike, 0});
       }
       for (auto& c : sa.children) {
+        // A rekey responder whose peer never deletes the old pair still
+        // moves its traffic to the new one, a little later.
+        if (c.outbound_pending && now - c.installed_at >= kTakeoverTimeout) switch_outbound(sa, c);
         if (now >= c.expire_at) {
           // life_time reached without a rekey: the Child SA must not live on.
           c.expire_at = TimePoint::max();

@@ -53,6 +53,10 @@ class ChildSaSink {
   virtual void remove_sa(std::uint64_t sa_id) = 0;
   virtual bool set_policy(const channel::PolicyRecord& policy) = 0;
   virtual void remove_policy(std::uint64_t policy_id) = 0;
+  // Called before any IKE message leaves: what was set must reach the
+  // dataplane first, or the peer could use a new SA (after our response)
+  // before our dataplane has it.
+  virtual void flush() {}
 };
 
 struct ManagerOptions {
@@ -198,12 +202,22 @@ class Manager {
     std::span<const std::uint8_t> nonce_r;
     std::span<const std::uint8_t> g_ir;     // PFS (CREATE_CHILD_SA with KE); empty without
   };
+  // When a rekeyed Child SA's successor takes the outbound traffic: at
+  // once (the rekey initiator, whose peer already holds the new inbound
+  // SA), or when the old pair is deleted (the rekey responder: the
+  // initiator installs its new inbound SA only when our response arrives,
+  // RFC 7296 §2.8), so no packet reaches it before it can decrypt it.
+  enum class Takeover : std::uint8_t { now, on_delete };
   // Installs a Child SA; with `replacing`, it takes over that Child SA's
   // outbound policies of equal selectors (a rekey).
   bool install_child(IkeSa& sa, const config::ChildConfig& child, const nego::Selected& proposal,
                      std::uint32_t spi_in, std::uint32_t spi_out, std::vector<net::TrafficSelector> local_ts,
                      std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
-                     ChildSa* replacing = nullptr);
+                     ChildSa* replacing = nullptr, Takeover takeover = Takeover::now);
+  void switch_outbound(IkeSa& sa, ChildSa& successor);
+  // Removes a Child SA from the dataplane and the IKE SA, moving the
+  // outbound traffic to its successor first if it was rekeyed.
+  void retire_child(IkeSa& sa, std::uint32_t spi_in);
   void uninstall_child(ChildSa& child);
   // The peer's address or port changed (NAT, RFC 7296 §2.23): the Child
   // SAs' outer addresses and UDP ports follow.

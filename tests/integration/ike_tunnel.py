@@ -2,7 +2,7 @@
 """The whole appliance negotiating a tunnel with IKEv2 and carrying real traffic.
 
     /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--nat]
-                                                               [--demo] [--keep]
+                                                               [--rekey] [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
     10.1.0.10 ==== lan 10.1.0.1 [dataplane] wan 192.0.2.1 ==== ... ==== wan 192.0.2.2  lan 10.2.0.1 ==== 10.2.0.10
@@ -16,6 +16,10 @@ Child SAs through the SA channel. Gateway B is a second Corridor appliance
 strongswan, strongSwan 5.9.8 (kernel-libipsec; it always UDP-encapsulates,
 so ESP crosses the WAN in UDP 4500). With --nat, gateway A sits behind a
 NAT namespace that remaps ports (its WAN is then 10.0.0.2).
+
+With --rekey, gateway A rekeys its Child SA every ~8 s and its IKE SA every
+~14 s while host A pings host B 20 times a second for 25 s: no ping may be
+lost (make-before-break).
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -44,6 +48,7 @@ from netns_tunnel import TCP_BYTES, TCP_CLIENT, TCP_SERVER, UDP_CLIENT, UDP_SERV
 demo = '--demo' in sys.argv
 keep = '--keep' in sys.argv
 nat = '--nat' in sys.argv
+rekey = '--rekey' in sys.argv
 peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 'corridor'
 failures = []
 passes = []
@@ -256,6 +261,21 @@ def exercise(host_a, host_b):
           'TCP: %s bytes received, hash %s' % (srv_out.strip(), out.strip()))
 
 
+def rekey_under_traffic(host_a, gw_a):
+    say('a continuous ping (20 a second for 25 s) while gateway A rekeys the Child SA and the IKE SA')
+    sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
+    r = sw.Topology.sh('ping', '-c', '500', '-i', '0.05', '-W', '2', '10.2.0.10', ns=host_a, check=False, timeout=60)
+    summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
+    if demo or r.returncode != 0:
+        print('   ' + (summary[0] if summary else r.stdout[-500:]))
+    ike = gw_a.status()['ike']
+    check(ike['child_sas_rekeyed'] >= 2 and ike['ike_sas_rekeyed'] >= 1,
+          'gateway A rekeyed the Child SA %d times and the IKE SA %d times during the stream' % (
+              ike['child_sas_rekeyed'], ike['ike_sas_rekeyed']))
+    check(r.returncode == 0 and ' 0% packet loss' in r.stdout,
+          'no ping lost across the rekeys (%s)' % (summary[0] if summary else 'no summary'))
+
+
 def run(build):
     wd = sw.workdir()
     gw_a = peer = None
@@ -291,7 +311,14 @@ def run(build):
                                    [sw.Child('lans', ['10.1.0.0/24'], ['10.2.0.0/24'], esp_proposals=[ESP],
                                              start_action='start')],
                                    proposals=[PROPOSAL], local=sw.Auth('psk', ID_A), remote=sw.Auth('psk', ID_B))
+            if rekey:
+                # Gateway A rekeys the Child SA every ~8 s and the IKE SA every ~14 s while traffic runs.
+                conn_a.children[0].rekey_time, conn_a.children[0].life_time = '8s', '60s'
+                conn_a.rekey_time = '14s'
             conn_b = conn_a.mirror(['192.0.2.2'], ['%any'] if nat else [wan_a])
+            if rekey:  # only A rekeys; B answers
+                conn_b.children[0].rekey_time, conn_b.children[0].life_time = '0', None
+                conn_b.rekey_time = '0'
             conn_b.name = 'site-a'
             conn_b.children[0].start_action = 'none'
             # What crossed the WAN: a packet socket sees what its kernel
@@ -348,7 +375,10 @@ def run(build):
             if nat:
                 check(sa_a['nat_local'], 'Corridor detected that it is behind a NAT')
 
-            exercise(host_a, host_b)
+            if rekey:
+                rekey_under_traffic(host_a, gw_a)
+            else:
+                exercise(host_a, host_b)
 
             say("the counters on both gateways")
             for gw in [gw_a] + ([peer] if peer_kind == 'corridor' else []):
@@ -361,11 +391,15 @@ def run(build):
                 check(by_dir.get('in', {}).get('packets', 0) > 0 and by_dir.get('out', {}).get('packets', 0) > 0,
                       '%s dataplane SA counters rose both ways' % gw.name)
                 check(not any(s['drops'] for s in stats['sas']), 'no %s SA dropped a packet' % gw.name)
+                fwd_drops = {k: v for k, v in stats['forwarding']['drops'].items() if v}
+                if demo or fwd_drops:
+                    print('   %s forwarding drops: %s' % (gw.name, fwd_drops or 'none'))
             if peer_kind == 'strongswan':
                 sb = peer.list_sas('site-a')[0]['child-sas'][0]
                 if demo:
                     print('   strongSwan Child SA: %s bytes in, %s bytes out' % (sb['bytes-in'], sb['bytes-out']))
-                check(int(sb['bytes-in']) > TCP_BYTES and int(sb['bytes-out']) > 0,
+                # Counters are per Child SA: after rekeys only the newest one's traffic shows.
+                check(int(sb['bytes-in']) > (0 if rekey else TCP_BYTES) and int(sb['bytes-out']) > 0,
                       'strongSwan Child SA counters rose both ways (%s in, %s out)' % (sb['bytes-in'], sb['bytes-out']))
 
             say('what crossed the WAN')
@@ -378,7 +412,7 @@ def run(build):
             if demo:
                 print('   %d frames captured on the WAN: %s' % (len(frames), kinds))
             check(cleartext_on_wan(frames) == 0, 'no cleartext between the hosts on the WAN')
-            check(kinds['esp_in_udp'] + kinds['esp'] > 1000 and kinds['ike'] >= 4,
+            check(kinds['esp_in_udp'] + kinds['esp'] > (500 if rekey else 1000) and kinds['ike'] >= 4,
                   'the traffic crossed as ESP (%d ESP-in-UDP, %d ESP), IKE alongside (%d)' % (
                       kinds['esp_in_udp'], kinds['esp'], kinds['ike']))
 

@@ -562,12 +562,21 @@ TEST(Ikev2Exchange, ChildSaRekeyIsMakeBeforeBreak) {
     return channel::PolicyRecord{};
   };
   const auto policy_before = out_policy();
+  const auto b_out_policy = [&] {
+    for (const auto& [id, pol] : p.dp_b.policies)
+      if (pol.direction == channel::Direction::outbound) return pol;
+    return channel::PolicyRecord{};
+  };
+  const auto b_policy_before = b_out_policy();
   p.now += 21s;
   p.a.tick(p.now);
   ASSERT_EQ(p.wire_a.queue.size(), 1u);  // CREATE_CHILD_SA request: N(REKEY_SA) SA Ni TSi TSr
   EXPECT_EQ(parse(p.wire_a.queue.front()).header.exchange, iana::ExchangeType::create_child_sa);
   ASSERT_TRUE(p.a_to_b());
   EXPECT_EQ(p.dp_b.sas.size(), 4u);  // B: old and new pairs side by side
+  // B, the rekey responder, keeps sending on the old SA: A cannot decrypt
+  // the new one before B's response reaches it (RFC 7296 §2.8).
+  EXPECT_EQ(b_out_policy().sa_id, b_policy_before.sa_id);
   ASSERT_TRUE(p.b_to_a());
   EXPECT_EQ(p.dp_a.sas.size(), 4u);  // A: the same, and its Delete for the old pair is out
   // The outbound policy kept its id and now points at the new outbound SA.
@@ -576,8 +585,12 @@ TEST(Ikev2Exchange, ChildSaRekeyIsMakeBeforeBreak) {
   EXPECT_NE(policy_after.sa_id, policy_before.sa_id);
   ASSERT_EQ(p.wire_a.queue.size(), 1u);  // INFORMATIONAL: D(ESP, old SPI)
   ASSERT_TRUE(p.a_to_b());
+  // The Delete of the old pair moves B's outbound traffic to the new SA.
+  EXPECT_EQ(b_out_policy().policy_id, b_policy_before.policy_id);
+  EXPECT_NE(b_out_policy().sa_id, b_policy_before.sa_id);
   ASSERT_TRUE(p.b_to_a());
   expect_matching_child_sas(p.dp_a, p.dp_b);
+  EXPECT_EQ(p.dp_b.policies.size(), 2u);
   for (const auto spi : spis(p.dp_a)) EXPECT_EQ(before.count(spi), 0u) << spi;  // both SPIs are new
   EXPECT_EQ(p.dp_a.policies.size(), 2u);
   EXPECT_EQ(p.a.stats().child_sas_rekeyed, 1u);
