@@ -281,6 +281,7 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
   }
 
   sa.set_state(IkeSaState::established);
+  count_half_open(sa, false);
   sa.established_at = now;
   sa.next_keepalive = now + options_.keepalive_interval;
   schedule_rekey(sa, now);

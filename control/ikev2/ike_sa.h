@@ -185,6 +185,7 @@ struct IkeSa {
   TimePoint rekey_at = TimePoint::max();   // IKE SA rekey_time less a random part of rand_time
   TimePoint expire_at = TimePoint::max();  // rekey_time + over_time: closed if not rekeyed by then
 
+  bool half_open_counted = false;  // in Manager's half-open counts
   TimePoint created_at{};
   TimePoint established_at{};
   TimePoint last_received{};

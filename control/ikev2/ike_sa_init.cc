@@ -187,6 +187,22 @@ void Manager::respond_ike_sa_init(const codec::Message& request, std::span<const
   const auto* nonce = find_body<codec::Nonce>(request.payloads, PayloadType::nonce);
   if (!offered || !ke || !nonce) return drop("payload_rules", "IKE_SA_INIT request without SA, KE or Ni from " + from);
 
+  // Half-open SA limits and cookies (§2.6), before any costly work.
+  const auto from_ip = half_open_by_ip_.find(remote.address);
+  const std::size_t ip_half_open = from_ip == half_open_by_ip_.end() ? 0 : from_ip->second;
+  if (ip_half_open >= options_.block_threshold_ip)
+    return drop("half_open_limit", "IKE_SA_INIT from " + from + ": " + std::to_string(ip_half_open) +
+                                       " half-open IKE SAs from this address already");
+  if (half_open_ >= options_.cookie_threshold || ip_half_open >= options_.cookie_threshold_ip) {
+    const auto* cookie = find_notify(request.payloads, NotifyType::cookie);
+    if (!cookie || !cookies_.valid(cookie->data, nonce->data, remote.address, h.spi_i)) {
+      if (cookie) ++stats_.drops["invalid_cookie"];
+      ++stats_.cookies_sent;
+      send_unprotected_notify(h, local, remote, NotifyType::cookie, cookies_.make(nonce->data, remote.address, h.spi_i));
+      return;
+    }
+  }
+
   // The first connection (in config order) whose addresses fit and whose
   // IKE proposals accept one of the peer's.
   const config::ConnectionConfig* chosen = nullptr;
@@ -241,6 +257,7 @@ void Manager::respond_ike_sa_init(const codec::Message& request, std::span<const
   sa.peer_fragmentation = find_notify(request.payloads, NotifyType::ikev2_fragmentation_supported) != nullptr;
   by_initiator_spi_[{sa.spi_i, from}] = sa.id;
   sa.set_state(IkeSaState::ike_sa_init_done);
+  count_half_open(sa, true);
 
   auto our_ke = codec::DiffieHellman::generate(group);
   if (!our_ke.ok()) {

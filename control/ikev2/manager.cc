@@ -34,8 +34,23 @@ std::vector<PayloadType> types_of(const std::vector<Payload>& payloads) {
 
 }  // namespace
 
+namespace {
+
+// The secrets of the cookie jar, drawn through the options' randomness.
+std::array<std::uint8_t, 32> fresh_secret(const std::function<void(std::span<std::uint8_t>)>& random) {
+  std::array<std::uint8_t, 32> s{};
+  random(s);
+  return s;
+}
+
+}  // namespace
+
 Manager::Manager(const config::Config& config, Transport& transport, ChildSaSink& sink, ManagerOptions options)
-    : config_(config), transport_(transport), sink_(sink), options_(std::move(options)) {
+    : config_(config),
+      transport_(transport),
+      sink_(sink),
+      options_(std::move(options)),
+      cookies_(std::array<std::uint8_t, 32>{}) {
   if (!options_.random) {
     options_.random = [](std::span<std::uint8_t> out) {
       if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
@@ -46,6 +61,20 @@ Manager::Manager(const config::Config& config, Transport& transport, ChildSaSink
       }
     };
   }
+  cookies_ = CookieJar(fresh_secret(options_.random));
+}
+
+void Manager::count_half_open(IkeSa& sa, bool on) {
+  if (sa.half_open_counted == on) return;
+  sa.half_open_counted = on;
+  if (on) {
+    ++half_open_;
+    ++half_open_by_ip_[sa.remote.address];
+    return;
+  }
+  --half_open_;
+  const auto it = half_open_by_ip_.find(sa.remote.address);
+  if (it != half_open_by_ip_.end() && --it->second == 0) half_open_by_ip_.erase(it);
 }
 
 Manager::~Manager() = default;
@@ -87,6 +116,7 @@ void Manager::remove_sa(std::uint64_t id) {
   const auto it = sas_.find(id);
   if (it == sas_.end()) return;
   IkeSa& sa = *it->second;
+  count_half_open(sa, false);
   uninstall_children(sa);
   by_local_spi_.erase(sa.local_spi());
   if (!sa.initiator) by_initiator_spi_.erase({sa.spi_i, endpoint_text(sa.remote)});
@@ -370,13 +400,20 @@ void Manager::update_endpoints(IkeSa& sa, const net::SocketAddress& local, const
   sa.local = local;
   if (!moved) return;
   log::info("ike", sa.name() + " peer moved from " + endpoint_text(sa.remote) + " to " + endpoint_text(remote));
+  const bool counted = sa.half_open_counted;  // the per-address count follows the peer
+  count_half_open(sa, false);
   sa.remote = remote;
+  count_half_open(sa, counted);
   repush_children(sa);
 }
 
 // --- Timers --------------------------------------------------------------------
 
 void Manager::tick(TimePoint now) {
+  if (now - cookies_rotated_at_ >= options_.cookie_secret_lifetime) {
+    cookies_.rotate(fresh_secret(options_.random));
+    cookies_rotated_at_ = now;
+  }
   std::vector<std::uint64_t> expired;
   for (auto& [id, owned] : sas_) {
     IkeSa& sa = *owned;

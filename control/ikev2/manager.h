@@ -25,6 +25,7 @@
 #include "common/channel/records.h"
 #include "common/config/model.h"
 #include "common/ike/message.h"
+#include "control/ikev2/cookie.h"
 #include "control/ikev2/ike_sa.h"
 
 namespace corridor::control::ikev2 {
@@ -72,6 +73,15 @@ struct ManagerOptions {
   // Randomness for SPIs and nonces; RAND_bytes unless a test injects its own.
   std::function<void(std::span<std::uint8_t>)> random;
   std::uint32_t nonce_size = 32;
+  // Half-open responder SAs (RFC 7296 §2.6), strongSwan's defaults: past
+  // cookie_threshold overall or cookie_threshold_ip from one address an
+  // IKE_SA_INIT must carry a valid COOKIE; past block_threshold_ip from one
+  // address requests are dropped. The cookie secret changes every
+  // cookie_secret_lifetime.
+  std::size_t cookie_threshold = 30;
+  std::size_t cookie_threshold_ip = 3;
+  std::size_t block_threshold_ip = 5;
+  std::chrono::seconds cookie_secret_lifetime{120};
 };
 
 // Counters an operator (and the REST API) reads. Drops are keyed by a
@@ -81,6 +91,7 @@ struct ManagerStats {
   std::uint64_t sent = 0;
   std::uint64_t retransmitted = 0;
   std::uint64_t duplicate_requests = 0;  // answered from the response cache
+  std::uint64_t cookies_sent = 0;        // IKE_SA_INIT answered with N(COOKIE) only
   std::uint64_t ike_sas_established = 0;
   std::uint64_t ike_sas_failed = 0;
   std::uint64_t child_sas_installed = 0;
@@ -151,6 +162,7 @@ class Manager {
   std::vector<IkeSaView> list() const;
   const ManagerStats& stats() const { return stats_; }
   std::size_t ike_sa_count() const { return sas_.size(); }
+  std::size_t half_open_count() const { return half_open_; }
 
  private:
   struct Received;  // one parsed datagram on its way through dispatch
@@ -257,6 +269,12 @@ class Manager {
   // Responder SAs by the initiator's SPI and address, to answer a
   // retransmitted IKE_SA_INIT request from the cache (RFC 7296 §2.1).
   std::map<std::pair<Spi, std::string>, std::uint64_t> by_initiator_spi_;
+  // Responder SAs between IKE_SA_INIT and IKE_AUTH, overall and per peer address.
+  std::size_t half_open_ = 0;
+  std::map<net::IpAddress, std::size_t> half_open_by_ip_;
+  void count_half_open(IkeSa& sa, bool on);
+  CookieJar cookies_;
+  TimePoint cookies_rotated_at_{};
   std::uint64_t next_sa_id_ = 0;       // IKE SA ids
   std::uint64_t next_channel_id_ = 0;  // SA channel ids for Child SAs and policies
   ManagerStats stats_;

@@ -120,13 +120,13 @@ const auto kAddrB = *net::IpAddress::parse("198.51.100.2");
 class Pair {
  public:
   // `a` as written; `b` as seen from B (local_ts is B's side).
-  Pair(const PeerSpec& spec_a, const PeerSpec& spec_b)
+  Pair(const PeerSpec& spec_a, const PeerSpec& spec_b, ikev2::ManagerOptions options_b = {})
       : config_a(make_config("192.0.2.1", "198.51.100.2", "a.example.net", "b.example.net", spec_a)),
         config_b(make_config("198.51.100.2", "192.0.2.1", "b.example.net", "a.example.net", spec_b)),
         wire_a(kAddrA),
         wire_b(kAddrB),
         a(config_a, wire_a, dp_a),
-        b(config_b, wire_b, dp_b) {}
+        b(config_b, wire_b, dp_b, std::move(options_b)) {}
 
   // Moves the oldest datagram from `from` to `to`; false if there is none.
   bool step(Wire& from, ikev2::Manager& to) {
@@ -640,6 +640,58 @@ TEST(Ikev2Exchange, IkeSaRekeyMovesTheChildSas) {
   ASSERT_TRUE(p.a_to_b());
   EXPECT_EQ(p.b.ike_sa_count(), 0u);
   EXPECT_TRUE(p.dp_b.sas.empty());
+}
+
+TEST(Ikev2Exchange, ResponderDemandsACookieAndTheInitiatorReturnsIt) {
+  ikev2::ManagerOptions strict;
+  strict.cookie_threshold = 0;  // every IKE_SA_INIT must carry a cookie (§2.6)
+  Pair p({}, PeerSpec{}.mirrored(), strict);
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);  // stateless: nothing kept for a request without a cookie
+  EXPECT_EQ(p.b.stats().cookies_sent, 1u);
+  ASSERT_TRUE(p.b_to_a());  // N(COOKIE)
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  {  // the request again, N(COOKIE) first, still message ID 0
+    const auto m = parse(p.wire_a.queue.front());
+    ASSERT_FALSE(m.payloads.empty());
+    const auto* n = std::get_if<corridor::ike::Notify>(&m.payloads.front().body);
+    ASSERT_NE(n, nullptr);
+    EXPECT_EQ(n->type, iana::NotifyType::cookie);
+    EXPECT_EQ(m.header.message_id, 0u);
+  }
+  // A forged cookie is refused with a fresh one, and nothing is kept.
+  Datagram forged = p.wire_a.queue.front();
+  forged.bytes[28 + 8 + 10] ^= 0xff;  // inside the cookie data
+  p.b.receive(forged.remote, forged.local, forged.bytes, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("invalid_cookie"), 1u);
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+  p.wire_b.queue.clear();
+  ASSERT_TRUE(p.a_to_b());  // the genuine retry
+  EXPECT_EQ(p.b.half_open_count(), 1u);
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.b.half_open_count(), 0u);
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+}
+
+TEST(Ikev2Exchange, HalfOpenSasFromOneAddressAreLimited) {
+  ikev2::ManagerOptions limits;
+  limits.cookie_threshold_ip = 100;
+  limits.block_threshold_ip = 2;
+  Pair p({}, PeerSpec{}.mirrored(), limits);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+    ASSERT_TRUE(p.a_to_b());  // IKE_SA_INIT requests that never go on to IKE_AUTH
+  }
+  EXPECT_EQ(p.b.ike_sa_count(), 2u);
+  EXPECT_EQ(p.b.half_open_count(), 2u);
+  EXPECT_EQ(p.b.stats().drops.at("half_open_limit"), 1u);
+  p.now += 31s;
+  p.b.tick(p.now);  // the half-open SAs time out and make room again
+  EXPECT_EQ(p.b.half_open_count(), 0u);
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
 }
 
 TEST(Ikev2Exchange, GarbageIsCountedAndTheEstablishedSaStays) {
