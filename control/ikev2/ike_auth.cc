@@ -52,13 +52,6 @@ const codec::Notify* first_error(const std::vector<Payload>& payloads) {
   return nullptr;
 }
 
-// Our identity: the configured one, else our IKE address (swanctl's default).
-config::Identity local_identity(const config::ConnectionConfig& conn, const net::SocketAddress& local) {
-  if (conn.local.id && conn.local.id->type != config::IdType::any) return *conn.local.id;
-  return config::Identity{local.address.is_v4() ? config::IdType::ipv4_addr : config::IdType::ipv6_addr,
-                          local.address.to_string()};
-}
-
 config::Identity remote_pattern(const config::ConnectionConfig& conn) {
   return conn.remote.id.value_or(config::Identity{config::IdType::any, "%any"});
 }
@@ -85,41 +78,28 @@ std::optional<std::uint32_t> spi_value(const Bytes& b) {
 
 bool Manager::start_ike_auth(IkeSa& sa, TimePoint now) {
   const auto& conn = *sa.connection;
-  if (conn.local.auth != config::AuthMethod::psk) {
-    fail(sa, "authentication by " + std::string(config::to_string(conn.local.auth)) +
-                 " is not implemented yet; use auth = psk");
-    return false;
-  }
-  const auto local_id = local_identity(conn, sa.local);
   std::string why;
-  const auto idi = to_wire(local_id, &why);
-  if (!idi) {
-    fail(sa, "our identity " + local_id.to_string() + ": " + why);
+  auto own = authenticate_self(sa, conn, remote_pattern(conn), &why);
+  if (!own) {
+    fail(sa, "cannot authenticate ourselves: " + why);
     return false;
   }
-  const auto* psk = find_psk(config_, local_id, remote_pattern(conn));
-  if (!psk) {
-    fail(sa, "no pre-shared key in `secrets` for " + local_id.to_string() + " - " + remote_pattern(conn).to_string());
-    return false;
-  }
-  const auto prf = *sa.proposal->prf;
-  auto octets = signed_octets(prf, sa.init_request, sa.nonce_r, sa.keys.sk_pi, *idi);
-  auto auth = octets.ok() ? psk_auth(prf, psk->secret, *octets) : codec::KeyExpected<config::SecretBytes>(octets.error());
-  if (!auth.ok()) {
-    fail(sa, "AUTH computation failed: " + auth.error().message);
-    return false;
-  }
-  sa.local_id = local_id;
+  sa.local_id = own->id;
 
+  // HDR, SK {IDi, [CERT+,] [N(INITIAL_CONTACT),] [CERTREQ,] [IDr,] AUTH, ...} (§1.2)
   std::vector<Payload> payloads;
-  payloads.push_back(Payload{PayloadType::identification_initiator, *idi});
+  payloads.push_back(Payload{PayloadType::identification_initiator, own->id_payload});
+  for (auto& c : own->certs) payloads.push_back(Payload{PayloadType::certificate, std::move(c)});
   payloads.push_back(notify(NotifyType::initial_contact));
+  if (conn.remote.auth != config::AuthMethod::psk) {
+    if (const auto& trust = credentials(conn).trust)
+      payloads.push_back(Payload{PayloadType::certificate_request,
+                                 codec::CertificateRequest{iana::CertEncoding::x509_signature, trust->certreq_authorities()}});
+  }
   if (conn.remote.id && conn.remote.id->type != config::IdType::any) {
     if (const auto idr = to_wire(*conn.remote.id)) payloads.push_back(Payload{PayloadType::identification_responder, *idr});
   }
-  payloads.push_back(Payload{PayloadType::authentication,
-                             codec::Authentication{iana::AuthMethod::shared_key_message_integrity_code,
-                                                   Bytes(auth->data(), auth->data() + auth->size())}});
+  payloads.push_back(Payload{PayloadType::authentication, std::move(own->auth)});
   if (sa.pending_child && sa.pending_child->config) {
     auto& pending = *sa.pending_child;
     const auto& child = *pending.config;
@@ -173,36 +153,17 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
     if (!conn && fits(c)) conn = &c;
   if (!conn) return refuse("no connection accepts peer identity " + peer_id->to_string());
   sa.connection = conn;
-  if (conn->remote.auth != config::AuthMethod::psk || conn->local.auth != config::AuthMethod::psk)
-    return refuse("connection " + conn->name + " wants certificate authentication, which is not implemented yet");
-  if (auth->method != iana::AuthMethod::shared_key_message_integrity_code)
-    return refuse("peer " + peer_id->to_string() + " uses auth method " + std::to_string(static_cast<int>(auth->method)) +
-                  ", connection " + conn->name + " expects a pre-shared key");
-
-  const auto local_id = local_identity(*conn, sa.local);
-  const auto* psk = find_psk(config_, local_id, *peer_id);
-  if (!psk) return refuse("no pre-shared key in `secrets` for " + local_id.to_string() + " - " + peer_id->to_string());
-  const auto prf = *sa.proposal->prf;
-  auto expected_octets = signed_octets(prf, sa.init_request, sa.nonce_r, sa.keys.sk_pi, *idi);
-  if (!expected_octets.ok()) return refuse(expected_octets.error().message);
-  auto expected = psk_auth(prf, psk->secret, *expected_octets);
-  if (!expected.ok()) return refuse(expected.error().message);
-  if (!auth_equal(auth->data, *expected))
-    return refuse("pre-shared key of " + peer_id->to_string() + " does not match (secret " + psk->name + ")");
-
-  const auto idr = to_wire(local_id, &why);
-  if (!idr) return refuse("our identity " + local_id.to_string() + ": " + why);
-  auto octets = signed_octets(prf, sa.init_response, sa.nonce_i, sa.keys.sk_pr, *idr);
-  auto our_auth = octets.ok() ? psk_auth(prf, psk->secret, *octets) : codec::KeyExpected<config::SecretBytes>(octets.error());
-  if (!our_auth.ok()) return refuse(our_auth.error().message);
+  if (!verify_peer_auth(sa, *conn, *idi, *peer_id, *auth, payloads, &why)) return refuse(why);
+  auto own = authenticate_self(sa, *conn, *peer_id, &why);
+  if (!own) return refuse("cannot authenticate ourselves: " + why);
+  const auto local_id = own->id;
 
   sa.local_id = local_id;
   sa.remote_id = *peer_id;
   std::vector<Payload> response;
-  response.push_back(Payload{PayloadType::identification_responder, *idr});
-  response.push_back(Payload{PayloadType::authentication,
-                             codec::Authentication{iana::AuthMethod::shared_key_message_integrity_code,
-                                                   Bytes(our_auth->data(), our_auth->data() + our_auth->size())}});
+  response.push_back(Payload{PayloadType::identification_responder, own->id_payload});
+  for (auto& c : own->certs) response.push_back(Payload{PayloadType::certificate, std::move(c)});
+  response.push_back(Payload{PayloadType::authentication, std::move(own->auth)});
 
   // INITIAL_CONTACT (§2.4): the peer has no other SAs with us, so older IKE
   // SAs from the same identity are stale; drop them with their Child SAs.
@@ -305,18 +266,8 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
   if (!peer_id) return fail(sa, "responder identity: " + why);
   if (!matches(remote_pattern(conn), *peer_id))
     return fail(sa, "responder identifies as " + peer_id->to_string() + ", connection expects " + remote_pattern(conn).to_string());
-  if (auth->method != iana::AuthMethod::shared_key_message_integrity_code)
-    return fail(sa, "responder authenticates with method " + std::to_string(static_cast<int>(auth->method)) +
-                        ", expected a pre-shared key");
-  const auto* psk = find_psk(config_, *sa.local_id, *peer_id);
-  if (!psk) return fail(sa, "no pre-shared key for " + sa.local_id->to_string() + " - " + peer_id->to_string());
-  const auto prf = *sa.proposal->prf;
-  auto octets = signed_octets(prf, sa.init_response, sa.nonce_i, sa.keys.sk_pr, *idr);
-  if (!octets.ok()) return fail(sa, octets.error().message);
-  auto expected = psk_auth(prf, psk->secret, *octets);
-  if (!expected.ok()) return fail(sa, expected.error().message);
-  if (!auth_equal(auth->data, *expected))
-    return fail(sa, "AUTHENTICATION_FAILED: the responder's AUTH does not match our pre-shared key (secret " + psk->name + ")");
+  if (!verify_peer_auth(sa, conn, *idr, *peer_id, *auth, payloads, &why))
+    return fail(sa, "AUTHENTICATION_FAILED: the responder's AUTH does not verify: " + why);
 
   sa.remote_id = *peer_id;
   sa.set_state(IkeSaState::established);

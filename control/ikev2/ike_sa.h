@@ -162,6 +162,7 @@ struct IkeSa {
   bool nat_local = false;      // we are behind a NAT (our NAT_DETECTION_DESTINATION_IP hash differs)
   bool nat_remote = false;     // the peer is (its source hash differs, or it forces encapsulation)
   bool peer_fragmentation = false;  // IKEV2_FRAGMENTATION_SUPPORTED received
+  std::vector<std::uint16_t> peer_signature_hashes;  // its N(SIGNATURE_HASH_ALGORITHMS) (RFC 7427 §4)
 
   // Keys: SK_d for Child SA KEYMAT, SK_pi/SK_pr for AUTH; one SkCrypto per direction.
   codec::IkeSaKeys keys;

@@ -167,6 +167,9 @@ bool Manager::start_ike_sa_init(IkeSa& sa, TimePoint now) {
   const Spi zero{};
   payloads.push_back(notify(NotifyType::nat_detection_source_ip, source_hash(sa, zero, random_bytes(20))));
   payloads.push_back(notify(NotifyType::nat_detection_destination_ip, nat_detection_hash(sa.spi_i, zero, sa.remote)));
+  // RFC 7427 §4: the hashes we verify signatures with, always announced
+  // (as strongSwan does), so a peer using certificates signs with one.
+  payloads.push_back(notify(NotifyType::signature_hash_algorithms, signature_hash_algorithms_notify_data()));
 
   sa.next_request_id = 0;
   if (!send_request(sa, iana::ExchangeType::ike_sa_init, std::move(payloads), now)) {
@@ -255,6 +258,8 @@ void Manager::respond_ike_sa_init(const codec::Message& request, std::span<const
   sa.nonce_i = nonce->data;
   sa.nonce_r = random_bytes(options_.nonce_size);
   sa.peer_fragmentation = find_notify(request.payloads, NotifyType::ikev2_fragmentation_supported) != nullptr;
+  const auto* peer_hashes = find_notify(request.payloads, NotifyType::signature_hash_algorithms);
+  if (peer_hashes) sa.peer_signature_hashes = parse_signature_hash_algorithms(peer_hashes->data);
   by_initiator_spi_[{sa.spi_i, from}] = sa.id;
   sa.set_state(IkeSaState::ike_sa_init_done);
   count_half_open(sa, true);
@@ -281,6 +286,14 @@ void Manager::respond_ike_sa_init(const codec::Message& request, std::span<const
   if (peer_does_nat_t) {
     payloads.push_back(notify(NotifyType::nat_detection_source_ip, source_hash(sa, sa.spi_r, random_bytes(20))));
     payloads.push_back(notify(NotifyType::nat_detection_destination_ip, nat_detection_hash(sa.spi_i, sa.spi_r, sa.remote)));
+  }
+  if (peer_hashes)
+    payloads.push_back(notify(NotifyType::signature_hash_algorithms, signature_hash_algorithms_notify_data()));
+  if (chosen->remote.auth != config::AuthMethod::psk) {
+    // CERTREQ (§3.7): which CAs we trust, so the initiator sends the right chain.
+    if (const auto& trust = credentials(*chosen).trust)
+      payloads.push_back(Payload{PayloadType::certificate_request,
+                                 codec::CertificateRequest{iana::CertEncoding::x509_signature, trust->certreq_authorities()}});
   }
   if (chosen->encap) sa.nat_local = true;  // forced encapsulation: behave as if behind a NAT
   sa.init_request.assign(datagram.begin(), datagram.end());
@@ -343,6 +356,8 @@ void Manager::process_ike_sa_init_response(IkeSa& sa, const codec::Message& resp
   sa.proposal = std::move(*selected);
   sa.nonce_r = nonce->data;
   sa.peer_fragmentation = find_notify(payloads, NotifyType::ikev2_fragmentation_supported) != nullptr;
+  if (const auto* hashes = find_notify(payloads, NotifyType::signature_hash_algorithms))
+    sa.peer_signature_hashes = parse_signature_hash_algorithms(hashes->data);
   detect_nat(sa, payloads, sa.spi_r);
   if (conn.encap) sa.nat_local = true;
   if (!derive_keys(sa, ke->data)) return fail(sa, "invalid KE payload from the responder");

@@ -27,6 +27,7 @@
 #include "common/ike/message.h"
 #include "control/ikev2/cookie.h"
 #include "control/ikev2/ike_sa.h"
+#include "control/ikev2/pubkey_auth.h"
 
 namespace corridor::control::ikev2 {
 
@@ -201,6 +202,29 @@ class Manager {
   void send_unprotected_notify(const codec::Header& request, const net::SocketAddress& local,
                                const net::SocketAddress& remote, iana::NotifyType type, Bytes data);
 
+  // authenticate.cc: AUTH by PSK or certificate, both roles.
+  struct Credentials {
+    std::optional<LocalCredential> local;
+    std::optional<TrustStore> trust;
+    std::string local_error;
+    std::string trust_error;
+  };
+  const Credentials& credentials(const config::ConnectionConfig& conn);
+  // Ours: the configured id, else the certificate subject (certificates)
+  // or the IKE address (PSK), as swanctl does.
+  config::Identity local_identity(const config::ConnectionConfig& conn, const net::SocketAddress& local);
+  struct OwnAuth {
+    config::Identity id;
+    codec::Identification id_payload;
+    codec::Authentication auth;
+    std::vector<codec::Certificate> certs;  // empty with a PSK
+  };
+  std::optional<OwnAuth> authenticate_self(IkeSa& sa, const config::ConnectionConfig& conn,
+                                           const config::Identity& peer_id, std::string* why);
+  bool verify_peer_auth(IkeSa& sa, const config::ConnectionConfig& conn, const codec::Identification& id_payload,
+                        const config::Identity& peer_id, const codec::Authentication& auth,
+                        const std::vector<codec::Payload>& payloads, std::string* why);
+
   // ike_auth.cc.
   bool start_ike_auth(IkeSa& sa, TimePoint now);
   void respond_ike_auth(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads,
@@ -274,6 +298,7 @@ class Manager {
   std::map<net::IpAddress, std::size_t> half_open_by_ip_;
   void count_half_open(IkeSa& sa, bool on);
   CookieJar cookies_;
+  std::map<const config::ConnectionConfig*, Credentials> credentials_;
   TimePoint cookies_rotated_at_{};
   std::uint64_t next_sa_id_ = 0;       // IKE SA ids
   std::uint64_t next_channel_id_ = 0;  // SA channel ids for Child SAs and policies

@@ -39,7 +39,7 @@ def check(cond, what):
 class Corridor:
     """corridor-control in a namespace, with its config, log and status file."""
 
-    def __init__(self, topo, ns, binary, wd, connection, psks):
+    def __init__(self, topo, ns, binary, wd, connection, psks, keys=()):
         self.topo, self.ns, self.wd = topo, ns, wd
         self.config = os.path.join(wd, 'corridor.json')
         self.log_path = os.path.join(wd, 'corridor.log')
@@ -47,7 +47,7 @@ class Corridor:
         self.sequence = 0  # of the latest status file read
         self.channel = '/corridor-interop-%d-%d' % (os.getpid(), int(time.time() * 1000) % 100000)
         doc = {'connections': {connection.name: connection.corridor()},
-               'secrets': sw.corridor_secrets(psks),
+               'secrets': sw.corridor_secrets(psks, keys),
                'sa_channel': {'name': self.channel, 'command_slots': 256, 'event_slots': 256},
                'logging': {'level': 'debug', 'file': self.log_path}}
         with open(self.config, 'w') as f:
@@ -199,7 +199,7 @@ def check_rekeys(corridor, peer, sa):
 
 
 def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, rekey=False,
-             corridor_child_rekey=None):
+             corridor_child_rekey=None, certs=None):
     wd = sw.workdir()
     corridor = None
     try:
@@ -209,7 +209,16 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                                  [sw.Child('net', [net.left_subnet], [net.right_subnet], esp_proposals=[esp])],
                                  proposals=[proposal],
                                  local=sw.Auth('psk', LEFT_ID), remote=sw.Auth('psk', RIGHT_ID))
-            peer_conn = conn.mirror([net.right_addr], ['%any'] if nat else [net.left_seen_as])
+            pki, keys = None, ()
+            if certs:
+                # Certificates (RFC 7427 signatures) from one CA; each side trusts only that CA.
+                pki = sw.make_pki(os.path.join(wd, 'pki'), {'left': LEFT_ID, 'right': RIGHT_ID}, key_type=certs)
+                conn.local = sw.Auth('pubkey', LEFT_ID, certs=[pki.hosts['left'].cert])
+                conn.remote = sw.Auth('pubkey', RIGHT_ID, cacerts=[pki.ca_cert])
+                keys = [(certs, pki.hosts['left'].key)]
+            peer_conn = conn.mirror([net.right_addr], ['%any'] if nat else [net.left_seen_as],
+                                    local=sw.Auth('pubkey', RIGHT_ID, certs=['right.pem']) if certs else None,
+                                    remote=sw.Auth('pubkey', LEFT_ID, cacerts=['ca.pem']) if certs else None)
             if corridor_initiates:
                 conn.children[0].start_action = 'start'
             if corridor_child_rekey:
@@ -218,9 +227,10 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 conn.children[0].life_time = '30s'
                 peer_conn.children[0].rekey_time = '0'
             psks = [sw.Psk(PSK, [LEFT_ID, RIGHT_ID])]
-            with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], psks) as peer:
+            with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], [] if certs else psks,
+                           pki=pki, host='right' if certs else None) as peer:
                 peer.start()
-                corridor = Corridor(topo, net.ns_left, binary, wd, conn, psks)
+                corridor = Corridor(topo, net.ns_left, binary, wd, conn, [] if certs else psks, keys)
                 if not corridor_initiates:
                     ok, lines = peer.initiate(child='net', timeout=15, check=False)
                     check(ok, 'strongSwan initiate failed:\n' + '\n'.join(lines[-15:]))
@@ -284,6 +294,18 @@ CASES = {
                 'child': {'encr-alg': 'CHACHA20_POLY1305'},
                 'corridor_proposal': 'IKE:CHACHA20_POLY1305/PRF_HMAC_SHA2_256/CURVE_25519',
                 'corridor_child': 'ESP:CHACHA20_POLY1305/NO_EXT_SEQ'}),
+    # Certificates: strongSwan initiates with ECDSA P-256 (RFC 7427 ECDSA-SHA256) ...
+    'responder-ecdsa-certs': dict(
+        corridor_initiates=False, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16', certs='ecdsa',
+        expect={'ike': {'encr-alg': 'AES_GCM_16', 'dh-group': 'ECP_384'}, 'child': {'encr-alg': 'AES_GCM_16'},
+                'corridor_proposal': 'IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384',
+                'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
+    # ... and Corridor initiates with RSA-3072 (RSA PKCS#1 v1.5 with SHA-256).
+    'initiator-rsa-certs': dict(
+        corridor_initiates=True, proposal='aes128-sha256-modp3072', esp='aes128-sha256', certs='rsa',
+        expect={'ike': {'encr-alg': 'AES_CBC', 'dh-group': 'MODP_3072'}, 'child': {'encr-alg': 'AES_CBC'},
+                'corridor_proposal': 'IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072',
+                'corridor_child': 'ESP:AES_CBC_128/HMAC_SHA2_256_128/NO_EXT_SEQ'}),
 }
 
 
