@@ -100,10 +100,11 @@ class Service {
  private:
   SaSyncCallbacks callbacks() {
     SaSyncCallbacks cb;
-    cb.on_lifetime = [](const channel::LifetimeExpired& e, bool hard) {
+    cb.on_lifetime = [this](const channel::LifetimeExpired& e, bool hard) {
       log::info("chan", std::string(hard ? "hard" : "soft") + " lifetime reached for SA " + std::to_string(e.sa_id) +
                             " (SPI " + hex_spi(e.spi) + ") after " + std::to_string(e.bytes) + " bytes, " +
                             std::to_string(e.packets) + " packets");
+      if (ike_) ike_->lifetime_reached(e.sa_id, hard, ikev2::Clock::now());
     };
     cb.on_seq_overflow = [](const channel::SeqOverflow& e) {
       log::warning("chan", "outbound sequence numbers exhausted on SA " + std::to_string(e.sa_id) + " (SPI " +

@@ -238,6 +238,27 @@ IkeSa& Manager::adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, co
   return n;
 }
 
+bool Manager::lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint now) {
+  for (auto& [id, owned] : sas_) {
+    IkeSa& sa = *owned;
+    for (auto& c : sa.children) {
+      if (c.record_in.sa_id != channel_sa_id && c.record_out.sa_id != channel_sa_id) continue;
+      if (hard) {
+        ++stats_.child_sas_expired;
+        log::warning("ike", sa.name() + " CHILD_SA " + c.name + " reached its hard volume limit, deleting it");
+        if (c.state != ChildSaState::deleting) sa.tasks.push_front(Task{Task::Kind::delete_child, c.spi_in});
+      } else if (c.state == ChildSaState::installed) {
+        log::info("ike", sa.name() + " CHILD_SA " + c.name + " reached its soft volume limit, rekeying it");
+        c.rekey_at = TimePoint::max();
+        sa.tasks.push_back(Task{Task::Kind::rekey_child, c.spi_in});
+      }
+      run_tasks(sa, now);
+      return true;
+    }
+  }
+  return false;
+}
+
 // --- Responder ---------------------------------------------------------------
 
 void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads,

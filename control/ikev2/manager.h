@@ -99,7 +99,7 @@ struct ManagerStats {
   std::uint64_t liveness_checks_sent = 0;
   std::uint64_t child_sas_rekeyed = 0;
   std::uint64_t ike_sas_rekeyed = 0;
-  std::uint64_t child_sas_expired = 0;   // reached life_time without a rekey
+  std::uint64_t child_sas_expired = 0;   // reached life_time (or life_bytes/packets) without a rekey
   std::uint64_t dead_peers = 0;          // IKE SAs closed because the peer stopped answering
   std::map<std::string, std::uint64_t> drops;
   std::map<std::string, std::uint64_t> notifies_sent;      // error notifications by name
@@ -154,6 +154,11 @@ class Manager {
   bool initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why = nullptr);
   // Initiates every child whose start_action is `start`.
   void start(TimePoint now);
+  // The dataplane reached a Child SA's volume limit (rekey_bytes /
+  // rekey_packets: soft, life_bytes / life_packets: hard) on the SA with
+  // this SA channel id: a soft limit rekeys the Child SA, a hard one
+  // deletes it. False if no Child SA has that id.
+  bool lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint now);
   // Retransmissions, half-open timeouts, keepalives.
   void tick(TimePoint now);
   // Sends a Delete for every established IKE SA (best effort, no wait) and

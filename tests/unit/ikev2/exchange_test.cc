@@ -600,6 +600,30 @@ TEST(Ikev2Exchange, ChildSaRekeyIsMakeBeforeBreak) {
   EXPECT_EQ(p.a.list().at(0).children[0].state, "INSTALLED");
 }
 
+TEST(Ikev2Exchange, SoftVolumeLimitRekeysAndHardLimitDeletes) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  const auto old_out = p.dp_a.find(channel::Direction::outbound)->sa_id;
+  EXPECT_FALSE(p.a.lifetime_reached(999999, false, p.now));  // no such SA
+  // The dataplane reports the soft limit of A's outbound SA: A rekeys.
+  ASSERT_TRUE(p.a.lifetime_reached(old_out, false, p.now));
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  EXPECT_EQ(parse(p.wire_a.queue.front()).header.exchange, iana::ExchangeType::create_child_sa);
+  while (p.a_to_b() || p.b_to_a()) {
+  }
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  EXPECT_EQ(p.a.stats().child_sas_rekeyed, 1u);
+  // The hard limit of the new one: deleted on both sides.
+  const auto new_out = p.dp_a.find(channel::Direction::outbound)->sa_id;
+  ASSERT_TRUE(p.a.lifetime_reached(new_out, true, p.now));
+  while (p.a_to_b() || p.b_to_a()) {
+  }
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_b.sas.empty());
+  EXPECT_EQ(p.a.stats().child_sas_expired, 1u);
+  EXPECT_EQ(p.a.list().at(0).state, "ESTABLISHED");  // the IKE SA stays
+}
+
 TEST(Ikev2Exchange, ChildSaRekeyWithPfsByTheResponder) {
   PeerSpec a;
   a.esp = R"(["aes256gcm16-ecp256"])";
