@@ -241,6 +241,7 @@ void Manager::uninstall_child(ChildSa& child) {
   child.inbound_policies.clear();
   sink_.remove_sa(child.record_out.sa_id);
   sink_.remove_sa(child.record_in.sa_id);
+  release_child_spi(child.spi_in);
   log::info("ike", "CHILD_SA " + child.name + " with SPIs " + hex32(child.spi_in) + "_i " + hex32(child.spi_out) +
                        "_o removed");
 }

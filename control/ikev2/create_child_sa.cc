@@ -145,6 +145,7 @@ bool Manager::start_rekey_child(IkeSa& sa, std::uint32_t spi_in, TimePoint now) 
     auto dh = codec::DiffieHellman::generate(*group);
     if (!dh.ok()) {
       log::warning("ike", sa.name() + " CHILD_SA " + cc.name + " rekey: " + dh.error().message);
+      release_child_spi(pc.child.spi_in);
       return false;
     }
     pc.key_exchange.emplace(std::move(*dh));
@@ -175,6 +176,7 @@ bool Manager::start_rekey_child(IkeSa& sa, std::uint32_t spi_in, TimePoint now) 
   old->state = ChildSaState::rekeying;
   sa.pending_create = std::move(pc);
   if (!send_request(sa, iana::ExchangeType::create_child_sa, std::move(payloads), now)) {
+    release_child_spi(sa.pending_create->child.spi_in);
     sa.pending_create.reset();
     if (ChildSa* again = find_child_by_spi_in(sa, spi_in)) again->state = ChildSaState::installed;
     return false;
@@ -381,8 +383,10 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
                            g_ir ? std::span<const std::uint8_t>(g_ir->data(), g_ir->size()) : std::span<const std::uint8_t>{}};
   ChildSa* replacing = old_spi_in ? find_child_by_spi_in(sa, old_spi_in) : nullptr;
   if (!install_child(sa, *child, *selected, spi_in, *spi_out, narrowed_r, narrowed_i, keying, now, replacing,
-                     Takeover::on_delete))
+                     Takeover::on_delete)) {
+    release_child_spi(spi_in);
     return answer_error(NotifyType::temporary_failure, {}, "the Child SA could not be installed");
+  }
   if (old_spi_in) {
     // The peer deletes the old pair next (§2.8); until then it still
     // receives. If both ends rekeyed at once, ours is answered on its own.
@@ -414,6 +418,7 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
                                                                     (old ? " rekey" : "");
   auto give_up = [&](const std::string& why) {
     log::warning("ike", sa.name() + " " + what + " failed: " + why);
+    if (!ike) release_child_spi(pc.child.spi_in);
     if (old) {
       old->state = ChildSaState::installed;  // stays until its life_time, or a later try
       old->rekey_at = now + kRetryAfterTemporaryFailure;

@@ -223,9 +223,11 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
         const auto spi_in = random_child_spi();
         if (!spi_out) {
           child_error = NotifyType::no_proposal_chosen;
+          release_child_spi(spi_in);
         } else if (!install_child(sa, *child, *selected, spi_in, *spi_out, narrowed_r, narrowed_i,
                                   ChildKeying{false, sa.nonce_i, sa.nonce_r, {}}, now)) {
           child_error = NotifyType::temporary_failure;  // the dataplane refused it; the log says why
+          release_child_spi(spi_in);
         } else {
           response.push_back(Payload{PayloadType::security_association,
                                      codec::SecurityAssociation{{selected->for_response(spi_bytes(spi_in))}}});
@@ -286,6 +288,7 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
   const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
   const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
   if (!child_sa || !tsi || !tsr) {
+    release_child_spi(pending.spi_in);
     const auto* error = first_error(payloads);
     if (error) ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
     log::warning("ike", sa.name() + " CHILD_SA " + child.name + " failed: responder answered " +
@@ -307,6 +310,7 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
   if (!problem.empty()) {
     // The IKE SA stands; tell the peer to drop its half of the Child SA.
     log::warning("ike", sa.name() + " CHILD_SA " + child.name + " refused: " + problem);
+    release_child_spi(pending.spi_in);
     if (selected.ok()) {
       // §3.11: a Delete names the SPI the sender expects inbound packets on.
       codec::Delete d;
@@ -316,8 +320,9 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
     }
     return;
   }
-  install_child(sa, child, *selected, pending.spi_in, *spi_out, local_ts, remote_ts,
-                ChildKeying{true, sa.nonce_i, sa.nonce_r, {}}, now);
+  if (!install_child(sa, child, *selected, pending.spi_in, *spi_out, local_ts, remote_ts,
+                     ChildKeying{true, sa.nonce_i, sa.nonce_r, {}}, now))
+    release_child_spi(pending.spi_in);
 }
 
 }  // namespace corridor::control::ikev2

@@ -118,6 +118,9 @@ void Manager::remove_sa(std::uint64_t id) {
   IkeSa& sa = *it->second;
   count_half_open(sa, false);
   uninstall_children(sa);
+  if (sa.pending_child) release_child_spi(sa.pending_child->spi_in);
+  if (sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::child)
+    release_child_spi(sa.pending_create->child.spi_in);
   by_local_spi_.erase(sa.local_spi());
   if (!sa.initiator) by_initiator_spi_.erase({sa.spi_i, endpoint_text(sa.remote)});
   sas_.erase(it);
@@ -140,15 +143,11 @@ std::uint32_t Manager::random_child_spi() {
     options_.random(b);
     const std::uint32_t spi = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
     if (spi < 256) continue;  // RFC 4303 §2.1: 1-255 reserved, 0 local use
-    bool used = false;
-    for (const auto& [id, sa] : sas_) {
-      for (const auto& c : sa->children) used |= c.spi_in == spi;
-      if (sa->pending_child) used |= sa->pending_child->spi_in == spi;
-      if (sa->pending_create) used |= sa->pending_create->child.spi_in == spi;
-    }
-    if (!used) return spi;
+    if (child_spis_.insert(spi).second) return spi;
   }
 }
+
+void Manager::release_child_spi(std::uint32_t spi) { child_spis_.erase(spi); }
 
 Bytes Manager::random_bytes(std::size_t n) {
   Bytes out(n);

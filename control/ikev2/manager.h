@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "common/channel/records.h"
@@ -169,6 +170,7 @@ class Manager {
   const ManagerStats& stats() const { return stats_; }
   std::size_t ike_sa_count() const { return sas_.size(); }
   std::size_t half_open_count() const { return half_open_; }
+  std::size_t reserved_child_spis() const { return child_spis_.size(); }
 
  private:
   struct Received;  // one parsed datagram on its way through dispatch
@@ -182,7 +184,10 @@ class Manager {
   void remove_sa(std::uint64_t id);
   void drop(std::string_view reason, std::string_view detail);
   Spi random_spi();
+  // An inbound Child SA SPI no other Child SA (installed or being
+  // negotiated) has; it stays reserved until released.
   std::uint32_t random_child_spi();
+  void release_child_spi(std::uint32_t spi);
   Bytes random_bytes(std::size_t n);
   void send_datagrams(IkeSa& sa, const std::vector<Bytes>& datagrams);
   // Sends a new request of ours and keeps it for retransmission.
@@ -304,6 +309,7 @@ class Manager {
   void count_half_open(IkeSa& sa, bool on);
   CookieJar cookies_;
   std::map<const config::ConnectionConfig*, Credentials> credentials_;
+  std::unordered_set<std::uint32_t> child_spis_;  // inbound Child SA SPIs in use or reserved
   TimePoint cookies_rotated_at_{};
   std::uint64_t next_sa_id_ = 0;       // IKE SA ids
   std::uint64_t next_channel_id_ = 0;  // SA channel ids for Child SAs and policies

@@ -297,6 +297,7 @@ TEST(Ikev2Exchange, WrongPskFailsWithAuthenticationFailedAndLeavesNothing) {
   EXPECT_EQ(p.a.stats().notifies_received.at("AUTHENTICATION_FAILED"), 1u);
   EXPECT_TRUE(p.dp_a.sas.empty());
   EXPECT_TRUE(p.dp_b.sas.empty());
+  EXPECT_EQ(p.a.reserved_child_spis(), 0u);  // the SPI proposed for the failed Child SA is free again
 }
 
 TEST(Ikev2Exchange, ProposalMismatchIsNoProposalChosen) {
@@ -471,6 +472,8 @@ TEST(Ikev2Exchange, DeleteFromInitiatorRemovesBothSides) {
   EXPECT_TRUE(p.dp_b.sas.empty());
   EXPECT_TRUE(p.dp_b.policies.empty());
   EXPECT_EQ(p.wire_b.queue.size(), 1u);  // the (empty) INFORMATIONAL response
+  EXPECT_EQ(p.a.reserved_child_spis(), 0u);  // every inbound SPI given back
+  EXPECT_EQ(p.b.reserved_child_spis(), 0u);
 }
 
 TEST(Ikev2Exchange, LivenessCheckAfterDpdDelayIsAnswered) {
