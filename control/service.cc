@@ -195,7 +195,8 @@ class Service {
       }
       const auto& st = ike_->stats();
       j["ike"] = {{"received", st.received}, {"sent", st.sent}, {"retransmitted", st.retransmitted},
-                  {"duplicate_requests", st.duplicate_requests}, {"cookies_sent", st.cookies_sent}, {"ike_sas_established", st.ike_sas_established},
+                  {"duplicate_requests", st.duplicate_requests}, {"cookies_sent", st.cookies_sent},
+                  {"fragments_received", st.fragments_received}, {"messages_reassembled", st.messages_reassembled}, {"ike_sas_established", st.ike_sas_established},
                   {"ike_sas_failed", st.ike_sas_failed}, {"child_sas_installed", st.child_sas_installed},
                   {"liveness_checks_sent", st.liveness_checks_sent}, {"dead_peers", st.dead_peers},
                   {"child_sas_rekeyed", st.child_sas_rekeyed}, {"ike_sas_rekeyed", st.ike_sas_rekeyed},

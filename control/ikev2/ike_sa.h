@@ -27,6 +27,7 @@
 #include "common/ike/sk_crypto.h"
 #include "common/net/address.h"
 #include "common/net/traffic_selector.h"
+#include "control/ikev2/fragmentation.h"
 #include "control/ike/proposal_select.h"
 
 namespace corridor::control::ikev2 {
@@ -179,6 +180,7 @@ struct IkeSa {
   std::optional<OutstandingRequest> outstanding;
   std::optional<CachedResponse> last_response;
 
+  Reassembly reassembly;  // RFC 7383 fragments of the peer's messages
   std::optional<PendingChild> pending_child;  // IKE_AUTH's
   std::optional<PendingCreate> pending_create;
   std::deque<Task> tasks;

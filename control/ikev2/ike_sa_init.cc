@@ -170,6 +170,7 @@ bool Manager::start_ike_sa_init(IkeSa& sa, TimePoint now) {
   // RFC 7427 §4: the hashes we verify signatures with, always announced
   // (as strongSwan does), so a peer using certificates signs with one.
   payloads.push_back(notify(NotifyType::signature_hash_algorithms, signature_hash_algorithms_notify_data()));
+  if (announce_fragmentation(conn.fragmentation)) payloads.push_back(notify(NotifyType::ikev2_fragmentation_supported));
 
   sa.next_request_id = 0;
   if (!send_request(sa, iana::ExchangeType::ike_sa_init, std::move(payloads), now)) {
@@ -289,6 +290,9 @@ void Manager::respond_ike_sa_init(const codec::Message& request, std::span<const
   }
   if (peer_hashes)
     payloads.push_back(notify(NotifyType::signature_hash_algorithms, signature_hash_algorithms_notify_data()));
+  // RFC 7383 §2.3: only in answer to the initiator's own announcement.
+  if (sa.peer_fragmentation && announce_fragmentation(chosen->fragmentation))
+    payloads.push_back(notify(NotifyType::ikev2_fragmentation_supported));
   if (chosen->remote.auth != config::AuthMethod::psk) {
     // CERTREQ (§3.7): which CAs we trust, so the initiator sends the right chain.
     if (const auto& trust = credentials(*chosen).trust)

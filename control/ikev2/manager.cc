@@ -172,17 +172,34 @@ void Manager::send_datagrams(IkeSa& sa, const std::vector<Bytes>& datagrams) {
   }
 }
 
-std::optional<Bytes> Manager::protect(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads) {
+std::optional<std::vector<Bytes>> Manager::protect(IkeSa& sa, const codec::Header& header,
+                                                   const std::vector<Payload>& payloads) {
   if (!sa.protect_out) return std::nullopt;
   auto plaintext = codec::serialise_payloads(payloads);
   if (!plaintext.ok()) {
     log::error("ike", sa.name() + " could not encode a message: " + plaintext.error().message);
     return std::nullopt;
   }
+  const auto first_inner = payloads.empty() ? PayloadType::no_next_payload : payloads.front().type;
   const std::size_t sealed_size = sa.protect_out->sealed_size(plaintext->size());
+  // RFC 7383: a message too big for one datagram goes in SKF fragments
+  // when both sides announced support and the connection allows sending them.
+  const std::size_t limit = fragment_datagram_limit(sa.local.address.family(), sa.local.port == options_.nat_t_port);
+  if (codec::kHeaderSize + codec::kGenericPayloadHeaderSize + sealed_size > limit && sa.connection &&
+      fragmentation_wanted(sa.connection->fragmentation, sa.peer_fragmentation)) {
+    std::string why;
+    auto fragments = fragment_message(header, first_inner, *plaintext, *sa.protect_out, limit, &why);
+    if (!fragments) {
+      log::error("ike", sa.name() + " could not fragment a message: " + why);
+      return std::nullopt;
+    }
+    log::debug("ike", sa.name() + " " + std::string(iana::exchange_type_name(header.exchange)) + " sent in " +
+                          std::to_string(fragments->size()) + " fragments (RFC 7383)");
+    return std::move(*fragments);
+  }
   codec::Message message{header, {}};
   codec::Encrypted sk;
-  sk.first_inner = payloads.empty() ? PayloadType::no_next_payload : payloads.front().type;
+  sk.first_inner = first_inner;
   sk.data.assign(sealed_size, 0);
   message.payloads.push_back(Payload{PayloadType::encrypted_and_authenticated, std::move(sk)});
   auto bytes = codec::serialise_message(message);
@@ -198,7 +215,7 @@ std::optional<Bytes> Manager::protect(IkeSa& sa, const codec::Header& header, co
     return std::nullopt;
   }
   std::copy(sealed->begin(), sealed->end(), bytes->begin() + static_cast<std::ptrdiff_t>(aad_size));
-  return std::move(*bytes);
+  return std::vector<Bytes>{std::move(*bytes)};
 }
 
 bool Manager::send_request(IkeSa& sa, ExchangeType exchange, std::vector<Payload> payloads, TimePoint now) {
@@ -208,16 +225,16 @@ bool Manager::send_request(IkeSa& sa, ExchangeType exchange, std::vector<Payload
   h.exchange = exchange;
   h.initiator = sa.initiator;
   h.message_id = sa.next_request_id;
-  std::optional<Bytes> bytes;
+  std::optional<std::vector<Bytes>> datagrams;
   if (exchange == ExchangeType::ike_sa_init) {
     auto b = codec::serialise_message(codec::Message{h, std::move(payloads)});
-    if (b.ok()) bytes = std::move(*b);
+    if (b.ok()) datagrams = std::vector<Bytes>{std::move(*b)};
     else log::error("ike", sa.name() + " could not encode IKE_SA_INIT: " + b.error().message);
   } else {
-    bytes = protect(sa, h, payloads);
+    datagrams = protect(sa, h, payloads);
   }
-  if (!bytes) return false;
-  sa.outstanding = OutstandingRequest{h.message_id, exchange, {std::move(*bytes)}, 0,
+  if (!datagrams) return false;
+  sa.outstanding = OutstandingRequest{h.message_id, exchange, std::move(*datagrams), 0,
                                       now + options_.retransmit_timeout};
   // IKE_SA_INIT keeps ID 0 through COOKIE and INVALID_KE_PAYLOAD restarts.
   sa.next_request_id = h.message_id + 1;
@@ -232,15 +249,15 @@ bool Manager::send_response(IkeSa& sa, const codec::Header& request, std::vector
   h.response = true;
   h.initiator = sa.initiator;
   h.version = false;
-  std::optional<Bytes> bytes;
+  std::optional<std::vector<Bytes>> datagrams;
   if (request.exchange == ExchangeType::ike_sa_init) {
     auto b = codec::serialise_message(codec::Message{h, std::move(payloads)});
-    if (b.ok()) bytes = std::move(*b);
+    if (b.ok()) datagrams = std::vector<Bytes>{std::move(*b)};
   } else {
-    bytes = protect(sa, h, payloads);
+    datagrams = protect(sa, h, payloads);
   }
-  if (!bytes) return false;
-  sa.last_response = CachedResponse{request.message_id, {std::move(*bytes)}};
+  if (!datagrams) return false;
+  sa.last_response = CachedResponse{request.message_id, std::move(*datagrams)};
   sa.expected_request_id = request.message_id + 1;
   send_datagrams(sa, sa.last_response->datagrams);
   return true;
@@ -328,9 +345,16 @@ void Manager::dispatch_protected(IkeSa& sa, const codec::Message& message, std::
   const std::string what = std::string(iana::exchange_type_name(h.exchange)) + (request ? " request" : " response") +
                            " " + std::to_string(h.message_id);
   if (!sa.protect_in) return drop("no_keys", sa.name() + " " + what + " before keys exist");
+  const auto& last = message.payloads.back();
+  const auto* skf = std::get_if<codec::EncryptedFragment>(&last.body);
   if (request) {
-    // A retransmission of the request we answered last: same answer (§2.1).
+    // A retransmission of the request we answered last: same answer (§2.1),
+    // once per retransmission, so for a fragmented one on its fragment 1
+    // only (RFC 7383 §2.6.1).
     if (sa.last_response && h.message_id == sa.last_response->message_id && h.message_id + 1 == sa.expected_request_id) {
+      if (skf && skf->number != 1)
+        return drop("fragment_of_retransmission", sa.name() + " " + what + " fragment " + std::to_string(skf->number) +
+                                                      ": the request was answered already");
       ++stats_.duplicate_requests;
       log::debug("ike", sa.name() + " retransmitted " + what + ", answering from cache");
       send_datagrams(sa, sa.last_response->datagrams);
@@ -342,15 +366,42 @@ void Manager::dispatch_protected(IkeSa& sa, const codec::Message& message, std::
     return drop("unexpected_response", sa.name() + " " + what + " answers no request of ours");
   }
 
-  const auto& last = message.payloads.back();
-  if (last.type == PayloadType::encrypted_fragment)
-    return drop("fragment_unsupported", sa.name() + " " + what + " arrived in RFC 7383 fragments, which we did not announce");
-  const auto& sk = std::get<codec::Encrypted>(last.body);
-  const std::size_t aad_size = datagram.size() - sk.data.size();
-  auto plaintext = sa.protect_in->open(datagram.first(aad_size), sk.data);
-  // §2.21.2: a message that fails its integrity check is dropped silently.
-  if (!plaintext.ok()) return drop("integrity_failed", sa.name() + " " + what + ": " + plaintext.error().message);
-  auto inner = codec::parse_payloads(sk.first_inner, *plaintext, aad_size);
+  std::vector<std::uint8_t> plaintext;
+  PayloadType first_inner = PayloadType::no_next_payload;
+  std::size_t aad_size = codec::kHeaderSize;
+  if (skf) {
+    if (!sa.connection || !announce_fragmentation(sa.connection->fragmentation))
+      return drop("fragment_unsupported", sa.name() + " " + what + " arrived in RFC 7383 fragments, which we did not announce");
+    std::string why;
+    switch (sa.reassembly.add(h, *skf, datagram, *sa.protect_in, &why)) {
+      case Reassembly::Status::rejected:
+        return drop(to_string(sa.reassembly.last_reject()),
+                    sa.name() + " " + what + " fragment " + std::to_string(skf->number) + "/" +
+                        std::to_string(skf->total) + ": " + why);
+      case Reassembly::Status::incomplete:
+        ++stats_.fragments_received;
+        return;
+      case Reassembly::Status::complete: {
+        ++stats_.fragments_received;
+        auto whole = sa.reassembly.take();
+        if (!whole) return;
+        first_inner = whole->first_inner;
+        plaintext = std::move(whole->plaintext);
+        ++stats_.messages_reassembled;
+        break;
+      }
+    }
+  } else {
+    const auto& sk = std::get<codec::Encrypted>(last.body);
+    aad_size = datagram.size() - sk.data.size();
+    auto opened = sa.protect_in->open(datagram.first(aad_size), sk.data);
+    // §2.21.2: a message that fails its integrity check is dropped silently.
+    if (!opened.ok()) return drop("integrity_failed", sa.name() + " " + what + ": " + opened.error().message);
+    plaintext = std::move(*opened);
+    first_inner = sk.first_inner;
+    sa.reassembly.unfragmented(h);
+  }
+  auto inner = codec::parse_payloads(first_inner, plaintext, aad_size);
   std::optional<std::string> invalid;
   if (!inner.ok()) invalid = inner.error().message;
   else if (const auto v = codec::check_inner_payloads(h.exchange, request, types_of(*inner))) invalid = v->message;

@@ -27,6 +27,7 @@
 #include "common/config/model.h"
 #include "common/ike/message.h"
 #include "control/ikev2/cookie.h"
+#include "control/ikev2/fragmentation.h"
 #include "control/ikev2/ike_sa.h"
 #include "control/ikev2/pubkey_auth.h"
 
@@ -94,6 +95,8 @@ struct ManagerStats {
   std::uint64_t retransmitted = 0;
   std::uint64_t duplicate_requests = 0;  // answered from the response cache
   std::uint64_t cookies_sent = 0;        // IKE_SA_INIT answered with N(COOKIE) only
+  std::uint64_t fragments_received = 0;  // RFC 7383 fragments accepted
+  std::uint64_t messages_reassembled = 0;
   std::uint64_t ike_sas_established = 0;
   std::uint64_t ike_sas_failed = 0;
   std::uint64_t child_sas_installed = 0;
@@ -194,7 +197,10 @@ class Manager {
   bool send_request(IkeSa& sa, iana::ExchangeType exchange, std::vector<codec::Payload> payloads, TimePoint now);
   bool send_response(IkeSa& sa, const codec::Header& request, std::vector<codec::Payload> payloads);
   // Protects `payloads` in an SK payload under the SA's outbound keys.
-  std::optional<Bytes> protect(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads);
+  // One datagram, or its RFC 7383 fragments when it is too big and
+  // fragmentation was agreed.
+  std::optional<std::vector<Bytes>> protect(IkeSa& sa, const codec::Header& header,
+                                            const std::vector<codec::Payload>& payloads);
   void fail(IkeSa& sa, std::string_view why);
   // An established SA whose request went unanswered: apply dpd_action.
   void peer_dead(IkeSa& sa, TimePoint now);

@@ -5,6 +5,7 @@
 //   A (initiator, 192.0.2.1)  <-- wire -->  B (responder, 198.51.100.2)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -719,6 +720,42 @@ TEST(Ikev2Exchange, HalfOpenSasFromOneAddressAreLimited) {
   p.b.tick(p.now);  // the half-open SAs time out and make room again
   EXPECT_EQ(p.b.half_open_count(), 0u);
   EXPECT_EQ(p.b.ike_sa_count(), 0u);
+}
+
+TEST(Ikev2Exchange, LargeIkeAuthGoesInRfc7383FragmentsBothWays) {
+  // 120 subnets make IKE_AUTH (request and response) larger than 1252 bytes.
+  std::string many = "[";
+  for (int i = 0; i < 120; ++i) many += std::string(i ? "," : "") + "\"10.1." + std::to_string(i) + ".0/24\"";
+  many += "]";
+  PeerSpec a;
+  a.local_ts = many;
+  PeerSpec b = PeerSpec{}.mirrored();
+  b.remote_ts = R"(["10.1.0.0/16"])";
+  Pair p(a, b);
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  EXPECT_TRUE(has_notify(parse(p.wire_a.queue.front()), iana::NotifyType::ikev2_fragmentation_supported));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_GT(p.wire_a.queue.size(), 1u);  // IKE_AUTH request in fragments
+  for (const auto& d : p.wire_a.queue) {
+    EXPECT_LE(d.bytes.size(), 1252u);
+    EXPECT_EQ(parse(d).payloads.front().type, iana::PayloadType::encrypted_fragment);
+  }
+  const std::size_t fragments = p.wire_a.queue.size();
+  // Deliver them last first, the last one twice: reassembly does not care.
+  std::reverse(p.wire_a.queue.begin(), p.wire_a.queue.end());
+  p.wire_a.queue.insert(p.wire_a.queue.begin() + 1, p.wire_a.queue.front());
+  while (p.a_to_b()) {
+  }
+  EXPECT_EQ(p.b.stats().messages_reassembled, 1u);
+  EXPECT_EQ(p.b.stats().drops.at("fragment_duplicate"), 1u);
+  EXPECT_GT(p.wire_b.queue.size(), 1u);  // the response too
+  while (p.b_to_a()) {
+  }
+  EXPECT_EQ(p.a.stats().messages_reassembled, 1u);
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  EXPECT_EQ(p.a.list().at(0).children.at(0).local_ts.size(), 120u);
+  EXPECT_GE(fragments, 2u);
 }
 
 TEST(Ikev2Exchange, GarbageIsCountedAndTheEstablishedSaStays) {
