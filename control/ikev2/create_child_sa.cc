@@ -19,6 +19,7 @@
 #include "common/log/log.h"
 #include "control/ike/ts_narrow.h"
 #include "control/ikev2/manager.h"
+#include "control/ikev2/payload_access.h"
 
 namespace corridor::control::ikev2 {
 
@@ -28,34 +29,14 @@ using iana::PayloadType;
 
 namespace {
 
+using payload::find_notify;
+using payload::first_error;
+using payload::notify;
+using payload::spi_bytes;
+using payload::spi_value;
+
 // Back-off before retrying a rekey the peer answered TEMPORARY_FAILURE (§2.25).
 constexpr auto kRetryAfterTemporaryFailure = std::chrono::seconds(10);
-
-Payload notify(NotifyType type, Bytes data = {}) {
-  codec::Notify n;
-  n.type = type;
-  n.data = std::move(data);
-  return Payload{PayloadType::notify, std::move(n)};
-}
-
-template <typename Body>
-const Body* find_body(const std::vector<Payload>& payloads, PayloadType type) {
-  for (const auto& p : payloads)
-    if (p.type == type) return std::get_if<Body>(&p.body);
-  return nullptr;
-}
-
-const codec::Notify* find_notify(const std::vector<Payload>& payloads, NotifyType type) {
-  for (const auto& p : payloads)
-    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && n->type == type) return n;
-  return nullptr;
-}
-
-const codec::Notify* first_error(const std::vector<Payload>& payloads) {
-  for (const auto& p : payloads)
-    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && static_cast<std::uint16_t>(n->type) < 16384) return n;
-  return nullptr;
-}
 
 std::vector<config::Proposal> child_proposals(const config::ChildConfig& child) {
   return child.ah_proposals.empty() ? child.esp_proposals : child.ah_proposals;
@@ -63,16 +44,6 @@ std::vector<config::Proposal> child_proposals(const config::ChildConfig& child) 
 
 iana::ProtocolId child_protocol(const config::ChildConfig& child) {
   return child.ah_proposals.empty() ? iana::ProtocolId::esp : iana::ProtocolId::ah;
-}
-
-Bytes spi_bytes(std::uint32_t spi) {
-  return {static_cast<std::uint8_t>(spi >> 24), static_cast<std::uint8_t>(spi >> 16), static_cast<std::uint8_t>(spi >> 8),
-          static_cast<std::uint8_t>(spi)};
-}
-
-std::optional<std::uint32_t> spi_value(const Bytes& b) {
-  if (b.size() != 4) return std::nullopt;
-  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
 }
 
 std::optional<Spi> ike_spi(const Bytes& b) {
@@ -273,9 +244,9 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
   };
   if (sa.state() != IkeSaState::established)
     return answer_error(NotifyType::temporary_failure, {}, "the IKE SA is " + std::string(to_string(sa.state())));
-  const auto* offered = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
-  const auto* nonce = find_body<codec::Nonce>(payloads, PayloadType::nonce);
-  const auto* ke = find_body<codec::KeyExchange>(payloads, PayloadType::key_exchange);
+  const auto* offered = payload::find<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* nonce = payload::find<codec::Nonce>(payloads, PayloadType::nonce);
+  const auto* ke = payload::find<codec::KeyExchange>(payloads, PayloadType::key_exchange);
   if (!offered || !nonce || offered->proposals.empty())
     return answer_error(NotifyType::invalid_syntax, {}, "no SA or Ni payload");
   const auto ke_group = ke ? std::optional<iana::KeId>(static_cast<iana::KeId>(ke->group)) : std::nullopt;
@@ -334,8 +305,8 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
   }
 
   // --- Child SA, new or rekeyed (§1.3.1, §1.3.3) ---
-  const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
-  const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
+  const auto* tsi = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
+  const auto* tsr = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
   if (!tsi || !tsr) return answer_error(NotifyType::invalid_syntax, {}, "Child SA without TSi/TSr");
   const ChildSa* old = nullptr;
   std::uint32_t old_spi_in = 0;
@@ -433,9 +404,9 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
     }
     return give_up("peer answered " + std::string(iana::notify_type_name(error->type)));
   }
-  const auto* sa_payload = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
-  const auto* nonce = find_body<codec::Nonce>(payloads, PayloadType::nonce);
-  const auto* ke = find_body<codec::KeyExchange>(payloads, PayloadType::key_exchange);
+  const auto* sa_payload = payload::find<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* nonce = payload::find<codec::Nonce>(payloads, PayloadType::nonce);
+  const auto* ke = payload::find<codec::KeyExchange>(payloads, PayloadType::key_exchange);
   if (!sa_payload || !nonce) return give_up("response without SA or Nr");
 
   if (ike) {
@@ -478,8 +449,8 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
   auto selected = nego::accept_response(pc.child.sa, *sa_payload, child_protocol(cc));
   if (!selected.ok()) return give_up(selected.error().message);
   const auto spi_out = spi_value(selected->proposal.spi);
-  const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
-  const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
+  const auto* tsi = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
+  const auto* tsr = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
   if (!spi_out || !tsi || !tsr) return give_up("response without a 4-byte SPI or traffic selectors");
   const auto local_ts = nego::from_wire(*tsi);
   const auto remote_ts = nego::from_wire(*tsr);

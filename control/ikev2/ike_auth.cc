@@ -17,6 +17,7 @@
 #include "control/ikev2/auth.h"
 #include "control/ikev2/identity.h"
 #include "control/ikev2/manager.h"
+#include "control/ikev2/payload_access.h"
 
 namespace corridor::control::ikev2 {
 
@@ -26,31 +27,11 @@ using iana::PayloadType;
 
 namespace {
 
-Payload notify(NotifyType type, Bytes data = {}) {
-  codec::Notify n;
-  n.type = type;
-  n.data = std::move(data);
-  return Payload{PayloadType::notify, std::move(n)};
-}
-
-template <typename Body>
-const Body* find_body(const std::vector<Payload>& payloads, PayloadType type) {
-  for (const auto& p : payloads)
-    if (p.type == type) return std::get_if<Body>(&p.body);
-  return nullptr;
-}
-
-const codec::Notify* find_notify(const std::vector<Payload>& payloads, NotifyType type) {
-  for (const auto& p : payloads)
-    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && n->type == type) return n;
-  return nullptr;
-}
-
-const codec::Notify* first_error(const std::vector<Payload>& payloads) {
-  for (const auto& p : payloads)
-    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && static_cast<std::uint16_t>(n->type) < 16384) return n;
-  return nullptr;
-}
+using payload::find_notify;
+using payload::first_error;
+using payload::notify;
+using payload::spi_bytes;
+using payload::spi_value;
 
 config::Identity remote_pattern(const config::ConnectionConfig& conn) {
   return conn.remote.id.value_or(config::Identity{config::IdType::any, "%any"});
@@ -62,16 +43,6 @@ std::vector<config::Proposal> child_proposals(const config::ChildConfig& child) 
 
 iana::ProtocolId child_protocol(const config::ChildConfig& child) {
   return child.ah_proposals.empty() ? iana::ProtocolId::esp : iana::ProtocolId::ah;
-}
-
-Bytes spi_bytes(std::uint32_t spi) {
-  return {static_cast<std::uint8_t>(spi >> 24), static_cast<std::uint8_t>(spi >> 16), static_cast<std::uint8_t>(spi >> 8),
-          static_cast<std::uint8_t>(spi)};
-}
-
-std::optional<std::uint32_t> spi_value(const Bytes& b) {
-  if (b.size() != 4) return std::nullopt;
-  return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
 }
 
 }  // namespace
@@ -130,8 +101,8 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
     send_response(sa, header, {notify(NotifyType::authentication_failed)});
     fail(sa, "AUTHENTICATION_FAILED: " + why);
   };
-  const auto* idi = find_body<codec::Identification>(payloads, PayloadType::identification_initiator);
-  const auto* auth = find_body<codec::Authentication>(payloads, PayloadType::authentication);
+  const auto* idi = payload::find<codec::Identification>(payloads, PayloadType::identification_initiator);
+  const auto* auth = payload::find<codec::Authentication>(payloads, PayloadType::authentication);
   if (!idi || !auth) return refuse("IKE_AUTH request without IDi or AUTH (EAP is not supported)");
   std::string why;
   const auto peer_id = from_wire(*idi, &why);
@@ -181,9 +152,9 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
   }
 
   // The Child SA, if the request carries one (RFC 6023 childless otherwise).
-  const auto* child_sa = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
-  const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
-  const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
+  const auto* child_sa = payload::find<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* tsi = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
+  const auto* tsr = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
   std::optional<NotifyType> child_error;
   if (child_sa && tsi && tsr) {
     const auto proposed_i = nego::from_wire(*tsi);
@@ -256,8 +227,8 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
 
 void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& payloads, TimePoint now) {
   const auto& conn = *sa.connection;
-  const auto* idr = find_body<codec::Identification>(payloads, PayloadType::identification_responder);
-  const auto* auth = find_body<codec::Authentication>(payloads, PayloadType::authentication);
+  const auto* idr = payload::find<codec::Identification>(payloads, PayloadType::identification_responder);
+  const auto* auth = payload::find<codec::Authentication>(payloads, PayloadType::authentication);
   if (!idr || !auth) {
     const auto* error = first_error(payloads);
     if (error) ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
@@ -284,9 +255,9 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
   const PendingChild pending = std::move(*sa.pending_child);
   sa.pending_child.reset();
   const auto& child = *pending.config;
-  const auto* child_sa = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
-  const auto* tsi = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
-  const auto* tsr = find_body<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
+  const auto* child_sa = payload::find<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* tsi = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
+  const auto* tsr = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_responder);
   if (!child_sa || !tsi || !tsr) {
     release_child_spi(pending.spi_in);
     const auto* error = first_error(payloads);

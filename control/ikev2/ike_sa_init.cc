@@ -13,6 +13,7 @@
 
 #include "common/log/log.h"
 #include "control/ikev2/manager.h"
+#include "control/ikev2/payload_access.h"
 #include "control/ikev2/nat_detection.h"
 
 namespace corridor::control::ikev2 {
@@ -23,37 +24,14 @@ using iana::PayloadType;
 
 namespace {
 
+using payload::find_notify;
+using payload::first_error;
+using payload::notify;
+
 // COOKIE and INVALID_KE_PAYLOAD restarts before the initiator gives up.
 constexpr unsigned kMaxInitRetries = 3;
 
 std::string endpoint_text(const net::SocketAddress& a) { return a.address.to_string() + "[" + std::to_string(a.port) + "]"; }
-
-Payload notify(NotifyType type, Bytes data = {}) {
-  codec::Notify n;
-  n.type = type;
-  n.data = std::move(data);
-  return Payload{PayloadType::notify, std::move(n)};
-}
-
-const codec::Notify* find_notify(const std::vector<Payload>& payloads, NotifyType type) {
-  for (const auto& p : payloads)
-    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && n->type == type) return n;
-  return nullptr;
-}
-
-template <typename Body>
-const Body* find_body(const std::vector<Payload>& payloads, PayloadType type) {
-  for (const auto& p : payloads)
-    if (p.type == type) return std::get_if<Body>(&p.body);
-  return nullptr;
-}
-
-// The first error notification (type < 16384) of a message, if any.
-const codec::Notify* first_error(const std::vector<Payload>& payloads) {
-  for (const auto& p : payloads)
-    if (const auto* n = std::get_if<codec::Notify>(&p.body); n && static_cast<std::uint16_t>(n->type) < 16384) return n;
-  return nullptr;
-}
 
 bool address_matches(const std::vector<config::AddressSpec>& specs, const net::IpAddress& address) {
   if (specs.empty()) return true;  // %any
@@ -186,9 +164,9 @@ void Manager::respond_ike_sa_init(const codec::Message& request, std::span<const
                                   const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now) {
   const auto& h = request.header;
   const std::string from = endpoint_text(remote);
-  const auto* offered = find_body<codec::SecurityAssociation>(request.payloads, PayloadType::security_association);
-  const auto* ke = find_body<codec::KeyExchange>(request.payloads, PayloadType::key_exchange);
-  const auto* nonce = find_body<codec::Nonce>(request.payloads, PayloadType::nonce);
+  const auto* offered = payload::find<codec::SecurityAssociation>(request.payloads, PayloadType::security_association);
+  const auto* ke = payload::find<codec::KeyExchange>(request.payloads, PayloadType::key_exchange);
+  const auto* nonce = payload::find<codec::Nonce>(request.payloads, PayloadType::nonce);
   if (!offered || !ke || !nonce) return drop("payload_rules", "IKE_SA_INIT request without SA, KE or Ni from " + from);
 
   // Half-open SA limits and cookies (§2.6), before any costly work.
@@ -345,9 +323,9 @@ void Manager::process_ike_sa_init_response(IkeSa& sa, const codec::Message& resp
   }
   const auto& h = response.header;
   if (is_zero(h.spi_r)) return fail(sa, "IKE_SA_INIT response without a responder SPI");
-  const auto* sa_payload = find_body<codec::SecurityAssociation>(payloads, PayloadType::security_association);
-  const auto* ke = find_body<codec::KeyExchange>(payloads, PayloadType::key_exchange);
-  const auto* nonce = find_body<codec::Nonce>(payloads, PayloadType::nonce);
+  const auto* sa_payload = payload::find<codec::SecurityAssociation>(payloads, PayloadType::security_association);
+  const auto* ke = payload::find<codec::KeyExchange>(payloads, PayloadType::key_exchange);
+  const auto* nonce = payload::find<codec::Nonce>(payloads, PayloadType::nonce);
   if (!sa_payload || !ke || !nonce) return fail(sa, "IKE_SA_INIT response without SA, KE or Nr");
   auto selected = nego::accept_response(sa.sent_sa, *sa_payload, iana::ProtocolId::ike);
   if (!selected.ok()) return fail(sa, "responder's proposal is not one we offered: " + selected.error().message);
