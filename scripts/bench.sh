@@ -4,8 +4,23 @@
 # Each figure in docs/performance.md names the command that produced it.
 #
 #   scripts/bench.sh [channel|engine]        (default: all)
+#   scripts/bench.sh ike [options of scripts/bench_ike.py]
+#                      IKEv2 responders, corridor-control against strongSwan
+#                      (root; not part of "all": it takes minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = ike ]; then
+  shift
+  # CORRIDOR_BUILD: another build dir (e.g. one without the dataplane).
+  build=${CORRIDOR_BUILD:-build}
+  scripts/deps.sh test >/dev/null  # strongSwan and iproute2 besides the build tools
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" >/dev/null
+  fi
+  ninja -C "$build" control/corridor-control tests/bench/corridor-bench-ike >/dev/null
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  exec /usr/bin/python3 scripts/bench_ike.py --build "$build" "$@"
+fi
 scripts/deps.sh build
 if [ ! -f build/build.ninja ]; then
   meson setup build >/dev/null

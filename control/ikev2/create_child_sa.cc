@@ -208,6 +208,7 @@ IkeSa& Manager::adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, co
   old.children.clear();
   n.established_at = now;
   n.next_keepalive = now + options_.keepalive_interval;
+  index_peer_identity(n);
   return n;
 }
 

@@ -140,10 +140,12 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
   // SAs from the same identity are stale; drop them with their Child SAs.
   if (find_notify(payloads, NotifyType::initial_contact)) {
     std::vector<std::uint64_t> stale;
-    for (const auto& [id, other] : sas_)
-      if (id != sa.id && other->connection == conn && other->remote_id && *other->remote_id == *peer_id &&
-          other->state() == IkeSaState::established)
-        stale.push_back(id);
+    const auto [first, last] = by_peer_identity_.equal_range({conn, peer_id->to_string()});
+    for (auto it = first; it != last; ++it) {
+      const auto other = sas_.find(it->second);
+      if (it->second != sa.id && other != sas_.end() && other->second->state() == IkeSaState::established)
+        stale.push_back(it->second);
+    }
     for (const auto id : stale) {
       log::info("ike", sas_.at(id)->name() + " replaced: the peer sent INITIAL_CONTACT from a new IKE SA");
       sas_.at(id)->set_state(IkeSaState::dead);
@@ -216,6 +218,7 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
 
   sa.set_state(IkeSaState::established);
   count_half_open(sa, false);
+  index_peer_identity(sa);
   sa.established_at = now;
   sa.next_keepalive = now + options_.keepalive_interval;
   schedule_rekey(sa, now);
@@ -244,6 +247,7 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
 
   sa.remote_id = *peer_id;
   sa.set_state(IkeSaState::established);
+  index_peer_identity(sa);
   sa.established_at = now;
   sa.next_keepalive = now + options_.keepalive_interval;
   schedule_rekey(sa, now);

@@ -122,8 +122,20 @@ void Manager::remove_sa(std::uint64_t id) {
   if (sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::child)
     release_child_spi(sa.pending_create->child.spi_in);
   by_local_spi_.erase(sa.local_spi());
+  if (sa.remote_id) {
+    const auto [first, last] = by_peer_identity_.equal_range({sa.connection, sa.remote_id->to_string()});
+    for (auto i = first; i != last; ++i) {
+      if (i->second != sa.id) continue;
+      by_peer_identity_.erase(i);
+      break;
+    }
+  }
   if (!sa.initiator) by_initiator_spi_.erase({sa.spi_i, endpoint_text(sa.remote)});
   sas_.erase(it);
+}
+
+void Manager::index_peer_identity(const IkeSa& sa) {
+  if (sa.remote_id) by_peer_identity_.emplace(std::make_pair(sa.connection, sa.remote_id->to_string()), sa.id);
 }
 
 void Manager::drop(std::string_view reason, std::string_view detail) {

@@ -185,6 +185,9 @@ class Manager {
   Spi unused_spi();
   IkeSa* find_by_local_spi(const Spi& spi);
   void remove_sa(std::uint64_t id);
+  // IKE SAs by connection and peer identity, for INITIAL_CONTACT (§2.4)
+  // without a walk over every SA.
+  void index_peer_identity(const IkeSa& sa);
   void drop(std::string_view reason, std::string_view detail);
   Spi random_spi();
   // An inbound Child SA SPI no other Child SA (installed or being
@@ -306,6 +309,7 @@ class Manager {
   ManagerOptions options_;
   std::map<std::uint64_t, std::unique_ptr<IkeSa>> sas_;
   std::map<Spi, std::uint64_t> by_local_spi_;
+  std::multimap<std::pair<const config::ConnectionConfig*, std::string>, std::uint64_t> by_peer_identity_;
   // Responder SAs by the initiator's SPI and address, to answer a
   // retransmitted IKE_SA_INIT request from the cache (RFC 7296 §2.1).
   std::map<std::pair<Spi, std::string>, std::uint64_t> by_initiator_spi_;

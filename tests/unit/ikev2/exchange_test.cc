@@ -758,6 +758,39 @@ TEST(Ikev2Exchange, LargeIkeAuthGoesInRfc7383FragmentsBothWays) {
   EXPECT_GE(fragments, 2u);
 }
 
+TEST(Ikev2Exchange, InitialContactFromARebootedPeerReplacesItsOldSa) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  const auto old_spi = p.b.list().at(0).spi_i;
+  // A reboots: a fresh manager with the same identity and no SAs.
+  Wire wire_a2(kAddrA);
+  Dataplane dp_a2;
+  ikev2::Manager a2(p.config_a, wire_a2, dp_a2);
+  ASSERT_TRUE(a2.initiate("peer", "net", p.now));
+  auto to_b = [&] {
+    while (!wire_a2.queue.empty()) {
+      const Datagram d = wire_a2.queue.front();
+      wire_a2.queue.pop_front();
+      p.b.receive(d.remote, d.local, d.bytes, p.now);
+    }
+  };
+  auto to_a2 = [&] {
+    while (!p.wire_b.queue.empty()) {
+      const Datagram d = p.wire_b.queue.front();
+      p.wire_b.queue.pop_front();
+      a2.receive(d.remote, d.local, d.bytes, p.now);
+    }
+  };
+  to_b();
+  to_a2();
+  to_b();  // IKE_AUTH with N(INITIAL_CONTACT)
+  to_a2();
+  ASSERT_EQ(p.b.ike_sa_count(), 1u);  // the old IKE SA and its Child SA are gone
+  EXPECT_NE(p.b.list().at(0).spi_i, old_spi);
+  EXPECT_EQ(p.b.list().at(0).state, "ESTABLISHED");
+  expect_matching_child_sas(dp_a2, p.dp_b);
+}
+
 TEST(Ikev2Exchange, GarbageIsCountedAndTheEstablishedSaStays) {
   Pair p({}, PeerSpec{}.mirrored());
   p.establish();
