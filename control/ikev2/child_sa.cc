@@ -16,12 +16,6 @@ namespace {
 // catch-all; within them a more specific selector pair wins (lower value).
 constexpr std::uint32_t kChildPolicyPriorityBase = 2000;
 
-std::string hex32(std::uint32_t v) {
-  char b[9];
-  std::snprintf(b, sizeof b, "%08x", v);
-  return b;
-}
-
 std::array<std::uint8_t, 16> address_bytes(const net::IpAddress& a) { return a.bytes(); }
 
 channel::Prefix to_channel(const net::Prefix& p) {

@@ -54,12 +54,6 @@ std::optional<Spi> ike_spi(const Bytes& b) {
   return s;
 }
 
-std::string hex32(std::uint32_t v) {
-  char b[9];
-  std::snprintf(b, sizeof b, "%08x", v);
-  return b;
-}
-
 Bytes group_bytes(iana::KeId group) {
   const auto g = static_cast<std::uint16_t>(group);
   return {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)};

@@ -88,4 +88,14 @@ bool is_zero(const Spi& spi) {
   return true;
 }
 
+std::string hex32(std::uint32_t v) {
+  char b[9];
+  std::snprintf(b, sizeof b, "%08x", v);
+  return b;
+}
+
+std::string endpoint_text(const net::SocketAddress& a) {
+  return a.address.to_string() + "[" + std::to_string(a.port) + "]";
+}
+
 }  // namespace corridor::control::ikev2

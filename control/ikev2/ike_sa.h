@@ -213,5 +213,9 @@ struct IkeSa {
 // "0123456789abcdef" for an SPI, as strongSwan prints them.
 std::string to_hex(const Spi& spi);
 bool is_zero(const Spi& spi);
+// "c1a2b3c4": a Child SA SPI as strongSwan logs it.
+std::string hex32(std::uint32_t spi);
+// "192.0.2.1[4500]", as strongSwan prints an IKE endpoint.
+std::string endpoint_text(const net::SocketAddress& a);
 
 }  // namespace corridor::control::ikev2

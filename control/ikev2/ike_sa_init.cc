@@ -31,8 +31,6 @@ using payload::notify;
 // COOKIE and INVALID_KE_PAYLOAD restarts before the initiator gives up.
 constexpr unsigned kMaxInitRetries = 3;
 
-std::string endpoint_text(const net::SocketAddress& a) { return a.address.to_string() + "[" + std::to_string(a.port) + "]"; }
-
 bool address_matches(const std::vector<config::AddressSpec>& specs, const net::IpAddress& address) {
   if (specs.empty()) return true;  // %any
   for (const auto& s : specs) {

@@ -17,16 +17,6 @@ namespace corridor::control::ikev2 {
 using codec::Payload;
 using iana::PayloadType;
 
-namespace {
-
-std::string hex32(std::uint32_t v) {
-  char b[9];
-  std::snprintf(b, sizeof b, "%08x", v);
-  return b;
-}
-
-}  // namespace
-
 void Manager::respond_informational(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads,
                                     TimePoint now) {
   (void)now;

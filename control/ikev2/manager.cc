@@ -23,8 +23,6 @@ namespace {
 // moves the outbound traffic to the new SA anyway.
 constexpr auto kTakeoverTimeout = std::chrono::seconds(10);
 
-std::string endpoint_text(const net::SocketAddress& a) { return a.address.to_string() + "[" + std::to_string(a.port) + "]"; }
-
 std::vector<PayloadType> types_of(const std::vector<Payload>& payloads) {
   std::vector<PayloadType> out;
   out.reserve(payloads.size());
@@ -636,43 +634,6 @@ void Manager::shutdown(TimePoint now) {
   std::vector<std::uint64_t> ids;
   for (const auto& [id, sa] : sas_) ids.push_back(id);
   for (const auto id : ids) remove_sa(id);
-}
-
-std::vector<IkeSaView> Manager::list() const {
-  std::vector<IkeSaView> out;
-  for (const auto& [id, owned] : sas_) {
-    const IkeSa& sa = *owned;
-    IkeSaView v;
-    v.id = sa.id;
-    v.connection = sa.connection ? sa.connection->name : "";
-    v.state = std::string(to_string(sa.state()));
-    v.initiator = sa.initiator;
-    v.local = endpoint_text(sa.local);
-    v.remote = endpoint_text(sa.remote);
-    if (sa.local_id) v.local_id = sa.local_id->to_string();
-    if (sa.remote_id) v.remote_id = sa.remote_id->to_string();
-    v.spi_i = to_hex(sa.spi_i);
-    v.spi_r = to_hex(sa.spi_r);
-    if (sa.proposal) v.proposal = sa.proposal->to_string();
-    v.nat_local = sa.nat_local;
-    v.nat_remote = sa.nat_remote;
-    for (const auto& c : sa.children) {
-      ChildSaView cv;
-      cv.name = c.name;
-      cv.state = std::string(to_string(c.state));
-      cv.protocol = c.protocol == iana::ProtocolId::ah ? "AH" : "ESP";
-      cv.mode = c.mode == config::ChildMode::transport ? "TRANSPORT" : "TUNNEL";
-      cv.udp_encap = c.udp_encap;
-      cv.spi_in = c.spi_in;
-      cv.spi_out = c.spi_out;
-      cv.proposal = c.proposal.to_string();
-      for (const auto& ts : c.local_ts) cv.local_ts.push_back(ts.to_string());
-      for (const auto& ts : c.remote_ts) cv.remote_ts.push_back(ts.to_string());
-      v.children.push_back(std::move(cv));
-    }
-    out.push_back(std::move(v));
-  }
-  return out;
 }
 
 }  // namespace corridor::control::ikev2

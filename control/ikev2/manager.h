@@ -119,15 +119,24 @@ struct ChildSaView {
   bool udp_encap = false;
   std::uint32_t spi_in = 0;
   std::uint32_t spi_out = 0;
+  std::uint64_t sa_id_in = 0;  // SA channel ids, to join the dataplane's counters
+  std::uint64_t sa_id_out = 0;
   std::string proposal;  // "ESP:AES_GCM_16_256/NO_EXT_SEQ"
   std::vector<std::string> local_ts;
   std::vector<std::string> remote_ts;
+  TimePoint installed_at{};
+  TimePoint rekey_at = TimePoint::max();  // max: none scheduled
+  TimePoint expire_at = TimePoint::max();
 };
+
 struct IkeSaView {
   std::uint64_t id = 0;
+  std::string name;  // "conn[3]", as the log names it
   std::string connection;
   std::string state;
   bool initiator = false;
+  net::SocketAddress local_endpoint;
+  net::SocketAddress remote_endpoint;
   std::string local;   // "192.0.2.1[4500]"
   std::string remote;
   std::string local_id;
@@ -137,6 +146,10 @@ struct IkeSaView {
   std::string proposal;  // "IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384"
   bool nat_local = false;
   bool nat_remote = false;
+  TimePoint created_at{};
+  std::optional<TimePoint> established_at;
+  TimePoint rekey_at = TimePoint::max();  // max: none scheduled
+  TimePoint expire_at = TimePoint::max();
   std::vector<ChildSaView> children;
 };
 
@@ -169,7 +182,21 @@ class Manager {
   // removes their Child SAs from the dataplane.
   void shutdown(TimePoint now);
 
+  // operator.cc: what an operator sees and does (the REST API).
   std::vector<IkeSaView> list() const;
+  std::optional<IkeSaView> find(std::uint64_t id) const;
+  // Each returns false with the reason in `why` (no such SA, or not in a
+  // state where it applies) and otherwise queues the exchange behind any
+  // request already out; the result shows in the SA list and the log.
+  // Terminates an IKE SA: a Delete to the peer when it is established,
+  // dropped at once while it is still being set up.
+  bool terminate(std::uint64_t id, TimePoint now, std::string* why = nullptr);
+  bool rekey(std::uint64_t id, TimePoint now, std::string* why = nullptr);
+  bool rekey_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
+  bool delete_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
+  // Deletes every installed Child SA of `connection`'s child `child`;
+  // returns how many.
+  std::size_t terminate_children(std::string_view connection, std::string_view child, TimePoint now);
   const ManagerStats& stats() const { return stats_; }
   std::size_t ike_sa_count() const { return sas_.size(); }
   std::size_t half_open_count() const { return half_open_; }

@@ -834,3 +834,71 @@ TEST(Ikev2Exchange, UnknownCriticalPayloadInIkeSaInitIsAnswered) {
 }
 
 }  // namespace
+
+// The operator's commands (control/ikev2/operator.cc, the REST API's SA
+// resources), from either side of the IKE SA.
+TEST(Ikev2Exchange, OperatorRekeysAndDeletesChildSasAndTerminatesTheIkeSa) {
+  Pair p(PeerSpec{}, PeerSpec{}.mirrored());
+  p.establish();
+  const auto id_a = p.a.list().at(0).id;
+  const auto id_b = p.b.list().at(0).id;
+  const auto before = spis(p.dp_a);
+  std::string why;
+
+  // Unknown SAs and SPIs are refused with a reason, nothing changes.
+  EXPECT_FALSE(p.a.rekey(id_a + 100, p.now, &why));
+  EXPECT_NE(why.find("no IKE SA"), std::string::npos);
+  EXPECT_FALSE(p.a.rekey_child(id_a, 0x1234, p.now, &why));
+  EXPECT_NE(why.find("no Child SA"), std::string::npos);
+  EXPECT_FALSE(p.wire_a.queue.size());
+
+  // The responder rekeys the Child SA: new SPIs on both sides, old pair gone.
+  ASSERT_TRUE(p.b.rekey_child(id_b, p.b.list().at(0).children.at(0).spi_in, p.now, &why)) << why;
+  run_until(p, p.now + 3s);
+  const auto after_child = spis(p.dp_a);
+  EXPECT_EQ(after_child.size(), 2u);
+  for (const auto spi : after_child) EXPECT_EQ(before.count(spi), 0u);
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  EXPECT_EQ(p.b.stats().child_sas_rekeyed, 1u);
+
+  // The initiator rekeys the IKE SA; the Child SAs move with it.
+  ASSERT_TRUE(p.a.rekey(id_a, p.now, &why)) << why;
+  run_until(p, p.now + 3s);
+  ASSERT_EQ(p.a.ike_sa_count(), 1u);
+  EXPECT_EQ(p.a.stats().ike_sas_rekeyed, 1u);
+  EXPECT_EQ(spis(p.dp_a), after_child);
+  const auto view = p.a.list().at(0);
+  EXPECT_NE(view.id, id_a);
+  EXPECT_EQ(view.state, "ESTABLISHED");
+  ASSERT_TRUE(view.established_at.has_value());
+
+  // Deleting the Child SA by name leaves the IKE SA up, empty.
+  EXPECT_EQ(p.a.terminate_children("peer", "other", p.now), 0u);
+  EXPECT_EQ(p.a.terminate_children("peer", "net", p.now), 1u);
+  run_until(p, p.now + 2s);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_b.sas.empty());
+  ASSERT_EQ(p.a.ike_sa_count(), 1u);
+  EXPECT_TRUE(p.a.list().at(0).children.empty());
+
+  // Terminate: a Delete the peer answers, nothing left on either side; a
+  // second terminate of the same SA is refused while the first is out.
+  ASSERT_TRUE(p.b.terminate(p.b.list().at(0).id, p.now, &why)) << why;
+  EXPECT_FALSE(p.b.terminate(p.b.list().at(0).id, p.now, &why));
+  EXPECT_NE(why.find("DELETING"), std::string::npos) << why;
+  run_until(p, p.now + 2s);
+  EXPECT_EQ(p.a.ike_sa_count(), 0u);
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+}
+
+TEST(Ikev2Exchange, OperatorTerminateOfAHalfOpenSaDropsItQuietly) {
+  Pair p(PeerSpec{}, PeerSpec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  const auto id = p.a.list().at(0).id;
+  p.wire_a.queue.clear();  // the IKE_SA_INIT request is lost
+  std::string why;
+  EXPECT_FALSE(p.a.rekey(id, p.now, &why));  // not established yet
+  ASSERT_TRUE(p.a.terminate(id, p.now, &why)) << why;
+  EXPECT_EQ(p.a.ike_sa_count(), 0u);
+  EXPECT_TRUE(p.wire_a.queue.empty());  // nothing to tell a peer that has no keys
+}
