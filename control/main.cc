@@ -53,5 +53,6 @@ int main(int argc, char** argv) {
   const auto result = corridor::config::load_config_file(config_path);
   if (check) return corridor::control::report_check(result, config_path, std::cout);
   if (!result.ok()) return corridor::control::report_check(result, config_path, std::cerr);
+  options.document = &result.document;
   return corridor::control::run_daemon(*result.config, options);
 }

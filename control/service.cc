@@ -15,8 +15,11 @@
 #include "common/channel/control_endpoint.h"
 #include "common/config/sa_channel.h"
 #include "common/log/log.h"
+#include "control/api/api.h"
+#include "control/api/views.h"
 #include "control/daemon/ike_socket.h"
 #include "control/daemon/sa_sync.h"
+#include "control/daemon/traffic_ledger.h"
 #include "control/ikev2/manager.h"
 
 namespace corridor::control {
@@ -29,12 +32,8 @@ using namespace std::chrono_literals;
 constexpr auto kTick = 10ms;
 // A dataplane that has not refreshed its heartbeat for this long is reported down.
 constexpr auto kDataplaneTimeout = 3s;
-
-std::string hex_spi(std::uint32_t spi) {
-  char buf[11];
-  std::snprintf(buf, sizeof buf, "0x%08x", spi);
-  return buf;
-}
+// How often the traffic ledger drops the counters of SAs that are gone.
+constexpr auto kSettleInterval = 60s;
 
 // Child SAs the IKE manager negotiates go to the dataplane through SaSync.
 class SyncSink final : public ikev2::ChildSaSink {
@@ -82,6 +81,10 @@ class Service {
       endpoint_.detach();
       return 1;
     }
+    if (config_.api.enabled && !open_api()) {
+      endpoint_.detach();
+      return 1;
+    }
     signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       log::info("daemon", std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
@@ -102,13 +105,14 @@ class Service {
     SaSyncCallbacks cb;
     cb.on_lifetime = [this](const channel::LifetimeExpired& e, bool hard) {
       log::info("chan", std::string(hard ? "hard" : "soft") + " lifetime reached for SA " + std::to_string(e.sa_id) +
-                            " (SPI " + hex_spi(e.spi) + ") after " + std::to_string(e.bytes) + " bytes, " +
+                            " (SPI " + api::spi_hex(e.spi) + ") after " + std::to_string(e.bytes) + " bytes, " +
                             std::to_string(e.packets) + " packets");
       if (ike_) ike_->lifetime_reached(e.sa_id, hard, ikev2::Clock::now());
     };
+    cb.on_counters = [this](const channel::SaCounters& c) { traffic_.record(c); };
     cb.on_seq_overflow = [](const channel::SeqOverflow& e) {
       log::warning("chan", "outbound sequence numbers exhausted on SA " + std::to_string(e.sa_id) + " (SPI " +
-                               hex_spi(e.spi) + "): the dataplane stopped it, a rekey is needed");
+                               api::spi_hex(e.spi) + "): the dataplane stopped it, a rekey is needed");
     };
     cb.on_replay_icv_summary = [](const channel::ReplayIcvSummary& e) {
       if (e.replay_drops || e.icv_failures)
@@ -148,6 +152,21 @@ class Service {
     return true;
   }
 
+  bool open_api() {
+    api::Sources sources;
+    sources.config = &config_;
+    sources.document = options_.document;
+    sources.ike = ike_.get();
+    sources.sync = &sync_;
+    sources.traffic = &traffic_;
+    sources.started = started_;
+    sources.dataplane_timeout = kDataplaneTimeout;
+    std::string why;
+    api_ = api::Api::open(io_, sources, &why);
+    if (!api_) log::error("api", why);
+    return api_ != nullptr;
+  }
+
   void stop() {
     if (stopping_) return;
     stopping_ = true;
@@ -157,6 +176,7 @@ class Service {
       ike_->shutdown(ikev2::Clock::now());
       sync_.poll(channel::SteadyClock::now() + 200ms);
     }
+    api_.reset();  // stop accepting; open connections end with the loop
     io_.stop();
   }
 
@@ -179,29 +199,9 @@ class Service {
     j["sequence"] = ++status_sequence_;
     j["ike_sas"] = nlohmann::json::array();
     if (ike_) {
-      for (const auto& sa : ike_->list()) {
-        nlohmann::json v{{"id", sa.id},           {"connection", sa.connection}, {"state", sa.state},
-                         {"initiator", sa.initiator}, {"local", sa.local},       {"remote", sa.remote},
-                         {"local_id", sa.local_id}, {"remote_id", sa.remote_id}, {"spi_i", sa.spi_i},
-                         {"spi_r", sa.spi_r},     {"proposal", sa.proposal},     {"nat_local", sa.nat_local},
-                         {"nat_remote", sa.nat_remote}};
-        v["children"] = nlohmann::json::array();
-        for (const auto& c : sa.children)
-          v["children"].push_back({{"name", c.name}, {"state", c.state}, {"protocol", c.protocol}, {"mode", c.mode},
-                                   {"udp_encap", c.udp_encap}, {"spi_in", hex_spi(c.spi_in)},
-                                   {"spi_out", hex_spi(c.spi_out)}, {"proposal", c.proposal},
-                                   {"local_ts", c.local_ts}, {"remote_ts", c.remote_ts}});
-        j["ike_sas"].push_back(std::move(v));
-      }
-      const auto& st = ike_->stats();
-      j["ike"] = {{"received", st.received}, {"sent", st.sent}, {"retransmitted", st.retransmitted},
-                  {"duplicate_requests", st.duplicate_requests}, {"cookies_sent", st.cookies_sent},
-                  {"fragments_received", st.fragments_received}, {"messages_reassembled", st.messages_reassembled}, {"ike_sas_established", st.ike_sas_established},
-                  {"ike_sas_failed", st.ike_sas_failed}, {"child_sas_installed", st.child_sas_installed},
-                  {"liveness_checks_sent", st.liveness_checks_sent}, {"dead_peers", st.dead_peers},
-                  {"child_sas_rekeyed", st.child_sas_rekeyed}, {"ike_sas_rekeyed", st.ike_sas_rekeyed},
-                  {"child_sas_expired", st.child_sas_expired},
-                  {"drops", st.drops}, {"notifies_sent", st.notifies_sent}, {"notifies_received", st.notifies_received}};
+      const auto now = ikev2::Clock::now();
+      for (const auto& sa : ike_->list()) j["ike_sas"].push_back(api::ike_sa_json(sa, now, &traffic_.latest()));
+      j["ike"] = api::ike_stats_json(ike_->stats());
     }
     const std::string tmp = options_.status_file + ".tmp";
     {
@@ -225,7 +225,14 @@ class Service {
   }
 
   void tick() {
-    if (ike_) ike_->tick(ikev2::Clock::now());
+    const auto now = ikev2::Clock::now();
+    if (ike_) ike_->tick(now);
+    // Without a Prometheus scrape to settle the traffic ledger, forget
+    // the snapshots of SAs that are gone now and then.
+    if (now >= next_settle_) {
+      next_settle_ = now + kSettleInterval;
+      settle_traffic();
+    }
     // Never block the loop on a full ring for long: what does not fit stays
     // queued in order and goes out on a later tick.
     const auto result = sync_.poll(channel::SteadyClock::now() + 2ms);
@@ -253,6 +260,21 @@ class Service {
     }
   }
 
+  void settle_traffic() {
+    std::unordered_map<std::uint64_t, std::string> owner;
+    if (ike_)
+      for (const auto& sa : ike_->list())
+        for (const auto& c : sa.children) {
+          owner.emplace(c.sa_id_in, sa.connection);
+          owner.emplace(c.sa_id_out, sa.connection);
+        }
+    traffic_.settle([&](std::uint64_t id) -> std::optional<std::string> {
+      const auto it = owner.find(id);
+      if (it == owner.end()) return std::nullopt;
+      return it->second;
+    });
+  }
+
   void report_stats() {
     const auto& s = sync_.stats();
     log::info("chan", "SA sync totals: " + std::to_string(s.commands_pushed) + " commands pushed, " +
@@ -277,6 +299,10 @@ class Service {
   boost::asio::signal_set status_signal_;
   std::unique_ptr<IkeSockets> sockets_;
   std::unique_ptr<ikev2::Manager> ike_;
+  TrafficLedger traffic_;
+  std::unique_ptr<api::Api> api_;  // after ike_: its handlers use the manager
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  ikev2::TimePoint next_settle_{};
   std::uint64_t status_sequence_ = 0;
   bool stopping_ = false;
   bool ring_full_reported_ = false;

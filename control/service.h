@@ -4,6 +4,7 @@
 // plug their event sources into this loop.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/config/model.h"
@@ -12,8 +13,11 @@ namespace corridor::control {
 
 struct DaemonOptions {
   // Where the SA list and IKE counters go as JSON on SIGUSR1 and at exit
-  // (empty: nowhere). The REST API will serve the same data.
+  // (empty: nowhere). The REST API serves the same views.
   std::string status_file;
+  // The config as written (LoadResult::document), for the REST API's
+  // GET /config; may be null.
+  const nlohmann::ordered_json* document = nullptr;
 };
 
 // Returns the process exit code.

@@ -85,6 +85,7 @@ ApiConfig read_api(const nlohmann::ordered_json& value, const std::string& point
     t.finish();
   }
   out.allow_plain_http = r.boolean("allow_plain_http").value_or(false);
+  out.metrics_per_sa = r.boolean("metrics_per_sa").value_or(false);
   if (const auto tokens = r.string("tokens")) out.tokens = ctx.resolve_file(r.pointer_of("tokens"), *tokens);
   r.finish();
 
@@ -154,6 +155,7 @@ LoadResult load_config(const nlohmann::ordered_json& document, const LoadOptions
   root.finish({"authorities", "pools"});
   if (!result.diagnostics.has_errors()) detail::cross_check(config, ctx);
   if (!result.diagnostics.has_errors()) result.config = std::move(config);
+  result.document = document;
   return result;
 }
 

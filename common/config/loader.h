@@ -26,6 +26,9 @@ struct LoadOptions {
 struct LoadResult {
   std::optional<Config> config;  // set iff there were no errors
   Diagnostics diagnostics;
+  // The document as read (null after a JSON syntax error): the REST API
+  // shows the running config as the operator wrote it, secrets redacted.
+  nlohmann::ordered_json document;
   bool ok() const { return config.has_value(); }
 };
 

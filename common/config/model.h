@@ -233,6 +233,9 @@ struct ApiConfig {
   bool allow_plain_http = false;
   std::string tokens;  // token file (hashes only)
   std::optional<net::SocketAddress> metrics_listen;
+  // Per-SA metric series (an `sa` label): one series per tunnel, so off by
+  // default; per-connection series otherwise.
+  bool metrics_per_sa = false;
 };
 
 enum class LogLevel : std::uint8_t { error, warning, info, debug };

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <algorithm>
+#include <atomic>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +22,11 @@ struct State {
   std::FILE* out = stderr;
   bool syslog = false;
   std::string program = "corridor";
+  std::map<std::string, Level, std::less<>> overrides;
+  Listener listener;
+  // The most verbose of the overall level and the overrides, read without
+  // the lock so a line no one wants costs one load.
+  std::atomic<int> most_verbose{static_cast<int>(Level::info)};
 };
 
 State& state() {
@@ -59,6 +66,8 @@ std::string configure(const config::LoggingConfig& config, std::string_view prog
   s.syslog = false;
   s.config = config;
   s.program = program;
+  s.overrides.clear();
+  s.most_verbose = static_cast<int>(config.level);
   if (config.file == "syslog") {
     openlog(s.program.c_str(), LOG_PID, LOG_DAEMON);
     s.syslog = true;
@@ -71,12 +80,65 @@ std::string configure(const config::LoggingConfig& config, std::string_view prog
   return {};
 }
 
-bool enabled(Level level) { return static_cast<int>(level) <= static_cast<int>(state().config.level); }
+namespace {
 
-void write(Level level, std::string_view subsystem, std::string_view message) {
-  if (!enabled(level)) return;
+// With the lock held.
+bool wanted(const State& s, Level level, std::string_view subsystem) {
+  const auto it = s.overrides.find(subsystem);
+  const Level limit = it != s.overrides.end() ? it->second : s.config.level;
+  return static_cast<int>(level) <= static_cast<int>(limit);
+}
+
+void update_most_verbose(State& s) {
+  int most = static_cast<int>(s.config.level);
+  for (const auto& [name, level] : s.overrides) most = std::max(most, static_cast<int>(level));
+  s.most_verbose = most;
+}
+
+}  // namespace
+
+bool enabled(Level level, std::string_view subsystem) {
+  auto& s = state();
+  if (static_cast<int>(level) > s.most_verbose.load(std::memory_order_relaxed)) return false;
+  std::lock_guard lock(s.mutex);
+  return wanted(s, level, subsystem);
+}
+
+Levels levels() {
   auto& s = state();
   std::lock_guard lock(s.mutex);
+  return {s.config.level, s.overrides};
+}
+
+void set_level(Level level) {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  s.config.level = level;
+  update_most_verbose(s);
+}
+
+void set_subsystem_level(std::string_view subsystem, std::optional<Level> level) {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  if (level)
+    s.overrides.insert_or_assign(std::string(subsystem), *level);
+  else if (const auto it = s.overrides.find(subsystem); it != s.overrides.end())
+    s.overrides.erase(it);
+  update_most_verbose(s);
+}
+
+void set_listener(Listener listener) {
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  s.listener = std::move(listener);
+}
+
+void write(Level level, std::string_view subsystem, std::string_view message) {
+  if (static_cast<int>(level) > state().most_verbose.load(std::memory_order_relaxed)) return;
+  auto& s = state();
+  std::lock_guard lock(s.mutex);
+  if (!wanted(s, level, subsystem)) return;
+  if (s.listener) s.listener(level, subsystem, message);
   if (s.syslog) {
     syslog(syslog_priority(level), "[%.*s] %.*s", static_cast<int>(subsystem.size()), subsystem.data(),
            static_cast<int>(message.size()), message.data());

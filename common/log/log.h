@@ -10,6 +10,9 @@
 // lcore, never for the per-packet path (workers count drops instead).
 #pragma once
 
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,8 +26,25 @@ using Level = config::LogLevel;
 // keeps logging to stderr and returns why; otherwise returns "".
 std::string configure(const config::LoggingConfig& config, std::string_view program);
 
-bool enabled(Level level);
+bool enabled(Level level, std::string_view subsystem = {});
 void write(Level level, std::string_view subsystem, std::string_view message);
+
+// Run-time levels (the REST API's /logging): the overall level, and
+// overrides for single subsystems ("ike": debug while the rest stays at
+// info). An override of nullopt removes it.
+struct Levels {
+  Level level = Level::info;
+  std::map<std::string, Level, std::less<>> subsystems;
+};
+Levels levels();
+void set_level(Level level);
+void set_subsystem_level(std::string_view subsystem, std::optional<Level> level);
+
+// One more place every written line goes (the API's event stream), called
+// with the logger's lock held: it must only queue the line, never log.
+// Lines below the configured levels never reach it. Empty: none.
+using Listener = std::function<void(Level, std::string_view subsystem, std::string_view message)>;
+void set_listener(Listener listener);
 
 inline void error(std::string_view subsystem, std::string_view message) { write(Level::error, subsystem, message); }
 inline void warning(std::string_view subsystem, std::string_view message) { write(Level::warning, subsystem, message); }

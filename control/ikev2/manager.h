@@ -122,6 +122,7 @@ struct ChildSaView {
   std::uint64_t sa_id_in = 0;  // SA channel ids, to join the dataplane's counters
   std::uint64_t sa_id_out = 0;
   std::string proposal;  // "ESP:AES_GCM_16_256/NO_EXT_SEQ"
+  bool esn = false;
   std::vector<std::string> local_ts;
   std::vector<std::string> remote_ts;
   TimePoint installed_at{};
@@ -184,6 +185,14 @@ class Manager {
 
   // operator.cc: what an operator sees and does (the REST API).
   std::vector<IkeSaView> list() const;
+  // One page of the list in id order: the SAs after `after_id` that pass
+  // the filter (empty fields match all; state as to_string() spells it),
+  // at most `limit`; `more` says whether any passing SA is left after.
+  struct ListFilter {
+    std::string_view connection;
+    std::string_view state;
+  };
+  std::vector<IkeSaView> list(std::uint64_t after_id, std::size_t limit, const ListFilter& filter, bool* more) const;
   std::optional<IkeSaView> find(std::uint64_t id) const;
   // Each returns false with the reason in `why` (no such SA, or not in a
   // state where it applies) and otherwise queues the exchange behind any

@@ -29,6 +29,7 @@ ChildSaView view_of(const ChildSa& c) {
   v.sa_id_in = c.sa_id_in;
   v.sa_id_out = c.sa_id_out;
   v.proposal = c.proposal.to_string();
+  v.esn = c.proposal.esn;
   for (const auto& ts : c.local_ts) v.local_ts.push_back(ts.to_string());
   for (const auto& ts : c.remote_ts) v.remote_ts.push_back(ts.to_string());
   v.installed_at = c.installed_at;
@@ -75,6 +76,23 @@ std::vector<IkeSaView> Manager::list() const {
   std::vector<IkeSaView> out;
   out.reserve(sas_.size());
   for (const auto& [id, sa] : sas_) out.push_back(view_of(*sa));
+  return out;
+}
+
+std::vector<IkeSaView> Manager::list(std::uint64_t after_id, std::size_t limit, const ListFilter& filter,
+                                     bool* more) const {
+  std::vector<IkeSaView> out;
+  if (more) *more = false;
+  for (auto it = sas_.upper_bound(after_id); it != sas_.end(); ++it) {
+    const IkeSa& sa = *it->second;
+    if (!filter.connection.empty() && (!sa.connection || sa.connection->name != filter.connection)) continue;
+    if (!filter.state.empty() && to_string(sa.state()) != filter.state) continue;
+    if (out.size() == limit) {
+      if (more) *more = true;
+      break;
+    }
+    out.push_back(view_of(sa));
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -32,10 +33,37 @@ constexpr std::uint32_t kStaticPolicyPriority = 100;
 // Adaptive polling: after this many empty rounds the main lcore sleeps,
 // from 10 us up to 1 ms, so a demo or CI run on two cores stays responsive.
 constexpr unsigned kIdleRoundsBeforeSleep = 256;
+// Per-SA COUNTERS and the REPLAY_ICV_SUMMARY: once a second, as control's
+// API promises (docs/api.md), 256 SAs per main-loop turn.
+constexpr CounterReporterOptions kCounterReports{1'000'000'000, 256};
 
+// The engine's drop reasons COUNTERS sums as malformed_drops: packets that
+// do not parse as what the SA carries. Policy, replay, ICV, lifetime and
+// resource drops are not malformed.
+constexpr std::array kMalformedDrops{ipsec::Drop::too_short,  ipsec::Drop::bad_ip_header,
+                                     ipsec::Drop::bad_length, ipsec::Drop::bad_padding,
+                                     ipsec::Drop::bad_next_header, ipsec::Drop::bad_inner_packet};
+
+// CLOCK_MONOTONIC (libstdc++'s steady_clock), the SA channel's clock.
 std::uint64_t now_ns() {
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+// An SA's counters as COUNTERS carries them (last_packet_ns is the reporter's).
+// Plain reads of what the forwarding lcore writes, as write_stats() does.
+channel::SaCounters channel_counters(std::uint64_t sa_id, const ipsec::Sa& sa) {
+  const auto& c = sa.counters();
+  channel::SaCounters out;
+  out.sa_id = sa_id;
+  out.spi = sa.summary().spi;
+  out.direction = sa.summary().direction;
+  out.packets = c.packets;
+  out.bytes = c.bytes;
+  out.replay_drops = c.dropped(ipsec::Drop::replay) + c.dropped(ipsec::Drop::replay_too_old);
+  out.icv_failures = c.dropped(ipsec::Drop::icv_failure);
+  for (const ipsec::Drop d : kMalformedDrops) out.malformed_drops += c.dropped(d);
+  return out;
 }
 
 channel::Prefix to_channel(const corridor::net::Prefix& p) {
@@ -48,7 +76,64 @@ channel::Prefix to_channel(const corridor::net::Prefix& p) {
 
 }  // namespace
 
-Dataplane::Dataplane(const config::Config& config, const Options& options) : config_(config), options_(options) {}
+class Dataplane::ChannelSink final : public SaTableSink {
+ public:
+  explicit ChannelSink(Dataplane& dp) : dp_(dp) {}
+
+  channel::ResultCode install_sa(const channel::SaRecord& sa) override {
+    const channel::ResultCode code = dp_.sas_->install_sa(sa);
+    if (code == channel::ResultCode::ok) dp_.reporter_.track(sa.sa_id);
+    return code;
+  }
+  channel::ResultCode update_sa(const channel::SaRecord& sa) override { return dp_.sas_->update_sa(sa); }
+  void remove_sa(std::uint64_t sa_id) override {
+    dp_.sas_->remove_sa(sa_id);
+    dp_.forget_sa(sa_id);
+  }
+  channel::ResultCode install_policy(const channel::PolicyRecord& policy) override {
+    return dp_.sas_->install_policy(policy);
+  }
+  void remove_policy(std::uint64_t policy_id) override { dp_.sas_->remove_policy(policy_id); }
+  void flush() override {
+    dp_.sas_->flush();
+    // The static SAs stay, and what was reported of them.
+    const auto gone = [this](std::uint64_t sa_id) { return dp_.sas_->find(sa_id) == nullptr; };
+    std::erase_if(dp_.reported_events_, [&](const auto& entry) { return gone(entry.first); });
+    dp_.reporter_.forget_if(gone);
+  }
+
+ private:
+  Dataplane& dp_;
+};
+
+class Dataplane::ReporterIo final : public CounterIo {
+ public:
+  explicit ReporterIo(Dataplane& dp) : dp_(dp) {}
+
+  std::optional<channel::SaCounters> read(std::uint64_t sa_id) override {
+    const ipsec::Sa* sa = dp_.sas_->find(sa_id);
+    if (sa == nullptr) return std::nullopt;
+    return channel_counters(sa_id, *sa);
+  }
+  bool send_counters(const channel::SaCounters& counters) override {
+    if (dp_.inventory_->report_counters(counters)) {
+      ++dp_.main_counters_.counters_reported;
+      return true;
+    }
+    ++dp_.main_counters_.counters_dropped;
+    return false;
+  }
+  void send_summary(const channel::ReplayIcvSummary& summary) override {
+    dp_.inventory_->report_replay_icv_summary(summary);
+    ++dp_.main_counters_.replay_icv_summaries;
+  }
+
+ private:
+  Dataplane& dp_;
+};
+
+Dataplane::Dataplane(const config::Config& config, const Options& options)
+    : config_(config), options_(options), reporter_(kCounterReports) {}
 
 Dataplane::~Dataplane() {
   if (qsbr_ != nullptr) rte_rcu_qsbr_thread_offline(qsbr_, 0);
@@ -184,7 +269,9 @@ bool Dataplane::start() {
     return false;
   }
   endpoint_.emplace(std::move(endpoint.value()));
-  inventory_ = std::make_unique<SaInventory>(*endpoint_, *sas_);
+  channel_sink_ = std::make_unique<ChannelSink>(*this);
+  inventory_ = std::make_unique<SaInventory>(*endpoint_, *channel_sink_);
+  reporter_io_ = std::make_unique<ReporterIo>(*this);
   log::info("chan", "attached to SA channel " + config_.sa_channel.name + " as dataplane (generation " +
                         std::to_string(endpoint_->generation()) + ")");
   log::info("main", "forwarding on " + std::to_string(started_ports_.size()) + " ports, " +
@@ -208,6 +295,9 @@ bool Dataplane::install_static_sas() {
       log::error("sa", where + ": " + sas_->last_error());
       return false;
     }
+    // In the REPLAY_ICV_SUMMARY, but no COUNTERS: control never learns
+    // static SAs (they are in no inventory), so it could not place them.
+    reporter_.track(sa_id, false);
     // The traffic the SA carries: outbound, a protect policy that steers
     // it into the SA; inbound, the selectors decrypted packets must match.
     for (const auto& sel : config::packet_selectors(s)) {
@@ -274,6 +364,7 @@ unsigned Dataplane::slow_path() {
   grace_->poll();
   inventory_->poll();
   report_events();
+  reporter_.turn(now_ns(), *reporter_io_);
   return from_kernel;
 }
 
@@ -321,6 +412,7 @@ void Dataplane::resolve_neighbors() {
 void Dataplane::report_events() {
   sas_->for_each_sa([&](std::uint64_t sa_id, const ipsec::Sa& sa) {
     const std::uint8_t raised = sa.runtime().events.load(std::memory_order_relaxed);
+    if (raised == 0) return;  // most SAs: no map entry for them
     std::uint8_t& sent = reported_events_[sa_id];
     const std::uint8_t fresh = static_cast<std::uint8_t>(raised & ~sent);
     if (fresh == 0) return;
@@ -343,6 +435,11 @@ void Dataplane::report_events() {
     if (fresh & ipsec::kSeqOverflow) inventory_->report_seq_overflow({sa_id, s.spi, rt.seq});
     ++main_counters_.events_reported;
   });
+}
+
+void Dataplane::forget_sa(std::uint64_t sa_id) {
+  reported_events_.erase(sa_id);
+  reporter_.forget(sa_id);
 }
 
 void Dataplane::write_stats() const {
@@ -407,7 +504,11 @@ std::string Dataplane::stats_json() const {
                {"kernel_ignored", m.kernel_ignored},
                {"kernel_unsupported", m.kernel_unsupported},
                {"kernel_tx_failed", m.kernel_tx_failed},
-               {"events_reported", m.events_reported}};
+               {"events_reported", m.events_reported},
+               {"counters_reported", m.counters_reported},
+               {"counters_dropped", m.counters_dropped},
+               {"replay_icv_summaries", m.replay_icv_summaries},
+               {"counter_passes_late", reporter_.stats().late_passes}};
   if (exception_path_) {
     rte_eth_stats st{};
     rte_eth_stats_get(exception_path_->port_id(), &st);

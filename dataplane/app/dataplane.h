@@ -4,7 +4,8 @@
 // One lcore today: the main lcore forwards (Forwarder::poll) and, between
 // rounds, does the slow work: ARP replies and next-hop resolution, the
 // exception interface (exception_path.h), the SA channel (SaInventory),
-// lifetime events, deferred releases. It registers
+// lifetime events, per-SA counter reports (CounterReporter), deferred
+// releases. It registers
 // as the one RCU reader and reports a quiescent state between rounds, so
 // the same code serves added worker lcores later.
 #pragma once
@@ -22,6 +23,7 @@
 #include "dataplane/app/exception_path.h"
 #include "dataplane/app/main_counters.h"
 #include "dataplane/app/options.h"
+#include "dataplane/channel/counter_reporter.h"
 #include "dataplane/channel/sa_inventory.h"
 #include "dataplane/crypto/ipsec_mb.h"
 #include "dataplane/forward/forwarder.h"
@@ -62,6 +64,13 @@ class Dataplane {
   void handle_exception(rte_mbuf* frame);
   void resolve_neighbors();
   void report_events();
+  void forget_sa(std::uint64_t sa_id);
+
+  // SaTables as the SA channel drives it, keeping the per-SA bookkeeping
+  // below in step with the SAs that come and go.
+  class ChannelSink;
+  // The counter reporter's view: SaTables' counters in, SaInventory out.
+  class ReporterIo;
 
   const config::Config& config_;
   Options options_;
@@ -78,8 +87,13 @@ class Dataplane {
   std::unique_ptr<forward::Forwarder> forwarder_;
   std::unique_ptr<ExceptionPath> exception_path_;  // null without dataplane.exception_interface
   std::optional<channel::DataplaneEndpoint> endpoint_;
+  std::unique_ptr<ChannelSink> channel_sink_;
   std::unique_ptr<SaInventory> inventory_;
-  std::map<std::uint64_t, std::uint8_t> reported_events_;  // sa_id -> SaEvent bits already sent
+  // sa_id -> SaEvent bits already sent, for SAs that raised any; an entry
+  // goes with its SA.
+  std::map<std::uint64_t, std::uint8_t> reported_events_;
+  CounterReporter reporter_;
+  std::unique_ptr<ReporterIo> reporter_io_;
   MainCounters main_counters_;
   std::vector<forward::Port> started_ports_;
   static inline std::atomic<bool> stopping_{false};

@@ -13,7 +13,13 @@ struct MainCounters {
   std::uint64_t arp_malformed = 0;
   std::uint64_t arp_requests = 0;    // resolutions sent
   std::uint64_t nd_unsupported = 0;  // IPv6 next hops without a static neighbor entry
-  std::uint64_t events_reported = 0;
+  std::uint64_t events_reported = 0;  // lifetime and sequence-overflow events queued
+  // Per-SA counter reports (CounterReporter): COUNTERS snapshots queued, and
+  // dropped because the event outbox was full (the SA is tried again on the
+  // next pass); REPLAY_ICV_SUMMARY events queued.
+  std::uint64_t counters_reported = 0;
+  std::uint64_t counters_dropped = 0;
+  std::uint64_t replay_icv_summaries = 0;
 
   // Traffic from the ports for the gateway's own addresses (IKE, ICMP,
   // management; everything but ARP): to_gateway = to_kernel +

@@ -370,8 +370,8 @@ def run(build):
                   'IKE SA SPIs agree (%s_i %s_r)' % (sa_a['spi_i'], sa_a['spi_r']))
             check(child_a['spi_in'] == view_b['child_out'] and child_a['spi_out'] == view_b['child_in'],
                   'Child SA SPIs agree (Corridor A in %s out %s)' % (child_a['spi_in'], child_a['spi_out']))
-            check(child_a['udp_encap'] == (nat or peer_kind == 'strongswan'),
-                  'ESP is UDP-encapsulated exactly when needed (%s)' % child_a['udp_encap'])
+            check(child_a['encapsulation'] == (nat or peer_kind == 'strongswan'),
+                  'ESP is UDP-encapsulated exactly when needed (%s)' % child_a['encapsulation'])
             if nat:
                 check(sa_a['nat_local'], 'Corridor detected that it is behind a NAT')
 

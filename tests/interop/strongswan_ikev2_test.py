@@ -147,7 +147,7 @@ def compare(corridor_sa, peer_sa, expect, nat):
     for key, value in expect['child'].items():
         check(str(child.get(key)) == str(value), 'strongSwan child %s is %r, expected %r' % (key, child.get(key), value))
     ours = corridor_sa['children'][0]
-    check(ours['udp_encap'], 'Corridor Child SA not UDP-encapsulated')
+    check(ours['encapsulation'], 'Corridor Child SA not UDP-encapsulated')
     check(ours['spi_in'] == '0x' + spi_hex(child['spi-out']) and ours['spi_out'] == '0x' + spi_hex(child['spi-in']),
           'Child SPIs differ: Corridor in %s out %s, strongSwan in %s out %s' % (
               ours['spi_in'], ours['spi_out'], child['spi-in'], child['spi-out']))

@@ -1,0 +1,387 @@
+#include "control/api/api.h"
+
+#include <charconv>
+
+#include "common/log/log.h"
+#include "control/api/metrics.h"
+#include "control/api/openapi_document.h"
+#include "control/api/views.h"
+
+namespace corridor::control::api {
+
+namespace {
+
+using nlohmann::json;
+using http::status;
+using http::verb;
+
+constexpr std::size_t kDefaultLimit = 100;
+constexpr std::size_t kMaxLimit = 1000;
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+Problem validation(std::string detail, std::vector<FieldError> errors) {
+  return {status::bad_request, "validation", "Invalid request", std::move(detail), std::move(errors)};
+}
+
+// ?limit=: 1..1000, default 100.
+std::optional<std::size_t> page_limit(const RequestContext& ctx, Problem* error) {
+  const auto it = ctx.query.find("limit");
+  if (it == ctx.query.end()) return kDefaultLimit;
+  const auto n = parse_u64(it->second);
+  if (!n || *n < 1 || *n > kMaxLimit) {
+    *error = bad_request("limit must be a whole number from 1 to " + std::to_string(kMaxLimit));
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(*n);
+}
+
+Reply accepted(const RequestContext& ctx, std::string detail) {
+  return ctx.json(status::accepted, json{{"status", "accepted"}, {"detail", std::move(detail)}});
+}
+
+std::optional<config::LogLevel> parse_level(const json& v) {
+  if (!v.is_string()) return std::nullopt;
+  const auto& s = v.get_ref<const std::string&>();
+  if (s == "error") return config::LogLevel::error;
+  if (s == "warning") return config::LogLevel::warning;
+  if (s == "info") return config::LogLevel::info;
+  if (s == "debug") return config::LogLevel::debug;
+  return std::nullopt;
+}
+
+// Subsystem tags are short lowercase words (ike, chan, api, net, ...).
+bool valid_subsystem(std::string_view name) {
+  if (name.empty() || name.size() > 16) return false;
+  for (const char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  return true;
+}
+
+json levels_json() {
+  const auto l = log::levels();
+  json subsystems = json::object();
+  for (const auto& [name, level] : l.subsystems) subsystems[name] = std::string(config::to_string(level));
+  return {{"level", std::string(config::to_string(l.level))}, {"subsystems", std::move(subsystems)}};
+}
+
+}  // namespace
+
+Api::Api(const Sources& sources, std::unique_ptr<TokenStore> tokens)
+    : sources_(sources), tokens_(std::move(tokens)) {
+  router_.set_tokens(tokens_.get());
+  add_routes();
+}
+
+Api::~Api() = default;
+
+std::unique_ptr<Api> Api::open(boost::asio::io_context& io, const Sources& sources, std::string* why) {
+  const auto& cfg = sources.config->api;
+  std::string reason;
+  auto tokens = TokenStore::load(cfg.tokens, &reason);
+  if (!tokens) {
+    *why = "API token file: " + reason;
+    return nullptr;
+  }
+  auto api = std::make_unique<Api>(sources, std::make_unique<TokenStore>(std::move(*tokens)));
+  if (cfg.tls) {
+    api->tls_ = make_tls_context(cfg.tls->cert, cfg.tls->key, why);
+    if (!api->tls_) return nullptr;
+  }
+  Api* self = api.get();
+  api->server_ = HttpServer::open(
+      io, cfg.listen, api->tls_.get(),
+      [self](const Request& r, const net::SocketAddress& peer) { return self->router_.handle(r, peer); }, {}, "api",
+      why);
+  if (!api->server_) return nullptr;
+  log::info("api", "REST API on " + std::string(cfg.tls ? "https://" : "http://") + cfg.listen.to_string() +
+                       "/api/v1 (" + std::to_string(api->tokens_->entries().size()) + " tokens)");
+  if (cfg.metrics_listen) {
+    api->metrics_server_ = HttpServer::open(
+        io, *cfg.metrics_listen, nullptr,
+        [self](const Request& r, const net::SocketAddress&) { return self->metrics(r); }, {}, "metrics", why);
+    if (!api->metrics_server_) return nullptr;
+    log::info("api", "Prometheus metrics on http://" + cfg.metrics_listen->to_string() + "/metrics");
+  }
+  return api;
+}
+
+std::optional<net::SocketAddress> Api::metrics_address() const {
+  if (!metrics_server_) return std::nullopt;
+  return metrics_server_->local_address();
+}
+
+Reply Api::metrics(const Request& request) {
+  const std::string_view target = sv(request.target());
+  const auto path = target.substr(0, target.find('?'));
+  auto fail = [&](Problem p) { return Reply{problem_response(p, path, request.version(), false), {}}; };
+  if (path != "/metrics") return fail(not_found("metrics are at /metrics"));
+  if (request.method() != verb::get && request.method() != verb::head) {
+    Reply r = fail({status::method_not_allowed, "method-not-allowed", "Method not allowed", "use GET", {}});
+    r.response.set(http::field::allow, "GET, HEAD");
+    return r;
+  }
+  Response r{status::ok, request.version()};
+  r.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  r.set(http::field::cache_control, "no-store");
+  r.keep_alive(request.keep_alive());
+  r.body() = render_metrics(sources_, server_stats());
+  r.prepare_payload();
+  if (request.method() == verb::head) r.body().clear();
+  return {std::move(r), {}};
+}
+
+void Api::add_routes() {
+  const auto now = [] { return ikev2::Clock::now(); };
+
+  router_.add({verb::get, "/health", std::nullopt, {}, [this](RequestContext& ctx) {
+                 const bool up = sources_.sync && sources_.sync->dataplane_alive(sources_.dataplane_timeout);
+                 return ctx.json(status::ok,
+                                 json{{"status", "ok"},
+                                      {"version", CORRIDOR_VERSION},
+                                      {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
+                                                             std::chrono::steady_clock::now() - sources_.started)
+                                                             .count()},
+                                      {"dataplane", up ? "up" : "down"},
+                                      {"sa_sync", sources_.sync ? std::string(to_string(sources_.sync->phase())) : ""}});
+               }});
+
+  router_.add({verb::get, "/openapi.json", Scope::read, {}, [](RequestContext& ctx) {
+                 Reply r{json_response(status::ok, std::string(kOpenApiJson), ctx.request.version(),
+                                       ctx.request.keep_alive()),
+                         {}};
+                 return r;
+               }});
+
+  // --- IKE SAs ---------------------------------------------------------
+  router_.add({verb::get, "/sas", Scope::read, {"limit", "cursor", "connection", "state", "version"},
+               [this, now](RequestContext& ctx) {
+                 Problem error;
+                 const auto limit = page_limit(ctx, &error);
+                 if (!limit) return ctx.problem(error);
+                 std::uint64_t after = 0;
+                 if (const auto it = ctx.query.find("cursor"); it != ctx.query.end()) {
+                   const auto c = parse_u64(it->second);
+                   if (!c) return ctx.problem(bad_request("cursor must be a next_cursor value from a previous page"));
+                   after = *c;
+                 }
+                 std::string state;
+                 if (const auto it = ctx.query.find("state"); it != ctx.query.end()) {
+                   state = it->second;
+                   for (auto& ch : state) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+                 }
+                 bool v1_only = false;
+                 if (const auto it = ctx.query.find("version"); it != ctx.query.end()) {
+                   if (it->second != "1" && it->second != "2")
+                     return ctx.problem(bad_request("version must be 1 or 2"));
+                   v1_only = it->second == "1";
+                 }
+                 json items = json::array();
+                 bool more = false;
+                 // IKEv1 SAs are not negotiated by this build: version=1 lists none.
+                 if (sources_.ike && !v1_only) {
+                   const auto connection = ctx.query.count("connection") ? ctx.query.at("connection") : "";
+                   const auto t = now();
+                   for (const auto& sa : sources_.ike->list(after, *limit, {connection, state}, &more)) {
+                     items.push_back(ike_sa_json(sa, t, sources_.traffic ? &sources_.traffic->latest() : nullptr));
+                   }
+                 }
+                 json next = more ? json(std::to_string(items.back()["id"].get<std::uint64_t>())) : json(nullptr);
+                 return ctx.json(status::ok, json{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
+               }});
+
+  auto find_sa = [this](RequestContext& ctx, std::optional<ikev2::IkeSaView>* out) -> std::optional<Reply> {
+    const auto id = parse_u64(ctx.params.at("id"));
+    if (id && sources_.ike) *out = sources_.ike->find(*id);
+    if (!*out) return ctx.problem(not_found("no IKE SA " + ctx.params.at("id")));
+    return std::nullopt;
+  };
+
+  router_.add({verb::get, "/sas/{id}", Scope::read, {}, [this, now, find_sa](RequestContext& ctx) {
+                 std::optional<ikev2::IkeSaView> sa;
+                 if (auto r = find_sa(ctx, &sa)) return std::move(*r);
+                 return ctx.json(status::ok,
+                                 ike_sa_json(*sa, now(), sources_.traffic ? &sources_.traffic->latest() : nullptr));
+               }});
+
+  // An operator command on one IKE SA: 404 if it does not exist, 409 if
+  // the manager refuses it in the SA's present state.
+  auto command = [this, find_sa](RequestContext& ctx,
+                                 const std::function<bool(const ikev2::IkeSaView&, std::string*)>& run,
+                                 const std::string& done) -> Reply {
+    std::optional<ikev2::IkeSaView> sa;
+    if (auto r = find_sa(ctx, &sa)) return std::move(*r);
+    std::string why;
+    const std::string who = ctx.caller ? " (token " + ctx.caller->id + ")" : "";
+    if (!run(*sa, &why)) return ctx.problem(conflict(why));
+    log::info("api", done + " " + sa->name + who);
+    return accepted(ctx, done + " " + sa->name);
+  };
+
+  router_.add({verb::delete_, "/sas/{id}", Scope::operate, {}, [this, now, command](RequestContext& ctx) {
+                 return command(
+                     ctx, [&](const ikev2::IkeSaView& sa, std::string* why) { return sources_.ike->terminate(sa.id, now(), why); },
+                     "terminating");
+               }});
+  router_.add({verb::post, "/sas/{id}/rekey", Scope::operate, {}, [this, now, command](RequestContext& ctx) {
+                 return command(
+                     ctx, [&](const ikev2::IkeSaView& sa, std::string* why) { return sources_.ike->rekey(sa.id, now(), why); },
+                     "rekeying");
+               }});
+  auto child_command = [this, now, command](RequestContext& ctx, bool rekey) -> Reply {
+    const auto spi = parse_spi(ctx.params.at("spi"));
+    if (!spi) return ctx.problem(not_found("no Child SA with inbound SPI " + ctx.params.at("spi")));
+    return command(
+        ctx,
+        [&](const ikev2::IkeSaView& sa, std::string* why) {
+          return rekey ? sources_.ike->rekey_child(sa.id, *spi, now(), why)
+                       : sources_.ike->delete_child(sa.id, *spi, now(), why);
+        },
+        std::string(rekey ? "rekeying" : "deleting") + " CHILD_SA " + spi_hex(*spi) + " of");
+  };
+  router_.add({verb::post, "/sas/{id}/children/{spi}/rekey", Scope::operate, {},
+               [child_command](RequestContext& ctx) { return child_command(ctx, true); }});
+  router_.add({verb::delete_, "/sas/{id}/children/{spi}", Scope::operate, {},
+               [child_command](RequestContext& ctx) { return child_command(ctx, false); }});
+
+  // --- Connections -----------------------------------------------------
+  router_.add({verb::get, "/connections", Scope::read, {"limit", "cursor"}, [this](RequestContext& ctx) {
+                 Problem error;
+                 const auto limit = page_limit(ctx, &error);
+                 if (!limit) return ctx.problem(error);
+                 const auto& conns = sources_.config->connections;
+                 std::size_t start = 0;
+                 if (const auto it = ctx.query.find("cursor"); it != ctx.query.end()) {
+                   const auto c = parse_u64(it->second);
+                   if (!c || *c > conns.size())
+                     return ctx.problem(bad_request("cursor must be a next_cursor value from a previous page"));
+                   start = static_cast<std::size_t>(*c);
+                 }
+                 nlohmann::ordered_json items = nlohmann::ordered_json::array();
+                 std::size_t i = start;
+                 for (; i < conns.size() && items.size() < *limit; ++i)
+                   items.push_back(connection_json(conns[i], sources_.document));
+                 nlohmann::ordered_json out = nlohmann::ordered_json::object();
+                 out["items"] = std::move(items);
+                 out["next_cursor"] = i < conns.size() ? nlohmann::ordered_json(std::to_string(i)) : nullptr;
+                 return ctx.json(status::ok, out);
+               }});
+  router_.add({verb::get, "/connections/{name}", Scope::read, {}, [this](RequestContext& ctx) {
+                 const auto* conn = sources_.config->find_connection(ctx.params.at("name"));
+                 if (!conn) return ctx.problem(not_found("no connection '" + ctx.params.at("name") + "'"));
+                 return ctx.json(status::ok, connection_json(*conn, sources_.document));
+               }});
+  auto find_child = [this](RequestContext& ctx) -> std::optional<Reply> {
+    const auto* conn = sources_.config->find_connection(ctx.params.at("name"));
+    if (!conn) return ctx.problem(not_found("no connection '" + ctx.params.at("name") + "'"));
+    for (const auto& c : conn->children)
+      if (c.name == ctx.params.at("child")) return std::nullopt;
+    return ctx.problem(not_found("connection '" + conn->name + "' has no child '" + ctx.params.at("child") + "'"));
+  };
+  router_.add({verb::post, "/connections/{name}/children/{child}/initiate", Scope::operate, {},
+               [this, now, find_child](RequestContext& ctx) {
+                 if (auto r = find_child(ctx)) return std::move(*r);
+                 const auto& name = ctx.params.at("name");
+                 const auto& child = ctx.params.at("child");
+                 std::string why;
+                 if (!sources_.ike || !sources_.ike->initiate(name, child, now(), &why))
+                   return ctx.problem(conflict("cannot initiate " + name + "/" + child + ": " +
+                                               (why.empty() ? "IKE is not running" : why)));
+                 log::info("api", "initiating " + name + "/" + child + " (token " + ctx.caller->id + ")");
+                 return accepted(ctx, "initiating CHILD_SA " + child + " of " + name);
+               }});
+  router_.add({verb::post, "/connections/{name}/children/{child}/terminate", Scope::operate, {},
+               [this, now, find_child](RequestContext& ctx) {
+                 if (auto r = find_child(ctx)) return std::move(*r);
+                 const auto& name = ctx.params.at("name");
+                 const auto& child = ctx.params.at("child");
+                 const auto n = sources_.ike ? sources_.ike->terminate_children(name, child, now()) : 0;
+                 log::info("api", "deleting " + std::to_string(n) + " CHILD_SAs " + name + "/" + child + " (token " +
+                                      ctx.caller->id + ")");
+                 return accepted(ctx, "deleting " + std::to_string(n) + " CHILD_SAs " + child + " of " + name);
+               }});
+
+  // --- Config, stats, logging -----------------------------------------
+  router_.add({verb::get, "/config", Scope::read, {}, [this](RequestContext& ctx) {
+                 return ctx.json(status::ok, sources_.document ? redact(*sources_.document)
+                                                               : nlohmann::ordered_json::object());
+               }});
+
+  router_.add({verb::get, "/stats", Scope::read, {}, [this](RequestContext& ctx) {
+                 json out = json::object();
+                 if (sources_.ike) {
+                   out["ike"] = ike_stats_json(sources_.ike->stats());
+                   out["ike"]["ike_sas"] = sources_.ike->ike_sa_count();
+                   out["ike"]["half_open"] = sources_.ike->half_open_count();
+                 }
+                 if (sources_.sync) out["sa_channel"] = sa_sync_json(*sources_.sync, sources_.dataplane_timeout);
+                 if (sources_.traffic) {
+                   const auto& d = sources_.traffic->drops();
+                   out["dataplane"] = {{"replay_drops", d.replay}, {"icv_failures", d.icv},
+                                       {"malformed_drops", d.malformed}};
+                 }
+                 if (const auto* s = server_stats()) {
+                   json by_status = json::object();
+                   for (const auto& [code, n] : s->responses_by_status) by_status[std::to_string(code)] = n;
+                   out["api"] = {{"requests", s->requests},
+                                 {"responses_by_status", std::move(by_status)},
+                                 {"open_connections", s->open_connections},
+                                 {"connections_accepted", s->connections_accepted},
+                                 {"rejected_connections", s->connections_rejected},
+                                 {"bad_requests", s->bad_requests},
+                                 {"timeouts", s->timeouts},
+                                 {"tls_failures", s->tls_failures}};
+                 }
+                 return ctx.json(status::ok, out);
+               }});
+
+  router_.add({verb::get, "/logging", Scope::read, {},
+               [](RequestContext& ctx) { return ctx.json(status::ok, levels_json()); }});
+  router_.add({verb::patch, "/logging", Scope::admin, {}, [](RequestContext& ctx) {
+                 Problem error;
+                 const auto body = ctx.json_body(&error);
+                 if (!body) return ctx.problem(error);
+                 // Check everything first: a request applies whole or not at all.
+                 std::vector<FieldError> errors;
+                 std::optional<config::LogLevel> level;
+                 std::vector<std::pair<std::string, std::optional<config::LogLevel>>> subsystems;
+                 for (const auto& [key, value] : body->items()) {
+                   if (key == "level") {
+                     level = parse_level(value);
+                     if (!level) errors.push_back({"/level", "must be one of error, warning, info, debug"});
+                   } else if (key == "subsystems") {
+                     if (!value.is_object()) {
+                       errors.push_back({"/subsystems", "must be an object of subsystem: level"});
+                       continue;
+                     }
+                     for (const auto& [name, l] : value.items()) {
+                       const std::string pointer = "/subsystems/" + name;
+                       if (!valid_subsystem(name))
+                         errors.push_back({pointer, "subsystem names are 1-16 of a-z, 0-9, '_', '-'"});
+                       else if (l.is_null())
+                         subsystems.emplace_back(name, std::nullopt);
+                       else if (const auto parsed = parse_level(l))
+                         subsystems.emplace_back(name, parsed);
+                       else
+                         errors.push_back({pointer, "must be one of error, warning, info, debug, or null"});
+                     }
+                   } else {
+                     errors.push_back({"/" + key, "unknown member (level and subsystems are)"});
+                   }
+                 }
+                 if (!errors.empty())
+                   return ctx.problem(validation(std::to_string(errors.size()) + " problems in the request body",
+                                                 std::move(errors)));
+                 if (level) log::set_level(*level);
+                 for (const auto& [name, l] : subsystems) log::set_subsystem_level(name, l);
+                 log::info("api", "log levels changed by token " + ctx.caller->id + ": " + levels_json().dump());
+                 return ctx.json(status::ok, levels_json());
+               }});
+}
+
+}  // namespace corridor::control::api

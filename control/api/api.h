@@ -1,0 +1,67 @@
+// The management API as the daemon runs it (docs/api.md): the HTTPS
+// listener with its routes and tokens, and the Prometheus listener. It
+// reads the daemon's state and drives the IKE manager, all on the daemon's
+// event loop, so no lock is needed and no handler can race IKE.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/channel/records.h"
+#include "common/config/model.h"
+#include "control/api/http_server.h"
+#include "control/api/router.h"
+#include "control/daemon/sa_sync.h"
+#include "control/daemon/traffic_ledger.h"
+#include "control/ikev2/manager.h"
+
+namespace corridor::control::api {
+
+// The daemon state the API shows, owned by the daemon (control/service.cc).
+struct Sources {
+  const config::Config* config = nullptr;
+  const nlohmann::ordered_json* document = nullptr;  // the config as written, for GET /config
+  ikev2::Manager* ike = nullptr;                     // nullptr: no connections configured
+  const SaSync* sync = nullptr;
+  // The dataplane's per-SA counters; the metrics settle it per scrape.
+  TrafficLedger* traffic = nullptr;
+  std::chrono::steady_clock::time_point started{};
+  std::chrono::nanoseconds dataplane_timeout{std::chrono::seconds(3)};
+};
+
+class Api {
+ public:
+  // Loads the token file and TLS credentials and starts listening; nullptr
+  // with the reason in `why` if any of it fails (the daemon then refuses
+  // to start: an API the config asks for and that does not come up is an
+  // error, not a warning).
+  static std::unique_ptr<Api> open(boost::asio::io_context& io, const Sources& sources, std::string* why);
+  ~Api();
+
+  // The route table, for the OpenAPI consistency test and the fuzz target.
+  const Router& router() const { return router_; }
+  Router& router() { return router_; }
+  const ServerStats* server_stats() const { return server_ ? &server_->stats() : nullptr; }
+  net::SocketAddress api_address() const { return server_->local_address(); }
+  std::optional<net::SocketAddress> metrics_address() const;
+
+  // Without listeners: the routes over `sources` with `tokens`, for the
+  // fuzz target and tests that call Router::handle directly.
+  Api(const Sources& sources, std::unique_ptr<TokenStore> tokens);
+
+ private:
+  void add_routes();
+  Reply metrics(const Request& request);
+
+  Sources sources_;
+  std::unique_ptr<TokenStore> tokens_;
+  Router router_{"/api/v1"};
+  std::unique_ptr<boost::asio::ssl::context> tls_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<HttpServer> metrics_server_;
+};
+
+}  // namespace corridor::control::api

@@ -1,0 +1,177 @@
+#include "control/api/metrics.h"
+
+#include <map>
+#include <unordered_map>
+
+namespace corridor::control::api {
+
+namespace {
+
+class Exposition {
+ public:
+  // Each family's HELP and TYPE once, before its first sample.
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(std::string_view name, const std::vector<std::pair<std::string_view, std::string>>& labels,
+              std::uint64_t value) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += k;
+        out_ += "=\"";
+        out_ += escape_label(v);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += std::to_string(value);
+    out_ += '\n';
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+std::string escape_label(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string render_metrics(const Sources& sources, const ServerStats* api) {
+  Exposition e;
+  const auto now = ikev2::Clock::now();
+  const bool per_sa = sources.config && sources.config->api.metrics_per_sa;
+
+  e.family("corridor_up", "gauge", "1 while corridor-control runs.");
+  e.sample("corridor_up", {}, 1);
+  e.family("corridor_dataplane_up", "gauge", "1 while the dataplane's heartbeats arrive over the SA channel.");
+  e.sample("corridor_dataplane_up", {},
+           sources.sync && sources.sync->dataplane_alive(sources.dataplane_timeout) ? 1 : 0);
+
+  std::vector<ikev2::IkeSaView> sas;
+  if (sources.ike) sas = sources.ike->list();
+
+  // Settle first, so the traffic of an SA deleted since the last scrape
+  // lands in its connection's totals.
+  if (sources.traffic) {
+    std::unordered_map<std::uint64_t, std::string> owner;
+    for (const auto& sa : sas)
+      for (const auto& c : sa.children) {
+        owner.emplace(c.sa_id_in, sa.connection);
+        owner.emplace(c.sa_id_out, sa.connection);
+      }
+    sources.traffic->settle([&](std::uint64_t id) -> std::optional<std::string> {
+      const auto it = owner.find(id);
+      if (it == owner.end()) return std::nullopt;
+      return it->second;
+    });
+  }
+
+  std::map<std::string, std::uint64_t> by_state{{"ESTABLISHED", 0}};
+  std::map<std::string, std::uint64_t> children_by_connection;
+  std::map<std::string, std::uint64_t> oldest_by_connection;
+  for (const auto& conn : sources.config->connections) {
+    children_by_connection[conn.name] = 0;
+  }
+  for (const auto& sa : sas) {
+    ++by_state[sa.state];
+    children_by_connection[sa.connection] += sa.children.size();
+    if (sa.established_at) {
+      const auto age = static_cast<std::uint64_t>(
+          std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - *sa.established_at).count()));
+      auto& oldest = oldest_by_connection[sa.connection];
+      oldest = std::max(oldest, age);
+    }
+  }
+
+  e.family("corridor_ike_sas", "gauge", "IKE SAs by state.");
+  for (const auto& [state, n] : by_state) e.sample("corridor_ike_sas", {{"state", state}}, n);
+
+  if (per_sa) {
+    e.family("corridor_ike_sa_established_seconds", "gauge", "Seconds since each established IKE SA came up.");
+    for (const auto& sa : sas)
+      if (sa.established_at)
+        e.sample("corridor_ike_sa_established_seconds", {{"connection", sa.connection}, {"sa", sa.name}},
+                 static_cast<std::uint64_t>(std::max<std::int64_t>(
+                     0, std::chrono::duration_cast<std::chrono::seconds>(now - *sa.established_at).count())));
+  } else {
+    e.family("corridor_ike_sa_established_seconds", "gauge",
+             "Seconds since the longest-established IKE SA of each connection came up.");
+    for (const auto& [conn, age] : oldest_by_connection)
+      e.sample("corridor_ike_sa_established_seconds", {{"connection", conn}}, age);
+  }
+
+  e.family("corridor_child_sas", "gauge", "Child SAs (inbound/outbound pairs) by connection.");
+  for (const auto& [conn, n] : children_by_connection) e.sample("corridor_child_sas", {{"connection", conn}}, n);
+
+  if (sources.traffic) {
+    const auto& totals = sources.traffic->by_connection();
+    e.family("corridor_child_sa_bytes_total", "counter",
+             "Bytes through Child SAs by connection and direction, as the dataplane counts them.");
+    for (const auto& [conn, t] : totals) {
+      e.sample("corridor_child_sa_bytes_total", {{"connection", conn}, {"direction", "in"}}, t.bytes_in);
+      e.sample("corridor_child_sa_bytes_total", {{"connection", conn}, {"direction", "out"}}, t.bytes_out);
+    }
+    e.family("corridor_child_sa_packets_total", "counter", "Packets through Child SAs by connection and direction.");
+    for (const auto& [conn, t] : totals) {
+      e.sample("corridor_child_sa_packets_total", {{"connection", conn}, {"direction", "in"}}, t.packets_in);
+      e.sample("corridor_child_sa_packets_total", {{"connection", conn}, {"direction", "out"}}, t.packets_out);
+    }
+    const auto& d = sources.traffic->drops();
+    e.family("corridor_dataplane_drops_total", "counter", "Inbound packets the dataplane dropped on an SA, by reason.");
+    e.sample("corridor_dataplane_drops_total", {{"reason", "replay"}}, d.replay);
+    e.sample("corridor_dataplane_drops_total", {{"reason", "icv"}}, d.icv);
+    e.sample("corridor_dataplane_drops_total", {{"reason", "malformed"}}, d.malformed);
+  }
+
+  if (sources.ike) {
+    const auto& st = sources.ike->stats();
+    e.family("corridor_ike_messages_total", "counter", "IKE messages received, sent and retransmitted.");
+    e.sample("corridor_ike_messages_total", {{"direction", "in"}}, st.received);
+    e.sample("corridor_ike_messages_total", {{"direction", "out"}}, st.sent);
+    e.sample("corridor_ike_messages_total", {{"direction", "retransmitted"}}, st.retransmitted);
+    e.family("corridor_ike_sa_events_total", "counter", "IKE and Child SA lifecycle events.");
+    const std::pair<std::string_view, std::uint64_t> events[] = {
+        {"ike_established", st.ike_sas_established}, {"ike_failed", st.ike_sas_failed},
+        {"ike_rekeyed", st.ike_sas_rekeyed},         {"dead_peer", st.dead_peers},
+        {"child_installed", st.child_sas_installed}, {"child_rekeyed", st.child_sas_rekeyed},
+        {"child_expired", st.child_sas_expired},     {"cookie_sent", st.cookies_sent},
+    };
+    for (const auto& [event, n] : events) e.sample("corridor_ike_sa_events_total", {{"event", std::string(event)}}, n);
+    e.family("corridor_ike_drops_total", "counter", "IKE datagrams dropped, by reason.");
+    for (const auto& [reason, n] : st.drops) e.sample("corridor_ike_drops_total", {{"reason", reason}}, n);
+  }
+
+  if (api) {
+    e.family("corridor_api_requests_total", "counter", "REST API requests, by response status.");
+    for (const auto& [code, n] : api->responses_by_status)
+      e.sample("corridor_api_requests_total", {{"status", std::to_string(code)}}, n);
+  }
+  return e.take();
+}
+
+}  // namespace corridor::control::api

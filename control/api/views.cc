@@ -1,0 +1,202 @@
+#include "control/api/views.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace corridor::control::api {
+
+namespace {
+
+using nlohmann::json;
+
+// Seconds from `now` until `at`; null when nothing is scheduled.
+json seconds_until(ikev2::TimePoint at, ikev2::TimePoint now) {
+  if (at == ikev2::TimePoint::max()) return nullptr;
+  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(at - now).count());
+}
+
+std::int64_t seconds_since(ikev2::TimePoint at, ikev2::TimePoint now) {
+  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - at).count());
+}
+
+json endpoint_json(const net::SocketAddress& a) { return {{"address", a.address.to_string()}, {"port", a.port}}; }
+
+// One direction of a Child SA from the dataplane's COUNTERS snapshot;
+// null before the first snapshot.
+json traffic_json(const TrafficTable* traffic, std::uint64_t sa_id, bool inbound) {
+  if (!traffic) return nullptr;
+  const auto it = traffic->find(sa_id);
+  if (it == traffic->end()) return nullptr;
+  const auto& c = it->second;
+  json j{{"bytes", c.bytes}, {"packets", c.packets}};
+  if (c.last_packet_ns == 0) {
+    j["last_use_seconds"] = nullptr;
+  } else {
+    // The dataplane stamps CLOCK_MONOTONIC, which steady_clock reads too.
+    const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    const auto age = now_ns > static_cast<std::int64_t>(c.last_packet_ns)
+                         ? now_ns - static_cast<std::int64_t>(c.last_packet_ns)
+                         : 0;
+    j["last_use_seconds"] = static_cast<double>(age / 1'000'000) / 1000.0;
+  }
+  if (inbound) {
+    j["replay_drops"] = c.replay_drops;
+    j["icv_failures"] = c.icv_failures;
+    j["malformed_drops"] = c.malformed_drops;
+  }
+  return j;
+}
+
+json child_sa_json(const ikev2::ChildSaView& c, ikev2::TimePoint now, const TrafficTable* traffic) {
+  json j{{"name", c.name},
+         {"state", c.state},
+         {"mode", c.mode},
+         {"protocol", c.protocol},
+         {"encapsulation", c.udp_encap},
+         {"spi_in", spi_hex(c.spi_in)},
+         {"spi_out", spi_hex(c.spi_out)},
+         {"proposal", c.proposal},
+         {"esn", c.esn},
+         {"local_ts", c.local_ts},
+         {"remote_ts", c.remote_ts},
+         {"installed_seconds", seconds_since(c.installed_at, now)},
+         {"rekey_in_seconds", seconds_until(c.rekey_at, now)},
+         {"expire_in_seconds", seconds_until(c.expire_at, now)}};
+  json in = traffic_json(traffic, c.sa_id_in, true);
+  json out = traffic_json(traffic, c.sa_id_out, false);
+  j["traffic"] = in.is_null() && out.is_null() ? json(nullptr) : json{{"in", in}, {"out", out}};
+  return j;
+}
+
+bool is_secret_member(std::string_view name) {
+  // PSKs and passphrases ("secret"), static SA keys ("key", "integ_key").
+  return name == "secret" || name == "key" || name == "integ_key" || name == "psk";
+}
+
+nlohmann::ordered_json redact_value(const nlohmann::ordered_json& v) {
+  if (v.is_object()) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    for (auto it = v.begin(); it != v.end(); ++it)
+      out[it.key()] = is_secret_member(it.key()) && !it.value().is_object() ? nlohmann::ordered_json("<redacted>")
+                                                                            : redact_value(it.value());
+    return out;
+  }
+  if (v.is_array()) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& e : v) out.push_back(redact_value(e));
+    return out;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string spi_hex(std::uint32_t spi) {
+  char buf[11];
+  std::snprintf(buf, sizeof buf, "0x%08x", spi);
+  return buf;
+}
+
+std::optional<std::uint32_t> parse_spi(std::string_view text) {
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
+  if (text.empty() || text.size() > 8) return std::nullopt;
+  std::uint32_t v = 0;
+  for (const char c : text) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    else return std::nullopt;
+    v = v * 16 + static_cast<std::uint32_t>(d);
+  }
+  return v;
+}
+
+json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const TrafficTable* traffic) {
+  json j{{"id", sa.id},
+         {"name", sa.name},
+         {"connection", sa.connection},
+         {"version", 2},
+         {"state", sa.state},
+         {"initiator", sa.initiator},
+         {"local", endpoint_json(sa.local_endpoint)},
+         {"remote", endpoint_json(sa.remote_endpoint)},
+         {"local_id", sa.local_id},
+         {"remote_id", sa.remote_id},
+         {"spi_i", sa.spi_i},
+         {"spi_r", sa.spi_r},
+         {"proposal", sa.proposal},
+         {"nat", {{"local", sa.nat_local}, {"remote", sa.nat_remote}}},
+         {"age_seconds", seconds_since(sa.created_at, now)},
+         {"established_seconds", sa.established_at ? json(seconds_since(*sa.established_at, now)) : json(nullptr)},
+         {"rekey_in_seconds", seconds_until(sa.rekey_at, now)},
+         {"expire_in_seconds", seconds_until(sa.expire_at, now)}};
+  auto& children = j["children"] = json::array();
+  for (const auto& c : sa.children) children.push_back(child_sa_json(c, now, traffic));
+  return j;
+}
+
+json ike_stats_json(const ikev2::ManagerStats& st) {
+  return {{"received", st.received},
+          {"sent", st.sent},
+          {"retransmitted", st.retransmitted},
+          {"duplicate_requests", st.duplicate_requests},
+          {"cookies_sent", st.cookies_sent},
+          {"fragments_received", st.fragments_received},
+          {"messages_reassembled", st.messages_reassembled},
+          {"ike_sas_established", st.ike_sas_established},
+          {"ike_sas_failed", st.ike_sas_failed},
+          {"ike_sas_rekeyed", st.ike_sas_rekeyed},
+          {"child_sas_installed", st.child_sas_installed},
+          {"child_sas_rekeyed", st.child_sas_rekeyed},
+          {"child_sas_expired", st.child_sas_expired},
+          {"liveness_checks_sent", st.liveness_checks_sent},
+          {"dead_peers", st.dead_peers},
+          {"drops", st.drops},
+          {"notifies_sent", st.notifies_sent},
+          {"notifies_received", st.notifies_received}};
+}
+
+json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout) {
+  const auto& s = sync.stats();
+  return {{"phase", std::string(to_string(sync.phase()))},
+          {"dataplane_up", sync.dataplane_alive(dataplane_timeout)},
+          {"dataplane_generation", sync.dataplane_generation()},
+          {"commands_pushed", s.commands_pushed},
+          {"queued", sync.queued_commands()},
+          {"events", s.events},
+          {"invalid_events", s.invalid_events},
+          {"dataplane_restarts", s.dataplane_restarts},
+          {"reconciles", s.reconciles},
+          {"refused_commands", s.refused_commands}};
+}
+
+nlohmann::ordered_json redact(const nlohmann::ordered_json& document) { return redact_value(document); }
+
+nlohmann::ordered_json connection_json(const config::ConnectionConfig& conn, const nlohmann::ordered_json* document) {
+  nlohmann::ordered_json written = nlohmann::ordered_json::object();
+  if (document && document->is_object() && document->contains("connections")) {
+    const auto& all = (*document)["connections"];
+    if (all.is_object() && all.contains(conn.name)) written = redact(all[conn.name]);
+  }
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  out["name"] = conn.name;
+  out["version"] = conn.version == 1 ? 1 : 2;
+  for (auto it = written.begin(); it != written.end(); ++it)
+    if (it.key() != "children" && it.key() != "version") out[it.key()] = it.value();
+  // Children as a list in config order, each with its name.
+  auto& children = out["children"] = nlohmann::ordered_json::array();
+  for (const auto& child : conn.children) {
+    nlohmann::ordered_json c = nlohmann::ordered_json::object();
+    c["name"] = child.name;
+    if (written.contains("children") && written["children"].is_object() && written["children"].contains(child.name))
+      for (auto it = written["children"][child.name].begin(); it != written["children"][child.name].end(); ++it)
+        c[it.key()] = it.value();
+    children.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace corridor::control::api

@@ -1,0 +1,36 @@
+// JSON views of the daemon's state, shared by the REST API and the
+// daemon's --status file so both say the same thing in the same words
+// (docs/api.md, "An IKE SA"). No view ever carries key material.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/channel/records.h"
+#include "common/config/model.h"
+#include "control/daemon/sa_sync.h"
+#include "control/daemon/traffic_ledger.h"
+#include "control/ikev2/manager.h"
+
+namespace corridor::control::api {
+
+using TrafficTable = TrafficLedger::Latest;
+
+// "0xc1a2b3c4".
+std::string spi_hex(std::uint32_t spi);
+// "0xc1a2b3c4" or "c1a2b3c4" (case-insensitive) back to the SPI.
+std::optional<std::uint32_t> parse_spi(std::string_view text);
+
+// An IKE SA with its Child SAs; `traffic` (may be null) adds each Child
+// SA's dataplane counters.
+nlohmann::json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const TrafficTable* traffic);
+nlohmann::json ike_stats_json(const ikev2::ManagerStats& stats);
+nlohmann::json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout);
+// The config as written with every secret value replaced by "<redacted>":
+// PSKs, private key passphrases, static SA keys.
+nlohmann::ordered_json redact(const nlohmann::ordered_json& document);
+// A configured connection: what the operator wrote (secrets redacted),
+// children as a list with their names, plus the effective IKE version.
+nlohmann::ordered_json connection_json(const config::ConnectionConfig& conn, const nlohmann::ordered_json* document);
+
+}  // namespace corridor::control::api
