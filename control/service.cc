@@ -148,6 +148,9 @@ class Service {
     }
     ikev2::ManagerOptions options;
     options.nat_t_port = kNatTPort;
+    options.on_event = [this](const ikev2::SaEvent& e) {
+      if (api_) api_->publish(e);
+    };
     ike_ = std::make_unique<ikev2::Manager>(config_, *sockets_, sink_, options);
     return true;
   }

@@ -78,7 +78,9 @@ Api::Api(const Sources& sources, std::unique_ptr<TokenStore> tokens)
   add_routes();
 }
 
-Api::~Api() = default;
+Api::~Api() {
+  if (flush_timer_) flush_timer_->cancel();
+}
 
 std::unique_ptr<Api> Api::open(boost::asio::io_context& io, const Sources& sources, std::string* why) {
   const auto& cfg = sources.config->api;
@@ -101,6 +103,8 @@ std::unique_ptr<Api> Api::open(boost::asio::io_context& io, const Sources& sourc
   if (!api->server_) return nullptr;
   log::info("api", "REST API on " + std::string(cfg.tls ? "https://" : "http://") + cfg.listen.to_string() +
                        "/api/v1 (" + std::to_string(api->tokens_->entries().size()) + " tokens)");
+  api->flush_timer_ = std::make_unique<boost::asio::steady_timer>(io);
+  api->schedule_flush();
   if (cfg.metrics_listen) {
     api->metrics_server_ = HttpServer::open(
         io, *cfg.metrics_listen, nullptr,
@@ -109,6 +113,16 @@ std::unique_ptr<Api> Api::open(boost::asio::io_context& io, const Sources& sourc
     log::info("api", "Prometheus metrics on http://" + cfg.metrics_listen->to_string() + "/metrics");
   }
   return api;
+}
+
+// Log lines for the event stream wait for this timer (see events.h).
+void Api::schedule_flush() {
+  flush_timer_->expires_after(std::chrono::milliseconds(100));
+  flush_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    events_.flush(std::chrono::steady_clock::now());
+    schedule_flush();
+  });
 }
 
 std::optional<net::SocketAddress> Api::metrics_address() const {
@@ -304,6 +318,22 @@ void Api::add_routes() {
                  log::info("api", "deleting " + std::to_string(n) + " CHILD_SAs " + name + "/" + child + " (token " +
                                       ctx.caller->id + ")");
                  return accepted(ctx, "deleting " + std::to_string(n) + " CHILD_SAs " + child + " of " + name);
+               }});
+
+  router_.add({verb::get, "/events", Scope::read, {"types", "log_level"}, [this](RequestContext& ctx) {
+                 std::string why;
+                 const auto types = ctx.query.count("types") ? ctx.query.at("types") : "";
+                 const auto level = ctx.query.count("log_level") ? ctx.query.at("log_level") : "";
+                 const auto filter = parse_event_filter(types, level, &why);
+                 if (!filter) return ctx.problem(bad_request(why));
+                 Response r{status::ok, ctx.request.version()};
+                 r.set(http::field::content_type, "text/event-stream");
+                 r.set(http::field::cache_control, "no-store");
+                 log::info("api", "event stream opened for token " + ctx.caller->id +
+                                      (types.empty() ? "" : " (" + types + ")"));
+                 return Reply{std::move(r), [this, f = *filter](std::shared_ptr<StreamSink> sink) {
+                                events_.subscribe(std::move(sink), f);
+                              }};
                }});
 
   // --- Config, stats, logging -----------------------------------------

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 
 #include "common/channel/records.h"
 #include "common/config/model.h"
+#include "control/api/events.h"
 #include "control/api/http_server.h"
 #include "control/api/router.h"
 #include "control/daemon/sa_sync.h"
@@ -41,6 +43,9 @@ class Api {
   static std::unique_ptr<Api> open(boost::asio::io_context& io, const Sources& sources, std::string* why);
   ~Api();
 
+  // An SA change for the event stream (ManagerOptions::on_event).
+  void publish(const ikev2::SaEvent& event) { events_.publish(event); }
+
   // The route table, for the OpenAPI consistency test and the fuzz target.
   const Router& router() const { return router_; }
   Router& router() { return router_; }
@@ -55,10 +60,13 @@ class Api {
  private:
   void add_routes();
   Reply metrics(const Request& request);
+  void schedule_flush();
 
   Sources sources_;
   std::unique_ptr<TokenStore> tokens_;
   Router router_{"/api/v1"};
+  EventHub events_;
+  std::unique_ptr<boost::asio::steady_timer> flush_timer_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<HttpServer> metrics_server_;

@@ -181,6 +181,12 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
                        " with SPIs " + hex32(spi_in) + "_i " + hex32(spi_out) + "_o and TS " + ts_text + " (" +
                        proposal.to_string() + (encap ? ", UDP-encapsulated" : "") + ")");
   schedule_rekey(c, now);
+  if (replacing) {
+    replacing->superseded = true;
+    emit(SaEvent::Kind::child_rekey, sa, &c, 0, replacing->spi_in);
+  } else if (sa.established_at != TimePoint{}) {
+    emit(SaEvent::Kind::child_up, sa, &c);  // else with the IKE SA's ike_up, after it
+  }
   sa.children.push_back(std::move(c));
   return true;
 }
@@ -227,7 +233,7 @@ void Manager::schedule_rekey(IkeSa& sa, TimePoint now) {
   sa.expire_at = conn.rekey_time.count() > 0 ? now + conn.rekey_time + conn.over_time : TimePoint::max();
 }
 
-void Manager::uninstall_child(ChildSa& child) {
+void Manager::uninstall_child(IkeSa& sa, ChildSa& child) {
   // Policies first, so no packet is steered to an SA that is gone.
   for (const auto& p : child.outbound_policies) sink_.remove_policy(p.policy_id);
   for (const auto& p : child.inbound_policies) sink_.remove_policy(p.policy_id);
@@ -238,6 +244,8 @@ void Manager::uninstall_child(ChildSa& child) {
   release_child_spi(child.spi_in);
   log::info("ike", "CHILD_SA " + child.name + " with SPIs " + hex32(child.spi_in) + "_i " + hex32(child.spi_out) +
                        "_o removed");
+  // A rekeyed Child SA lives on in its successor (child_rekey said so).
+  if (!child.superseded) emit(SaEvent::Kind::child_down, sa, &child);
 }
 
 void Manager::switch_outbound(IkeSa& sa, ChildSa& successor) {
@@ -259,14 +267,14 @@ void Manager::retire_child(IkeSa& sa, std::uint32_t spi_in) {
     if (c.outbound_pending && c.predecessor_spi_in == spi_in) switch_outbound(sa, c);
   for (auto it = sa.children.begin(); it != sa.children.end(); ++it) {
     if (it->spi_in != spi_in) continue;
-    uninstall_child(*it);
+    uninstall_child(sa, *it);
     sa.children.erase(it);
     return;
   }
 }
 
 void Manager::uninstall_children(IkeSa& sa) {
-  for (auto& c : sa.children) uninstall_child(c);
+  for (auto& c : sa.children) uninstall_child(sa, c);
   sa.children.clear();
 }
 

@@ -201,6 +201,8 @@ IkeSa& Manager::adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, co
   n.children = std::move(old.children);
   old.children.clear();
   n.established_at = now;
+  old.superseded = true;
+  emit(SaEvent::Kind::ike_rekey, n, nullptr, old.id);
   n.next_keepalive = now + options_.keepalive_interval;
   index_peer_identity(n);
   return n;

@@ -223,6 +223,8 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
   sa.next_keepalive = now + options_.keepalive_interval;
   schedule_rekey(sa, now);
   ++stats_.ike_sas_established;
+  emit(SaEvent::Kind::ike_up, sa);
+  for (const auto& c : sa.children) emit(SaEvent::Kind::child_up, sa, &c);  // installed before the IKE SA was up
   log::info("ike", "IKE_SA " + sa.name() + " established between " + local_id.to_string() + "..." + peer_id->to_string() +
                        " (responder, " + sa.proposal->to_string() + ")");
   send_response(sa, header, std::move(response));
@@ -252,6 +254,8 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
   sa.next_keepalive = now + options_.keepalive_interval;
   schedule_rekey(sa, now);
   ++stats_.ike_sas_established;
+  emit(SaEvent::Kind::ike_up, sa);
+  for (const auto& c : sa.children) emit(SaEvent::Kind::child_up, sa, &c);  // installed before the IKE SA was up
   log::info("ike", "IKE_SA " + sa.name() + " established between " + sa.local_id->to_string() + "..." +
                        peer_id->to_string() + " (initiator, " + sa.proposal->to_string() + ")");
 

@@ -83,6 +83,7 @@ struct ChildSa {
   std::vector<channel::PolicyRecord> inbound_policies;
   bool outbound_pending = false;        // outbound_policies not pushed yet (Takeover::on_delete)
   std::uint32_t predecessor_spi_in = 0;  // the Child SA this one rekeyed
+  bool superseded = false;               // a rekey replaced it: its removal is no "down" event
   // The records as pushed (keys included, wiped with the ChildSa), kept to
   // push them again when the peer's address or port changes.
   channel::SaRecord record_in;
@@ -189,6 +190,7 @@ struct IkeSa {
   TimePoint expire_at = TimePoint::max();  // rekey_time + over_time: closed if not rekeyed by then
 
   bool half_open_counted = false;  // in Manager's half-open counts
+  bool superseded = false;         // an IKE SA rekey replaced it (§2.18): its removal is no "down" event
   TimePoint created_at{};
   TimePoint established_at{};
   TimePoint last_received{};

@@ -129,7 +129,39 @@ void Manager::remove_sa(std::uint64_t id) {
     }
   }
   if (!sa.initiator) by_initiator_spi_.erase({sa.spi_i, endpoint_text(sa.remote)});
+  // Up once, down once; a rekeyed IKE SA lives on in its successor.
+  if (sa.established_at != TimePoint{} && !sa.superseded) emit(SaEvent::Kind::ike_down, sa);
   sas_.erase(it);
+}
+
+void Manager::emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child, std::uint64_t old_ike_id,
+                   std::uint32_t old_spi_in) {
+  if (!options_.on_event) return;
+  SaEvent e;
+  e.kind = kind;
+  e.ike_id = sa.id;
+  e.ike_sa = sa.name();
+  e.connection = sa.connection ? sa.connection->name : "";
+  e.old_ike_id = old_ike_id;
+  if (child) {
+    e.child = child->name;
+    e.spi_in = child->spi_in;
+    e.spi_out = child->spi_out;
+  }
+  e.old_spi_in = old_spi_in;
+  options_.on_event(e);
+}
+
+std::string_view to_string(SaEvent::Kind kind) {
+  switch (kind) {
+    case SaEvent::Kind::ike_up: return "ike-up";
+    case SaEvent::Kind::ike_down: return "ike-down";
+    case SaEvent::Kind::ike_rekey: return "ike-rekey";
+    case SaEvent::Kind::child_up: return "child-up";
+    case SaEvent::Kind::child_down: return "child-down";
+    case SaEvent::Kind::child_rekey: return "child-rekey";
+  }
+  return "unknown";
 }
 
 void Manager::index_peer_identity(const IkeSa& sa) {

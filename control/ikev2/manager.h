@@ -63,6 +63,22 @@ class ChildSaSink {
   virtual void flush() {}
 };
 
+// A change in the SA set that operators and monitoring follow (the REST
+// API's event stream), in the words of strongSwan's vici events.
+struct SaEvent {
+  enum class Kind : std::uint8_t { ike_up, ike_down, ike_rekey, child_up, child_down, child_rekey };
+  Kind kind = Kind::ike_up;
+  std::uint64_t ike_id = 0;
+  std::string ike_sa;  // "conn[3]"
+  std::string connection;
+  std::uint64_t old_ike_id = 0;  // ike_rekey: the IKE SA it replaced
+  std::string child;             // the child events: its config name
+  std::uint32_t spi_in = 0;
+  std::uint32_t spi_out = 0;
+  std::uint32_t old_spi_in = 0;  // child_rekey: the Child SA it replaced
+};
+std::string_view to_string(SaEvent::Kind kind);  // "ike-up", "child-rekey", ...
+
 struct ManagerOptions {
   // Retransmission (RFC 7296 §2.1), strongSwan's defaults: 4 s, x1.8, 5 resends.
   std::chrono::milliseconds retransmit_timeout{4000};
@@ -85,6 +101,9 @@ struct ManagerOptions {
   std::size_t cookie_threshold_ip = 3;
   std::size_t block_threshold_ip = 5;
   std::chrono::seconds cookie_secret_lifetime{120};
+  // Called for every SaEvent, synchronously; must not call back into the
+  // manager.
+  std::function<void(const SaEvent&)> on_event;
 };
 
 // Counters an operator (and the REST API) reads. Drops are keyed by a
@@ -225,6 +244,8 @@ class Manager {
   // without a walk over every SA.
   void index_peer_identity(const IkeSa& sa);
   void drop(std::string_view reason, std::string_view detail);
+  void emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child = nullptr, std::uint64_t old_ike_id = 0,
+            std::uint32_t old_spi_in = 0);
   Spi random_spi();
   // An inbound Child SA SPI no other Child SA (installed or being
   // negotiated) has; it stays reserved until released.
@@ -309,7 +330,7 @@ class Manager {
   // Removes a Child SA from the dataplane and the IKE SA, moving the
   // outbound traffic to its successor first if it was rekeyed.
   void retire_child(IkeSa& sa, std::uint32_t spi_in);
-  void uninstall_child(ChildSa& child);
+  void uninstall_child(IkeSa& sa, ChildSa& child);
   // The peer's address or port changed (NAT, RFC 7296 §2.23): the Child
   // SAs' outer addresses and UDP ports follow.
   void repush_children(IkeSa& sa);

@@ -902,3 +902,29 @@ TEST(Ikev2Exchange, OperatorTerminateOfAHalfOpenSaDropsItQuietly) {
   EXPECT_EQ(p.a.ike_sa_count(), 0u);
   EXPECT_TRUE(p.wire_a.queue.empty());  // nothing to tell a peer that has no keys
 }
+
+// The events the REST API streams: up and down once per SA, rekeys as
+// rekeys (no down/up pair for the SA that was replaced).
+TEST(Ikev2Exchange, SaEventsFollowTheLifecycle) {
+  std::vector<std::string> events;
+  ikev2::ManagerOptions options;
+  options.on_event = [&](const ikev2::SaEvent& e) {
+    events.push_back(std::string(ikev2::to_string(e.kind)) + (e.child.empty() ? "" : " " + e.child));
+  };
+  Pair p(PeerSpec{}, PeerSpec{}.mirrored(), options);
+  p.establish();
+  EXPECT_EQ(events, (std::vector<std::string>{"ike-up", "child-up net"}));
+  events.clear();
+
+  const auto id = p.b.list().at(0).id;
+  std::string why;
+  ASSERT_TRUE(p.b.rekey_child(id, p.b.list().at(0).children.at(0).spi_in, p.now, &why)) << why;
+  run_until(p, p.now + 3s);
+  ASSERT_TRUE(p.b.rekey(id, p.now, &why)) << why;
+  run_until(p, p.now + 3s);
+  EXPECT_EQ(events, (std::vector<std::string>{"child-rekey net", "ike-rekey"}));
+  events.clear();
+
+  p.b.shutdown(p.now);
+  EXPECT_EQ(events, (std::vector<std::string>{"child-down net", "ike-down"}));
+}
