@@ -167,7 +167,9 @@ ChildConfig read_child(const std::string& name, const nlohmann::ordered_json& va
   const auto life_time = r.duration("life_time");
   const auto rand_time = r.duration("rand_time");
   c.rekey_time = rekey_time.value_or(Seconds(3600));
-  c.life_time = life_time.value_or(c.rekey_time + c.rekey_time / 10);
+  // strongSwan's 110% of rekey_time, at least a second more: a short test
+  // rekey_time (6s) must not give a life_time equal to it.
+  c.life_time = life_time.value_or(c.rekey_time + std::max(c.rekey_time / 10, Seconds(1)));
   c.rand_time = rand_time.value_or(c.life_time > c.rekey_time ? c.life_time - c.rekey_time : Seconds(0));
   if (c.rekey_time.count() > 0 && c.life_time <= c.rekey_time)
     ctx.diag.error(r.pointer_of(life_time ? "life_time" : "rekey_time"),

@@ -198,6 +198,13 @@ TEST(Loader, ChildProposalKindsAndLifetimes) {
   EXPECT_EQ(find(r, "/connections/a/children/c/life_time")->message,
             "life_time (3600s) must be longer than rekey_time (7200s)");
 
+  // A short rekey_time still gets a life_time past it by default.
+  r = load(R"({"connections": {"a": {"local": {"auth": "psk"}, "remote": {"auth": "psk"},
+                                     "children": {"c": {"rekey_time": "6s"}}}}})");
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.config->connections[0].children[0].life_time, Seconds(7));
+  EXPECT_EQ(r.config->connections[0].children[0].rand_time, Seconds(1));
+
   r = load(R"({"connections": {"a": {"local": {"auth": "psk"}, "remote": {"auth": "psk"},
                                      "children": {"c": {"rekey_bytes": "1g", "rekey_packets": 1000000}}}}})");
   ASSERT_TRUE(r.ok()) << all(r);
