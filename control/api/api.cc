@@ -1,5 +1,6 @@
 #include "control/api/api.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/log/log.h"
@@ -247,9 +248,14 @@ void Api::add_routes() {
                      ctx, [&](const ikev2::IkeSaView& sa, std::string* why) { return sources_.ike->rekey(sa.id, now(), why); },
                      "rekeying");
                }});
-  auto child_command = [this, now, command](RequestContext& ctx, bool rekey) -> Reply {
+  auto child_command = [this, now, command, find_sa](RequestContext& ctx, bool rekey) -> Reply {
     const auto spi = parse_spi(ctx.params.at("spi"));
-    if (!spi) return ctx.problem(not_found("no Child SA with inbound SPI " + ctx.params.at("spi")));
+    std::optional<ikev2::IkeSaView> sa;
+    if (auto r = find_sa(ctx, &sa)) return std::move(*r);
+    const bool exists = spi && std::any_of(sa->children.begin(), sa->children.end(),
+                                           [&](const ikev2::ChildSaView& c) { return c.spi_in == *spi; });
+    if (!exists)
+      return ctx.problem(not_found(sa->name + " has no Child SA with inbound SPI " + ctx.params.at("spi")));
     return command(
         ctx,
         [&](const ikev2::IkeSaView& sa, std::string* why) {
@@ -404,9 +410,12 @@ void Api::add_routes() {
                      errors.push_back({"/" + key, "unknown member (level and subsystems are)"});
                    }
                  }
-                 if (!errors.empty())
-                   return ctx.problem(validation(std::to_string(errors.size()) + " problems in the request body",
+                 if (!errors.empty()) {
+                   const auto count = errors.size();
+                   return ctx.problem(validation(std::to_string(count) + (count == 1 ? " problem" : " problems") +
+                                                     " in the request body",
                                                  std::move(errors)));
+                 }
                  if (level) log::set_level(*level);
                  for (const auto& [name, l] : subsystems) log::set_subsystem_level(name, l);
                  log::info("api", "log levels changed by token " + ctx.caller->id + ": " + levels_json().dump());

@@ -176,7 +176,11 @@ Reply Router::handle(const Request& request, const net::SocketAddress& peer) {
       Reply reply = ctx.problem(unauthorized(request[http::field::authorization].empty()
                                                  ? "this resource needs Authorization: Bearer TOKEN"
                                                  : "the bearer token is not valid"));
-      reply.response.set(http::field::www_authenticate, "Bearer realm=\"corridor\"");
+      // RFC 6750 §3: error="invalid_token" when one was presented.
+      reply.response.set(http::field::www_authenticate,
+                         request[http::field::authorization].empty()
+                             ? "Bearer realm=\"corridor\""
+                             : "Bearer realm=\"corridor\", error=\"invalid_token\"");
       return reply;
     }
   }

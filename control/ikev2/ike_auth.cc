@@ -61,7 +61,9 @@ bool Manager::start_ike_auth(IkeSa& sa, TimePoint now) {
   std::vector<Payload> payloads;
   payloads.push_back(Payload{PayloadType::identification_initiator, own->id_payload});
   for (auto& c : own->certs) payloads.push_back(Payload{PayloadType::certificate, std::move(c)});
-  payloads.push_back(notify(NotifyType::initial_contact));
+  // Only for the first IKE SA with this peer (§2.4): with another one up,
+  // INITIAL_CONTACT would make the peer delete that one.
+  if (!has_contact(sa)) payloads.push_back(notify(NotifyType::initial_contact));
   if (conn.remote.auth != config::AuthMethod::psk) {
     if (const auto& trust = credentials(conn).trust)
       payloads.push_back(Payload{PayloadType::certificate_request,

@@ -168,6 +168,24 @@ void Manager::index_peer_identity(const IkeSa& sa) {
   if (sa.remote_id) by_peer_identity_.emplace(std::make_pair(sa.connection, sa.remote_id->to_string()), sa.id);
 }
 
+bool Manager::has_contact(const IkeSa& sa) const {
+  auto up = [&](std::uint64_t id) {
+    if (id == sa.id) return false;
+    const auto it = sas_.find(id);
+    return it != sas_.end() &&
+           (it->second->state() == IkeSaState::established || it->second->state() == IkeSaState::rekeyed);
+  };
+  if (sa.connection && sa.connection->remote.id) {
+    const auto [first, last] = by_peer_identity_.equal_range({sa.connection, sa.connection->remote.id->to_string()});
+    for (auto i = first; i != last; ++i)
+      if (up(i->second)) return true;
+    return false;
+  }
+  for (const auto& [id, other] : sas_)
+    if (other->connection == sa.connection && other->remote.address == sa.remote.address && up(id)) return true;
+  return false;
+}
+
 void Manager::drop(std::string_view reason, std::string_view detail) {
   ++stats_.drops[std::string(reason)];
   log::info("ike", "dropped (" + std::string(reason) + "): " + std::string(detail));

@@ -243,6 +243,9 @@ class Manager {
   // IKE SAs by connection and peer identity, for INITIAL_CONTACT (§2.4)
   // without a walk over every SA.
   void index_peer_identity(const IkeSa& sa);
+  // Another IKE SA of `sa`'s connection is up with the same peer: by the
+  // configured peer identity through the index, else by address.
+  bool has_contact(const IkeSa& sa) const;
   void drop(std::string_view reason, std::string_view detail);
   void emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child = nullptr, std::uint64_t old_ike_id = 0,
             std::uint32_t old_spi_in = 0);

@@ -108,7 +108,9 @@ TEST_F(Routes, EveryProtectedRouteNeedsAToken) {
     const auto res = call(r.method, target);
     EXPECT_EQ(res.result(), http::status::unauthorized) << target;
     EXPECT_EQ(sv(res[http::field::www_authenticate]), "Bearer realm=\"corridor\"");
-    EXPECT_EQ(call(r.method, target, "crd_000000000000_forged").result(), http::status::unauthorized) << target;
+    const auto forged = call(r.method, target, "crd_000000000000_forged");
+    EXPECT_EQ(forged.result(), http::status::unauthorized) << target;
+    EXPECT_EQ(sv(forged[http::field::www_authenticate]), "Bearer realm=\"corridor\", error=\"invalid_token\"");
   }
   // Nor does an unauthenticated client learn which paths exist.
   EXPECT_EQ(call(http::verb::get, "/api/v1/nothing-here").result(), http::status::unauthorized);

@@ -928,3 +928,18 @@ TEST(Ikev2Exchange, SaEventsFollowTheLifecycle) {
   p.b.shutdown(p.now);
   EXPECT_EQ(events, (std::vector<std::string>{"child-down net", "ike-down"}));
 }
+
+// INITIAL_CONTACT only with the first IKE SA (§2.4): a second IKE SA of
+// the same connection must not make the peer delete the first.
+TEST(Ikev2Exchange, SecondIkeSaToAPeerCarriesNoInitialContact) {
+  Pair p(PeerSpec{}, PeerSpec{}.mirrored());
+  p.establish();
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_FALSE(p.wire_a.queue.empty());
+  ASSERT_TRUE(p.a_to_b());  // IKE_AUTH request, encrypted: check its effect
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.a.ike_sa_count(), 2u);
+  EXPECT_EQ(p.b.ike_sa_count(), 2u);
+}
