@@ -258,9 +258,9 @@ void Api::add_routes() {
       return ctx.problem(not_found(sa->name + " has no Child SA with inbound SPI " + ctx.params.at("spi")));
     return command(
         ctx,
-        [&](const ikev2::IkeSaView& sa, std::string* why) {
-          return rekey ? sources_.ike->rekey_child(sa.id, *spi, now(), why)
-                       : sources_.ike->delete_child(sa.id, *spi, now(), why);
+        [&](const ikev2::IkeSaView& ike_sa, std::string* why) {
+          return rekey ? sources_.ike->rekey_child(ike_sa.id, *spi, now(), why)
+                       : sources_.ike->delete_child(ike_sa.id, *spi, now(), why);
         },
         std::string(rekey ? "rekeying" : "deleting") + " CHILD_SA " + spi_hex(*spi) + " of");
   };
