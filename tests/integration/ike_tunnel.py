@@ -373,7 +373,7 @@ def run(build):
             check(child_a['encapsulation'] == (nat or peer_kind == 'strongswan'),
                   'ESP is UDP-encapsulated exactly when needed (%s)' % child_a['encapsulation'])
             if nat:
-                check(sa_a['nat_local'], 'Corridor detected that it is behind a NAT')
+                check(sa_a['nat']['local'], 'Corridor detected that it is behind a NAT')
 
             if rekey:
                 rekey_under_traffic(host_a, gw_a)

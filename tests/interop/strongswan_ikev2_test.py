@@ -243,7 +243,7 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 corridor_sa, _ = corridor.wait_established()
                 compare(corridor_sa, peer_sa, expect, nat)
                 if nat:
-                    check(corridor_sa['nat_local'], 'Corridor did not see its own NAT')
+                    check(corridor_sa['nat']['local'], 'Corridor did not see its own NAT')
                     check(peer_sa['nat-remote'] is True, 'strongSwan did not see the NAT')
                 if expect_reassembled:
                     ike = corridor.sas()['ike']
