@@ -263,20 +263,7 @@ class Service {
     }
   }
 
-  void settle_traffic() {
-    std::unordered_map<std::uint64_t, std::string> owner;
-    if (ike_)
-      for (const auto& sa : ike_->list())
-        for (const auto& c : sa.children) {
-          owner.emplace(c.sa_id_in, sa.connection);
-          owner.emplace(c.sa_id_out, sa.connection);
-        }
-    traffic_.settle([&](std::uint64_t id) -> std::optional<std::string> {
-      const auto it = owner.find(id);
-      if (it == owner.end()) return std::nullopt;
-      return it->second;
-    });
-  }
+  void settle_traffic() { api::settle_traffic(traffic_, ike_ ? ike_->list() : std::vector<ikev2::IkeSaView>{}); }
 
   void report_stats() {
     const auto& s = sync_.stats();

@@ -48,12 +48,7 @@ Reply accepted(const RequestContext& ctx, std::string detail) {
 
 std::optional<config::LogLevel> parse_level(const json& v) {
   if (!v.is_string()) return std::nullopt;
-  const auto& s = v.get_ref<const std::string&>();
-  if (s == "error") return config::LogLevel::error;
-  if (s == "warning") return config::LogLevel::warning;
-  if (s == "info") return config::LogLevel::info;
-  if (s == "debug") return config::LogLevel::debug;
-  return std::nullopt;
+  return parse_log_level(v.get_ref<const std::string&>());
 }
 
 // Subsystem tags are short lowercase words (ike, chan, api, net, ...).

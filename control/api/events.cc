@@ -19,14 +19,6 @@ std::string record(std::string_view type, const nlohmann::json& data) {
          data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
 }
 
-std::optional<config::LogLevel> parse_level(std::string_view s) {
-  if (s == "error") return config::LogLevel::error;
-  if (s == "warning") return config::LogLevel::warning;
-  if (s == "info") return config::LogLevel::info;
-  if (s == "debug") return config::LogLevel::debug;
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<EventFilter> parse_event_filter(std::string_view types, std::string_view log_level, std::string* why) {
@@ -53,7 +45,7 @@ std::optional<EventFilter> parse_event_filter(std::string_view types, std::strin
     if (log) f.log = config::LogLevel::info;
   }
   if (!log_level.empty()) {
-    const auto level = parse_level(log_level);
+    const auto level = parse_log_level(log_level);
     if (!level) {
       *why = "log_level must be one of error, warning, info, debug";
       return std::nullopt;

@@ -1,7 +1,8 @@
 #include "control/api/metrics.h"
 
 #include <map>
-#include <unordered_map>
+
+#include "control/api/views.h"
 
 namespace corridor::control::api {
 
@@ -77,19 +78,7 @@ std::string render_metrics(const Sources& sources, const ServerStats* api) {
 
   // Settle first, so the traffic of an SA deleted since the last scrape
   // lands in its connection's totals.
-  if (sources.traffic) {
-    std::unordered_map<std::uint64_t, std::string> owner;
-    for (const auto& sa : sas)
-      for (const auto& c : sa.children) {
-        owner.emplace(c.sa_id_in, sa.connection);
-        owner.emplace(c.sa_id_out, sa.connection);
-      }
-    sources.traffic->settle([&](std::uint64_t id) -> std::optional<std::string> {
-      const auto it = owner.find(id);
-      if (it == owner.end()) return std::nullopt;
-      return it->second;
-    });
-  }
+  if (sources.traffic) settle_traffic(*sources.traffic, sas);
 
   std::map<std::string, std::uint64_t> by_state{{"ESTABLISHED", 0}};
   std::map<std::string, std::uint64_t> children_by_connection;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <unordered_map>
 
 namespace corridor::control::api {
 
@@ -136,6 +137,28 @@ json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const Traffic
   auto& children = j["children"] = json::array();
   for (const auto& c : sa.children) children.push_back(child_sa_json(c, now, traffic));
   return j;
+}
+
+void settle_traffic(TrafficLedger& ledger, const std::vector<ikev2::IkeSaView>& sas) {
+  std::unordered_map<std::uint64_t, std::string> owner;
+  for (const auto& sa : sas)
+    for (const auto& c : sa.children) {
+      owner.emplace(c.sa_id_in, sa.connection);
+      owner.emplace(c.sa_id_out, sa.connection);
+    }
+  ledger.settle([&](std::uint64_t id) -> std::optional<std::string> {
+    const auto it = owner.find(id);
+    if (it == owner.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+std::optional<config::LogLevel> parse_log_level(std::string_view text) {
+  if (text == "error") return config::LogLevel::error;
+  if (text == "warning") return config::LogLevel::warning;
+  if (text == "info") return config::LogLevel::info;
+  if (text == "debug") return config::LogLevel::debug;
+  return std::nullopt;
 }
 
 json ike_stats_json(const ikev2::ManagerStats& st) {

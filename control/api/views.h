@@ -24,6 +24,11 @@ std::optional<std::uint32_t> parse_spi(std::string_view text);
 // An IKE SA with its Child SAs; `traffic` (may be null) adds each Child
 // SA's dataplane counters.
 nlohmann::json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const TrafficTable* traffic);
+// Settles `ledger` against the SAs alive now (`sas`, all of them): each
+// Child SA's traffic goes to its connection's totals (TrafficLedger::settle).
+void settle_traffic(TrafficLedger& ledger, const std::vector<ikev2::IkeSaView>& sas);
+// "error", "warning", "info", "debug".
+std::optional<config::LogLevel> parse_log_level(std::string_view text);
 nlohmann::json ike_stats_json(const ikev2::ManagerStats& stats);
 nlohmann::json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout);
 // The config as written with every secret value replaced by "<redacted>":

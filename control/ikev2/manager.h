@@ -243,6 +243,9 @@ class Manager {
   // IKE SAs by connection and peer identity, for INITIAL_CONTACT (§2.4)
   // without a walk over every SA.
   void index_peer_identity(const IkeSa& sa);
+  // operator.cc: the IKE SA `id` if it is established; nullptr with the
+  // reason in `why` otherwise.
+  IkeSa* established_sa(std::uint64_t id, std::string* why);
   // Another IKE SA of `sa`'s connection is up with the same peer: by the
   // configured peer identity through the index, else by address.
   bool has_contact(const IkeSa& sa) const;

@@ -132,12 +132,24 @@ bool Manager::terminate(std::uint64_t id, TimePoint now, std::string* why) {
   return refuse(why, sa.name() + " is already " + std::string(to_string(sa.state())));
 }
 
-bool Manager::rekey(std::uint64_t id, TimePoint now, std::string* why) {
+IkeSa* Manager::established_sa(std::uint64_t id, std::string* why) {
   const auto it = sas_.find(id);
-  if (it == sas_.end()) return refuse(why, "no IKE SA " + std::to_string(id));
+  if (it == sas_.end()) {
+    refuse(why, "no IKE SA " + std::to_string(id));
+    return nullptr;
+  }
   IkeSa& sa = *it->second;
-  if (sa.state() != IkeSaState::established)
-    return refuse(why, sa.name() + " is " + std::string(to_string(sa.state())) + ", not ESTABLISHED");
+  if (sa.state() != IkeSaState::established) {
+    refuse(why, sa.name() + " is " + std::string(to_string(sa.state())) + ", not ESTABLISHED");
+    return nullptr;
+  }
+  return &sa;
+}
+
+bool Manager::rekey(std::uint64_t id, TimePoint now, std::string* why) {
+  IkeSa* found = established_sa(id, why);
+  if (!found) return false;
+  IkeSa& sa = *found;
   if (sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::rekey_ike)
     return refuse(why, sa.name() + " is being rekeyed already");
   if (!queued_already(sa, Task::Kind::rekey_ike, 0)) {
@@ -149,11 +161,9 @@ bool Manager::rekey(std::uint64_t id, TimePoint now, std::string* why) {
 }
 
 bool Manager::rekey_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why) {
-  const auto it = sas_.find(id);
-  if (it == sas_.end()) return refuse(why, "no IKE SA " + std::to_string(id));
-  IkeSa& sa = *it->second;
-  if (sa.state() != IkeSaState::established)
-    return refuse(why, sa.name() + " is " + std::string(to_string(sa.state())) + ", not ESTABLISHED");
+  IkeSa* found = established_sa(id, why);
+  if (!found) return false;
+  IkeSa& sa = *found;
   const ChildSa* c = find_child_by_spi_in(sa, spi_in);
   if (!c) return refuse(why, sa.name() + " has no Child SA with inbound SPI " + hex32(spi_in));
   if (c->state != ChildSaState::installed)
@@ -167,11 +177,9 @@ bool Manager::rekey_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now,
 }
 
 bool Manager::delete_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why) {
-  const auto it = sas_.find(id);
-  if (it == sas_.end()) return refuse(why, "no IKE SA " + std::to_string(id));
-  IkeSa& sa = *it->second;
-  if (sa.state() != IkeSaState::established)
-    return refuse(why, sa.name() + " is " + std::string(to_string(sa.state())) + ", not ESTABLISHED");
+  IkeSa* found = established_sa(id, why);
+  if (!found) return false;
+  IkeSa& sa = *found;
   const ChildSa* c = find_child_by_spi_in(sa, spi_in);
   if (!c) return refuse(why, sa.name() + " has no Child SA with inbound SPI " + hex32(spi_in));
   if (c->state == ChildSaState::deleting || queued_already(sa, Task::Kind::delete_child, spi_in))
