@@ -168,8 +168,11 @@ ChildConfig read_child(const std::string& name, const nlohmann::ordered_json& va
   const auto rand_time = r.duration("rand_time");
   c.rekey_time = rekey_time.value_or(Seconds(3600));
   // strongSwan's 110% of rekey_time, at least a second more: a short test
-  // rekey_time (6s) must not give a life_time equal to it.
-  c.life_time = life_time.value_or(c.rekey_time + std::max(c.rekey_time / 10, Seconds(1)));
+  // rekey_time (6s) must not give a life_time equal to it. With rekeying
+  // off (rekey_time 0) there is no default life_time either: the Child SA
+  // lives until deleted, as in strongSwan (110% of 0).
+  c.life_time = life_time.value_or(c.rekey_time.count() > 0 ? c.rekey_time + std::max(c.rekey_time / 10, Seconds(1))
+                                                             : Seconds(0));
   c.rand_time = rand_time.value_or(c.life_time > c.rekey_time ? c.life_time - c.rekey_time : Seconds(0));
   if (c.rekey_time.count() > 0 && c.life_time <= c.rekey_time)
     ctx.diag.error(r.pointer_of(life_time ? "life_time" : "rekey_time"),

@@ -205,6 +205,14 @@ TEST(Loader, ChildProposalKindsAndLifetimes) {
   EXPECT_EQ(r.config->connections[0].children[0].life_time, Seconds(7));
   EXPECT_EQ(r.config->connections[0].children[0].rand_time, Seconds(1));
 
+  // Rekeying off: no default life_time, the Child SA lives until deleted
+  // (a default of 1 s once closed every such Child SA a second after it
+  // came up).
+  r = load(R"({"connections": {"a": {"local": {"auth": "psk"}, "remote": {"auth": "psk"},
+                                     "children": {"c": {"rekey_time": "0"}}}}})");
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.config->connections[0].children[0].life_time, Seconds(0));
+
   r = load(R"({"connections": {"a": {"local": {"auth": "psk"}, "remote": {"auth": "psk"},
                                      "children": {"c": {"rekey_bytes": "1g", "rekey_packets": 1000000}}}}})");
   ASSERT_TRUE(r.ok()) << all(r);
