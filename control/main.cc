@@ -50,9 +50,9 @@ int main(int argc, char** argv) {
     return 64;
   }
 
-  const auto result = corridor::config::load_config_file(config_path);
+  auto result = corridor::config::load_config_file(config_path);
   if (check) return corridor::control::report_check(result, config_path, std::cout);
   if (!result.ok()) return corridor::control::report_check(result, config_path, std::cerr);
-  options.document = &result.document;
-  return corridor::control::run_daemon(*result.config, options);
+  options.config_file = config_path;
+  return corridor::control::run_daemon(std::move(result), options);
 }

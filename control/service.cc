@@ -17,6 +17,7 @@
 #include "common/log/log.h"
 #include "control/api/api.h"
 #include "control/api/views.h"
+#include "control/daemon/config_store.h"
 #include "control/daemon/ike_socket.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
@@ -61,8 +62,8 @@ class SyncSink final : public ikev2::ChildSaSink {
 
 class Service {
  public:
-  Service(const config::Config& config, const DaemonOptions& options, channel::ControlEndpoint& endpoint)
-      : config_(config),
+  Service(ConfigStore& store, const DaemonOptions& options, channel::ControlEndpoint& endpoint)
+      : store_(store),
         options_(options),
         endpoint_(endpoint),
         sync_(endpoint, callbacks()),
@@ -72,16 +73,21 @@ class Service {
         status_signal_(io_, SIGUSR1) {}
 
   int run() {
-    log::info("chan", "attached to SA channel " + config_.sa_channel.name + " as control plane (generation " +
+    const auto running = store_.config();
+    log::info("chan", "attached to SA channel " + running->sa_channel.name + " as control plane (generation " +
                           std::to_string(endpoint_.generation()) + "), asking the dataplane for its installed SAs");
     // IKE restores nothing yet, so the desired set is complete as loaded:
     // reconciliation removes SAs that no running negotiation owns.
     sync_.desired_set_complete();
-    if (!config_.connections.empty() && !open_ike()) {
+    std::string why;
+    if (!running->connections.empty() && !open_ike(running, &why)) {
+      log::error("net", why);
       endpoint_.detach();
       return 1;
     }
-    if (config_.api.enabled && !open_api()) {
+    store_.set_live_apply([this](const std::shared_ptr<const config::Config>& next, const ConfigChange& change,
+                                 std::string* reason) { return apply_config(next, change, reason); });
+    if (running->api.enabled && !open_api()) {
       endpoint_.detach();
       return 1;
     }
@@ -134,31 +140,45 @@ class Service {
     return cb;
   }
 
-  bool open_ike() {
-    std::string why;
+  bool open_ike(std::shared_ptr<const config::Config> config, std::string* why) {
     sockets_ = IkeSockets::open(
         io_, kIkePort, kNatTPort,
         [this](const net::SocketAddress& local, const net::SocketAddress& remote, std::span<const std::uint8_t> d) {
-          ike_->receive(local, remote, d, ikev2::Clock::now());
+          if (ike_) ike_->receive(local, remote, d, ikev2::Clock::now());
         },
-        &why);
-    if (!sockets_) {
-      log::error("net", why);
-      return false;
-    }
+        why);
+    if (!sockets_) return false;
     ikev2::ManagerOptions options;
     options.nat_t_port = kNatTPort;
     options.on_event = [this](const ikev2::SaEvent& e) {
       if (api_) api_->publish(e);
     };
-    ike_ = std::make_unique<ikev2::Manager>(config_, *sockets_, sink_, options);
+    ike_ = std::make_unique<ikev2::Manager>(std::move(config), *sockets_, sink_, options);
+    return true;
+  }
+
+  // A new config from the REST API (ConfigStore::LiveApply). Only IKE can
+  // refuse it, when it has to start now and cannot open its sockets.
+  bool apply_config(const std::shared_ptr<const config::Config>& next, const ConfigChange& change, std::string* why) {
+    const auto now = ikev2::Clock::now();
+    if (ike_) {
+      ike_->reconfigure(next, change.unchanged, now);
+    } else if (!next->connections.empty()) {
+      if (!open_ike(next, why)) {
+        *why = "cannot start IKE for the first connections: " + *why;
+        return false;
+      }
+      log::info("ike", "IKE started for the first connections");
+      if (api_) api_->set_ike(ike_.get());
+      ike_->start(now);
+    }
+    if (change.log_level) log::set_level(next->logging.level);
     return true;
   }
 
   bool open_api() {
     api::Sources sources;
-    sources.config = &config_;
-    sources.document = options_.document;
+    sources.config = &store_;
     sources.ike = ike_.get();
     sources.sync = &sync_;
     sources.traffic = &traffic_;
@@ -278,7 +298,7 @@ class Service {
   static constexpr std::uint16_t kIkePort = 500;
   static constexpr std::uint16_t kNatTPort = 4500;
 
-  const config::Config& config_;
+  ConfigStore& store_;
   const DaemonOptions& options_;
   channel::ControlEndpoint& endpoint_;
   SaSync sync_;
@@ -302,17 +322,19 @@ class Service {
 
 }  // namespace
 
-int run_daemon(const config::Config& config, const DaemonOptions& options) {
-  if (const auto why = log::configure(config.logging, "corridor-control"); !why.empty()) log::warning("daemon", why);
+int run_daemon(config::LoadResult loaded, const DaemonOptions& options) {
+  ConfigStore store(options.config_file, std::move(loaded.document), std::move(*loaded.config));
+  const auto running = store.config();
+  if (const auto why = log::configure(running->logging, "corridor-control"); !why.empty()) log::warning("daemon", why);
   log::info("daemon", "corridor-control " CORRIDOR_VERSION " starting (pid " + std::to_string(::getpid()) + ", " +
-                          std::to_string(config.connections.size()) + " connections configured)");
+                          std::to_string(running->connections.size()) + " connections configured)");
 
-  auto endpoint = channel::ControlEndpoint::attach(config::endpoint_options(config.sa_channel));
+  auto endpoint = channel::ControlEndpoint::attach(config::endpoint_options(running->sa_channel));
   if (!endpoint) {
     log::error("chan", endpoint.error().message);
     return 1;
   }
-  Service service(config, options, endpoint.value());
+  Service service(store, options, endpoint.value());
   return service.run();
 }
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "common/config/model.h"
+#include "common/config/loader.h"
 
 namespace corridor::control {
 
@@ -15,12 +15,13 @@ struct DaemonOptions {
   // Where the SA list and IKE counters go as JSON on SIGUSR1 and at exit
   // (empty: nowhere). The REST API serves the same views.
   std::string status_file;
-  // The config as written (LoadResult::document), for the REST API's
-  // GET /config; may be null.
-  const nlohmann::ordered_json* document = nullptr;
+  // The file the config was loaded from: configs applied through the REST
+  // API replace it, so a restart runs what was last applied.
+  std::string config_file;
 };
 
-// Returns the process exit code.
-int run_daemon(const config::Config& config, const DaemonOptions& options = {});
+// Runs the daemon on a config loaded without errors from
+// options.config_file; returns the process exit code.
+int run_daemon(config::LoadResult loaded, const DaemonOptions& options);
 
 }  // namespace corridor::control

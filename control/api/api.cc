@@ -79,7 +79,8 @@ Api::~Api() {
 }
 
 std::unique_ptr<Api> Api::open(boost::asio::io_context& io, const Sources& sources, std::string* why) {
-  const auto& cfg = sources.config->api;
+  const auto running = sources.config->config();
+  const auto& cfg = running->api;
   std::string reason;
   auto tokens = TokenStore::load(cfg.tokens, &reason);
   if (!tokens) {
@@ -269,7 +270,8 @@ void Api::add_routes() {
                  Problem error;
                  const auto limit = page_limit(ctx, &error);
                  if (!limit) return ctx.problem(error);
-                 const auto& conns = sources_.config->connections;
+                 const auto current = running();
+                 const auto& conns = current->connections;
                  std::size_t start = 0;
                  if (const auto it = ctx.query.find("cursor"); it != ctx.query.end()) {
                    const auto c = parse_u64(it->second);
@@ -280,19 +282,21 @@ void Api::add_routes() {
                  nlohmann::ordered_json items = nlohmann::ordered_json::array();
                  std::size_t i = start;
                  for (; i < conns.size() && items.size() < *limit; ++i)
-                   items.push_back(connection_json(conns[i], sources_.document));
+                   items.push_back(connection_json(conns[i], &sources_.config->document()));
                  nlohmann::ordered_json out = nlohmann::ordered_json::object();
                  out["items"] = std::move(items);
                  out["next_cursor"] = i < conns.size() ? nlohmann::ordered_json(std::to_string(i)) : nullptr;
                  return ctx.json(status::ok, out);
                }});
   router_.add({verb::get, "/connections/{name}", Scope::read, {}, [this](RequestContext& ctx) {
-                 const auto* conn = sources_.config->find_connection(ctx.params.at("name"));
+                 const auto current = running();
+                 const auto* conn = current->find_connection(ctx.params.at("name"));
                  if (!conn) return ctx.problem(not_found("no connection '" + ctx.params.at("name") + "'"));
-                 return ctx.json(status::ok, connection_json(*conn, sources_.document));
+                 return ctx.json(status::ok, connection_json(*conn, &sources_.config->document()));
                }});
   auto find_child = [this](RequestContext& ctx) -> std::optional<Reply> {
-    const auto* conn = sources_.config->find_connection(ctx.params.at("name"));
+    const auto current = running();
+    const auto* conn = current->find_connection(ctx.params.at("name"));
     if (!conn) return ctx.problem(not_found("no connection '" + ctx.params.at("name") + "'"));
     for (const auto& c : conn->children)
       if (c.name == ctx.params.at("child")) return std::nullopt;
@@ -338,10 +342,7 @@ void Api::add_routes() {
                }});
 
   // --- Config, stats, logging -----------------------------------------
-  router_.add({verb::get, "/config", Scope::read, {}, [this](RequestContext& ctx) {
-                 return ctx.json(status::ok, sources_.document ? redact(*sources_.document)
-                                                               : nlohmann::ordered_json::object());
-               }});
+  add_config_routes();
 
   router_.add({verb::get, "/stats", Scope::read, {}, [this](RequestContext& ctx) {
                  json out = json::object();

@@ -16,6 +16,7 @@
 #include "control/api/events.h"
 #include "control/api/http_server.h"
 #include "control/api/router.h"
+#include "control/daemon/config_store.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
 #include "control/ikev2/manager.h"
@@ -24,9 +25,8 @@ namespace corridor::control::api {
 
 // The daemon state the API shows, owned by the daemon (control/service.cc).
 struct Sources {
-  const config::Config* config = nullptr;
-  const nlohmann::ordered_json* document = nullptr;  // the config as written, for GET /config
-  ikev2::Manager* ike = nullptr;                     // nullptr: no connections configured
+  ConfigStore* config = nullptr;  // the running config as loaded and as written, its revisions
+  ikev2::Manager* ike = nullptr;  // nullptr: IKE not running (no connections configured yet)
   const SaSync* sync = nullptr;
   // The dataplane's per-SA counters; the metrics settle it per scrape.
   TrafficLedger* traffic = nullptr;
@@ -42,6 +42,9 @@ class Api {
   // error, not a warning).
   static std::unique_ptr<Api> open(boost::asio::io_context& io, const Sources& sources, std::string* why);
   ~Api();
+
+  // IKE started after the API: the first connections came with a new config.
+  void set_ike(ikev2::Manager* ike) { sources_.ike = ike; }
 
   // An SA change for the event stream (ManagerOptions::on_event).
   void publish(const ikev2::SaEvent& event) { events_.publish(event); }
@@ -59,6 +62,14 @@ class Api {
 
  private:
   void add_routes();
+  // config_routes.cc: /config, its revisions, and the connections as config.
+  void add_config_routes();
+  // Validates `document` as the next config and, unless ?dry_run=true,
+  // applies it: the one path of every config change the API makes.
+  Reply change_config(RequestContext& ctx, nlohmann::ordered_json document, const std::string& source,
+                      std::uint64_t restored = 0, http::status applied_status = http::status::ok);
+  // The running config; held by the caller while it looks at it.
+  std::shared_ptr<const config::Config> running() const { return sources_.config->config(); }
   Reply metrics(const Request& request);
   void schedule_flush();
 

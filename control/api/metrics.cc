@@ -65,7 +65,8 @@ std::string escape_label(std::string_view value) {
 std::string render_metrics(const Sources& sources, const ServerStats* api) {
   Exposition e;
   const auto now = ikev2::Clock::now();
-  const bool per_sa = sources.config && sources.config->api.metrics_per_sa;
+  const auto running = sources.config ? sources.config->config() : std::make_shared<const config::Config>();
+  const bool per_sa = running->api.metrics_per_sa;
 
   e.family("corridor_up", "gauge", "1 while corridor-control runs.");
   e.sample("corridor_up", {}, 1);
@@ -83,7 +84,7 @@ std::string render_metrics(const Sources& sources, const ServerStats* api) {
   std::map<std::string, std::uint64_t> by_state{{"ESTABLISHED", 0}};
   std::map<std::string, std::uint64_t> children_by_connection;
   std::map<std::string, std::uint64_t> oldest_by_connection;
-  for (const auto& conn : sources.config->connections) {
+  for (const auto& conn : running->connections) {
     children_by_connection[conn.name] = 0;
   }
   for (const auto& sa : sas) {

@@ -98,7 +98,12 @@ Reply RequestContext::problem(const Problem& p) const {
   return {problem_response(p, path, request.version(), request.keep_alive()), {}};
 }
 
-std::optional<nlohmann::json> RequestContext::json_body(Problem* error) const {
+namespace {
+
+// The body as an object of JsonType (ordered_json keeps the client's key
+// order, for a config that is written back to a file).
+template <typename JsonType>
+std::optional<JsonType> parse_json_body(const Request& request, Problem* error) {
   const auto type = sv(request[http::field::content_type]);
   const auto semicolon = type.find(';');
   const auto media = type.substr(0, semicolon == std::string_view::npos ? type.size() : semicolon);
@@ -107,13 +112,13 @@ std::optional<nlohmann::json> RequestContext::json_body(Problem* error) const {
               "the request body must be Content-Type: application/json", {}};
     return std::nullopt;
   }
-  nlohmann::json body = nlohmann::json::parse(request.body(), nullptr, false);
+  JsonType body = JsonType::parse(request.body(), nullptr, false);
   if (body.is_discarded()) {
     // Parse again to learn where: the exception carries the byte offset.
     try {
-      const auto ignored = nlohmann::json::parse(request.body());
+      const auto ignored = JsonType::parse(request.body());
       (void)ignored;
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const typename JsonType::parse_error& e) {
       *error = bad_request("the request body is not valid JSON (at byte " + std::to_string(e.byte) + ")");
       return std::nullopt;
     }
@@ -125,6 +130,16 @@ std::optional<nlohmann::json> RequestContext::json_body(Problem* error) const {
     return std::nullopt;
   }
   return body;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> RequestContext::json_body(Problem* error) const {
+  return parse_json_body<nlohmann::json>(request, error);
+}
+
+std::optional<nlohmann::ordered_json> RequestContext::ordered_json_body(Problem* error) const {
+  return parse_json_body<nlohmann::ordered_json>(request, error);
 }
 
 void Router::add(Route route) { routes_.push_back(std::move(route)); }

@@ -36,6 +36,8 @@ struct RequestContext {
   // `Content-Type: application/json`, 400 for a syntax error (with line
   // and column) or anything but an object.
   std::optional<nlohmann::json> json_body(Problem* error) const;
+  // The same, keeping the body's key order (a config written back to disk).
+  std::optional<nlohmann::ordered_json> ordered_json_body(Problem* error) const;
 };
 
 using RouteHandler = std::function<Reply(RequestContext&)>;

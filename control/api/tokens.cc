@@ -16,6 +16,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/fs/atomic_file.h"
+
 namespace corridor::control::api {
 
 namespace {
@@ -215,8 +217,7 @@ std::string directory_of(const std::string& path) {
 
 // Holds an exclusive flock on the file's directory, so two corridorctl runs
 // cannot both read the old list and lose one's update on rename. The lock is
-// on the directory because the file itself is replaced. The descriptor also
-// serves to fsync the directory after the rename.
+// on the directory because the file itself is replaced.
 class DirLock {
  public:
   explicit DirLock(const std::string& dir) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
@@ -239,49 +240,6 @@ class DirLock {
   int fd_;
   int error_;
 };
-
-// temp file in the same directory + fsync + rename + fsync(dir): a reader
-// sees the old file or the new one, never a partial one, even after a crash.
-bool write_atomic(const std::string& path, const std::string& text, const struct stat* previous, int dir_fd,
-                  std::string* why) {
-  std::string temp = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(temp.data());  // mode 0600 whatever the umask
-  if (fd < 0) return fail(why, temp + ": cannot create: " + errno_text(errno));
-  auto abandon = [&](const std::string& message) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return fail(why, message);
-  };
-  // Keep the owner of the replaced file: `sudo corridorctl token create` must
-  // not leave a root-owned 0600 file the daemon's user cannot read.
-  if (previous) {
-    struct stat now{};
-    if (::fstat(fd, &now) != 0) return abandon(temp + ": cannot stat: " + errno_text(errno));
-    if ((now.st_uid != previous->st_uid || now.st_gid != previous->st_gid) &&
-        ::fchown(fd, previous->st_uid, previous->st_gid) != 0)
-      return abandon(path + ": cannot keep its owner " + std::to_string(previous->st_uid) + ":" +
-                     std::to_string(previous->st_gid) + " on the new file: " + errno_text(errno));
-  }
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return abandon(temp + ": write failed: " + errno_text(errno));
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) return abandon(temp + ": fsync failed: " + errno_text(errno));
-  if (::close(fd) != 0) {
-    ::unlink(temp.c_str());
-    return fail(why, temp + ": close failed: " + errno_text(errno));
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temp.c_str());
-    return fail(why, path + ": cannot replace: " + errno_text(error));
-  }
-  if (::fsync(dir_fd) != 0) return fail(why, directory_of(path) + ": fsync failed: " + errno_text(errno));
-  return true;
-}
 
 // A read-modify-write of the token file under the directory lock. `change`
 // edits the entries (or fails with *why). A missing file counts as empty
@@ -310,7 +268,8 @@ bool update_file(const std::string& path, bool create, std::string* why, Change 
     return false;
   }
   if (!change(entries)) return false;
-  return write_atomic(target, serialize(entries), exists ? &file.st : nullptr, lock.fd(), why);
+  // Always private, whatever the old file's mode was.
+  return fs::write_file_atomic(target, serialize(entries), why, 0600);
 }
 
 std::string utc_now() {

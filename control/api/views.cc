@@ -1,5 +1,7 @@
 #include "control/api/views.h"
 
+#include "common/config/redact.h"
+
 #include <cstdio>
 #include <ctime>
 #include <unordered_map>
@@ -69,27 +71,6 @@ json child_sa_json(const ikev2::ChildSaView& c, ikev2::TimePoint now, const Traf
   json out = traffic_json(traffic, c.sa_id_out, false);
   j["traffic"] = in.is_null() && out.is_null() ? json(nullptr) : json{{"in", in}, {"out", out}};
   return j;
-}
-
-bool is_secret_member(std::string_view name) {
-  // PSKs and passphrases ("secret"), static SA keys ("key", "integ_key").
-  return name == "secret" || name == "key" || name == "integ_key" || name == "psk";
-}
-
-nlohmann::ordered_json redact_value(const nlohmann::ordered_json& v) {
-  if (v.is_object()) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    for (auto it = v.begin(); it != v.end(); ++it)
-      out[it.key()] = is_secret_member(it.key()) && !it.value().is_object() ? nlohmann::ordered_json("<redacted>")
-                                                                            : redact_value(it.value());
-    return out;
-  }
-  if (v.is_array()) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto& e : v) out.push_back(redact_value(e));
-    return out;
-  }
-  return v;
 }
 
 }  // namespace
@@ -196,13 +177,11 @@ json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout
           {"refused_commands", s.refused_commands}};
 }
 
-nlohmann::ordered_json redact(const nlohmann::ordered_json& document) { return redact_value(document); }
-
 nlohmann::ordered_json connection_json(const config::ConnectionConfig& conn, const nlohmann::ordered_json* document) {
   nlohmann::ordered_json written = nlohmann::ordered_json::object();
   if (document && document->is_object() && document->contains("connections")) {
     const auto& all = (*document)["connections"];
-    if (all.is_object() && all.contains(conn.name)) written = redact(all[conn.name]);
+    if (all.is_object() && all.contains(conn.name)) written = config::redact(all[conn.name]);
   }
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
   out["name"] = conn.name;

@@ -31,9 +31,6 @@ void settle_traffic(TrafficLedger& ledger, const std::vector<ikev2::IkeSaView>& 
 std::optional<config::LogLevel> parse_log_level(std::string_view text);
 nlohmann::json ike_stats_json(const ikev2::ManagerStats& stats);
 nlohmann::json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout);
-// The config as written with every secret value replaced by "<redacted>":
-// PSKs, private key passphrases, static SA keys.
-nlohmann::ordered_json redact(const nlohmann::ordered_json& document);
 // A configured connection: what the operator wrote (secrets redacted),
 // children as a list with their names, plus the effective IKE version.
 nlohmann::ordered_json connection_json(const config::ConnectionConfig& conn, const nlohmann::ordered_json* document);

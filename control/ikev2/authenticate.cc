@@ -26,7 +26,7 @@ const Manager::Credentials& Manager::credentials(const config::ConnectionConfig&
   if (it != credentials_.end()) return it->second;
   Credentials c;
   if (!uses_psk(conn.local.auth)) {
-    c.local = LocalCredential::load(conn.local.certs, config_.secrets, &c.local_error);
+    c.local = LocalCredential::load(conn.local.certs, config_->secrets, &c.local_error);
     if (!c.local) log::error("cfg", "connection " + conn.name + ": our certificate: " + c.local_error);
     else log::info("cfg", "connection " + conn.name + ": certificate '" + c.local->subject().value + "' with " +
                               c.local->key_description() + " key");
@@ -64,7 +64,7 @@ std::optional<Manager::OwnAuth> Manager::authenticate_self(IkeSa& sa, const conf
     return std::nullopt;
   }
   if (uses_psk(conn.local.auth)) {
-    const auto* psk = find_psk(config_, out.id, peer_id);
+    const auto* psk = find_psk(*config_, out.id, peer_id);
     if (!psk) {
       *why = "no pre-shared key in `secrets` for " + out.id.to_string() + " - " + peer_id.to_string();
       return std::nullopt;
@@ -115,7 +115,7 @@ bool Manager::verify_peer_auth(IkeSa& sa, const config::ConnectionConfig& conn,
       return false;
     }
     const auto ours = local_identity(conn, sa.local);
-    const auto* psk = find_psk(config_, ours, peer_id);
+    const auto* psk = find_psk(*config_, ours, peer_id);
     if (!psk) {
       *why = "no pre-shared key in `secrets` for " + ours.to_string() + " - " + peer_id.to_string();
       return false;

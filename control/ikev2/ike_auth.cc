@@ -122,9 +122,10 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
            c.local_port == sa.connection->local_port;
   };
   if (fits(*sa.connection)) conn = sa.connection;
-  for (const auto& c : config_.connections)
+  for (const auto& c : config_->connections)
     if (!conn && fits(c)) conn = &c;
   if (!conn) return refuse("no connection accepts peer identity " + peer_id->to_string());
+  if (conn != sa.connection) sa.config_hold = config_;  // the loop's pick is from the running config
   sa.connection = conn;
   if (!verify_peer_auth(sa, *conn, *idi, *peer_id, *auth, payloads, &why)) return refuse(why);
   auto own = authenticate_self(sa, *conn, *peer_id, &why);

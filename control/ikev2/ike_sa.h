@@ -144,7 +144,11 @@ struct Task {
 
 struct IkeSa {
   std::uint64_t id = 0;
-  const config::ConnectionConfig* connection = nullptr;  // owned by the Manager's config
+  const config::ConnectionConfig* connection = nullptr;  // points into config_hold
+  // The config `connection` (and the children's configs) belong to: the
+  // Manager's current one, or an older one a reconfigure replaced while
+  // this SA was being deleted; it lives as long as an SA points into it.
+  std::shared_ptr<const config::Config> config_hold;
   bool initiator = false;  // the original initiator (RFC 7296 §2.2: the I flag)
   Spi spi_i{};
   Spi spi_r{};

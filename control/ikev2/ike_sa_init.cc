@@ -188,7 +188,7 @@ void Manager::respond_ike_sa_init(const codec::Message& request, std::span<const
   const config::ConnectionConfig* chosen = nullptr;
   std::optional<nego::Selected> selected;
   std::vector<std::string> mismatches;
-  for (const auto& conn : config_.connections) {
+  for (const auto& conn : config_->connections) {
     if (conn.version == 1) continue;
     if (!address_matches(conn.local_addrs, local.address) || !address_matches(conn.remote_addrs, remote.address)) continue;
     // Preferring the group of the peer's KE payload, when the chosen

@@ -44,7 +44,13 @@ std::array<std::uint8_t, 32> fresh_secret(const std::function<void(std::span<std
 }  // namespace
 
 Manager::Manager(const config::Config& config, Transport& transport, ChildSaSink& sink, ManagerOptions options)
-    : config_(config),
+    // Not owned: the aliasing constructor with no owner.
+    : Manager(std::shared_ptr<const config::Config>(std::shared_ptr<const config::Config>(), &config), transport, sink,
+              std::move(options)) {}
+
+Manager::Manager(std::shared_ptr<const config::Config> config, Transport& transport, ChildSaSink& sink,
+                 ManagerOptions options)
+    : config_(std::move(config)),
       transport_(transport),
       sink_(sink),
       options_(std::move(options)),
@@ -92,6 +98,7 @@ IkeSa& Manager::create_sa(const config::ConnectionConfig* connection, bool initi
   auto sa = std::make_unique<IkeSa>();
   sa->id = ++next_sa_id_;
   sa->connection = connection;
+  sa->config_hold = config_;
   sa->initiator = initiator;
   sa->created_at = now;
   sa->last_received = now;
@@ -613,6 +620,7 @@ void Manager::tick(TimePoint now) {
 
 void Manager::peer_dead(IkeSa& sa, TimePoint now) {
   const auto* conn = sa.connection;
+  const auto hold = sa.config_hold;  // conn outlives the SA's removal below
   log::warning("ike", sa.name() + " peer " + endpoint_text(sa.remote) + " is not responding (" +
                           std::to_string(options_.retransmit_tries) + " retransmissions): closing the IKE SA");
   ++stats_.dead_peers;
@@ -644,7 +652,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
     if (why) *why = std::move(text);
     return false;
   };
-  const auto* conn = config_.find_connection(connection);
+  const auto* conn = config_->find_connection(connection);
   if (!conn) return refuse("no such connection");
   if (conn->version == 1) return refuse("IKEv1 is not implemented in this build");
   if (conn->remote_addrs.empty() || conn->remote_addrs.front().kind != config::AddressSpec::Kind::address)
@@ -673,7 +681,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
 }
 
 void Manager::start(TimePoint now) {
-  for (const auto& conn : config_.connections)
+  for (const auto& conn : config_->connections)
     for (const auto& child : conn.children)
       if (child.start_action == config::Action::start) initiate(conn.name, child.name, now);
 }

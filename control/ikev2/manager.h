@@ -175,7 +175,12 @@ struct IkeSaView {
 
 class Manager {
  public:
-  // `config` must outlive the manager.
+  // The daemon's form: the config is shared with the daemon, and every IKE
+  // SA keeps the config its connection came from alive (IkeSa::config_hold),
+  // so reconfigure() can replace it while SAs of the old one wind down.
+  Manager(std::shared_ptr<const config::Config> config, Transport& transport, ChildSaSink& sink,
+          ManagerOptions options = {});
+  // Tests' form: `config` must outlive the manager and is never replaced.
   Manager(const config::Config& config, Transport& transport, ChildSaSink& sink, ManagerOptions options = {});
   ~Manager();
   Manager(const Manager&) = delete;
@@ -198,6 +203,22 @@ class Manager {
   bool lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint now);
   // Retransmissions, half-open timeouts, keepalives.
   void tick(TimePoint now);
+
+  // reconfigure.cc: a new config, applied live (PUT /config). Connections
+  // named in `unchanged` keep their IKE and Child SAs, which move over to
+  // `next`'s copy of the connection without a message to the peer. The
+  // SAs of every other connection (changed or removed) are terminated:
+  // a Delete when established, dropped while being set up. Then the
+  // children of added and changed connections whose start_action is
+  // `start` are initiated. The caller has validated `next`.
+  struct ReconfigureResult {
+    std::size_t kept = 0;        // IKE SAs moved to the new config
+    std::size_t terminated = 0;  // IKE SAs closed because their connection changed or went away
+    std::size_t initiated = 0;   // children started (start_action start)
+  };
+  ReconfigureResult reconfigure(std::shared_ptr<const config::Config> next,
+                                const std::vector<std::string>& unchanged, TimePoint now);
+  const config::Config& config() const { return *config_; }
   // Sends a Delete for every established IKE SA (best effort, no wait) and
   // removes their Child SAs from the dataplane.
   void shutdown(TimePoint now);
@@ -366,7 +387,9 @@ class Manager {
   void process_informational_response(IkeSa& sa, const std::vector<codec::Payload>& payloads);
   void send_delete_ike_sa(IkeSa& sa, TimePoint now);
 
-  const config::Config& config_;
+  // The running config; IKE SAs of connections a reconfigure() changed
+  // or removed may still point into an older one, which they keep alive.
+  std::shared_ptr<const config::Config> config_;
   Transport& transport_;
   ChildSaSink& sink_;
   ManagerOptions options_;

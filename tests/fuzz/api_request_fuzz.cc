@@ -2,8 +2,8 @@
 // bytes as a client would send them: Beast's HTTP/1.1 request parser with
 // the server's header and body limits, then the router (target and query
 // decoding, bearer tokens, scopes) and every handler behind it (JSON
-// bodies, paging, SA and connection lookups, log level changes), over a
-// real IKE manager and the parsed config.
+// bodies, paging, SA and connection lookups, log level changes, configs
+// validated and applied live), over a real IKE manager and config store.
 //
 // Input: one raw HTTP request. When the first byte is odd and the request
 // carries no Authorization header, the harness adds a valid admin token,
@@ -75,15 +75,26 @@ struct World {
     auto store = api::TokenStore::load(file, &why);
     std::filesystem::remove_all(dir);  // loaded; refresh() keeps it when the file is gone
     if (!store) fail("token store", why);
+    // Configs a PUT applies are written here and applied to the manager.
+    config_dir = std::filesystem::temp_directory_path() / ("corridor-api-fuzz-config-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(config_dir);
+    config_store = std::make_unique<ConfigStore>((config_dir / "corridor.json").string(), loaded.document, *loaded.config);
+    config_store->set_live_apply([this](const std::shared_ptr<const config::Config>& next, const ConfigChange& change,
+                                 std::string*) {
+      ike->reconfigure(next, change.unchanged, ikev2::Clock::now());
+      return true;
+    });
     api::Sources s;
-    s.config = &*loaded.config;
-    s.document = &loaded.document;
+    s.config = config_store.get();
     s.ike = ike.get();
     s.traffic = &ledger;
     s.started = std::chrono::steady_clock::now();
     server = std::make_unique<api::Api>(s, std::make_unique<api::TokenStore>(std::move(*store)));
   }
+  ~World() { std::filesystem::remove_all(config_dir); }
   config::LoadResult loaded;
+  std::filesystem::path config_dir;
+  std::unique_ptr<ConfigStore> config_store;
   Wire wire;
   Sink sink;
   std::unique_ptr<ikev2::Manager> ike;
@@ -97,7 +108,7 @@ World& world() {
   return w;
 }
 
-const std::set<unsigned> kDocumented{200, 202, 400, 401, 403, 404, 405, 409, 413, 415, 431, 500, 503};
+const std::set<unsigned> kDocumented{200, 201, 202, 400, 401, 403, 404, 405, 409, 412, 413, 415, 431, 500, 503};
 
 }  // namespace
 
@@ -134,8 +145,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              nlohmann::json::parse(r.body(), nullptr, false).is_discarded()) {
     fail("invalid JSON in a success response", r.body());
   }
-  // Undo what the request did, so inputs stay independent: IKE SAs an
-  // initiate started, log levels PATCH /logging changed.
+  // Undo what the request did, so inputs stay independent: a config a PUT
+  // applied, IKE SAs an initiate started, log levels PATCH /logging changed.
+  if (w.config_store->revision() != 1) {
+    std::string why;
+    if (!w.config_store->apply(w.config_store->prepare(w.loaded.document), "fuzz", "", 1, &why)) fail("config reset", why);
+  }
   for (const auto& sa : w.ike->list()) w.ike->terminate(sa.id, ikev2::Clock::now());
   log::set_level(log::Level::error);
   for (const auto& [name, level] : log::levels().subsystems) log::set_subsystem_level(name, std::nullopt);

@@ -34,6 +34,10 @@ Sections (one summary line each):
      child-rekey, ike-rekey, child-updown, ike-updown on A, log lines, refused
      filters; on B a stream with the default filter open through the run and
      its keepalives; both daemons healthy after the clients close
+  12 the config changed live: PUT /config (identical, dry run, invalid,
+     stale If-Match, scope), connections added, patched, deleted, revisions
+     and a rollback, a changed connection renegotiated, all with gw's SAs
+     untouched; a restart runs the config last applied
 
 Also checked over the whole run: the PSK appears in no response body, no
 corridorctl output and no daemon log; both daemons stay up and exit 0 on
@@ -53,7 +57,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # meson runs this from the build dir
 
-from api import auth, events, limits, load, metrics_ctl, resources, sas  # noqa: E402
+from api import auth, config, events, limits, load, metrics_ctl, resources, sas  # noqa: E402
 from api.client import tls_context  # noqa: E402
 from api.common import (GATEWAYS, GLOBAL_SECTION, KEEP, NS_A, NS_B, PORT_A, PORT_B, PSK, PSK2, RECEIVED,  # noqa: E402
                         SECTIONS, Ctx, Failure, check, run_section, use_section)
@@ -61,7 +65,7 @@ from api.harness import setup, teardown  # noqa: E402
 
 
 EVENTS = 'event stream (SSE): SA events in order, log, keepalive'
-SECTION_COUNT = 11
+SECTION_COUNT = 12
 
 
 class Interrupted(BaseException):
@@ -117,6 +121,7 @@ def main():
         run_section(11, EVENTS, events.section_events, True)
         run_section(7, 'limits: 431, 413, 400, slow client, connection flood', limits.section_limits)
         run_section(10, 'load while IKE SAs come and go', load.section_load)
+        run_section(12, 'config changed live: PUT, connections, revisions, rollback, restart', config.section_config)
         run_section(11, EVENTS, events.section_events_probe_close, True)
         # Last, as they may leave the gateways disagreeing or down: two IKE SAs
         # of one connection; a Child SA rekey after an IKE SA rekey (on gw2).

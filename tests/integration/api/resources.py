@@ -151,7 +151,7 @@ def section_resources():
 
     # 405 with Allow, 404 outside /api/v1 and for unknown paths in it.
     for method, path, allow in (('PUT', '/sas', {'GET'}), ('POST', '/sas', {'GET'}),
-                                ('DELETE', '/connections', {'GET'}), ('POST', '/logging', {'GET', 'PATCH'}),
+                                ('DELETE', '/connections', {'GET', 'POST'}), ('POST', '/logging', {'GET', 'PATCH'}),
                                 ('GET', '/sas/1/rekey', {'POST'}), ('PATCH', '/sas/1', {'GET', 'DELETE'})):
         r = a.request(method, path, body={} if method in ('PUT', 'POST', 'PATCH') else None)
         check_problem(r, 405, 'method-not-allowed', '%s %s' % (method, path), instance='/api/v1' + path)
@@ -208,7 +208,9 @@ def section_openapi():
         check_accepted(r, 'initiate (for the route sweep)')
     sa, _ = wait_until(one_established_pair, 5, 'an established IKE SA')
     real = dict(id=sa['id'], spi=sa['children'][0]['spi_in'], name=CONN, child=CHILD)
-    absent = dict(id=999999, spi='0x0badf00d', name=CONN, child='nosuch')
+    # Changes go to names that do not exist: a sweep must not delete or
+    # replace the real connection.
+    absent = dict(id=999999, spi='0x0badf00d', name='nosuch-conn', child='nosuch')
     swept = 0
     for method, path, op in operations(Ctx.doc):
         values = real if method == 'GET' else absent
@@ -234,7 +236,7 @@ def section_openapi():
         if r.status == 404 and isinstance(r.json, dict):
             detail = r.json.get('detail', '')
             routed = not detail.startswith('no resource at') and any(
-                str(v) in detail or str(v)[2:] in detail for v in (absent['id'], absent['child']))
+                str(v) in detail or str(v)[2:] in detail for v in (absent['id'], absent['name'], absent['child']))
         check(routed, '%s %s is routed (%d%s)' % (method, path, r.status,
                                                    ', handler 404 naming the object' if r.status == 404 else ''),
               str(r))

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/config/loader.h"
+#include "common/config/redact.h"
 #include "common/log/log.h"
 #include "control/api/api.h"
 #include "control/api/openapi_document.h"
@@ -38,9 +39,9 @@ class Routes : public ::testing::Test {
     admin_ = *create_token(file, Scope::admin, "", &why);
     loaded_ = config::load_config_text(kConfig);
     ASSERT_TRUE(loaded_.ok());
+    store_ = std::make_unique<ConfigStore>((dir_ / "corridor.json").string(), loaded_.document, *loaded_.config);
     Sources s;
-    s.config = &*loaded_.config;
-    s.document = &loaded_.document;
+    s.config = store_.get();
     s.traffic = &ledger_;
     auto store = TokenStore::load(file, &why);
     ASSERT_TRUE(store) << why;
@@ -68,6 +69,7 @@ class Routes : public ::testing::Test {
   std::filesystem::path dir_;
   std::string read_, operate_, admin_;
   config::LoadResult loaded_;
+  std::unique_ptr<ConfigStore> store_;
   TrafficLedger ledger_;
   std::unique_ptr<Api> api_;
   net::SocketAddress peer_{*net::IpAddress::parse("127.0.0.1"), 40000};
@@ -207,7 +209,7 @@ TEST(Views, SpiParsingAndRedaction) {
   const auto doc = nlohmann::ordered_json::parse(
       R"({"secrets":{"ike-x":{"secret":"s1"}},"dataplane":{"static_sas":[{"key":"0x00","integ_key":"0x01","spi":300}]},
           "api":{"tls":{"cert":"c.pem","key":"k.pem"}}})");
-  const auto red = redact(doc).dump();
+  const auto red = config::redact(doc).dump();
   EXPECT_EQ(red.find("s1"), std::string::npos);
   EXPECT_EQ(red.find("0x00"), std::string::npos);
   EXPECT_EQ(red.find("0x01"), std::string::npos);

@@ -1,0 +1,170 @@
+"""Section 12: the config changed live through the API.
+
+PUT /config (dry run, identical, invalid, start-only section, stale If-Match),
+connections added, patched and deleted one at a time, GET /config/revisions,
+a rollback; all while connection gw's IKE SA stays up with the same SPIs.
+Then gateway A restarts and runs the config last applied (the file was
+replaced), and the change is undone.
+"""
+
+import copy
+import json
+import subprocess
+
+from .client import check_accepted, check_problem, one_established_pair
+from .common import CHILD, CONN, CONN2, GATEWAYS, Ctx, check, note, require, wait_until
+
+EXTRA = 'extra'
+
+
+def extra_connection():
+    """A connection to a peer that does not exist; start_action none, so nothing is sent."""
+    return {
+        'version': 2,
+        'remote_addrs': ['203.0.113.9'],
+        'proposals': ['aes256gcm16-prfsha384-ecp384'],
+        'local': {'auth': 'psk', 'id': 'extra-a.example.net'},
+        'remote': {'auth': 'psk', 'id': 'extra-b.example.net'},
+        'children': {'lan': {'local_ts': ['10.77.0.0/24'], 'remote_ts': ['10.78.0.0/24'],
+                             'esp_proposals': ['aes256gcm16']}},
+    }
+
+
+def sa_identity(sa):
+    return sa['id'], sa['spi_i'], sa['spi_r'], tuple(c['spi_in'] for c in sa['children'])
+
+
+def applied(r, what, status=200, revision=None):
+    ok = r.status == status and isinstance(r.json, dict) and r.json.get('applied') is True
+    if ok and revision is not None:
+        ok = r.json.get('revision') == revision and r.headers.get('etag') == '"%d"' % revision
+    check(ok, what, str(r))
+    return r.json if ok else {}
+
+
+def section_config():
+    a = Ctx.a
+    gw_a = GATEWAYS[0]
+    if not one_established_pair():
+        check_accepted(a.request('POST', '/connections/%s/children/%s/initiate' % (CONN, CHILD)), 'initiate gw/net')
+    sa, _ = wait_until(one_established_pair, 10, 'one established IKE SA on gw')
+    before = sa_identity(sa)
+
+    r = a.get('/config')
+    require(r.status == 200 and r.headers.get('etag', '').startswith('"'), 'GET /config has an ETag', str(r))
+    etag = r.headers['etag']
+    revision = int(etag.strip('"'))
+    running = r.json
+    check(running['secrets']['ike-gw']['secret'] == '<redacted>', 'GET /config redacts the PSK')
+
+    # The redacted config PUT back as it is: identical, nothing applied.
+    r = a.request('PUT', '/config', body=running)
+    check(r.status == 200 and r.json.get('applied') is False and r.json.get('revision') == revision,
+          'PUT of the running config (secrets as "<redacted>") changes nothing', str(r))
+
+    # Dry run: the change is reported, not made.
+    proposed = copy.deepcopy(running)
+    proposed['connections'][EXTRA] = extra_connection()
+    r = a.request('PUT', '/config?dry_run=true', body=proposed)
+    check(r.status == 200 and r.json.get('dry_run') is True and r.json.get('applied') is False and
+          r.json['changes']['added'] == [EXTRA] and CONN in r.json['changes']['unchanged'],
+          'dry run reports connection extra as added and gw as unchanged', str(r))
+    check(EXTRA not in [c['name'] for c in a.get('/connections').json['items']], 'the dry run added nothing')
+    check_problem(a.request('PUT', '/config?dry_run=maybe', body=proposed), 400, 'bad-request', 'dry_run=maybe')
+
+    # Invalid: every problem with its pointer, nothing changed.
+    broken = copy.deepcopy(proposed)
+    broken['connections'][EXTRA]['children']['lan']['local_ts'] = ['10.77.0.0/33']
+    broken['connections'][EXTRA]['proposals'] = ['des-md5-modp768']
+    broken['sa_channel']['command_slots'] = 512
+    r = a.request('PUT', '/config', body=broken)
+    check_problem(r, 400, 'validation', 'an invalid config')
+    pointers = {e.get('pointer') for e in (r.json or {}).get('errors', [])}
+    for p in ('/connections/extra/children/lan/local_ts/0', '/connections/extra/proposals/0', '/sa_channel'):
+        check(p in pointers, 'the refusal points at %s' % p, str(sorted(pointers)))
+    check(a.get('/config').headers.get('etag') == etag, 'a refused config leaves the revision as it was')
+
+    # Stale If-Match.
+    r = a.request('PUT', '/config', body=proposed, headers={'If-Match': '"%d"' % (revision + 100)})
+    check_problem(r, 412, 'precondition-failed', 'If-Match of another revision')
+
+    # Operate tokens cannot change the config.
+    r = a.request('PUT', '/config', body=proposed, token=Ctx.operate)
+    check_problem(r, 403, 'forbidden', 'PUT /config with an operate token')
+
+    # Add, patch, delete one connection; gw's SA is never touched.
+    r = a.request('POST', '/connections', body=dict(extra_connection(), name=EXTRA), headers={'If-Match': etag})
+    j = applied(r, 'POST /connections adds extra (201, revision %d)' % (revision + 1), 201, revision + 1)
+    check(r.headers.get('location') == '/api/v1/connections/extra', 'Location of the new connection',
+          r.headers.get('location', ''))
+    check(j.get('changes', {}).get('added') == [EXTRA], 'its changes name extra as added', str(j))
+    check_problem(a.request('POST', '/connections', body=dict(extra_connection(), name=EXTRA)), 409, 'conflict',
+                  'POST of a connection that exists')
+    r = a.request('PATCH', '/connections/extra', body={'remote_addrs': ['203.0.113.10'], 'fragmentation': 'no'},
+                  ctype='application/merge-patch+json')
+    applied(r, 'PATCH /connections/extra (merge patch)', 200, revision + 2)
+    got = a.get('/connections/extra').json or {}
+    check(got.get('remote_addrs') == ['203.0.113.10'] and got.get('fragmentation') == 'no',
+          'GET /connections/extra shows the patched members', str(got)[:300])
+    r = a.request('PATCH', '/connections/extra', body={'children': {'lan': {'local_ts': ['nonsense']}}})
+    check_problem(r, 400, 'validation', 'a PATCH that makes the connection invalid')
+    check(one_established_pair() and sa_identity(one_established_pair()[0]) == before,
+          'gw\'s IKE SA and Child SA are the same after three config changes')
+
+    # The file was replaced: corridor-control --check accepts it, and it
+    # has the new connection and the real PSK.
+    with open(gw_a.config_path) as f:
+        text = f.read()
+    on_disk = json.loads(text)
+    check(EXTRA in on_disk['connections'] and on_disk['connections'][EXTRA]['remote_addrs'] == ['203.0.113.10'],
+          'the config file holds the applied config')
+    check('<redacted>' not in text, 'the config file holds the secrets themselves, not "<redacted>"')
+    rc = subprocess.run([gw_a.binary, '--config', gw_a.config_path, '--check'], stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT, text=True)
+    check(rc.returncode == 0, 'corridor-control --check accepts the rewritten file', rc.stdout[-500:])
+
+    # Revisions and a rollback to the one before extra.
+    r = a.get('/config/revisions')
+    items = (r.json or {}).get('items', [])
+    check(r.status == 200 and items and items[-1]['id'] == revision + 2 and items[-1]['current'] and
+          items[-1]['source'] == 'api' and items[-1]['actor'] and items[0]['source'] == 'startup',
+          'GET /config/revisions: startup first, the PATCH last and current', str(r)[:400])
+    page = a.get('/config/revisions?limit=1').json or {}
+    check(len(page.get('items', [])) == 1 and page.get('next_cursor') is not None, 'revisions page by ?limit')
+    check_problem(a.request('POST', '/config/revisions/999999/rollback'), 404, 'not-found', 'rollback to no revision')
+    r = a.request('POST', '/config/revisions/%d/rollback' % revision)
+    j = applied(r, 'rollback to revision %d' % revision, 200, revision + 3)
+    check(j.get('changes', {}).get('removed') == [EXTRA], 'the rollback removed extra', str(j))
+    items = a.get('/config/revisions').json['items']
+    check(items[-1]['source'] == 'rollback' and items[-1]['restored'] == revision, 'the rollback is a revision')
+
+    # A changed connection is renegotiated: gw2 gets a new child rekey_time.
+    check_accepted(a.request('POST', '/connections/%s/children/net2/initiate' % CONN2), 'initiate gw2/net2')
+    wait_until(lambda: [s for s in a.sas('?connection=' + CONN2) if s['state'] == 'ESTABLISHED'], 10,
+               'gw2 established')
+    r = a.request('PATCH', '/connections/' + CONN2, body={'children': {'net2': {'rekey_time': '2h'}}})
+    j = applied(r, 'PATCH gw2 (child rekey_time)')
+    check(j.get('changes', {}).get('changed') == [CONN2], 'gw2 is the changed connection', str(j))
+    wait_until(lambda: not a.sas('?connection=' + CONN2), 10, 'gw2\'s IKE SA closed by the change')
+    check(one_established_pair() and sa_identity(one_established_pair()[0]) == before,
+          'gw\'s SAs stayed as they were while gw2 changed')
+
+    # Restart: the config last applied is what runs.
+    r = a.request('POST', '/connections', body=dict(extra_connection(), name=EXTRA))
+    applied(r, 'POST /connections adds extra again', 201)
+    mark = len(gw_a.log())  # the log file is appended to
+    check(gw_a.stop() == 0, 'gateway A exits 0 on SIGTERM')
+    gw_a.start()
+    wait_until(lambda: 'REST API on' in gw_a.log()[mark:], 15, 'gateway A up again')
+    names = [c['name'] for c in a.get('/connections').json['items']]
+    check(EXTRA in names, 'after a restart gateway A runs the applied config (extra is there)', str(names))
+    r = a.get('/config/revisions')
+    check(len(r.json['items']) == 1 and r.json['items'][0]['source'] == 'startup',
+          'the revision history starts again at the restart')
+    applied(a.request('DELETE', '/connections/extra'), 'DELETE /connections/extra')
+    check_problem(a.request('DELETE', '/connections/extra'), 404, 'not-found', 'DELETE of a gone connection')
+    # B still has the IKE SA A forgot at its restart; A's next initiate
+    # carries INITIAL_CONTACT and B drops the stale one.
+    check_accepted(a.request('POST', '/connections/%s/children/%s/initiate' % (CONN, CHILD)), 'initiate gw after restart')
+    wait_until(one_established_pair, 10, 'one established IKE SA on gw again, on both sides')
+    note('config revisions, live apply, restart: done')
