@@ -3,8 +3,16 @@
 # UBSan on) and runs each for a bounded time. A crash leaves its input in
 # build-fuzz/crashes/ and fails the script.
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 20, or $FUZZ_SECONDS)
+#   scripts/fuzz.sh --build-only             configure and build, run nothing
+# build-fuzz/ is also the sanitizer build scripts/test.sh runs the unit
+# tests in: the same ASan + UBSan instrumentation, one build instead of two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build_only=false
+if [ "${1:-}" = "--build-only" ]; then
+  build_only=true
+  shift
+fi
 seconds=${1:-${FUZZ_SECONDS:-20}}
 dir=build-fuzz
 # The dataplane is built too: the esp_inbound target runs the packet engine.
@@ -23,6 +31,7 @@ fi
 # Regenerate first, so that the target list below reflects the options.
 ninja -C "$dir" build.ninja >/dev/null
 ninja -C "$dir" $(cd "$dir" && ninja -t targets all | sed -n 's/^\(tests\/fuzz\/[a-z0-9_]*_fuzz\): .*/\1/p') >/dev/null
+$build_only && exit 0
 mkdir -p "$dir/crashes"
 status=0
 for bin in "$dir"/tests/fuzz/*_fuzz; do

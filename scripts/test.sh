@@ -2,16 +2,16 @@
 # Corridor's one test command. On a fresh Debian 12 machine (as root) it
 # installs what is missing, prepares hugepages when it can, builds, and runs
 # every suite:
-#   1. build/        the normal build (-Werror under CI): unit, fuzz-replay
-#                    and integration tests
-#   2. build-asan/   the same code with AddressSanitizer + UBSan: unit and
-#                    fuzz-replay tests
-#   3. build-fuzz/   clang libFuzzer targets, each run for FUZZ_SECONDS
+#   1. build/        the normal build (g++, -Werror under CI): unit,
+#                    fuzz-replay and integration tests
+#   2. build-fuzz/   the same code under clang with AddressSanitizer + UBSan
+#                    and libFuzzer's coverage: the unit tests, then every
+#                    fuzz target for FUZZ_SECONDS (seed corpus first)
 # Exit 0 only if all pass. The last lines are meson's test summary of the
 # normal build, then one "N passed, N failed" line for all suites together.
 #
 # Environment: CI=true adds -Werror; FUZZ_SECONDS (default 20) per target;
-# SKIP_ASAN=1 / SKIP_FUZZ=1 to leave those stages out on a quick local run.
+# SKIP_SANITIZE=1 leaves stage 2 out on a quick local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -54,31 +54,34 @@ step "build (build/)"
 configure build
 ninja -C build -j "$jobs"
 
-if [ "${SKIP_ASAN:-0}" != 1 ]; then
-  step "sanitizer build (build-asan/: address, undefined)"
-  # -O1, as AddressSanitizer's docs advise: reports keep their frames and
-  # the build is quicker. Only what the unit and fuzz suites run is built:
-  # the daemons and benchmarks get their sanitizer coverage from build-fuzz/.
-  configure build-asan -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1
-  ninja -C build-asan build.ninja >/dev/null
-  mapfile -t asan_targets < <(meson introspect build-asan --tests | python3 -c '
-import json, os, sys
-root = os.path.abspath("build-asan")
-for t in json.load(sys.stdin):
-    if {"corridor:unit", "corridor:fuzz"} & set(t["suite"]) and t["cmd"][0].startswith(root + "/"):
-        print(os.path.relpath(t["cmd"][0], root))
-' | sort -u)
-  ninja -C build-asan -j "$jobs" "${asan_targets[@]}"
-  step "unit and fuzz-replay tests under ASan/UBSan"
+if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
+  step "sanitizer build (build-fuzz/: clang, ASan + UBSan, libFuzzer coverage)"
+  scripts/fuzz.sh --build-only
+  # What the unit suite runs (test binaries and the targets tests depend
+  # on), not the benchmarks: ninja paths from meson's introspection.
+  mapfile -t unit_targets < <(python3 - build-fuzz <<'PY'
+import json, os, subprocess, sys
+build = os.path.abspath(sys.argv[1])
+intro = lambda what: json.loads(subprocess.check_output(['meson', 'introspect', build, what]))
+files = {t['id']: t['filename'] for t in intro('--targets')}
+out = set()
+for test in intro('--tests'):
+    if 'corridor:unit' not in test['suite']:
+        continue
+    paths = [test['cmd'][0]] + [f for d in test.get('depends', []) for f in files.get(d, [])]
+    out.update(os.path.relpath(p, build) for p in paths if p.startswith(build + '/'))
+print('\n'.join(sorted(out)))
+PY
+)
+  ninja -C build-fuzz -j "$jobs" "${unit_targets[@]}"
+  step "unit tests under ASan/UBSan (build-fuzz/)"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  if ! meson test -C build-asan --no-rebuild --suite unit --suite fuzz --print-errorlogs --num-processes "$jobs"; then
+  if ! meson test -C build-fuzz --no-rebuild --suite unit --print-errorlogs --num-processes "$jobs"; then
     failed=1
   fi
-  count_results build-asan
+  count_results build-fuzz
   unset ASAN_OPTIONS UBSAN_OPTIONS
-fi
 
-if [ "${SKIP_FUZZ:-0}" != 1 ]; then
   step "libFuzzer runs (build-fuzz/, ${FUZZ_SECONDS:-20}s per target)"
   if scripts/fuzz.sh; then
     passed_total=$((passed_total + 1))

@@ -1,9 +1,10 @@
 // The config as a resource: GET/PUT /config, its revisions and rollback,
-// and the connections edited one at a time (POST /connections, PUT, PATCH
-// and DELETE /connections/{name}). Every change, whatever its route, is a
-// whole new config that goes through ConfigStore::prepare and apply
-// (control/daemon/config_store.h): validated as --check validates, applied
-// live and atomically, written to the config file, kept as a revision.
+// the connections edited one at a time (POST /connections, PUT, PATCH and
+// DELETE /connections/{name}) and the secrets, write-only (/secrets).
+// Every change, whatever its route, is a whole new config that goes
+// through ConfigStore::prepare and apply (control/daemon/config_store.h):
+// validated as --check validates, applied live and atomically, written to
+// the config file, kept as a revision.
 //
 // Optimistic concurrency: GET /config answers with ETag "<revision>"; a
 // change sent with If-Match applies only if the config is still that
@@ -240,6 +241,52 @@ void Api::add_config_routes() {
                  auto& conns = connections_of(document);
                  if (!conns.contains(name)) return ctx.problem(not_found("no connection '" + name + "'"));
                  conns.erase(name);
+                 return change_config(ctx, std::move(document), "api");
+               }});
+
+  // --- Secrets: write-only ---------------------------------------------
+  // The secrets section by entry (swanctl.conf's names: ike-*, private-*,
+  // rsa-*, ecdsa-*). A GET lists names, types and identities, never a
+  // secret or a passphrase; a POST or DELETE is a config change like any.
+  router_.add({verb::get, "/secrets", Scope::read, {}, [this](RequestContext& ctx) {
+                 const auto current = running();
+                 json items = json::array();
+                 for (const auto& secret : current->secrets) {
+                   json ids = json::array();
+                   for (const auto& id : secret.ids) ids.push_back(id.to_string());
+                   json item{{"name", secret.name}, {"type", std::string(config::to_string(secret.type))}, {"ids", ids}};
+                   if (!secret.file.empty()) item["file"] = secret.file;
+                   items.push_back(std::move(item));
+                 }
+                 return ctx.json(status::ok, json{{"items", std::move(items)}, {"next_cursor", nullptr}});
+               }});
+  router_.add({verb::post, "/secrets", Scope::admin, {"dry_run"}, [this](RequestContext& ctx) {
+                 Problem error;
+                 auto body = ctx.ordered_json_body(&error);
+                 if (!body) return ctx.problem(error);
+                 if (!body->contains("name") || !(*body)["name"].is_string() ||
+                     (*body)["name"].get_ref<const std::string&>().empty())
+                   return ctx.problem({status::bad_request, "validation", "Invalid request",
+                                       "a secret needs its name (ike-*, private-*, rsa-*, ecdsa-*)",
+                                       {{"/name", "must be a non-empty string"}}});
+                 const std::string name = (*body)["name"];
+                 body->erase("name");
+                 Json document = sources_.config->document();
+                 if (!document.contains("secrets") || !document["secrets"].is_object())
+                   document["secrets"] = Json::object();
+                 const bool exists = document["secrets"].contains(name);
+                 document["secrets"][name] = std::move(*body);
+                 log::info("api", std::string(exists ? "secret replaced: " : "secret added: ") + name + " (token " +
+                                      ctx.caller->id + ")");
+                 return change_config(ctx, std::move(document), "api", 0, exists ? status::ok : status::created);
+               }});
+  router_.add({verb::delete_, "/secrets/{name}", Scope::admin, {"dry_run"}, [this](RequestContext& ctx) {
+                 const auto& name = ctx.params.at("name");
+                 Json document = sources_.config->document();
+                 if (!document.contains("secrets") || !document["secrets"].is_object() ||
+                     !document["secrets"].contains(name))
+                   return ctx.problem(not_found("no secret '" + name + "'"));
+                 document["secrets"].erase(name);
                  return change_config(ctx, std::move(document), "api");
                }});
 }

@@ -1,6 +1,9 @@
 // The commands that talk to the API: each maps to the requests of
 // docs/api.md. An error status prints the problem document to stderr and
 // ends the command with exit code 1 (4 for 401/403).
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <set>
 
@@ -203,6 +206,46 @@ int cmd_log(Context& ctx) {
     ctx.args.json ? print_json(doc) : print_flat(std::cout, doc);
   else if (!ctx.args.json)
     std::cout << "logging: updated\n";
+  return kExitOk;
+}
+
+// swanctl --load-conns: the connections of FILE replace the running ones
+// (added, changed and removed as PUT /config applies them: the SAs of
+// unchanged connections stay up); the rest of the running config stays as
+// it is. FILE is a Corridor config, or any JSON object with "connections".
+int cmd_load_conns(Context& ctx) {
+  const auto& path = ctx.args.operands[0];
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read " + path + ": " + std::strerror(errno));
+  const Json file = Json::parse(in, nullptr, false);
+  if (file.is_discarded() || !file.is_object())
+    fail(path + " is not a JSON object (corridorctl check " + path + " shows where)", kExitInvalidConfig);
+  const auto conns = file.find("connections");
+  if (conns == file.end() || !conns->is_object()) fail(path + " has no \"connections\" object", kExitInvalidConfig);
+  // The running config as GET shows it: secrets stay "<redacted>", which
+  // the daemon reads as "keep the running value".
+  Json config = call(ctx, http::verb::get, "/config");
+  if (!config.is_object()) fail("GET /config: not a JSON object");
+  config["connections"] = *conns;
+  const Json result = call(ctx, http::verb::put, ctx.args.dry_run ? "/config?dry_run=true" : "/config", config);
+  if (ctx.args.json) {
+    print_json(result);
+    return kExitOk;
+  }
+  auto names = [&](const char* key) {
+    std::string out;
+    const auto& changes = result.contains("changes") ? result["changes"] : Json::object();
+    if (changes.contains(key) && changes[key].is_array())
+      for (const auto& n : changes[key]) out += (out.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : "?");
+    return out.empty() ? std::string("none") : out;
+  };
+  const bool applied = result.value("applied", false);
+  std::cout << (ctx.args.dry_run ? "dry run, nothing applied" : applied ? "applied as config revision " + field(result, "revision")
+                                                                        : "the running connections are these already")
+            << "\n  added: " << names("added") << "\n  changed (their SAs are renegotiated): " << names("changed")
+            << "\n  removed (their SAs are closed): " << names("removed") << "\n  unchanged: " << names("unchanged") << '\n';
+  if (const auto it = result.find("warnings"); it != result.end() && it->is_array())
+    for (const auto& w : *it) std::cout << "  warning: " << field(w, "pointer") << ": " << field(w, "detail") << '\n';
   return kExitOk;
 }
 

@@ -43,6 +43,7 @@ struct Args {
   std::optional<std::string> url, token, token_file, cacert;
   bool insecure = false;
   bool json = false;
+  bool dry_run = false;  // load-conns: validate and report, apply nothing
 
   const std::string* option(const std::string& name) const {
     const auto it = options.find(name);
@@ -73,6 +74,7 @@ int cmd_terminate(Context& ctx);
 int cmd_rekey(Context& ctx);
 int cmd_stats(Context& ctx);
 int cmd_log(Context& ctx);
+int cmd_load_conns(Context& ctx);
 
 int cmd_check(Context& ctx);
 int cmd_token_create(Context& ctx);

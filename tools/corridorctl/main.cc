@@ -34,6 +34,8 @@ const std::vector<Command>& commands() {
       {"stats", "stats", {}, 0, true, cmd_stats},
       {"log", "log [--level LEVEL] [--subsystem NAME]   (--subsystem NAME --level default drops an override)",
        {"--level", "--subsystem"}, 0, true, cmd_log},
+      {"load-conns", "load-conns FILE [--dry-run]   (FILE's connections replace the running ones)", {}, 1, true,
+       cmd_load_conns},
       {"check", "check FILE", {}, 1, false, cmd_check},
       {"token create", "token create --scope read|operate|admin --tokens FILE [--comment TEXT]",
        {"--scope", "--tokens", "--comment"}, 0, false, cmd_token_create},
@@ -82,6 +84,8 @@ Args parse(int argc, char** argv, bool& help) {
       args.json = true;
     } else if (arg == "--insecure") {
       args.insecure = true;
+    } else if (arg == "--dry-run") {
+      args.dry_run = true;
     } else if (arg.starts_with("--")) {
       std::string value;
       if (const auto eq = arg.find('='); eq != std::string::npos) {
@@ -123,6 +127,7 @@ const Command* find_command(const std::string& name) {
 }
 
 void check_usage(const Command& c, const Args& args) {
+  if (args.dry_run && c.name != "load-conns") throw UsageError(std::string(c.name) + " does not take --dry-run");
   for (const auto& [name, value] : args.options)
     if (std::find(c.options.begin(), c.options.end(), name) == c.options.end())
       throw UsageError(std::string(c.name) + " does not take " + name);

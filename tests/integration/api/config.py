@@ -2,19 +2,24 @@
 
 PUT /config (dry run, identical, invalid, start-only section, stale If-Match),
 connections added, patched and deleted one at a time, GET /config/revisions,
-a rollback; all while connection gw's IKE SA stays up with the same SPIs.
+a rollback, secrets added and removed (never shown); all while connection gw's IKE SA stays up with the same SPIs.
 Then gateway A restarts and runs the config last applied (the file was
-replaced), and the change is undone.
+replaced), the change is undone, and corridorctl load-conns does the same
+from a file.
 """
 
 import copy
 import json
 import subprocess
 
+import os
+
 from .client import check_accepted, check_problem, one_established_pair
-from .common import CHILD, CONN, CONN2, GATEWAYS, Ctx, check, note, require, wait_until
+from .harness import ctl_a
+from .common import CHILD, CONN, CONN2, GATEWAYS, RECEIVED, Ctx, check, note, require, wait_until
 
 EXTRA = 'extra'
+EXTRA_PSK = 'a pre-shared key only section 12 knows'
 
 
 def extra_connection():
@@ -149,6 +154,29 @@ def section_config():
     check(one_established_pair() and sa_identity(one_established_pair()[0]) == before,
           'gw\'s SAs stayed as they were while gw2 changed')
 
+    # Secrets: write-only.
+    r = a.get('/secrets')
+    names = [s['name'] for s in (r.json or {}).get('items', [])]
+    check(r.status == 200 and 'ike-gw' in names and all('secret' not in s for s in r.json['items']),
+          'GET /secrets lists the entries without their values', str(r)[:300])
+    secret = {'name': 'ike-extra', 'id': ['extra-b.example.net'], 'secret': EXTRA_PSK}
+    applied(a.request('POST', '/secrets', body=secret), 'POST /secrets adds ike-extra (201)', 201)
+    j = applied(a.request('POST', '/secrets', body=dict(secret, secret=EXTRA_PSK[::-1])),
+                'POST /secrets again with another key replaces it (200)')
+    check(j.get('changes', {}).get('secrets') is True, 'the reply says the secrets changed', str(j))
+    r = a.request('POST', '/secrets', body=dict(secret, secret=EXTRA_PSK[::-1]))
+    check(r.status == 200 and r.json.get('applied') is False, 'POST /secrets of the same key applies nothing', str(r))
+    check('ike-extra' in [s['name'] for s in a.get('/secrets').json['items']], 'GET /secrets shows ike-extra')
+    check(a.get('/config').json['secrets']['ike-extra']['secret'] == '<redacted>', 'GET /config redacts it')
+    check_problem(a.request('POST', '/secrets', body={'name': 'eap-x', 'secret': 'x' * 20}), 400, 'validation',
+                  'POST /secrets of an unsupported type')
+    check_problem(a.request('POST', '/secrets', body=secret, token=Ctx.operate), 403, 'forbidden',
+                  'POST /secrets with an operate token')
+    applied(a.request('DELETE', '/secrets/ike-extra'), 'DELETE /secrets/ike-extra')
+    check_problem(a.request('DELETE', '/secrets/ike-extra'), 404, 'not-found', 'DELETE of a gone secret')
+    check(not [d for d in RECEIVED if EXTRA_PSK.encode() in d or EXTRA_PSK[::-1].encode() in d],
+          'the new secrets are in no response')
+
     # Restart: the config last applied is what runs.
     r = a.request('POST', '/connections', body=dict(extra_connection(), name=EXTRA))
     applied(r, 'POST /connections adds extra again', 201)
@@ -163,8 +191,34 @@ def section_config():
           'the revision history starts again at the restart')
     applied(a.request('DELETE', '/connections/extra'), 'DELETE /connections/extra')
     check_problem(a.request('DELETE', '/connections/extra'), 404, 'not-found', 'DELETE of a gone connection')
-    # B still has the IKE SA A forgot at its restart; A's next initiate
-    # carries INITIAL_CONTACT and B drops the stale one.
+    # corridorctl load-conns: a file's connections replace the running ones.
+    running = a.get('/config').json
+    path = os.path.join(Ctx.wd, 'load-conns.json')
+    with open(path, 'w') as f:
+        json.dump({'connections': dict(running['connections'], **{EXTRA: extra_connection()})}, f)
+    etag = a.get('/config').headers.get('etag')
+    rc, out, err = ctl_a(['load-conns', path, '--dry-run'])
+    check(rc == 0 and 'dry run' in out and 'added: extra' in out, 'corridorctl load-conns --dry-run', out + err)
+    check(a.get('/config').headers.get('etag') == etag, 'the dry run applied nothing')
+    rc, out, err = ctl_a(['load-conns', path])
+    check(rc == 0 and 'applied as config revision' in out and 'added: extra' in out
+          and 'removed (their SAs are closed): none' in out,
+          'corridorctl load-conns adds extra', out + err)
+    with open(path, 'w') as f:
+        json.dump({'connections': running['connections']}, f)
+    rc, out, err = ctl_a(['--json', 'load-conns', path])
+    check(rc == 0 and json.loads(out or '{}').get('changes', {}).get('removed') == [EXTRA],
+          'corridorctl --json load-conns removes it again', out + err)
+    with open(path, 'w') as f:
+        json.dump({'connections': {'bad': {'remote_addrs': ['not an address']}}}, f)
+    rc, out, err = ctl_a(['load-conns', path])
+    check(rc == 1 and '/connections/bad/remote_addrs/0' in err, 'corridorctl load-conns of an invalid file: exit 1 '
+          'and the pointer', 'rc %d: %s' % (rc, err))
+    rc, out, err = ctl_a(['list-sas', '--dry-run'])
+    check(rc == 64, '--dry-run only with load-conns (exit 64)', 'rc %d' % rc)
+
+    # A closed its SAs when it stopped (a Delete to B): start gw again for
+    # the sections after this one.
     check_accepted(a.request('POST', '/connections/%s/children/%s/initiate' % (CONN, CHILD)), 'initiate gw after restart')
     wait_until(one_established_pair, 10, 'one established IKE SA on gw again, on both sides')
     note('config revisions, live apply, restart: done')
