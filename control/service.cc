@@ -17,6 +17,7 @@
 #include "common/log/log.h"
 #include "control/api/api.h"
 #include "control/api/views.h"
+#include "control/daemon/certificate_store.h"
 #include "control/daemon/config_store.h"
 #include "control/daemon/ike_socket.h"
 #include "control/daemon/sa_sync.h"
@@ -70,7 +71,9 @@ class Service {
         sink_(sync_),
         timer_(io_),
         signals_(io_, SIGINT, SIGTERM),
-        status_signal_(io_, SIGUSR1) {}
+        status_signal_(io_, SIGUSR1),
+        certificates_(store.base_dir(), CertificateRole::end_entity),
+        authorities_(store.base_dir(), CertificateRole::authority) {}
 
   int run() {
     const auto running = store_.config();
@@ -182,6 +185,8 @@ class Service {
     sources.ike = ike_.get();
     sources.sync = &sync_;
     sources.traffic = &traffic_;
+    sources.certificates = &certificates_;
+    sources.authorities = &authorities_;
     sources.started = started_;
     sources.dataplane_timeout = kDataplaneTimeout;
     std::string why;
@@ -310,6 +315,8 @@ class Service {
   std::unique_ptr<IkeSockets> sockets_;
   std::unique_ptr<ikev2::Manager> ike_;
   TrafficLedger traffic_;
+  CertificateStore certificates_;  // x509/ beside the config file
+  CertificateStore authorities_;   // x509ca/
   std::unique_ptr<api::Api> api_;  // after ike_: its handlers use the manager
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   ikev2::TimePoint next_settle_{};

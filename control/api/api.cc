@@ -343,6 +343,7 @@ void Api::add_routes() {
 
   // --- Config, stats, logging -----------------------------------------
   add_config_routes();
+  add_certificate_routes();
 
   router_.add({verb::get, "/stats", Scope::read, {}, [this](RequestContext& ctx) {
                  json out = json::object();

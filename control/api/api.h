@@ -16,6 +16,7 @@
 #include "control/api/events.h"
 #include "control/api/http_server.h"
 #include "control/api/router.h"
+#include "control/daemon/certificate_store.h"
 #include "control/daemon/config_store.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
@@ -30,6 +31,9 @@ struct Sources {
   const SaSync* sync = nullptr;
   // The dataplane's per-SA counters; the metrics settle it per scrape.
   TrafficLedger* traffic = nullptr;
+  // x509/ and x509ca/ beside the config file (/certificates, /authorities).
+  const CertificateStore* certificates = nullptr;
+  const CertificateStore* authorities = nullptr;
   std::chrono::steady_clock::time_point started{};
   std::chrono::nanoseconds dataplane_timeout{std::chrono::seconds(3)};
 };
@@ -64,6 +68,8 @@ class Api {
   void add_routes();
   // config_routes.cc: /config, its revisions, and the connections as config.
   void add_config_routes();
+  // certificate_routes.cc: /certificates and /authorities.
+  void add_certificate_routes();
   // Validates `document` as the next config and, unless ?dry_run=true,
   // applies it: the one path of every config change the API makes.
   Reply change_config(RequestContext& ctx, nlohmann::ordered_json document, const std::string& source,

@@ -73,6 +73,8 @@ class ConfigStore {
   const nlohmann::ordered_json& document() const { return revisions_.back().info.document; }
   std::uint64_t revision() const { return revisions_.back().info.id; }
   const std::string& path() const { return path_; }
+  // The directory of the config file: relative file names resolve here.
+  const std::string& base_dir() const { return base_dir_; }
 
   struct Candidate {
     config::Diagnostics diagnostics;  // with an error, the candidate is refused

@@ -219,6 +219,10 @@ class Manager {
   ReconfigureResult reconfigure(std::shared_ptr<const config::Config> next,
                                 const std::vector<std::string>& unchanged, TimePoint now);
   const config::Config& config() const { return *config_; }
+  // Certificate files changed (POST or DELETE /certificates, /authorities):
+  // each connection loads its certificates, key and CAs again at its next
+  // authentication. SAs already up are not touched.
+  void reload_credentials() { credentials_.clear(); }
   // Sends a Delete for every established IKE SA (best effort, no wait) and
   // removes their Child SAs from the dataplane.
   void shutdown(TimePoint now);

@@ -84,8 +84,12 @@ struct World {
       ike->reconfigure(next, change.unchanged, ikev2::Clock::now());
       return true;
     });
+    certificates = std::make_unique<CertificateStore>(config_dir.string(), CertificateRole::end_entity);
+    authorities = std::make_unique<CertificateStore>(config_dir.string(), CertificateRole::authority);
     api::Sources s;
     s.config = config_store.get();
+    s.certificates = certificates.get();
+    s.authorities = authorities.get();
     s.ike = ike.get();
     s.traffic = &ledger;
     s.started = std::chrono::steady_clock::now();
@@ -95,6 +99,7 @@ struct World {
   config::LoadResult loaded;
   std::filesystem::path config_dir;
   std::unique_ptr<ConfigStore> config_store;
+  std::unique_ptr<CertificateStore> certificates, authorities;
   Wire wire;
   Sink sink;
   std::unique_ptr<ikev2::Manager> ike;

@@ -37,7 +37,11 @@ Sections (one summary line each):
   12 the config changed live: PUT /config (identical, dry run, invalid,
      stale If-Match, scope), connections added, patched, deleted, revisions
      and a rollback, a changed connection renegotiated, all with gw's SAs
-     untouched; a restart runs the config last applied
+     untouched; a restart runs the config last applied; secrets added and
+     removed, never shown; corridorctl load-conns
+  13 certificates and authorities: a PKI made with the openssl command,
+     stored and described as openssl x509 describes it, private keys,
+     chains and non-CAs refused, a CA in use kept (409), then removed
 
 Also checked over the whole run: the PSK appears in no response body, no
 corridorctl output and no daemon log; both daemons stay up and exit 0 on
@@ -57,7 +61,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # meson runs this from the build dir
 
-from api import auth, config, events, limits, load, metrics_ctl, resources, sas  # noqa: E402
+from api import auth, certificates, config, events, limits, load, metrics_ctl, resources, sas  # noqa: E402
 from api.client import tls_context  # noqa: E402
 from api.common import (GATEWAYS, GLOBAL_SECTION, KEEP, NS_A, NS_B, PORT_A, PORT_B, PSK, PSK2, RECEIVED,  # noqa: E402
                         SECTIONS, Ctx, Failure, check, run_section, use_section)
@@ -65,7 +69,7 @@ from api.harness import setup, teardown  # noqa: E402
 
 
 EVENTS = 'event stream (SSE): SA events in order, log, keepalive'
-SECTION_COUNT = 12
+SECTION_COUNT = 13
 
 
 class Interrupted(BaseException):
@@ -122,6 +126,7 @@ def main():
         run_section(7, 'limits: 431, 413, 400, slow client, connection flood', limits.section_limits)
         run_section(10, 'load while IKE SAs come and go', load.section_load)
         run_section(12, 'config changed live: PUT, connections, revisions, rollback, restart', config.section_config)
+        run_section(13, 'certificates and authorities: store, describe, refuse, in use', certificates.section_certificates)
         run_section(11, EVENTS, events.section_events_probe_close, True)
         # Last, as they may leave the gateways disagreeing or down: two IKE SAs
         # of one connection; a Child SA rekey after an IKE SA rekey (on gw2).
