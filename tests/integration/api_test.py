@@ -28,7 +28,8 @@ Sections (one summary line each):
    7 limits: 431, 413, 400, a slow client closed after ~10 s, 70 idle
      connections (at most 64 kept), IKE negotiated during the flood
    8 metrics: promtool check metrics, the series, 405 and 404
-   9 corridorctl against the daemons: commands, --json, exit codes, env
+   9 corridorctl against the daemons: commands, --json, exit codes, env;
+     corridorctl events (SA and log events, a canned stream, exit codes)
   10 load: >= 300 requests/s on keep-alive connections while SAs come and go
   11 the event stream (SSE): one IKE SA's life as ike-updown, child-updown,
      child-rekey, ike-rekey, child-updown, ike-updown on A, log lines, refused

@@ -2,6 +2,8 @@
 // docs/api.md. An error status prints the problem document to stderr and
 // ends the command with exit code 1 (4 for 401/403).
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -46,16 +48,19 @@ void report_problem(const Response& response, const Context& ctx) {
                  "~/.config/corridor/corridorctl.json\n";
 }
 
+// An error status: reported, and thrown as Failed.
+[[noreturn]] void refused(const Response& response, const Context& ctx) {
+  report_problem(response, ctx);
+  throw Failed{response.status == 401 || response.status == 403 ? kExitRefused : kExitApiError};
+}
+
 // One request. Returns the response's JSON (null for an empty body); an error
 // status is reported and thrown as Failed.
 Json call(Context& ctx, http::verb method, const std::string& path, const std::optional<Json>& body = std::nullopt,
           bool authenticate = true) {
   const auto response = ctx.client->request(method, std::string(kApi) + path,
                                             body ? std::optional<std::string>(body->dump()) : std::nullopt, authenticate);
-  if (response.status < 200 || response.status >= 300) {
-    report_problem(response, ctx);
-    throw Failed{response.status == 401 || response.status == 403 ? kExitRefused : kExitApiError};
-  }
+  if (response.status < 200 || response.status >= 300) refused(response, ctx);
   if (response.body.empty()) return Json();
   Json doc = Json::parse(response.body, nullptr, false);
   if (doc.is_discarded()) fail(std::string(http::to_string(method)) + " " + path + ": the response is not JSON");
@@ -122,6 +127,15 @@ std::string ike_sa_id(const std::string& text) {
   const auto open = text.rfind('[');
   if (open == std::string::npos || !text.ends_with(']')) return text;
   return text.substr(open + 1, text.size() - open - 2);
+}
+
+// A positive count of an option.
+std::uint64_t count_of(const std::string& option, const std::string& text) {
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n == 0)
+    throw UsageError(option + " must be a positive number, not '" + text + "'");
+  return n;
 }
 
 std::string child_path(const std::string& connection, const std::string& child, const std::string& action) {
@@ -207,6 +221,36 @@ int cmd_log(Context& ctx) {
   else if (!ctx.args.json)
     std::cout << "logging: updated\n";
   return kExitOk;
+}
+
+// swanctl --monitor-sa (vici's event listening): the daemon's events as they
+// come, one line each, until --count of them have come. The server decides
+// which types and log levels there are; a stream it ends is exit code 3.
+int cmd_events(Context& ctx) {
+  const auto* count_option = ctx.args.option("--count");
+  const std::uint64_t count = count_option ? count_of("--count", *count_option) : 0;
+  std::string query;
+  for (const auto& [option, parameter] : {std::pair{"--types", "types"}, {"--log-level", "log_level"}})
+    if (const auto* value = ctx.args.option(option))
+      query += (query.empty() ? "?" : "&") + std::string(parameter) + "=" + url_encode(*value);
+  std::uint64_t seen = 0;
+  const auto answer = ctx.client->stream(std::string(kApi) + "/events" + query, [&](const ServerEvent& event) {
+    Json data = Json::parse(event.data, nullptr, false);
+    if (data.is_discarded()) data = event.data;
+    if (ctx.args.json)
+      std::cout << Json{{"event", event.type}, {"data", data}}.dump(-1, ' ', false, Json::error_handler_t::replace)
+                << '\n';
+    else
+      print_event(std::cout, std::chrono::system_clock::now(), event.type, data);
+    std::cout.flush();  // at once, for whoever reads a pipe
+    return ++seen != count;
+  });
+  if (answer) {
+    if (answer->status < 200 || answer->status >= 300) refused(*answer, ctx);
+    fail("GET /events: the response is not an event stream");
+  }
+  if (count != 0 && seen == count) return kExitOk;
+  fail("the event stream ended", kExitUnreachable);
 }
 
 // swanctl --load-conns: the connections of FILE replace the running ones

@@ -74,6 +74,7 @@ int cmd_terminate(Context& ctx);
 int cmd_rekey(Context& ctx);
 int cmd_stats(Context& ctx);
 int cmd_log(Context& ctx);
+int cmd_events(Context& ctx);
 int cmd_load_conns(Context& ctx);
 
 int cmd_check(Context& ctx);

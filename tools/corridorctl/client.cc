@@ -27,6 +27,9 @@ namespace {
 constexpr auto kTimeout = std::chrono::seconds(10);
 // Enough for a page of 1000 IKE SAs with their children.
 constexpr std::uint64_t kMaxBody = 64 << 20;
+// The server closes a stream once 1 MiB waits for it (docs/api.md), so
+// none of its events is larger.
+constexpr std::size_t kMaxEvent = 1 << 20;
 
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
@@ -34,8 +37,16 @@ bool is_ip_literal(const std::string& host) {
   return !ec;
 }
 
+// "text/event-stream", parameters and case aside.
+bool is_event_stream(beast::string_view content_type) {
+  auto type = content_type.substr(0, content_type.find(';'));
+  while (type.ends_with(' ') || type.ends_with('\t')) type.remove_suffix(1);
+  return beast::iequals(type, "text/event-stream");
+}
+
 // Runs one asynchronous operation to completion. beast::tcp_stream fails the
-// operation with error::timeout once its expiry passes, so this cannot hang.
+// operation with error::timeout once its expiry passes, so this cannot hang
+// unless the expiry was lifted (an event stream waiting for its next event).
 template <typename Initiate>
 beast::error_code run(asio::io_context& io, Initiate&& initiate) {
   beast::error_code result;
@@ -59,17 +70,45 @@ class Exchange {
   // Sends the request and reads the whole response.
   template <typename Stream>
   Response send(Stream& stream, http::request<http::string_body>& request) {
-    auto& socket = beast::get_lowest_layer(stream);
-    socket.expires_after(kTimeout);
-    check(run(io_, [&](auto handler) { http::async_write(stream, request, handler); }), "cannot send the request to");
+    write(stream, request);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxBody);
+    return read(stream, buffer, parser);
+  }
+
+  // Sends the request; reads a 200 event stream event by event (see
+  // Client::stream), anything else whole.
+  template <typename Stream>
+  std::optional<Response> listen(Stream& stream, http::request<http::string_body>& request,
+                                 const EventStreamParser::Dispatch& on_event) {
+    write(stream, request);
+    beast::flat_buffer buffer;
+    http::response_parser<http::buffer_body> parser;
+    auto& socket = beast::get_lowest_layer(stream);
     socket.expires_after(kTimeout);
-    check(run(io_, [&](auto handler) { http::async_read(stream, buffer, parser, handler); }),
+    check(run(io_, [&](auto handler) { http::async_read_header(stream, buffer, parser, handler); }),
           "no HTTP response from");
-    auto& message = parser.get();
-    return Response{message.result_int(), std::string(message[http::field::content_type]), std::move(message.body())};
+    if (parser.get().result() != http::status::ok || !is_event_stream(parser.get()[http::field::content_type])) {
+      http::response_parser<http::string_body> whole(std::move(parser));
+      return read(stream, buffer, whole);
+    }
+    // Events may be minutes apart: no deadline from here on (the server's
+    // keepalive comments keep proxies from closing an idle stream).
+    socket.expires_never();
+    parser.body_limit(boost::none);
+    EventStreamParser events;
+    char chunk[4096];
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk;
+      parser.get().body().size = sizeof chunk;
+      auto ec = run(io_, [&](auto handler) { http::async_read_some(stream, buffer, parser, handler); });
+      if (ec == http::error::need_buffer) ec = {};  // the chunk is full, and read below
+      check(ec, "lost the event stream from");
+      if (!events.feed(std::string_view(chunk, sizeof chunk - parser.get().body().size), on_event)) break;
+      if (events.pending() > kMaxEvent)
+        throw UnreachableError("the event stream from " + where_ + " sent an event of more than 1 MiB");
+    }
+    return std::nullopt;
   }
 
   void check(const beast::error_code& ec, const std::string& what) const {
@@ -83,19 +122,54 @@ class Exchange {
   asio::io_context& io() { return io_; }
 
  private:
+  template <typename Stream>
+  void write(Stream& stream, http::request<http::string_body>& request) {
+    beast::get_lowest_layer(stream).expires_after(kTimeout);
+    check(run(io_, [&](auto handler) { http::async_write(stream, request, handler); }), "cannot send the request to");
+  }
+
+  // The whole response, or the rest of it after its header.
+  template <typename Stream>
+  Response read(Stream& stream, beast::flat_buffer& buffer, http::response_parser<http::string_body>& parser) {
+    parser.body_limit(kMaxBody);
+    beast::get_lowest_layer(stream).expires_after(kTimeout);
+    check(run(io_, [&](auto handler) { http::async_read(stream, buffer, parser, handler); }),
+          "no HTTP response from");
+    auto& message = parser.get();
+    return Response{message.result_int(), std::string(message[http::field::content_type]), std::move(message.body())};
+  }
+
   asio::io_context& io_;
   std::string where_;
 };
 
-Response over_tls(Exchange& exchange, const ClientSettings& settings, const tcp::resolver::results_type& addresses,
-                  http::request<http::string_body>& request) {
-  const auto& host = settings.endpoint.host;
+// Connects to the endpoint, over TLS with the checks `settings` ask for
+// when it is https, lets `talk` (called with the stream) have its exchange,
+// then closes the connection.
+template <typename Talk>
+void converse(Exchange& exchange, const ClientSettings& settings, Talk&& talk) {
+  const auto& endpoint = settings.endpoint;
+  // Name resolution is synchronous: getaddrinfo cannot be cancelled, and
+  // the system resolver bounds it itself (resolv.conf timeout/attempts).
+  tcp::resolver resolver(exchange.io());
+  beast::error_code ec;
+  const auto addresses = resolver.resolve(endpoint.host, endpoint.port, ec);
+  if (ec) throw UnreachableError("cannot resolve " + endpoint.host + ": " + ec.message());
+
+  if (!endpoint.tls) {
+    beast::tcp_stream stream(exchange.io());
+    exchange.connect(stream, addresses);
+    talk(stream);
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);  // best effort; the exchange is over
+    return;
+  }
+
+  const auto& host = endpoint.host;
   ssl::context context(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
   if (settings.insecure) {
     context.set_verify_mode(ssl::verify_none);
   } else {
-    beast::error_code ec;
     if (settings.cacert.empty())
       context.set_default_verify_paths(ec);
     else
@@ -118,7 +192,7 @@ Response over_tls(Exchange& exchange, const ClientSettings& settings, const tcp:
 
   exchange.connect(stream, addresses);
   beast::get_lowest_layer(stream).expires_after(kTimeout);
-  const auto ec = run(exchange.io(), [&](auto handler) { stream.async_handshake(ssl::stream_base::client, handler); });
+  ec = run(exchange.io(), [&](auto handler) { stream.async_handshake(ssl::stream_base::client, handler); });
   if (ec && ec != beast::error::timeout) {
     std::string message = "TLS handshake with " + exchange.where() + " failed: " + ec.message();
     if (const long verify = SSL_get_verify_result(ssl_handle); verify != X509_V_OK) {
@@ -132,11 +206,25 @@ Response over_tls(Exchange& exchange, const ClientSettings& settings, const tcp:
   }
   exchange.check(ec, "TLS handshake with");
 
-  auto response = exchange.send(stream, request);
-  // Polite close_notify; the response is complete whatever happens here.
+  talk(stream);
+  // Polite close_notify; the exchange is over whatever happens here.
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
   run(exchange.io(), [&](auto handler) { stream.async_shutdown(handler); });
-  return response;
+}
+
+// The request line and the headers of every request.
+http::request<http::string_body> make_request(const ClientSettings& settings, http::verb method,
+                                              const std::string& target, const char* accept, bool authenticate) {
+  const auto& endpoint = settings.endpoint;
+  http::request<http::string_body> request{method, endpoint.prefix + target, 11};
+  const bool default_port = endpoint.port == (endpoint.tls ? "443" : "80");
+  const bool v6 = endpoint.host.find(':') != std::string::npos;
+  request.set(http::field::host, default_port ? (v6 ? "[" + endpoint.host + "]" : endpoint.host) : authority(endpoint));
+  request.set(http::field::user_agent, "corridorctl/" CORRIDOR_VERSION);
+  request.set(http::field::accept, accept);
+  if (authenticate && !settings.token.empty()) request.set(http::field::authorization, "Bearer " + settings.token);
+  request.keep_alive(false);
+  return request;
 }
 
 }  // namespace
@@ -226,37 +314,27 @@ std::string url_encode(std::string_view text) {
 
 Response Client::request(http::verb method, const std::string& target, const std::optional<std::string>& json_body,
                          bool authenticate) {
-  const auto& endpoint = settings_.endpoint;
-  asio::io_context io;
-  Exchange exchange(io, endpoint);
-
-  // Name resolution is synchronous: getaddrinfo cannot be cancelled, and
-  // the system resolver bounds it itself (resolv.conf timeout/attempts).
-  tcp::resolver resolver(io);
-  beast::error_code ec;
-  const auto addresses = resolver.resolve(endpoint.host, endpoint.port, ec);
-  if (ec) throw UnreachableError("cannot resolve " + endpoint.host + ": " + ec.message());
-
-  http::request<http::string_body> request{method, endpoint.prefix + target, 11};
-  const bool default_port = endpoint.port == (endpoint.tls ? "443" : "80");
-  const bool v6 = endpoint.host.find(':') != std::string::npos;
-  request.set(http::field::host, default_port ? (v6 ? "[" + endpoint.host + "]" : endpoint.host) : authority(endpoint));
-  request.set(http::field::user_agent, "corridorctl/" CORRIDOR_VERSION);
-  request.set(http::field::accept, "application/json");
-  if (authenticate && !settings_.token.empty()) request.set(http::field::authorization, "Bearer " + settings_.token);
+  auto request = make_request(settings_, method, target, "application/json", authenticate);
   if (json_body) {
     request.set(http::field::content_type, "application/json");
     request.body() = *json_body;
   }
-  request.keep_alive(false);
   request.prepare_payload();
-
-  if (endpoint.tls) return over_tls(exchange, settings_, addresses, request);
-  beast::tcp_stream stream(io);
-  exchange.connect(stream, addresses);
-  auto response = exchange.send(stream, request);
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);  // best effort; the response is complete
+  asio::io_context io;
+  Exchange exchange(io, settings_.endpoint);
+  Response response;
+  converse(exchange, settings_, [&](auto& stream) { response = exchange.send(stream, request); });
   return response;
+}
+
+std::optional<Response> Client::stream(const std::string& target, const EventStreamParser::Dispatch& on_event) {
+  auto request = make_request(settings_, http::verb::get, target, "text/event-stream", true);
+  request.prepare_payload();
+  asio::io_context io;
+  Exchange exchange(io, settings_.endpoint);
+  std::optional<Response> answer;
+  converse(exchange, settings_, [&](auto& stream) { answer = exchange.listen(stream, request, on_event); });
+  return answer;
 }
 
 }  // namespace corridor::ctl

@@ -1,6 +1,7 @@
 // corridorctl's HTTP(S) client: one request per connection, synchronous
-// from the caller's view, every network step bounded by a timeout. Failing
-// to get any HTTP response (DNS, connect, TLS, timeout) throws
+// from the caller's view, every network step bounded by a timeout but the
+// wait for the next event of an event stream. Failing to get any HTTP
+// response (DNS, connect, TLS, timeout) or losing an event stream throws
 // UnreachableError; an HTTP error status is a normal Response.
 #pragma once
 
@@ -10,6 +11,8 @@
 #include <string_view>
 
 #include <boost/beast/http/verb.hpp>
+
+#include "tools/corridorctl/sse.h"
 
 namespace corridor::ctl {
 
@@ -56,6 +59,12 @@ class Client {
   // set. The token is sent only if `authenticate`.
   Response request(boost::beast::http::verb method, const std::string& target,
                    const std::optional<std::string>& json_body = std::nullopt, bool authenticate = true);
+
+  // GET `target` as a Server-Sent Events stream (authenticated), calling
+  // `on_event` for each event until it returns false or the server ends the
+  // stream; then nullopt. An answer that is not a 200 event stream (an
+  // error status) is read whole and returned instead.
+  std::optional<Response> stream(const std::string& target, const EventStreamParser::Dispatch& on_event);
 
   const ClientSettings& settings() const { return settings_; }
 

@@ -34,6 +34,8 @@ const std::vector<Command>& commands() {
       {"stats", "stats", {}, 0, true, cmd_stats},
       {"log", "log [--level LEVEL] [--subsystem NAME]   (--subsystem NAME --level default drops an override)",
        {"--level", "--subsystem"}, 0, true, cmd_log},
+      {"events", "events [--types LIST] [--log-level LEVEL] [--count N]   (like swanctl --monitor-sa)",
+       {"--types", "--log-level", "--count"}, 0, true, cmd_events},
       {"load-conns", "load-conns FILE [--dry-run]   (FILE's connections replace the running ones)", {}, 1, true,
        cmd_load_conns},
       {"check", "check FILE", {}, 1, false, cmd_check},
@@ -46,8 +48,9 @@ const std::vector<Command>& commands() {
 }
 
 const std::set<std::string_view> kValueOptions = {
-    "--url",   "--token", "--token-file", "--cacert", "--connection", "--state",  "--child",
-    "--ike",   "--level", "--subsystem",  "--scope",  "--tokens",     "--comment",
+    "--url",       "--token", "--token-file", "--cacert", "--connection", "--state", "--child",
+    "--ike",       "--level", "--subsystem",  "--scope",  "--tokens",     "--comment", "--types",
+    "--log-level", "--count",
 };
 
 void usage(std::ostream& out) {
@@ -58,9 +61,11 @@ void usage(std::ostream& out) {
          "URL, token and CA come from the options, else CORRIDOR_URL, CORRIDOR_TOKEN, CORRIDOR_CACERT,\n"
          "else ~/.config/corridor/corridorctl.json ({\"url\", \"token\", \"cacert\"}), else "
          "https://127.0.0.1:8443.\n"
-         "--json prints the API's JSON instead of tables.\n"
+         "--json prints the API's JSON instead of tables; events: one {\"event\", \"data\"} object a line.\n"
+         "events prints the daemon's events as they come, until --count of them; --types takes a comma list of\n"
+         "ike-updown, child-updown, ike-rekey, child-rekey, log (default: all but log); --log-level needs log.\n"
          "Exit codes: 0 done, 1 the API answered with an error, 2 invalid config (check),\n"
-         "3 cannot reach the API, 4 authentication or scope refused, 64 usage.\n";
+         "3 cannot reach the API (or the event stream ended), 4 authentication or scope refused, 64 usage.\n";
 }
 
 void command_usage(std::ostream& out, const Command& c) {

@@ -1,6 +1,7 @@
 #include "tools/corridorctl/render.h"
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <ostream>
 #include <vector>
@@ -131,6 +132,38 @@ void print_connections(std::ostream& out, const Json& items) {
       line += i + 1 < row.size() ? row[i] + std::string(width[i] - row[i].size() + 2, ' ') : row[i];
     out << line << '\n';
   }
+}
+
+void print_event(std::ostream& out, std::chrono::system_clock::time_point received, std::string_view type,
+                 const Json& data) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(received);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  std::string kind(type);
+  kind.resize(std::max<std::size_t>(kind.size(), 12), ' ');  // "child-updown" is the longest type
+  out << when << ' ' << kind << ' ';
+  const auto up_down = [&] { return member(data, "up") == true ? "up" : member(data, "up") == false ? "down" : "-"; };
+  const auto spis = [&] { return ", SPIs " + spi(data, "spi_in") + "_i " + spi(data, "spi_out") + "_o"; };
+  if (type == "ike-updown") {
+    out << field(data, "ike_sa") << ' ' << up_down();
+  } else if (type == "child-updown") {
+    out << field(data, "ike_sa") << ' ' << field(data, "child") << ' ' << up_down() << spis();
+  } else if (type == "ike-rekey") {
+    out << field(data, "ike_sa") << " rekeyed, replacing #" << field(data, "old_id");
+  } else if (type == "child-rekey") {
+    out << field(data, "ike_sa") << ' ' << field(data, "child") << " rekeyed" << spis() << ", replacing "
+        << spi(data, "old_spi_in") << "_i";
+  } else if (type == "log") {
+    std::string level = field(data, "level");
+    level.resize(std::max<std::size_t>(level.size(), 7), ' ');  // "warning" is the longest level
+    out << level << " [" << field(data, "subsystem") << "] " << field(data, "message");
+  } else {
+    // A type this corridorctl does not know (a newer server): its data as sent.
+    out << data.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  out << '\n';
 }
 
 void print_flat(std::ostream& out, const Json& value) {

@@ -3,6 +3,7 @@
 // newer server never makes corridorctl fail to show what it has.
 #pragma once
 
+#include <chrono>
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -22,6 +23,12 @@ void print_sas(std::ostream& out, const Json& items);
 
 // One table row per connection: name, version, addresses, children.
 void print_connections(std::ostream& out, const Json& items);
+
+// One line for an event of GET /events: when it was received (UTC; the
+// events carry no time), its type, what happened; the log line of a log
+// event, laid out as the daemon's log file has it.
+void print_event(std::ostream& out, std::chrono::system_clock::time_point received, std::string_view type,
+                 const Json& data);
 
 // "key.sub: value" lines, sorted by key.
 void print_flat(std::ostream& out, const Json& value);

@@ -143,8 +143,8 @@ class Gateway:
         return self.proc.returncode
 
 
-def ctl(args, ns=NS_A, env=None, url=None, token=None, cacert=None, timeout=30):
-    """corridorctl in a namespace; (rc, stdout, stderr)."""
+def ctl_command(args, ns=NS_A, env=None, url=None, token=None, cacert=None):
+    """corridorctl in a namespace: its command line and environment."""
     cmd = ['ip', 'netns', 'exec', ns, Ctx.ctl]
     if url:
         cmd += ['--url', url]
@@ -158,11 +158,38 @@ def ctl(args, ns=NS_A, env=None, url=None, token=None, cacert=None, timeout=30):
         full_env.pop(k, None)
     full_env['HOME'] = Ctx.wd  # no ~/.config/corridor/corridorctl.json of the machine's
     full_env.update(env or {})
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout, env=full_env,
+    return cmd, full_env
+
+
+def ctl(args, timeout=30, **kw):
+    """corridorctl in a namespace; (rc, stdout, stderr)."""
+    cmd, env = ctl_command(args, **kw)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout, env=env,
                        stdin=subprocess.DEVNULL)
     record(r.stdout)
     record(r.stderr)
     return r.returncode, r.stdout, r.stderr
+
+
+def ctl_start(args, **kw):
+    """corridorctl in a namespace, in the background (`events`): the Popen, stdout and stderr piped as text."""
+    cmd, env = ctl_command(args, **kw)
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            stdin=subprocess.DEVNULL)
+
+
+def ctl_finish(proc, timeout):
+    """The (rc, stdout, stderr) of a corridorctl of ctl_start once it exits; killed after timeout s (rc None)."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        rc = None
+    record(out)
+    record(err)
+    return rc, out, err
 
 
 def ctl_a(args, **kw):
