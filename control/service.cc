@@ -19,6 +19,7 @@
 #include "control/api/views.h"
 #include "control/daemon/certificate_store.h"
 #include "control/daemon/config_store.h"
+#include "control/daemon/dataplane_stats.h"
 #include "control/daemon/ike_socket.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
@@ -136,7 +137,14 @@ class Service {
                              std::string(channel::to_string(r.code)) + " in field " +
                              std::string(channel::to_string(r.field)));
     };
-    cb.on_dataplane_restart = [](std::uint64_t generation) {
+    cb.on_port_stats = [this](const channel::PortStats& p) {
+      dataplane_stats_.update(p, std::chrono::steady_clock::now());
+    };
+    cb.on_worker_stats = [this](const channel::WorkerStats& w) {
+      dataplane_stats_.update(w, std::chrono::steady_clock::now());
+    };
+    cb.on_dataplane_restart = [this](std::uint64_t generation) {
+      dataplane_stats_.clear();
       log::warning("chan", "dataplane restarted (generation " + std::to_string(generation) +
                                "): flushing it and pushing the full SA set again");
     };
@@ -185,6 +193,7 @@ class Service {
     sources.ike = ike_.get();
     sources.sync = &sync_;
     sources.traffic = &traffic_;
+    sources.dataplane = &dataplane_stats_;
     sources.certificates = &certificates_;
     sources.authorities = &authorities_;
     sources.started = started_;
@@ -315,6 +324,7 @@ class Service {
   std::unique_ptr<IkeSockets> sockets_;
   std::unique_ptr<ikev2::Manager> ike_;
   TrafficLedger traffic_;
+  DataplaneStats dataplane_stats_;  // ports and workers as last reported
   CertificateStore certificates_;  // x509/ beside the config file
   CertificateStore authorities_;   // x509ca/
   std::unique_ptr<api::Api> api_;  // after ike_: its handlers use the manager

@@ -41,9 +41,20 @@ inline constexpr std::size_t kIeRequestId = 0, kIeGeneration = 8, kIeSaCount = 1
 // COMMAND_RESULT
 inline constexpr std::size_t kCrSequence = 0, kCrObjectId = 8, kCrType = 16, kCrCode = 18,
                              kCrField = 20, kCrReserved = 22, kCrSize = 24;
+// PORT_STATS
+inline constexpr std::size_t kPsPortId = 0, kPsLinkUp = 2, kPsReserved = 3, kPsSpeed = 4, kPsName = 8,
+                             kPsIpackets = 72, kPsOpackets = 80, kPsIbytes = 88, kPsObytes = 96,
+                             kPsImissed = 104, kPsIerrors = 112, kPsOerrors = 120, kPsRxNombuf = 128,
+                             kPsSampledNs = 136, kPsSize = 144;
+// WORKER_STATS: the counters, then ForwardDrop's kMaxForwardDrops u64s
+inline constexpr std::size_t kWsLcore = 0, kWsIndex = 4, kWsReserved = 6, kWsRx = 8, kWsTx = 16,
+                             kWsProtectedOut = 24, kWsDecapsulated = 32, kWsBypassed = 40, kWsToMain = 48,
+                             kWsNatKeepalives = 56, kWsEngineDrops = 64, kWsPolls = 72, kWsBusyPolls = 80,
+                             kWsSampledNs = 88, kWsDrops = 96, kWsSize = 96 + 8 * kMaxForwardDrops;
 }  // namespace small
 
 static_assert(sa::kSize <= kMaxPayloadSize && small::kInvBody + sa::kSummarySize <= kMaxPayloadSize);
+static_assert(small::kPsName + kPortNameSize == small::kPsIpackets && small::kWsSize <= kMaxPayloadSize);
 
 // Compile-time bounds-checked field access; Off is the slot offset.
 template <std::size_t Off, typename T>
@@ -309,6 +320,8 @@ std::size_t payload_size(RecordType type) {
     case RecordType::inventory_policy: return small::kInvBody + policy::kSize;
     case RecordType::inventory_end: return small::kIeSize;
     case RecordType::command_result: return small::kCrSize;
+    case RecordType::port_stats: return small::kPsSize;
+    case RecordType::worker_stats: return small::kWsSize;
   }
   return 0;
 }
@@ -431,6 +444,40 @@ void encode(const CommandResult& v, RecordSlot& s) {
   put<P + small::kCrType>(s, v.command_type);
   put<P + small::kCrCode>(s, static_cast<std::uint16_t>(v.code));
   put<P + small::kCrField>(s, static_cast<std::uint16_t>(v.field));
+}
+
+void encode(const PortStats& v, RecordSlot& s) {
+  start(s, RecordType::port_stats);
+  put<P + small::kPsPortId>(s, v.port_id);
+  put<P + small::kPsLinkUp>(s, static_cast<std::uint8_t>(v.link_up ? 1 : 0));
+  put<P + small::kPsSpeed>(s, v.link_speed_mbps);
+  std::memcpy(s.bytes.data() + P + small::kPsName, v.name.data(), kPortNameSize);
+  put<P + small::kPsIpackets>(s, v.ipackets);
+  put<P + small::kPsOpackets>(s, v.opackets);
+  put<P + small::kPsIbytes>(s, v.ibytes);
+  put<P + small::kPsObytes>(s, v.obytes);
+  put<P + small::kPsImissed>(s, v.imissed);
+  put<P + small::kPsIerrors>(s, v.ierrors);
+  put<P + small::kPsOerrors>(s, v.oerrors);
+  put<P + small::kPsRxNombuf>(s, v.rx_nombuf);
+  put<P + small::kPsSampledNs>(s, v.sampled_ns);
+}
+void encode(const WorkerStats& v, RecordSlot& s) {
+  start(s, RecordType::worker_stats);
+  put<P + small::kWsLcore>(s, v.lcore_id);
+  put<P + small::kWsIndex>(s, v.worker_index);
+  put<P + small::kWsRx>(s, v.rx);
+  put<P + small::kWsTx>(s, v.tx);
+  put<P + small::kWsProtectedOut>(s, v.protected_out);
+  put<P + small::kWsDecapsulated>(s, v.decapsulated);
+  put<P + small::kWsBypassed>(s, v.bypassed);
+  put<P + small::kWsToMain>(s, v.to_main);
+  put<P + small::kWsNatKeepalives>(s, v.nat_keepalives);
+  put<P + small::kWsEngineDrops>(s, v.engine_drops);
+  put<P + small::kWsPolls>(s, v.polls);
+  put<P + small::kWsBusyPolls>(s, v.busy_polls);
+  put<P + small::kWsSampledNs>(s, v.sampled_ns);
+  std::memcpy(s.bytes.data() + P + small::kWsDrops, v.drops.data(), 8 * kMaxForwardDrops);
 }
 
 // ---- Decoders ------------------------------------------------------------
@@ -572,10 +619,61 @@ RecordError decode_event_body(const RecordSlot& s, RecordType type, Event& ev) {
       if (get<P + small::kCrReserved, std::uint16_t>(s) != 0) return reserved(Field::none);
       const bool code_known = (code >= 1 && code <= 7) || (code >= 16 && code <= 20);
       if (!code_known) return bad(Field::result_code);
-      if (field > static_cast<std::uint16_t>(Field::request_id)) return bad(Field::none);
+      if (field > static_cast<std::uint16_t>(Field::link_up)) return bad(Field::none);
       ev.body = CommandResult{get<P + small::kCrSequence, std::uint64_t>(s),
                               get<P + small::kCrObjectId, std::uint64_t>(s), type_raw,
                               static_cast<ResultCode>(code), static_cast<Field>(field)};
+      return ok_result();
+    }
+    case RecordType::port_stats: {
+      if (get<P + small::kPsReserved, std::uint8_t>(s) != 0) return reserved(Field::none);
+      const auto link = get<P + small::kPsLinkUp, std::uint8_t>(s);
+      if (link > 1) return bad(Field::link_up);
+      PortStats v;
+      v.port_id = get<P + small::kPsPortId, std::uint16_t>(s);
+      v.link_up = link == 1;
+      v.link_speed_mbps = get<P + small::kPsSpeed, std::uint32_t>(s);
+      std::memcpy(v.name.data(), s.bytes.data() + P + small::kPsName, kPortNameSize);
+      // A name of 1-31 bytes without NUL, then NULs to the end: nothing
+      // after the terminator, so the field has one reading.
+      const auto n = v.name_view().size();
+      if (n == 0 || n == kPortNameSize || !zero_range(s, P + small::kPsName + n, P + small::kPsIpackets))
+        return bad(Field::port_name);
+      v.ipackets = get<P + small::kPsIpackets, std::uint64_t>(s);
+      v.opackets = get<P + small::kPsOpackets, std::uint64_t>(s);
+      v.ibytes = get<P + small::kPsIbytes, std::uint64_t>(s);
+      v.obytes = get<P + small::kPsObytes, std::uint64_t>(s);
+      v.imissed = get<P + small::kPsImissed, std::uint64_t>(s);
+      v.ierrors = get<P + small::kPsIerrors, std::uint64_t>(s);
+      v.oerrors = get<P + small::kPsOerrors, std::uint64_t>(s);
+      v.rx_nombuf = get<P + small::kPsRxNombuf, std::uint64_t>(s);
+      v.sampled_ns = get<P + small::kPsSampledNs, std::uint64_t>(s);
+      ev.body = v;
+      return ok_result();
+    }
+    case RecordType::worker_stats: {
+      if (get<P + small::kWsReserved, std::uint16_t>(s) != 0) return reserved(Field::none);
+      WorkerStats v;
+      v.lcore_id = get<P + small::kWsLcore, std::uint32_t>(s);
+      v.worker_index = get<P + small::kWsIndex, std::uint16_t>(s);
+      v.rx = get<P + small::kWsRx, std::uint64_t>(s);
+      v.tx = get<P + small::kWsTx, std::uint64_t>(s);
+      v.protected_out = get<P + small::kWsProtectedOut, std::uint64_t>(s);
+      v.decapsulated = get<P + small::kWsDecapsulated, std::uint64_t>(s);
+      v.bypassed = get<P + small::kWsBypassed, std::uint64_t>(s);
+      v.to_main = get<P + small::kWsToMain, std::uint64_t>(s);
+      v.nat_keepalives = get<P + small::kWsNatKeepalives, std::uint64_t>(s);
+      v.engine_drops = get<P + small::kWsEngineDrops, std::uint64_t>(s);
+      v.polls = get<P + small::kWsPolls, std::uint64_t>(s);
+      v.busy_polls = get<P + small::kWsBusyPolls, std::uint64_t>(s);
+      v.sampled_ns = get<P + small::kWsSampledNs, std::uint64_t>(s);
+      std::memcpy(v.drops.data(), s.bytes.data() + P + small::kWsDrops, 8 * kMaxForwardDrops);
+      if (v.busy_polls > v.polls) return bad(Field::none);
+      // Reasons this build does not know must be zero: a newer dataplane's
+      // counters are not silently folded into another name.
+      for (std::size_t r = kForwardDropReasons; r < kMaxForwardDrops; ++r)
+        if (v.drops[r] != 0) return reserved(Field::none);
+      ev.body = v;
       return ok_result();
     }
     default: return {ResultCode::wrong_ring, Field::none};  // unreachable: header checked

@@ -128,6 +128,8 @@ void encode(const SeqOverflow& v, RecordSlot& slot);
 void encode(const SaCounters& v, RecordSlot& slot);
 void encode(const ReplayIcvSummary& v, RecordSlot& slot);
 void encode(const HeartbeatAck& v, RecordSlot& slot);
+void encode(const PortStats& v, RecordSlot& slot);
+void encode(const WorkerStats& v, RecordSlot& slot);
 void encode(const InventorySa& v, RecordSlot& slot);
 void encode(const InventoryPolicy& v, RecordSlot& slot);
 void encode(const InventoryEnd& v, RecordSlot& slot);
@@ -149,7 +151,7 @@ struct Event {
   RecordType type = RecordType::heartbeat_ack;
   std::uint64_t sequence = 0;
   std::variant<LifetimeExpired, SeqOverflow, SaCounters, ReplayIcvSummary, HeartbeatAck,
-               InventorySa, InventoryPolicy, InventoryEnd, CommandResult>
+               InventorySa, InventoryPolicy, InventoryEnd, CommandResult, PortStats, WorkerStats>
       body;
 };
 

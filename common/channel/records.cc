@@ -10,6 +10,18 @@ namespace corridor::channel {
 
 void secure_zero(void* p, std::size_t n) { explicit_bzero(p, n); }
 
+std::string_view PortStats::name_view() const {
+  const auto end = std::find(name.begin(), name.end(), '\0');
+  return {name.data(), static_cast<std::size_t>(end - name.begin())};
+}
+
+bool PortStats::set_name(std::string_view n) {
+  if (n.empty() || n.size() >= kPortNameSize || n.find('\0') != std::string_view::npos) return false;
+  name.fill('\0');
+  std::copy(n.begin(), n.end(), name.begin());
+  return true;
+}
+
 std::string_view to_string(RecordType type) {
   switch (type) {
     case RecordType::add_sa: return "ADD_SA";
@@ -30,12 +42,14 @@ std::string_view to_string(RecordType type) {
     case RecordType::inventory_policy: return "INVENTORY_POLICY";
     case RecordType::inventory_end: return "INVENTORY_END";
     case RecordType::command_result: return "COMMAND_RESULT";
+    case RecordType::port_stats: return "PORT_STATS";
+    case RecordType::worker_stats: return "WORKER_STATS";
   }
   return "UNKNOWN";
 }
 
 bool is_known(std::uint16_t raw) {
-  return (raw >= 0x01 && raw <= 0x08) || (raw >= 0x81 && raw <= 0x8a);
+  return (raw >= 0x01 && raw <= 0x08) || (raw >= 0x81 && raw <= 0x8c);
 }
 
 Ring ring_of(RecordType type) {
@@ -96,6 +110,8 @@ std::string_view to_string(Field field) {
     case Field::command_type: return "command_type";
     case Field::result_code: return "result_code";
     case Field::request_id: return "request_id";
+    case Field::port_name: return "port_name";
+    case Field::link_up: return "link_up";
   }
   return "unknown";
 }

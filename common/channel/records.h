@@ -18,6 +18,7 @@
 #include <span>
 #include <string_view>
 
+#include "common/channel/forward_drop.h"
 #include "common/channel/layout.h"
 
 namespace corridor::channel {
@@ -47,6 +48,8 @@ enum class RecordType : std::uint16_t {
   inventory_policy = 0x88,
   inventory_end = 0x89,
   command_result = 0x8a,
+  port_stats = 0x8b,
+  worker_stats = 0x8c,
 };
 
 enum class Ring : std::uint8_t { command, event };
@@ -110,6 +113,8 @@ enum class Field : std::uint16_t {
   command_type = 30,
   result_code = 31,
   request_id = 32,
+  port_name = 33,
+  link_up = 34,
 };
 std::string_view to_string(Field field);
 
@@ -303,6 +308,47 @@ struct HeartbeatAck {
   std::uint64_t control_generation_seen = 0;  // echoed from the HEARTBEAT
   std::uint32_t sa_count = 0;
   std::uint32_t policy_count = 0;
+};
+// One port's counters as the PMD keeps them (rte_eth_stats), sent by the
+// main lcore once per reporting interval (docs/sa-channel.md). Cumulative
+// since the dataplane started; control shows the latest.
+inline constexpr std::size_t kPortNameSize = 64;  // NUL-padded: 1-63 bytes of name (RTE_DEV_NAME_MAX_LEN)
+struct PortStats {
+  std::uint16_t port_id = 0;  // DPDK's
+  bool link_up = false;
+  std::uint32_t link_speed_mbps = 0;  // 0: unknown
+  std::array<char, kPortNameSize> name{};  // the config's port name (its DPDK device)
+  std::uint64_t ipackets = 0;
+  std::uint64_t opackets = 0;
+  std::uint64_t ibytes = 0;
+  std::uint64_t obytes = 0;
+  std::uint64_t imissed = 0;    // the NIC had no RX descriptor: the lcore did not keep up
+  std::uint64_t ierrors = 0;
+  std::uint64_t oerrors = 0;
+  std::uint64_t rx_nombuf = 0;  // no mbuf for a received frame
+  std::uint64_t sampled_ns = 0;  // CLOCK_MONOTONIC
+
+  std::string_view name_view() const;
+  // False if `n` does not fit (empty, or kPortNameSize bytes or more).
+  bool set_name(std::string_view n);
+};
+// One forwarding lcore's counters (dataplane/forward/counters.h), sent
+// with the port stats.
+struct WorkerStats {
+  std::uint32_t lcore_id = 0;
+  std::uint16_t worker_index = 0;  // 0..workers-1
+  std::uint64_t rx = 0;
+  std::uint64_t tx = 0;
+  std::uint64_t protected_out = 0;
+  std::uint64_t decapsulated = 0;
+  std::uint64_t bypassed = 0;
+  std::uint64_t to_main = 0;
+  std::uint64_t nat_keepalives = 0;
+  std::uint64_t engine_drops = 0;  // ESP/AH drops; by reason in each SA's COUNTERS
+  std::uint64_t polls = 0;         // RX polls of its ports
+  std::uint64_t busy_polls = 0;    // of them, polls that found frames
+  std::uint64_t sampled_ns = 0;    // CLOCK_MONOTONIC
+  std::array<std::uint64_t, kMaxForwardDrops> drops{};  // by ForwardDrop; unused entries zero
 };
 struct InventorySa {
   std::uint64_t request_id = 0;

@@ -119,7 +119,11 @@ std::optional<PortConfig> read_port(const nlohmann::ordered_json& value, const s
   ObjectReader r(value, pointer, ctx.diag);
   bool named = false;
   if (const auto name = r.string("name")) {
-    if (is_pci_address(*name) || valid_vdev_name(*name)) {
+    if (name->size() >= kMaxPortNameLength + 1) {
+      // DPDK's RTE_DEV_NAME_MAX_LEN, NUL included; also what PORT_STATS carries.
+      ctx.diag.error(r.pointer_of("name"), "a DPDK device name has at most " + std::to_string(kMaxPortNameLength) +
+                                               " characters (got " + std::to_string(name->size()) + ")");
+    } else if (is_pci_address(*name) || valid_vdev_name(*name)) {
       p.name = *name;
       named = true;
     } else if (name->find(',') != std::string::npos) {

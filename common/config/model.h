@@ -114,6 +114,10 @@ bool is_pci_address(std::string_view text);
 // DPDK's RTE_MAX_ETHPORTS in Debian's build: EAL cannot hold more ports.
 inline constexpr std::size_t kMaxPorts = 32;
 
+// A port's name is its DPDK device name: at most this many characters
+// (RTE_DEV_NAME_MAX_LEN - 1).
+inline constexpr std::size_t kMaxPortNameLength = 63;
+
 struct PortConfig {
   // The DPDK device name as given to EAL: a PCI address ("0000:3b:00.0";
   // the domain may be omitted) or a virtual device ("net_af_packet0",

@@ -345,6 +345,24 @@ void Api::add_routes() {
   add_config_routes();
   add_certificate_routes();
 
+  // --- The dataplane's ports and workers, as last reported ------------
+  // Empty lists until the first report (about a second after the
+  // dataplane connects), and while no dataplane runs.
+  router_.add({verb::get, "/dataplane/ports", Scope::read, {}, [this](RequestContext& ctx) {
+                 json items = json::array();
+                 const auto at = std::chrono::steady_clock::now();
+                 if (sources_.dataplane)
+                   for (const auto& [id, p] : sources_.dataplane->ports()) items.push_back(port_json(p, at));
+                 return ctx.json(status::ok, json{{"items", std::move(items)}, {"next_cursor", nullptr}});
+               }});
+  router_.add({verb::get, "/dataplane/workers", Scope::read, {}, [this](RequestContext& ctx) {
+                 json items = json::array();
+                 const auto at = std::chrono::steady_clock::now();
+                 if (sources_.dataplane)
+                   for (const auto& [index, w] : sources_.dataplane->workers()) items.push_back(worker_json(w, at));
+                 return ctx.json(status::ok, json{{"items", std::move(items)}, {"next_cursor", nullptr}});
+               }});
+
   router_.add({verb::get, "/stats", Scope::read, {}, [this](RequestContext& ctx) {
                  json out = json::object();
                  if (sources_.ike) {
@@ -357,6 +375,15 @@ void Api::add_routes() {
                    const auto& d = sources_.traffic->drops();
                    out["dataplane"] = {{"replay_drops", d.replay}, {"icv_failures", d.icv},
                                        {"malformed_drops", d.malformed}};
+                 }
+                 if (sources_.dataplane) {
+                   const auto at = std::chrono::steady_clock::now();
+                   json ports = json::array(), workers = json::array();
+                   for (const auto& [id, p] : sources_.dataplane->ports()) ports.push_back(port_json(p, at));
+                   for (const auto& [index, w] : sources_.dataplane->workers()) workers.push_back(worker_json(w, at));
+                   out["dataplane"]["ports"] = std::move(ports);
+                   out["dataplane"]["workers"] = std::move(workers);
+                   out["dataplane"]["forward_drops"] = forward_drops_json(*sources_.dataplane);
                  }
                  if (const auto* s = server_stats()) {
                    json by_status = json::object();

@@ -18,6 +18,7 @@
 #include "control/api/router.h"
 #include "control/daemon/certificate_store.h"
 #include "control/daemon/config_store.h"
+#include "control/daemon/dataplane_stats.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
 #include "control/ikev2/manager.h"
@@ -31,6 +32,8 @@ struct Sources {
   const SaSync* sync = nullptr;
   // The dataplane's per-SA counters; the metrics settle it per scrape.
   TrafficLedger* traffic = nullptr;
+  // The dataplane's port and worker counters (/dataplane/*, /stats, metrics).
+  const DataplaneStats* dataplane = nullptr;
   // x509/ and x509ca/ beside the config file (/certificates, /authorities).
   const CertificateStore* certificates = nullptr;
   const CertificateStore* authorities = nullptr;

@@ -131,11 +131,62 @@ std::string render_metrics(const Sources& sources, const ServerStats* api) {
       e.sample("corridor_child_sa_packets_total", {{"connection", conn}, {"direction", "in"}}, t.packets_in);
       e.sample("corridor_child_sa_packets_total", {{"connection", conn}, {"direction", "out"}}, t.packets_out);
     }
-    const auto& d = sources.traffic->drops();
-    e.family("corridor_dataplane_drops_total", "counter", "Inbound packets the dataplane dropped on an SA, by reason.");
-    e.sample("corridor_dataplane_drops_total", {{"reason", "replay"}}, d.replay);
-    e.sample("corridor_dataplane_drops_total", {{"reason", "icv"}}, d.icv);
-    e.sample("corridor_dataplane_drops_total", {{"reason", "malformed"}}, d.malformed);
+  }
+
+  if (sources.traffic || sources.dataplane) {
+    e.family("corridor_dataplane_drops_total", "counter",
+             "Packets the dataplane dropped, by reason: on an SA (replay, icv, malformed) or while forwarding "
+             "(docs/dataplane.md).");
+    if (sources.traffic) {
+      const auto& d = sources.traffic->drops();
+      e.sample("corridor_dataplane_drops_total", {{"reason", "replay"}}, d.replay);
+      e.sample("corridor_dataplane_drops_total", {{"reason", "icv"}}, d.icv);
+      e.sample("corridor_dataplane_drops_total", {{"reason", "malformed"}}, d.malformed);
+    }
+    if (sources.dataplane) {
+      const auto drops = sources.dataplane->drops();
+      for (std::size_t r = 0; r < channel::kForwardDropReasons; ++r)
+        e.sample("corridor_dataplane_drops_total",
+                 {{"reason", std::string(channel::to_string(static_cast<channel::ForwardDrop>(r)))}}, drops[r]);
+    }
+  }
+
+  if (sources.dataplane) {
+    const auto& ports = sources.dataplane->ports();
+    e.family("corridor_dataplane_port_up", "gauge", "1 while the port's link is up.");
+    for (const auto& [id, p] : ports)
+      e.sample("corridor_dataplane_port_up", {{"port", std::string(p.stats.name_view())}}, p.stats.link_up ? 1 : 0);
+    e.family("corridor_dataplane_port_packets_total", "counter", "Frames through each dataplane port, by direction.");
+    for (const auto& [id, p] : ports) {
+      const std::string name(p.stats.name_view());
+      e.sample("corridor_dataplane_port_packets_total", {{"port", name}, {"direction", "in"}}, p.stats.ipackets);
+      e.sample("corridor_dataplane_port_packets_total", {{"port", name}, {"direction", "out"}}, p.stats.opackets);
+    }
+    e.family("corridor_dataplane_port_bytes_total", "counter", "Bytes through each dataplane port, by direction.");
+    for (const auto& [id, p] : ports) {
+      const std::string name(p.stats.name_view());
+      e.sample("corridor_dataplane_port_bytes_total", {{"port", name}, {"direction", "in"}}, p.stats.ibytes);
+      e.sample("corridor_dataplane_port_bytes_total", {{"port", name}, {"direction", "out"}}, p.stats.obytes);
+    }
+    e.family("corridor_dataplane_port_errors_total", "counter",
+             "Frames a port lost: rx_missed (no RX descriptor: the worker fell behind), rx_errors, tx_errors, "
+             "rx_no_mbuf.");
+    for (const auto& [id, p] : ports) {
+      const std::string name(p.stats.name_view());
+      e.sample("corridor_dataplane_port_errors_total", {{"port", name}, {"kind", "rx_missed"}}, p.stats.imissed);
+      e.sample("corridor_dataplane_port_errors_total", {{"port", name}, {"kind", "rx_errors"}}, p.stats.ierrors);
+      e.sample("corridor_dataplane_port_errors_total", {{"port", name}, {"kind", "tx_errors"}}, p.stats.oerrors);
+      e.sample("corridor_dataplane_port_errors_total", {{"port", name}, {"kind", "rx_no_mbuf"}}, p.stats.rx_nombuf);
+    }
+    const auto& workers = sources.dataplane->workers();
+    e.family("corridor_dataplane_worker_polls_total", "counter",
+             "RX polls of each forwarding worker: busy (frames found) or idle. busy / all is the core's load.");
+    for (const auto& [index, w] : workers) {
+      const std::string worker = std::to_string(index);
+      e.sample("corridor_dataplane_worker_polls_total", {{"worker", worker}, {"result", "busy"}}, w.stats.busy_polls);
+      e.sample("corridor_dataplane_worker_polls_total", {{"worker", worker}, {"result", "idle"}},
+               w.stats.polls - w.stats.busy_polls);
+    }
   }
 
   if (sources.ike) {

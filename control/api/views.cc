@@ -202,3 +202,62 @@ nlohmann::ordered_json connection_json(const config::ConnectionConfig& conn, con
 }
 
 }  // namespace corridor::control::api
+
+namespace corridor::control::api {
+
+namespace {
+
+double age_seconds(std::chrono::steady_clock::time_point received, std::chrono::steady_clock::time_point now) {
+  return std::chrono::duration<double>(now - received).count();
+}
+
+}  // namespace
+
+nlohmann::json port_json(const DataplaneStats::Port& port, std::chrono::steady_clock::time_point now) {
+  const auto& p = port.stats;
+  return {{"name", std::string(p.name_view())},
+          {"port_id", p.port_id},
+          {"link_up", p.link_up},
+          {"speed_mbps", p.link_speed_mbps},
+          {"rx_packets", p.ipackets},
+          {"tx_packets", p.opackets},
+          {"rx_bytes", p.ibytes},
+          {"tx_bytes", p.obytes},
+          {"rx_missed", p.imissed},
+          {"rx_errors", p.ierrors},
+          {"tx_errors", p.oerrors},
+          {"rx_no_mbuf", p.rx_nombuf},
+          {"age_seconds", age_seconds(port.received, now)}};
+}
+
+nlohmann::json worker_json(const DataplaneStats::Worker& worker, std::chrono::steady_clock::time_point now) {
+  const auto& w = worker.stats;
+  nlohmann::json drops = nlohmann::json::object();
+  for (std::size_t r = 0; r < channel::kForwardDropReasons; ++r)
+    drops[std::string(channel::to_string(static_cast<channel::ForwardDrop>(r)))] = w.drops[r];
+  return {{"index", w.worker_index},
+          {"lcore", w.lcore_id},
+          {"rx_packets", w.rx},
+          {"tx_packets", w.tx},
+          {"protected_out", w.protected_out},
+          {"decapsulated", w.decapsulated},
+          {"bypassed", w.bypassed},
+          {"to_main", w.to_main},
+          {"nat_keepalives", w.nat_keepalives},
+          {"engine_drops", w.engine_drops},
+          {"drops", std::move(drops)},
+          {"polls", w.polls},
+          {"busy_polls", w.busy_polls},
+          {"busy_ratio", w.polls ? static_cast<double>(w.busy_polls) / static_cast<double>(w.polls) : 0.0},
+          {"age_seconds", age_seconds(worker.received, now)}};
+}
+
+nlohmann::json forward_drops_json(const DataplaneStats& stats) {
+  nlohmann::json out = nlohmann::json::object();
+  const auto drops = stats.drops();
+  for (std::size_t r = 0; r < channel::kForwardDropReasons; ++r)
+    if (drops[r]) out[std::string(channel::to_string(static_cast<channel::ForwardDrop>(r)))] = drops[r];
+  return out;
+}
+
+}  // namespace corridor::control::api

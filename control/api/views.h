@@ -8,6 +8,7 @@
 
 #include "common/channel/records.h"
 #include "common/config/model.h"
+#include "control/daemon/dataplane_stats.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
 #include "control/ikev2/manager.h"
@@ -31,6 +32,12 @@ void settle_traffic(TrafficLedger& ledger, const std::vector<ikev2::IkeSaView>& 
 std::optional<config::LogLevel> parse_log_level(std::string_view text);
 nlohmann::json ike_stats_json(const ikev2::ManagerStats& stats);
 nlohmann::json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout);
+// A port's and a worker's counters as the dataplane last reported them;
+// `age_seconds` says how old the report is.
+nlohmann::json port_json(const DataplaneStats::Port& port, std::chrono::steady_clock::time_point now);
+nlohmann::json worker_json(const DataplaneStats::Worker& worker, std::chrono::steady_clock::time_point now);
+// Forwarding drops of every worker by reason (ForwardDrop names), zeros left out.
+nlohmann::json forward_drops_json(const DataplaneStats& stats);
 // A configured connection: what the operator wrote (secrets redacted),
 // children as a list with their names, plus the effective IKE version.
 nlohmann::ordered_json connection_json(const config::ConnectionConfig& conn, const nlohmann::ordered_json* document);

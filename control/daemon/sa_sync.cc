@@ -233,6 +233,12 @@ void SaSync::handle_event(const Received<Event>& r) {
         callbacks_.on_replay_icv_summary(std::get<ReplayIcvSummary>(ev.body));
       }
       break;
+    case RecordType::port_stats:
+      if (callbacks_.on_port_stats) callbacks_.on_port_stats(std::get<PortStats>(ev.body));
+      break;
+    case RecordType::worker_stats:
+      if (callbacks_.on_worker_stats) callbacks_.on_worker_stats(std::get<WorkerStats>(ev.body));
+      break;
     case RecordType::heartbeat_ack: {
       ++stats_.heartbeat_acks;
       const auto& ack = std::get<HeartbeatAck>(ev.body);

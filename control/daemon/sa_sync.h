@@ -43,6 +43,9 @@ struct SaSyncCallbacks {
   std::function<void(const channel::SeqOverflow&)> on_seq_overflow;
   std::function<void(const channel::SaCounters&)> on_counters;
   std::function<void(const channel::ReplayIcvSummary&)> on_replay_icv_summary;
+  // The dataplane's per-port and per-worker counters, each interval.
+  std::function<void(const channel::PortStats&)> on_port_stats;
+  std::function<void(const channel::WorkerStats&)> on_worker_stats;
   // The dataplane refused a command pushed since the latest FLUSH.
   std::function<void(const channel::CommandResult&)> on_command_refused;
   // A new dataplane generation was seen; the full set is being resent.

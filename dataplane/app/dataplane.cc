@@ -364,8 +364,58 @@ unsigned Dataplane::slow_path() {
   grace_->poll();
   inventory_->poll();
   report_events();
-  reporter_.turn(now_ns(), *reporter_io_);
+  const std::uint64_t now = now_ns();
+  reporter_.turn(now, *reporter_io_);
+  if (now - stats_reported_ns_ >= kStatsIntervalNs) {
+    stats_reported_ns_ = now;
+    report_stats(now);
+  }
   return from_kernel;
+}
+
+void Dataplane::report_stats(std::uint64_t now) {
+  for (const auto& port : started_ports_) {
+    channel::PortStats p;
+    p.port_id = port.port_id;
+    p.set_name(port.name);  // 1-63 bytes: the loader checks (kMaxPortNameLength)
+    rte_eth_link link{};
+    if (rte_eth_link_get_nowait(port.port_id, &link) == 0) {
+      p.link_up = link.link_status == RTE_ETH_LINK_UP;
+      p.link_speed_mbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+    }
+    rte_eth_stats st{};
+    rte_eth_stats_get(port.port_id, &st);
+    p.ipackets = st.ipackets;
+    p.opackets = st.opackets;
+    p.ibytes = st.ibytes;
+    p.obytes = st.obytes;
+    p.imissed = st.imissed;
+    p.ierrors = st.ierrors;
+    p.oerrors = st.oerrors;
+    p.rx_nombuf = st.rx_nombuf;
+    p.sampled_ns = now;
+    if (inventory_->report_stats(p)) ++main_counters_.stats_reported;
+    else ++main_counters_.stats_skipped;
+  }
+  // One forwarding lcore today: the main one, worker 0.
+  const auto& c = forwarder_->counters();
+  channel::WorkerStats w;
+  w.lcore_id = rte_lcore_id();
+  w.worker_index = 0;
+  w.rx = c.rx;
+  w.tx = c.tx;
+  w.protected_out = c.protected_out;
+  w.decapsulated = c.decapsulated;
+  w.bypassed = c.bypassed;
+  w.to_main = c.to_main;
+  w.nat_keepalives = c.nat_keepalives;
+  w.engine_drops = c.engine_drops;
+  w.polls = c.polls;
+  w.busy_polls = c.busy_polls;
+  w.sampled_ns = now;
+  std::copy(c.drops.begin(), c.drops.end(), w.drops.begin());
+  if (inventory_->report_stats(w)) ++main_counters_.stats_reported;
+  else ++main_counters_.stats_skipped;
 }
 
 void Dataplane::handle_exception(rte_mbuf* frame) {
@@ -484,6 +534,8 @@ std::string Dataplane::stats_json() const {
                        {"to_main", c.to_main},
                        {"nat_keepalives", c.nat_keepalives},
                        {"engine_drops", c.engine_drops},
+                       {"polls", c.polls},
+                       {"busy_polls", c.busy_polls},
                        {"drops", drops}};
   }
   const auto& m = main_counters_;
@@ -508,6 +560,8 @@ std::string Dataplane::stats_json() const {
                {"counters_reported", m.counters_reported},
                {"counters_dropped", m.counters_dropped},
                {"replay_icv_summaries", m.replay_icv_summaries},
+               {"stats_reported", m.stats_reported},
+               {"stats_skipped", m.stats_skipped},
                {"counter_passes_late", reporter_.stats().late_passes}};
   if (exception_path_) {
     rte_eth_stats st{};

@@ -64,6 +64,10 @@ class Dataplane {
   void handle_exception(rte_mbuf* frame);
   void resolve_neighbors();
   void report_events();
+  // PORT_STATS for every port and WORKER_STATS for every forwarding lcore,
+  // once per kStatsIntervalNs (control's /dataplane/* and metrics).
+  void report_stats(std::uint64_t now);
+  static constexpr std::uint64_t kStatsIntervalNs = 1'000'000'000;
   void forget_sa(std::uint64_t sa_id);
 
   // SaTables as the SA channel drives it, keeping the per-SA bookkeeping
@@ -96,6 +100,7 @@ class Dataplane {
   std::unique_ptr<ReporterIo> reporter_io_;
   MainCounters main_counters_;
   std::vector<forward::Port> started_ports_;
+  std::uint64_t stats_reported_ns_ = 0;  // CLOCK_MONOTONIC of the last report_stats()
   static inline std::atomic<bool> stopping_{false};
   static inline std::atomic<bool> dump_requested_{false};
 };

@@ -20,6 +20,10 @@ struct MainCounters {
   std::uint64_t counters_reported = 0;
   std::uint64_t counters_dropped = 0;
   std::uint64_t replay_icv_summaries = 0;
+  // PORT_STATS / WORKER_STATS queued each second, and skipped while the
+  // event outbox had a backlog (control not reading).
+  std::uint64_t stats_reported = 0;
+  std::uint64_t stats_skipped = 0;
 
   // Traffic from the ports for the gateway's own addresses (IKE, ICMP,
   // management; everything but ARP): to_gateway = to_kernel +

@@ -179,4 +179,16 @@ bool SaInventory::report_counters(const SaCounters& counters) {
 
 void SaInventory::report_replay_icv_summary(const ReplayIcvSummary& summary) { queue(summary); }
 
+bool SaInventory::report_stats(const PortStats& stats) {
+  if (outbox_.size() >= kStatsBacklog) return false;
+  queue(stats);
+  return true;
+}
+
+bool SaInventory::report_stats(const WorkerStats& stats) {
+  if (outbox_.size() >= kStatsBacklog) return false;
+  queue(stats);
+  return true;
+}
+
 }  // namespace corridor::dataplane

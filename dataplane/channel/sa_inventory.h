@@ -62,6 +62,12 @@ class SaInventory {
   void report_seq_overflow(const channel::SeqOverflow& event);
   bool report_counters(const channel::SaCounters& counters);  // false: dropped (outbox full)
   void report_replay_icv_summary(const channel::ReplayIcvSummary& summary);
+  // Port and worker counters, each interval. Not queued (false) while the
+  // outbox holds kStatsBacklog events or more: control is not reading, and
+  // the next interval's numbers supersede these.
+  static constexpr std::size_t kStatsBacklog = 256;
+  bool report_stats(const channel::PortStats& stats);
+  bool report_stats(const channel::WorkerStats& stats);
 
   const std::map<std::uint64_t, channel::SaSummary>& sas() const { return sas_; }
   const std::map<std::uint64_t, channel::PolicyRecord>& policies() const { return policies_; }

@@ -114,6 +114,8 @@ unsigned Forwarder::poll() {
     }
   }
   flush();
+  ++counters_.polls;
+  if (total != 0) ++counters_.busy_polls;
   return total;
 }
 

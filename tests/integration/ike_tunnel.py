@@ -79,6 +79,10 @@ class Appliance:
         self.dp_log = os.path.join(wd, '%s-dataplane.log' % name)
         self.cp_log = os.path.join(wd, '%s-control.log' % name)
         self.status_sequence = 0
+        self.tokens_path = os.path.join(wd, '%s-tokens.json' % name)
+        self.ctl = os.path.join(os.path.abspath(build), 'tools', 'corridorctl', 'corridorctl')
+        self.token = subprocess.run([self.ctl, 'token', 'create', '--scope', 'read', '--tokens', self.tokens_path],
+                                    check=True, capture_output=True, text=True).stdout.split()[0]
         for dev in ('lan', 'wan'):
             # The dataplane owns these; the namespace's kernel holds the
             # gateway's addresses on the TAP only and must not answer on
@@ -99,6 +103,10 @@ class Appliance:
                 'poll_mode': 'adaptive',
             },
             'sa_channel': {'name': '/' + self.prefix, 'command_slots': 256, 'event_slots': 256},
+            # The API on the namespace's loopback, plain HTTP (loopback only):
+            # the dataplane's ports and workers are read through it below.
+            'api': {'listen': '127.0.0.1:8443', 'allow_plain_http': True, 'tokens': self.tokens_path,
+                    'metrics_listen': '127.0.0.1:9464'},
             'logging': {'level': 'debug'},
         }
         self.config_path = os.path.join(wd, '%s.json' % name)
@@ -155,6 +163,23 @@ class Appliance:
             time.sleep(0.05)
         with open(self.stats_path) as f:
             return json.load(f)
+
+    def api(self, path):
+        """GET /api/v1<path> from inside the namespace: the decoded JSON."""
+        code = ('import json, sys, urllib.request\n'
+                'r = urllib.request.Request("http://127.0.0.1:8443/api/v1" + sys.argv[1], '
+                'headers={"Authorization": "Bearer " + sys.argv[2]})\n'
+                'print(urllib.request.urlopen(r, timeout=5).read().decode())')
+        r = subprocess.run(['ip', 'netns', 'exec', self.ns, '/usr/bin/python3', '-c', code, path, self.token],
+                           capture_output=True, text=True, timeout=15)
+        if r.returncode != 0:
+            raise sw.HarnessError('%s: GET %s failed: %s' % (self.name, path, r.stderr[-500:]))
+        return json.loads(r.stdout)
+
+    def metrics(self):
+        code = 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9464/metrics", timeout=5).read().decode())'
+        return subprocess.run(['ip', 'netns', 'exec', self.ns, '/usr/bin/python3', '-c', code], capture_output=True,
+                              text=True, timeout=15, check=True).stdout
 
     def established(self):
         sas = [s for s in self.status()['ike_sas'] if s['state'] == 'ESTABLISHED' and s['children']]
@@ -229,6 +254,47 @@ def wan_protocols(frames):
         else:
             out['other'] += 1
     return out
+
+
+def check_dataplane_api(gw):
+    """/dataplane/ports and /dataplane/workers against the dataplane's own --stats file, and the metrics."""
+    deadline = time.time() + 5
+    while True:  # a report comes once a second: wait for one after the traffic
+        ports = gw.api('/dataplane/ports')['items']
+        workers = gw.api('/dataplane/workers')['items']
+        if (ports and workers and all(p['age_seconds'] < 1.5 for p in ports)) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    stats = gw.stats()  # read after the API: every counter here is at least the reported one
+    file_ports = {p['name']: p for p in stats['ports']}
+    by_name = {p['name']: p for p in ports}
+    if demo:
+        for p in ports:
+            print('   port %s: link %s, %d frames in, %d out, %d bytes in, %d out, %d missed' % (
+                p['name'], 'up' if p['link_up'] else 'down', p['rx_packets'], p['tx_packets'], p['rx_bytes'],
+                p['tx_bytes'], p['rx_missed']))
+        for w in workers:
+            print('   worker %d (lcore %d): %d frames in, %d out, %d protected, %d decapsulated, busy %.1f%%' % (
+                w['index'], w['lcore'], w['rx_packets'], w['tx_packets'], w['protected_out'], w['decapsulated'],
+                100 * w['busy_ratio']))
+    check(set(by_name) == set(file_ports) == {'net_af_packet0', 'net_af_packet1'} and
+          all(p['link_up'] for p in ports), 'GET /dataplane/ports: both ports, links up (%s)' % sorted(by_name))
+    check(all(0 < by_name[n]['rx_packets'] <= file_ports[n]['ipackets'] and
+              0 < by_name[n]['tx_packets'] <= file_ports[n]['opackets'] and by_name[n]['rx_bytes'] > 0
+              for n in file_ports),
+          'port frame counters through the API rose and match the dataplane\'s own (%s)' % {
+              n: (by_name[n]['rx_packets'], file_ports[n]['ipackets']) for n in file_ports})
+    fwd = stats['forwarding']
+    check(len(workers) == 1 and 0 < workers[0]['rx_packets'] <= fwd['rx'] and
+          0 < workers[0]['protected_out'] <= fwd['protected_out'] and
+          0 < workers[0]['decapsulated'] <= fwd['decapsulated'] and
+          0 < workers[0]['busy_polls'] <= workers[0]['polls'] <= fwd['polls'],
+          'GET /dataplane/workers: worker 0 forwarded, protected and decapsulated (%s)' % workers[:1])
+    check(all(workers[0]['drops'][k] <= v for k, v in fwd['drops'].items()), 'its drops by reason match the dataplane\'s')
+    text = gw.metrics()
+    series = 'corridor_dataplane_port_packets_total{port="net_af_packet1",direction="in"} '
+    value = [line[len(series):] for line in text.splitlines() if line.startswith(series)]
+    check(value and int(value[0]) > 0, 'metrics: %s%s' % (series, value[0] if value else 'missing'))
 
 
 def exercise(host_a, host_b):
@@ -394,6 +460,8 @@ def run(build):
                 fwd_drops = {k: v for k, v in stats['forwarding']['drops'].items() if v}
                 if demo or fwd_drops:
                     print('   %s forwarding drops: %s' % (gw.name, fwd_drops or 'none'))
+            say("gateway A's ports and workers through the API (PORT_STATS / WORKER_STATS over the SA channel)")
+            check_dataplane_api(gw_a)
             if peer_kind == 'strongswan':
                 sb = peer.list_sas('site-a')[0]['child-sas'][0]
                 if demo:

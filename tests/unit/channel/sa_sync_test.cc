@@ -171,14 +171,39 @@ TEST_F(SaSyncTest, DeliversDataplaneEventsToCallbacks) {
   cb.on_replay_icv_summary = [&](const ReplayIcvSummary& e) {
     seen.push_back("summary " + std::to_string(e.icv_failures));
   };
+  cb.on_port_stats = [&](const PortStats& e) {
+    seen.push_back("port " + std::string(e.name_view()) + " " + std::to_string(e.ipackets));
+  };
+  cb.on_worker_stats = [&](const WorkerStats& e) { seen.push_back("worker " + std::to_string(e.rx)); };
   attach(64, std::move(cb));
   inventory_->report_soft_lifetime({1, 0x1000, Direction::outbound, LifetimeKind::bytes, 9, 1});
   inventory_->report_hard_lifetime({2, 0x1000, Direction::outbound, LifetimeKind::packets, 9, 1});
   inventory_->report_seq_overflow({3, 0x1000, 0xffffffff});
   inventory_->report_counters({4, 0x1000, Direction::inbound, 123, 1, 0, 0, 0, 0});
   inventory_->report_replay_icv_summary({1'000'000'000, 3, 7, 4, 10, 1});
+  PortStats port;
+  port.set_name("net_tap0");
+  port.ipackets = 77;
+  EXPECT_TRUE(inventory_->report_stats(port));
+  WorkerStats worker;
+  worker.rx = 88;
+  EXPECT_TRUE(inventory_->report_stats(worker));
   pump(*sync_, *inventory_);
-  EXPECT_EQ(seen, (std::vector<std::string>{"soft 1", "hard 2", "overflow 3", "counters 123", "summary 7"}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"soft 1", "hard 2", "overflow 3", "counters 123", "summary 7",
+                                            "port net_tap0 77", "worker 88"}));
+}
+
+// Stats are periodic: with control not reading, they stop queueing at
+// the backlog limit instead of growing the outbox without bound.
+TEST_F(SaSyncTest, StatsReportsStopAtTheOutboxBacklog) {
+  attach(64, {});
+  PortStats port;
+  port.set_name("net_tap0");
+  std::size_t queued = 0;
+  while (inventory_->report_stats(port) && queued < 10'000) ++queued;
+  EXPECT_GT(queued, 0U);
+  EXPECT_EQ(inventory_->queued_events(), SaInventory::kStatsBacklog) << queued << " queued";
+  EXPECT_FALSE(inventory_->report_stats(WorkerStats{}));
 }
 
 TEST_F(SaSyncTest, NewGenerationInAHeartbeatAckTriggersAResync) {

@@ -75,6 +75,18 @@ TEST(DataplaneConfig, PortsMustBeAList) {
   EXPECT_EQ(message_at(r, "/dataplane/ports"), "must be an array of ports {name, role, address, mtu}, not an object");
 }
 
+// DPDK keeps at most 63 characters of a device name (RTE_DEV_NAME_MAX_LEN),
+// and PORT_STATS carries the name in as many.
+TEST(DataplaneConfig, PortNamesFitDpdk) {
+  const std::string longest = "net_af_packet" + std::string(50, '0');
+  ASSERT_EQ(longest.size(), 63U);
+  const std::string fits = R"({"dataplane": {"ports": [{"name": ")" + longest + R"(", "role": "protected"}]}})";
+  EXPECT_FALSE(find(load(fits.c_str()), "/dataplane/ports/0/name"));
+  const std::string too_long = R"({"dataplane": {"ports": [{"name": ")" + longest + R"(0", "role": "protected"}]}})";
+  const auto r = load(too_long.c_str());
+  EXPECT_EQ(message_at(r, "/dataplane/ports/0/name"), "a DPDK device name has at most 63 characters (got 64)");
+}
+
 TEST(DataplaneConfig, PortErrorsNameTheirValue) {
   const auto r = load(R"({"dataplane": {"ports": [
       {"role": "protected"},
