@@ -297,7 +297,7 @@ class Service {
     }
   }
 
-  void settle_traffic() { api::settle_traffic(traffic_, ike_ ? ike_->list() : std::vector<ikev2::IkeSaView>{}); }
+  void settle_traffic() { api::settle_traffic(traffic_, ike_.get()); }
 
   void report_stats() {
     const auto& s = sync_.stats();
@@ -345,6 +345,7 @@ int run_daemon(config::LoadResult loaded, const DaemonOptions& options) {
   if (const auto why = log::configure(running->logging, "corridor-control"); !why.empty()) log::warning("daemon", why);
   log::info("daemon", "corridor-control " CORRIDOR_VERSION " starting (pid " + std::to_string(::getpid()) + ", " +
                           std::to_string(running->connections.size()) + " connections configured)");
+  store.restore_history();
 
   auto endpoint = channel::ControlEndpoint::attach(config::endpoint_options(running->sa_channel));
   if (!endpoint) {

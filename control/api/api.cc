@@ -1,7 +1,6 @@
 #include "control/api/api.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "common/log/log.h"
 #include "control/api/metrics.h"
@@ -16,30 +15,8 @@ using nlohmann::json;
 using http::status;
 using http::verb;
 
-constexpr std::size_t kDefaultLimit = 100;
-constexpr std::size_t kMaxLimit = 1000;
-
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  std::uint64_t v = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
 Problem validation(std::string detail, std::vector<FieldError> errors) {
   return {status::bad_request, "validation", "Invalid request", std::move(detail), std::move(errors)};
-}
-
-// ?limit=: 1..1000, default 100.
-std::optional<std::size_t> page_limit(const RequestContext& ctx, Problem* error) {
-  const auto it = ctx.query.find("limit");
-  if (it == ctx.query.end()) return kDefaultLimit;
-  const auto n = parse_u64(it->second);
-  if (!n || *n < 1 || *n > kMaxLimit) {
-    *error = bad_request("limit must be a whole number from 1 to " + std::to_string(kMaxLimit));
-    return std::nullopt;
-  }
-  return static_cast<std::size_t>(*n);
 }
 
 Reply accepted(const RequestContext& ctx, std::string detail) {
@@ -117,6 +94,11 @@ void Api::schedule_flush() {
   flush_timer_->expires_after(std::chrono::milliseconds(100));
   flush_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    // A revoked token ends its event streams within this period: the
+    // token file is one stat() when it has not changed.
+    if (std::string why; tokens_ && !tokens_->refresh(&why))
+      log::warning("api", "token file: " + why + " (keeping the tokens loaded before)");
+    if (tokens_ && events_.subscribers()) events_.close_revoked(*tokens_);
     events_.flush(std::chrono::steady_clock::now());
     schedule_flush();
   });
@@ -173,7 +155,7 @@ void Api::add_routes() {
   router_.add({verb::get, "/sas", Scope::read, {"limit", "cursor", "connection", "state", "version"},
                [this, now](RequestContext& ctx) {
                  Problem error;
-                 const auto limit = page_limit(ctx, &error);
+                 const auto limit = ctx.page_limit(&error);
                  if (!limit) return ctx.problem(error);
                  std::uint64_t after = 0;
                  if (const auto it = ctx.query.find("cursor"); it != ctx.query.end()) {
@@ -268,7 +250,7 @@ void Api::add_routes() {
   // --- Connections -----------------------------------------------------
   router_.add({verb::get, "/connections", Scope::read, {"limit", "cursor"}, [this](RequestContext& ctx) {
                  Problem error;
-                 const auto limit = page_limit(ctx, &error);
+                 const auto limit = ctx.page_limit(&error);
                  if (!limit) return ctx.problem(error);
                  const auto current = running();
                  const auto& conns = current->connections;
@@ -336,8 +318,8 @@ void Api::add_routes() {
                  r.set(http::field::cache_control, "no-store");
                  log::info("api", "event stream opened for token " + ctx.caller->id +
                                       (types.empty() ? "" : " (" + types + ")"));
-                 return Reply{std::move(r), [this, f = *filter](std::shared_ptr<StreamSink> sink) {
-                                events_.subscribe(std::move(sink), f);
+                 return Reply{std::move(r), [this, f = *filter, id = ctx.caller->id](std::shared_ptr<StreamSink> sink) {
+                                events_.subscribe(std::move(sink), f, id);
                               }};
                }});
 
@@ -349,18 +331,11 @@ void Api::add_routes() {
   // Empty lists until the first report (about a second after the
   // dataplane connects), and while no dataplane runs.
   router_.add({verb::get, "/dataplane/ports", Scope::read, {}, [this](RequestContext& ctx) {
-                 json items = json::array();
-                 const auto at = std::chrono::steady_clock::now();
-                 if (sources_.dataplane)
-                   for (const auto& [id, p] : sources_.dataplane->ports()) items.push_back(port_json(p, at));
-                 return ctx.json(status::ok, json{{"items", std::move(items)}, {"next_cursor", nullptr}});
+                 return ctx.json(status::ok, json{{"items", ports_json(sources_.dataplane)}, {"next_cursor", nullptr}});
                }});
   router_.add({verb::get, "/dataplane/workers", Scope::read, {}, [this](RequestContext& ctx) {
-                 json items = json::array();
-                 const auto at = std::chrono::steady_clock::now();
-                 if (sources_.dataplane)
-                   for (const auto& [index, w] : sources_.dataplane->workers()) items.push_back(worker_json(w, at));
-                 return ctx.json(status::ok, json{{"items", std::move(items)}, {"next_cursor", nullptr}});
+                 return ctx.json(status::ok,
+                                 json{{"items", workers_json(sources_.dataplane)}, {"next_cursor", nullptr}});
                }});
 
   router_.add({verb::get, "/stats", Scope::read, {}, [this](RequestContext& ctx) {
@@ -370,6 +345,10 @@ void Api::add_routes() {
                    out["ike"]["ike_sas"] = sources_.ike->ike_sa_count();
                    out["ike"]["half_open"] = sources_.ike->half_open_count();
                  }
+                 if (sources_.config)
+                   out["config"] = {{"revision", sources_.config->revision()},
+                                    {"revisions_kept", sources_.config->revisions().size()},
+                                    {"history_errors", sources_.config->history_errors()}};
                  if (sources_.sync) out["sa_channel"] = sa_sync_json(*sources_.sync, sources_.dataplane_timeout);
                  if (sources_.traffic) {
                    const auto& d = sources_.traffic->drops();
@@ -377,12 +356,8 @@ void Api::add_routes() {
                                        {"malformed_drops", d.malformed}};
                  }
                  if (sources_.dataplane) {
-                   const auto at = std::chrono::steady_clock::now();
-                   json ports = json::array(), workers = json::array();
-                   for (const auto& [id, p] : sources_.dataplane->ports()) ports.push_back(port_json(p, at));
-                   for (const auto& [index, w] : sources_.dataplane->workers()) workers.push_back(worker_json(w, at));
-                   out["dataplane"]["ports"] = std::move(ports);
-                   out["dataplane"]["workers"] = std::move(workers);
+                   out["dataplane"]["ports"] = ports_json(sources_.dataplane);
+                   out["dataplane"]["workers"] = workers_json(sources_.dataplane);
                    out["dataplane"]["forward_drops"] = forward_drops_json(*sources_.dataplane);
                  }
                  if (const auto* s = server_stats()) {
@@ -395,7 +370,9 @@ void Api::add_routes() {
                                  {"rejected_connections", s->connections_rejected},
                                  {"bad_requests", s->bad_requests},
                                  {"timeouts", s->timeouts},
-                                 {"tls_failures", s->tls_failures}};
+                                 {"tls_failures", s->tls_failures},
+                                 {"event_streams", events_.subscribers()},
+                                 {"event_streams_revoked", events_.streams_revoked()}};
                  }
                  return ctx.json(status::ok, out);
                }});

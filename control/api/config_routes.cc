@@ -10,10 +10,9 @@
 // change sent with If-Match applies only if the config is still that
 // revision (412 otherwise), so two automations cannot overwrite each
 // other's edits unseen.
-#include <ctime>
-
 #include "common/config/redact.h"
 #include "common/log/log.h"
+#include "common/time/utc_text.h"
 #include "control/api/api.h"
 
 namespace corridor::control::api {
@@ -27,15 +26,6 @@ using http::verb;
 
 std::string etag(std::uint64_t revision) { return "\"" + std::to_string(revision) + "\""; }
 
-std::string utc_text(std::chrono::system_clock::time_point t) {
-  const std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  ::gmtime_r(&s, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 json change_json(const ConfigChange& c) {
   return {{"added", c.added},       {"changed", c.changed}, {"removed", c.removed},
           {"unchanged", c.unchanged}, {"secrets", c.secrets}, {"log_level", c.log_level}};
@@ -43,7 +33,7 @@ json change_json(const ConfigChange& c) {
 
 json revision_json(const ConfigRevision& r, std::uint64_t current) {
   return {{"id", r.id},
-          {"applied_at", utc_text(r.applied_at)},
+          {"applied_at", timefmt::utc_text(r.applied_at)},
           {"source", r.source},
           {"actor", r.actor.empty() ? json(nullptr) : json(r.actor)},
           {"restored", r.restored ? json(r.restored) : json(nullptr)},
@@ -55,14 +45,20 @@ Problem precondition_failed(std::string detail) {
   return {status::precondition_failed, "precondition-failed", "Precondition failed", std::move(detail), {}};
 }
 
-std::optional<std::uint64_t> parse_id(std::string_view text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  std::uint64_t v = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+// Takes the "name" member out of a POST body that creates a named entry
+// (a connection, a secret): the name keys the entry in the document, so
+// the entry itself is written without it. Empty when it is missing or not
+// a non-empty string; `what` says in the problem what needs the name.
+std::optional<std::string> take_name(Json& body, std::string_view what, Problem* error) {
+  const auto it = body.find("name");
+  if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    *error = {status::bad_request, "validation", "Invalid request", std::string(what) + " needs its name",
+              {{"/name", "must be a non-empty string"}}};
+    return std::nullopt;
   }
-  return v;
+  std::string name = it->get<std::string>();
+  body.erase(it);
+  return name;
 }
 
 // The written connections of a config document, as an object (empty if
@@ -138,15 +134,13 @@ void Api::add_config_routes() {
                }});
 
   router_.add({verb::get, "/config/revisions", Scope::read, {"limit", "cursor"}, [this](RequestContext& ctx) {
-                 std::size_t limit = 100;
-                 if (const auto it = ctx.query.find("limit"); it != ctx.query.end()) {
-                   const auto n = parse_id(it->second);
-                   if (!n || *n < 1 || *n > 1000) return ctx.problem(bad_request("limit must be a whole number from 1 to 1000"));
-                   limit = static_cast<std::size_t>(*n);
-                 }
+                 Problem error;
+                 const auto limit_or = ctx.page_limit(&error);
+                 if (!limit_or) return ctx.problem(error);
+                 const std::size_t limit = *limit_or;
                  std::uint64_t after = 0;
                  if (const auto it = ctx.query.find("cursor"); it != ctx.query.end()) {
-                   const auto c = parse_id(it->second);
+                   const auto c = parse_u64(it->second);
                    if (!c) return ctx.problem(bad_request("cursor must be a next_cursor value from a previous page"));
                    after = *c;
                  }
@@ -164,12 +158,11 @@ void Api::add_config_routes() {
                  return ctx.json(status::ok, json{{"items", std::move(items)}, {"next_cursor", next}});
                }});
   router_.add({verb::post, "/config/revisions/{id}/rollback", Scope::admin, {"dry_run"}, [this](RequestContext& ctx) {
-                 const auto id = parse_id(ctx.params.at("id"));
+                 const auto id = parse_u64(ctx.params.at("id"));
                  const ConfigRevision* r = id ? sources_.config->find(*id) : nullptr;
                  if (!r)
                    return ctx.problem(not_found("no revision " + ctx.params.at("id") + " (the last " +
-                                                std::to_string(ConfigStore::kMaxRevisions) +
-                                                " since the daemon started are kept)"));
+                                                std::to_string(ConfigStore::kMaxRevisions) + " are kept)"));
                  log::info("api", "rollback to config revision " + std::to_string(r->id) + " requested by token " +
                                       ctx.caller->id);
                  return change_config(ctx, r->document, "rollback", r->id);
@@ -183,12 +176,9 @@ void Api::add_config_routes() {
                  Problem error;
                  auto body = ctx.ordered_json_body(&error);
                  if (!body) return ctx.problem(error);
-                 if (!body->contains("name") || !(*body)["name"].is_string() ||
-                     (*body)["name"].get_ref<const std::string&>().empty())
-                   return ctx.problem({status::bad_request, "validation", "Invalid request",
-                                       "a new connection needs its name", {{"/name", "must be a non-empty string"}}});
-                 const std::string name = (*body)["name"];
-                 body->erase("name");
+                 const auto taken = take_name(*body, "a new connection", &error);
+                 if (!taken) return ctx.problem(error);
+                 const std::string& name = *taken;
                  Json document = sources_.config->document();
                  auto& conns = connections_of(document);
                  if (conns.contains(name))
@@ -264,13 +254,9 @@ void Api::add_config_routes() {
                  Problem error;
                  auto body = ctx.ordered_json_body(&error);
                  if (!body) return ctx.problem(error);
-                 if (!body->contains("name") || !(*body)["name"].is_string() ||
-                     (*body)["name"].get_ref<const std::string&>().empty())
-                   return ctx.problem({status::bad_request, "validation", "Invalid request",
-                                       "a secret needs its name (ike-*, private-*, rsa-*, ecdsa-*)",
-                                       {{"/name", "must be a non-empty string"}}});
-                 const std::string name = (*body)["name"];
-                 body->erase("name");
+                 const auto taken = take_name(*body, "a secret (ike-*, private-*, rsa-*, ecdsa-*)", &error);
+                 if (!taken) return ctx.problem(error);
+                 const std::string& name = *taken;
                  Json document = sources_.config->document();
                  if (!document.contains("secrets") || !document["secrets"].is_object())
                    document["secrets"] = Json::object();

@@ -1,5 +1,7 @@
 #include "control/api/events.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "common/log/log.h"
@@ -75,10 +77,10 @@ EventHub::EventHub() {
 
 EventHub::~EventHub() { log::set_listener({}); }
 
-void EventHub::subscribe(std::shared_ptr<StreamSink> sink, const EventFilter& filter) {
+void EventHub::subscribe(std::shared_ptr<StreamSink> sink, const EventFilter& filter, std::string token_id) {
   // A first line at once, so the client knows the stream is live.
   sink->send(": corridor events\n\n");
-  subscribers_.push_back({std::move(sink), filter});
+  subscribers_.push_back({std::move(sink), filter, std::move(token_id)});
   if (filter.log) wants_log_ = true;
 }
 
@@ -111,6 +113,18 @@ void EventHub::publish(const ikev2::SaEvent& e) {
       data["spi_out"] = spi_hex(e.spi_out);
       data["old_spi_in"] = spi_hex(e.old_spi_in);
       return send(&EventFilter::child_rekey, record("child-rekey", data));
+  }
+}
+
+void EventHub::close_revoked(const TokenStore& tokens) {
+  for (auto& s : subscribers_) {
+    if (!s.sink || !s.sink->open()) continue;
+    const auto& entries = tokens.entries();
+    if (std::any_of(entries.begin(), entries.end(), [&](const TokenEntry& t) { return t.id == s.token_id; }))
+      continue;
+    ++streams_revoked_;
+    log::info("api", "event stream of token " + s.token_id + " closed: the token was revoked");
+    s.sink->end(": closed: token " + s.token_id + " was revoked\n\n");
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include "common/config/model.h"
 #include "control/api/http_server.h"
+#include "control/api/tokens.h"
 #include "control/ikev2/manager.h"
 
 namespace corridor::control::api {
@@ -40,18 +41,28 @@ class EventHub {
   EventHub(const EventHub&) = delete;
   EventHub& operator=(const EventHub&) = delete;
 
-  void subscribe(std::shared_ptr<StreamSink> sink, const EventFilter& filter);
+  // `token_id`: the token the stream was opened with; the stream ends
+  // when that token is revoked (close_revoked).
+  void subscribe(std::shared_ptr<StreamSink> sink, const EventFilter& filter, std::string token_id);
   void publish(const ikev2::SaEvent& event);
   // Delivers queued log lines, sends keepalives, forgets closed streams.
   void flush(std::chrono::steady_clock::time_point now);
 
+  // Ends the streams whose token is no longer in `tokens` (revoked with
+  // corridorctl token revoke, or the token file replaced): a token is
+  // checked when a stream opens, and a stream lasts, so this is how a
+  // revocation reaches it. The client gets a last comment saying why.
+  void close_revoked(const TokenStore& tokens);
+
   std::size_t subscribers() const { return subscribers_.size(); }
+  std::uint64_t streams_revoked() const { return streams_revoked_; }
   std::uint64_t log_lines_dropped() const { return log_dropped_; }
 
  private:
   struct Subscriber {
     std::shared_ptr<StreamSink> sink;
     EventFilter filter;
+    std::string token_id;
   };
   struct LogLine {
     config::LogLevel level;
@@ -62,6 +73,7 @@ class EventHub {
   std::vector<Subscriber> subscribers_;
   std::deque<LogLine> log_queue_;
   std::uint64_t log_dropped_ = 0;
+  std::uint64_t streams_revoked_ = 0;
   bool wants_log_ = false;  // any subscriber takes log lines
   std::chrono::steady_clock::time_point next_keepalive_{};
 };

@@ -99,7 +99,17 @@ class Session final : public std::enable_shared_from_this<Session<Stream>> {
     if (outbox_.size() == 1) write_stream();
     return true;
   }
-  bool stream_open() const { return streaming_ && !closing_; }
+  bool stream_open() const { return streaming_ && !closing_ && !ending_; }
+  void stream_end(std::string last) {
+    if (!stream_open()) return;
+    ending_ = true;
+    if (!last.empty()) {
+      backlog_ += last.size();
+      outbox_.push_back(std::move(last));
+    }
+    if (outbox_.empty()) return close();
+    write_stream();
+  }
 
  private:
   static Stream make_stream(tcp::socket socket, HttpServer::State& state) {
@@ -220,10 +230,12 @@ class Session final : public std::enable_shared_from_this<Session<Stream>> {
                         if (ec) return self->close();
                         self->backlog_ -= n;
                         self->outbox_.pop_front();
-                        if (self->outbox_.empty())
-                          beast::get_lowest_layer(self->stream_).expires_never();
-                        else
+                        if (!self->outbox_.empty())
                           self->write_stream();
+                        else if (self->ending_)
+                          self->close();
+                        else
+                          beast::get_lowest_layer(self->stream_).expires_never();
                       });
   }
 
@@ -258,6 +270,9 @@ class Session final : public std::enable_shared_from_this<Session<Stream>> {
       const auto s = session_.lock();
       return s && s->stream_open();
     }
+    void end(std::string last) override {
+      if (const auto s = session_.lock()) s->stream_end(std::move(last));
+    }
 
    private:
     std::weak_ptr<Session> session_;
@@ -277,6 +292,7 @@ class Session final : public std::enable_shared_from_this<Session<Stream>> {
   bool streaming_ = false;
   bool writing_ = false;
   bool closing_ = false;
+  bool ending_ = false;  // stream_end(): close once the outbox is written
 };
 
 void accept(const std::shared_ptr<HttpServer::State>& state) {

@@ -59,6 +59,9 @@ class StreamSink {
   virtual ~StreamSink() = default;
   virtual bool send(std::string bytes) = 0;
   virtual bool open() const = 0;
+  // Sends `last` after what is queued, then closes the connection; the
+  // stream is no longer open() from here on.
+  virtual void end(std::string last) = 0;
 };
 
 struct Reply {

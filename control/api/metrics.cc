@@ -74,40 +74,48 @@ std::string render_metrics(const Sources& sources, const ServerStats* api) {
   e.sample("corridor_dataplane_up", {},
            sources.sync && sources.sync->dataplane_alive(sources.dataplane_timeout) ? 1 : 0);
 
-  std::vector<ikev2::IkeSaView> sas;
-  if (sources.ike) sas = sources.ike->list();
-
   // Settle first, so the traffic of an SA deleted since the last scrape
   // lands in its connection's totals.
-  if (sources.traffic) settle_traffic(*sources.traffic, sas);
+  if (sources.traffic) settle_traffic(*sources.traffic, sources.ike);
 
-  std::map<std::string, std::uint64_t> by_state{{"ESTABLISHED", 0}};
-  std::map<std::string, std::uint64_t> children_by_connection;
-  std::map<std::string, std::uint64_t> oldest_by_connection;
-  for (const auto& conn : running->connections) {
-    children_by_connection[conn.name] = 0;
-  }
-  for (const auto& sa : sas) {
-    ++by_state[sa.state];
-    children_by_connection[sa.connection] += sa.children.size();
-    if (sa.established_at) {
+  // One walk over the SAs, briefly: nothing is copied per SA unless
+  // per-SA labels are on.
+  std::map<std::string_view, std::uint64_t> by_state{{"ESTABLISHED", 0}};
+  std::map<std::string, std::uint64_t, std::less<>> children_by_connection;
+  std::map<std::string, std::uint64_t, std::less<>> oldest_by_connection;
+  struct SaAge {
+    std::string connection;
+    std::string name;
+    std::uint64_t seconds;
+  };
+  std::vector<SaAge> per_sa_ages;
+  for (const auto& conn : running->connections) children_by_connection[conn.name] = 0;
+  const auto count_in = [](auto& map, std::string_view key) -> std::uint64_t& {
+    auto it = map.find(key);
+    if (it == map.end()) it = map.emplace(std::string(key), 0).first;
+    return it->second;
+  };
+  if (sources.ike)
+    sources.ike->visit_briefs([&](const ikev2::IkeSaBrief& sa) {
+      ++by_state[sa.state];
+      count_in(children_by_connection, sa.connection) += sa.children;
+      if (!sa.established_at) return;
       const auto age = static_cast<std::uint64_t>(
           std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - *sa.established_at).count()));
-      auto& oldest = oldest_by_connection[sa.connection];
+      auto& oldest = count_in(oldest_by_connection, sa.connection);
       oldest = std::max(oldest, age);
-    }
-  }
+      if (per_sa)
+        per_sa_ages.push_back({std::string(sa.connection),
+                               std::string(sa.connection) + "[" + std::to_string(sa.id) + "]", age});
+    });
 
   e.family("corridor_ike_sas", "gauge", "IKE SAs by state.");
-  for (const auto& [state, n] : by_state) e.sample("corridor_ike_sas", {{"state", state}}, n);
+  for (const auto& [state, n] : by_state) e.sample("corridor_ike_sas", {{"state", std::string(state)}}, n);
 
   if (per_sa) {
     e.family("corridor_ike_sa_established_seconds", "gauge", "Seconds since each established IKE SA came up.");
-    for (const auto& sa : sas)
-      if (sa.established_at)
-        e.sample("corridor_ike_sa_established_seconds", {{"connection", sa.connection}, {"sa", sa.name}},
-                 static_cast<std::uint64_t>(std::max<std::int64_t>(
-                     0, std::chrono::duration_cast<std::chrono::seconds>(now - *sa.established_at).count())));
+    for (const auto& sa : per_sa_ages)
+      e.sample("corridor_ike_sa_established_seconds", {{"connection", sa.connection}, {"sa", sa.name}}, sa.seconds);
   } else {
     e.family("corridor_ike_sa_established_seconds", "gauge",
              "Seconds since the longest-established IKE SA of each connection came up.");

@@ -1,6 +1,7 @@
 #include "control/api/router.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "common/log/log.h"
 
@@ -235,6 +236,24 @@ Reply Router::handle(const Request& request, const net::SocketAddress& peer) {
       return ctx.problem(bad_request("query parameter given twice"));
   }
   return route->handler(ctx);
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::size_t> RequestContext::page_limit(Problem* error) const {
+  const auto it = query.find("limit");
+  if (it == query.end()) return kDefaultPageLimit;
+  const auto n = parse_u64(it->second);
+  if (!n || *n < 1 || *n > kMaxPageLimit) {
+    *error = bad_request("limit must be a whole number from 1 to " + std::to_string(kMaxPageLimit));
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(*n);
 }
 
 }  // namespace corridor::control::api

@@ -38,7 +38,15 @@ struct RequestContext {
   std::optional<nlohmann::json> json_body(Problem* error) const;
   // The same, keeping the body's key order (a config written back to disk).
   std::optional<nlohmann::ordered_json> ordered_json_body(Problem* error) const;
+  // ?limit= of a list: 1 to kMaxPageLimit, kDefaultPageLimit without it;
+  // nullopt with the problem otherwise.
+  static constexpr std::size_t kDefaultPageLimit = 100;
+  static constexpr std::size_t kMaxPageLimit = 1000;
+  std::optional<std::size_t> page_limit(Problem* error) const;
 };
+
+// A whole decimal number (an id, a cursor, a limit) or nullopt.
+std::optional<std::uint64_t> parse_u64(std::string_view text);
 
 using RouteHandler = std::function<Reply(RequestContext&)>;
 

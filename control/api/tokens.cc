@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 
 #include "common/fs/atomic_file.h"
+#include "common/time/utc_text.h"
 
 namespace corridor::control::api {
 
@@ -272,14 +273,7 @@ bool update_file(const std::string& path, bool create, std::string* why, Change 
   return fs::write_file_atomic(target, serialize(entries), why, 0600);
 }
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now() { return timefmt::utc_text(std::chrono::system_clock::now()); }
 
 }  // namespace
 

@@ -120,17 +120,18 @@ json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const Traffic
   return j;
 }
 
-void settle_traffic(TrafficLedger& ledger, const std::vector<ikev2::IkeSaView>& sas) {
-  std::unordered_map<std::uint64_t, std::string> owner;
-  for (const auto& sa : sas)
-    for (const auto& c : sa.children) {
-      owner.emplace(c.sa_id_in, sa.connection);
-      owner.emplace(c.sa_id_out, sa.connection);
-    }
+void settle_traffic(TrafficLedger& ledger, const ikev2::Manager* ike) {
+  // The connection names are the SAs' own: nothing changes them while
+  // this runs.
+  std::unordered_map<std::uint64_t, std::string_view> owner;
+  if (ike)
+    ike->visit_briefs([&](const ikev2::IkeSaBrief& sa) {
+      for (const auto id : sa.channel_sa_ids) owner.emplace(id, sa.connection);
+    });
   ledger.settle([&](std::uint64_t id) -> std::optional<std::string> {
     const auto it = owner.find(id);
     if (it == owner.end()) return std::nullopt;
-    return it->second;
+    return std::string(it->second);
   });
 }
 
@@ -211,8 +212,6 @@ double age_seconds(std::chrono::steady_clock::time_point received, std::chrono::
   return std::chrono::duration<double>(now - received).count();
 }
 
-}  // namespace
-
 nlohmann::json port_json(const DataplaneStats::Port& port, std::chrono::steady_clock::time_point now) {
   const auto& p = port.stats;
   return {{"name", std::string(p.name_view())},
@@ -250,6 +249,24 @@ nlohmann::json worker_json(const DataplaneStats::Worker& worker, std::chrono::st
           {"busy_polls", w.busy_polls},
           {"busy_ratio", w.polls ? static_cast<double>(w.busy_polls) / static_cast<double>(w.polls) : 0.0},
           {"age_seconds", age_seconds(worker.received, now)}};
+}
+
+}  // namespace
+
+nlohmann::json ports_json(const DataplaneStats* stats) {
+  nlohmann::json items = nlohmann::json::array();
+  if (!stats) return items;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [id, port] : stats->ports()) items.push_back(port_json(port, now));
+  return items;
+}
+
+nlohmann::json workers_json(const DataplaneStats* stats) {
+  nlohmann::json items = nlohmann::json::array();
+  if (!stats) return items;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [index, worker] : stats->workers()) items.push_back(worker_json(worker, now));
+  return items;
 }
 
 nlohmann::json forward_drops_json(const DataplaneStats& stats) {

@@ -25,17 +25,19 @@ std::optional<std::uint32_t> parse_spi(std::string_view text);
 // An IKE SA with its Child SAs; `traffic` (may be null) adds each Child
 // SA's dataplane counters.
 nlohmann::json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const TrafficTable* traffic);
-// Settles `ledger` against the SAs alive now (`sas`, all of them): each
+// Settles `ledger` against the SAs alive now (all of `ike`'s; none without it): each
 // Child SA's traffic goes to its connection's totals (TrafficLedger::settle).
-void settle_traffic(TrafficLedger& ledger, const std::vector<ikev2::IkeSaView>& sas);
+void settle_traffic(TrafficLedger& ledger, const ikev2::Manager* ike);
 // "error", "warning", "info", "debug".
 std::optional<config::LogLevel> parse_log_level(std::string_view text);
 nlohmann::json ike_stats_json(const ikev2::ManagerStats& stats);
 nlohmann::json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout);
-// A port's and a worker's counters as the dataplane last reported them;
-// `age_seconds` says how old the report is.
-nlohmann::json port_json(const DataplaneStats::Port& port, std::chrono::steady_clock::time_point now);
-nlohmann::json worker_json(const DataplaneStats::Worker& worker, std::chrono::steady_clock::time_point now);
+// The ports' and workers' counters as the dataplane last reported them,
+// one item each (`age_seconds` says how old the report is); an empty list
+// without a dataplane or before its first report. GET /dataplane/* and
+// /stats serve the same lists.
+nlohmann::json ports_json(const DataplaneStats* stats);
+nlohmann::json workers_json(const DataplaneStats* stats);
 // Forwarding drops of every worker by reason (ForwardDrop names), zeros left out.
 nlohmann::json forward_drops_json(const DataplaneStats& stats);
 // A configured connection: what the operator wrote (secrets redacted),

@@ -9,9 +9,13 @@
 // step fails, nothing changes: the file is written back, the running
 // config and the SAs stay as they were.
 //
-// Revisions are kept in memory (the last kMaxRevisions) for the API's
-// history and rollback; after a restart the history starts again with the
-// file as it was last applied.
+// The last kMaxRevisions revisions are kept for the API's history and
+// rollback, in memory and, one file each, in a directory beside the
+// config file (`<config file>.revisions/<id>.json`, mode 0600 in a 0700
+// directory: they hold the secrets as the config file does). A restart
+// reads them back (restore_history), so the history, its ids and a
+// rollback to a revision from before the restart survive it. A config
+// file edited by hand between two runs becomes a new "startup" revision.
 #pragma once
 
 #include <chrono>
@@ -19,6 +23,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +74,18 @@ class ConfigStore {
 
   void set_live_apply(LiveApply apply) { live_apply_ = std::move(apply); }
 
+  // Reads the revisions an earlier run recorded (history_dir()) and
+  // continues from them: the running config is the newest one if the file
+  // still holds it, else a new "startup" revision after it; either way the
+  // running revision is on disk afterwards. Files that cannot be read are
+  // skipped with a warning; a directory that cannot be made leaves the
+  // history in memory only (also warned). Called once, after logging is
+  // set up; without it the history starts at revision 1 and is not kept.
+  void restore_history();
+  const std::string& history_dir() const { return history_dir_; }
+  // Revision files that could not be written or read back (each warned).
+  std::uint64_t history_errors() const { return history_errors_; }
+
   std::shared_ptr<const config::Config> config() const { return revisions_.back().config; }
   const nlohmann::ordered_json& document() const { return revisions_.back().info.document; }
   std::uint64_t revision() const { return revisions_.back().info.id; }
@@ -105,9 +122,17 @@ class ConfigStore {
     ConfigRevision info;
     std::shared_ptr<const config::Config> config;
   };
+  // Writes a revision's file and removes those of revisions no longer
+  // kept; a failure is warned and counted, not an error of the change.
+  void persist(const ConfigRevision& revision);
+  std::string revision_file(std::uint64_t id) const;
+
   std::string path_;
   std::string base_dir_;
-  std::deque<Entry> revisions_;  // never empty
+  std::string history_dir_;
+  bool keep_history_ = false;  // restore_history() ran and the directory exists
+  std::uint64_t history_errors_ = 0;
+  std::deque<Entry> revisions_;  // never empty; those read back from disk have no config (only the newest's is used)
   LiveApply live_apply_;
 };
 

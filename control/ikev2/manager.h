@@ -149,6 +149,19 @@ struct ChildSaView {
   TimePoint expire_at = TimePoint::max();
 };
 
+// What a metrics scrape or the traffic ledger needs of an IKE SA, filled
+// without building a view: the strings are the SA's own, valid during the
+// visit only, and `channel_sa_ids` is one vector reused from SA to SA, so a
+// walk over every SA allocates (almost) nothing.
+struct IkeSaBrief {
+  std::uint64_t id = 0;
+  std::string_view connection;
+  std::string_view state;
+  std::optional<TimePoint> established_at;
+  std::size_t children = 0;
+  std::vector<std::uint64_t> channel_sa_ids;  // inbound and outbound of each Child SA
+};
+
 struct IkeSaView {
   std::uint64_t id = 0;
   std::string name;  // "conn[3]", as the log names it
@@ -238,6 +251,8 @@ class Manager {
   };
   std::vector<IkeSaView> list(std::uint64_t after_id, std::size_t limit, const ListFilter& filter, bool* more) const;
   std::optional<IkeSaView> find(std::uint64_t id) const;
+  // Every IKE SA in id order, briefly (see IkeSaBrief).
+  void visit_briefs(const std::function<void(const IkeSaBrief&)>& visit) const;
   // Each returns false with the reason in `why` (no such SA, or not in a
   // state where it applies) and otherwise queues the exchange behind any
   // request already out; the result shows in the SA list and the log.

@@ -96,6 +96,24 @@ std::vector<IkeSaView> Manager::list(std::uint64_t after_id, std::size_t limit, 
   return out;
 }
 
+void Manager::visit_briefs(const std::function<void(const IkeSaBrief&)>& visit) const {
+  IkeSaBrief b;
+  for (const auto& [id, owned] : sas_) {
+    const IkeSa& sa = *owned;
+    b.id = sa.id;
+    b.connection = sa.connection ? std::string_view(sa.connection->name) : std::string_view();
+    b.state = to_string(sa.state());
+    b.established_at = sa.established_at != TimePoint{} ? std::optional<TimePoint>(sa.established_at) : std::nullopt;
+    b.children = sa.children.size();
+    b.channel_sa_ids.clear();
+    for (const auto& c : sa.children) {
+      b.channel_sa_ids.push_back(c.sa_id_in);
+      b.channel_sa_ids.push_back(c.sa_id_out);
+    }
+    visit(b);
+  }
+}
+
 std::optional<IkeSaView> Manager::find(std::uint64_t id) const {
   const auto it = sas_.find(id);
   if (it == sas_.end()) return std::nullopt;

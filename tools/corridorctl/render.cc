@@ -1,10 +1,11 @@
 #include "tools/corridorctl/render.h"
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 #include <ostream>
 #include <vector>
+
+#include "common/time/utc_text.h"
 
 namespace corridor::ctl {
 
@@ -136,11 +137,7 @@ void print_connections(std::ostream& out, const Json& items) {
 
 void print_event(std::ostream& out, std::chrono::system_clock::time_point received, std::string_view type,
                  const Json& data) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(received);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char when[32];
-  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  const std::string when = timefmt::utc_text(received);
   std::string kind(type);
   kind.resize(std::max<std::size_t>(kind.size(), 12), ' ');  // "child-updown" is the longest type
   out << when << ' ' << kind << ' ';

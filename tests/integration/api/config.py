@@ -4,7 +4,8 @@ PUT /config (dry run, identical, invalid, start-only section, stale If-Match),
 connections added, patched and deleted one at a time, GET /config/revisions,
 a rollback, secrets added and removed (never shown); all while connection gw's IKE SA stays up with the same SPIs.
 Then gateway A restarts and runs the config last applied (the file was
-replaced), the change is undone, and corridorctl load-conns does the same
+replaced) with the revision history as it was, a rollback reaches back
+past the restart, the change is undone, and corridorctl load-conns does the same
 from a file.
 """
 
@@ -180,15 +181,28 @@ def section_config():
     # Restart: the config last applied is what runs.
     r = a.request('POST', '/connections', body=dict(extra_connection(), name=EXTRA))
     applied(r, 'POST /connections adds extra again', 201)
+    before = a.get('/config/revisions?limit=100').json['items']
     mark = len(gw_a.log())  # the log file is appended to
     check(gw_a.stop() == 0, 'gateway A exits 0 on SIGTERM')
     gw_a.start()
     wait_until(lambda: 'REST API on' in gw_a.log()[mark:], 15, 'gateway A up again')
     names = [c['name'] for c in a.get('/connections').json['items']]
     check(EXTRA in names, 'after a restart gateway A runs the applied config (extra is there)', str(names))
-    r = a.get('/config/revisions')
-    check(len(r.json['items']) == 1 and r.json['items'][0]['source'] == 'startup',
-          'the revision history starts again at the restart')
+    after = a.get('/config/revisions?limit=100').json['items']
+    check([(i['id'], i['source'], i['applied_at'], i['changes']) for i in after] ==
+          [(i['id'], i['source'], i['applied_at'], i['changes']) for i in before] and after[-1]['current'],
+          'the revisions outlive the restart: same ids, records, and the last applied is current',
+          '%s\n%s' % ([i['id'] for i in before], [i['id'] for i in after]))
+    check('running config revision %d' % after[-1]['id'] in gw_a.log()[mark:], 'the restart logs the revision it runs')
+    # A rollback to a revision from before the restart: the one before extra.
+    r = a.request('POST', '/config/revisions/%d/rollback' % revision, headers={'If-Match': '"%d"' % after[-1]['id']})
+    j = applied(r, 'rollback to revision %d, from before the restart' % revision, 200, after[-1]['id'] + 1)
+    check(j.get('changes', {}).get('removed') == [EXTRA], 'that rollback removed extra', str(j))
+    stats = a.get('/stats').json.get('config', {})
+    check(stats.get('revision') == after[-1]['id'] + 1 and stats.get('history_errors') == 0,
+          '/stats config: the revision, no history errors', str(stats))
+    applied(a.request('POST', '/connections', body=dict(extra_connection(), name=EXTRA)),
+            'POST /connections adds extra once more', 201)
     applied(a.request('DELETE', '/connections/extra'), 'DELETE /connections/extra')
     check_problem(a.request('DELETE', '/connections/extra'), 404, 'not-found', 'DELETE of a gone connection')
     # corridorctl load-conns: a file's connections replace the running ones.

@@ -18,7 +18,9 @@ import threading
 import time
 
 from .client import check_accepted, check_problem, ns_connect, one_established_pair, tls_context
-from .common import CHILD, CONN, NS_A, NS_B, PORT_A, PORT_B, Ctx, Failure, check, note, record, require, wait_until
+from .common import (CHILD, CONN, GATEWAYS, NS_A, NS_B, PORT_A, PORT_B, Ctx, Failure, check, note, record, require,
+                     wait_until)
+from .harness import create_token, ctl, token_id
 
 SA_TYPES = ('ike-updown', 'child-updown', 'ike-rekey', 'child-rekey')
 KEEPALIVE_WITHIN = 16.0  # seconds: a comment every 15 s (docs/api.md)
@@ -256,6 +258,26 @@ def section_events():
     s = EventStream(NS_A, PORT_A, '?types=log&log_level=debug', Ctx.read, tls_context(Ctx.crt))
     check_stream_head(s, 'GET /events?types=log&log_level=debug')
     s.close()
+
+    # A stream lasts past the token check that opened it: revoking the
+    # token ends it (within the API's 100 ms timer), with a last comment.
+    revoked_before = a.get('/stats').json['api'].get('event_streams_revoked')
+    doomed = create_token('read')
+    s = EventStream(NS_A, PORT_A, '', doomed, tls_context(Ctx.crt))
+    check_stream_head(s, 'GET /events with a token about to be revoked')
+    rc, out, err = ctl(['token', 'revoke', token_id(doomed), '--tokens', Ctx.tokens_file])
+    check(rc == 0, 'corridorctl token revoke %s (its stream open)' % token_id(doomed), out + err)
+    s.wait_for(lambda items: False, 3)  # returns at the end of the stream
+    last = s.comments()[-1][1] if s.comments() else ''
+    check(s.eof and 'token %s was revoked' % token_id(doomed) in last,
+          'the revoked token\'s event stream ends, its last comment says why', 'eof %s, last %r' % (s.eof, last))
+    s.close()
+    stats = a.get('/stats').json['api']
+    check(revoked_before == 0 and stats.get('event_streams_revoked') == 1,
+          '/stats api.event_streams_revoked counts it', str(stats))
+    check('event stream of token %s closed: the token was revoked' % token_id(doomed) in GATEWAYS[0].log(),
+          'A logs why the stream closed')
+    record(doomed)
 
     baseline = open_connections(a)
     types = ','.join(SA_TYPES) + ',log'

@@ -1,6 +1,6 @@
 // ConfigStore: a new config is validated, compared, written to the config
 // file atomically, applied, and kept as a revision; when any step fails,
-// nothing changes.
+// nothing changes. The revisions outlive a restart.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,6 +52,30 @@ class Store : public ::testing::Test {
     return s.str();
   }
   static Json running_redacted(const ConfigStore& s) { return config::redact(s.document()); }
+  // The daemon as it starts again: the config file read anew, the history
+  // read back.
+  std::unique_ptr<ConfigStore> restart() const {
+    auto loaded = config::load_config_file(path_);
+    EXPECT_TRUE(loaded.ok());
+    auto store = std::make_unique<ConfigStore>(path_, loaded.document, *loaded.config);
+    store->restore_history();
+    return store;
+  }
+  std::set<std::string> history_files() const {
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(store_->history_dir()))
+      names.insert(e.path().filename().string());
+    return names;
+  }
+  static std::uint64_t apply_level(ConfigStore& store, const char* level, std::string source = "api",
+                                   std::uint64_t restored = 0) {
+    Json next = store.document();
+    next["logging"]["level"] = level;
+    std::string why;
+    const auto id = store.apply(store.prepare(next), std::move(source), "ops-token", restored, &why);
+    EXPECT_NE(id, 0u) << why;
+    return id;
+  }
 
   std::filesystem::path dir_;
   std::string path_;
@@ -234,6 +258,121 @@ TEST_F(Store, KeepsTheLastRevisionsOnly) {
   EXPECT_EQ(store_->revisions().size(), ConfigStore::kMaxRevisions);
   EXPECT_EQ(store_->find(1), nullptr);
   EXPECT_NE(store_->find(41), nullptr);
+}
+
+TEST_F(Store, RevisionsOutliveARestartWithTheirIdsAndRecords) {
+  store_->restore_history();
+  EXPECT_EQ(store_->history_dir(), std::filesystem::absolute(path_).string() + ".revisions");
+  EXPECT_EQ(history_files(), (std::set<std::string>{"1.json"}));
+  struct stat st{};
+  ASSERT_EQ(::stat(store_->history_dir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((store_->history_dir() + "/1.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "a revision holds the secrets";
+
+  EXPECT_EQ(apply_level(*store_, "debug"), 2u);
+  Json next = store_->document();
+  next["connections"].erase("site-c");
+  std::string why;
+  ASSERT_EQ(store_->apply(store_->prepare(next), "api", "ops-token", 0, &why), 3u) << why;
+  EXPECT_EQ(history_files(), (std::set<std::string>{"1.json", "2.json", "3.json"}));
+  const auto before = store_->revisions();
+
+  auto again = restart();
+  EXPECT_EQ(again->revision(), 3u) << "the file is revision 3: no new revision";
+  EXPECT_EQ(again->history_errors(), 0u);
+  ASSERT_EQ(again->revisions().size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& a = *before[i];
+    const auto& b = *again->revisions()[i];
+    EXPECT_EQ(b.id, a.id);
+    EXPECT_EQ(std::chrono::floor<std::chrono::seconds>(b.applied_at),
+              std::chrono::floor<std::chrono::seconds>(a.applied_at));
+    EXPECT_EQ(b.source, a.source);
+    EXPECT_EQ(b.actor, a.actor);
+    EXPECT_EQ(b.change.added, a.change.added);
+    EXPECT_EQ(b.change.removed, a.change.removed);
+    EXPECT_EQ(b.change.unchanged, a.change.unchanged);
+    EXPECT_EQ(b.change.log_level, a.change.log_level);
+    EXPECT_EQ(b.document, a.document) << "secrets included";
+  }
+  EXPECT_EQ(again->config()->connections.size(), 1u);
+
+  // A rollback to a revision from before the restart, then another restart.
+  const auto* first = again->find(1);
+  ASSERT_NE(first, nullptr);
+  ASSERT_EQ(again->apply(again->prepare(first->document), "rollback", "ops-token", 1, &why), 4u) << why;
+  EXPECT_EQ(again->config()->connections.size(), 2u);
+  auto third = restart();
+  EXPECT_EQ(third->revision(), 4u);
+  EXPECT_EQ(third->find(4)->source, "rollback");
+  EXPECT_EQ(third->find(4)->restored, 1u);
+  EXPECT_EQ(third->find(4)->change.added, (std::vector<std::string>{"site-c"}));
+}
+
+TEST_F(Store, AFileEditedBetweenRunsBecomesANewStartupRevision) {
+  store_->restore_history();
+  apply_level(*store_, "debug");
+  Json edited = store_->document();
+  edited["connections"]["site-b"]["remote_addrs"] = Json::array({"198.51.100.22"});
+  std::ofstream(path_) << edited.dump(2);
+
+  auto again = restart();
+  EXPECT_EQ(again->revision(), 3u);
+  const auto* r = again->find(3);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->source, "startup");
+  EXPECT_TRUE(r->actor.empty());
+  EXPECT_EQ(r->change.changed, (std::vector<std::string>{"site-b"}));
+  EXPECT_EQ(r->change.unchanged, (std::vector<std::string>{"site-c"}));
+  EXPECT_TRUE(std::filesystem::exists(again->history_dir() + "/3.json")) << "kept for the next restart";
+  EXPECT_EQ(restart()->revision(), 3u);
+}
+
+TEST_F(Store, DamagedRevisionFilesAreSkippedAndCounted) {
+  store_->restore_history();
+  apply_level(*store_, "debug");
+  const std::string dir = store_->history_dir();
+  std::ofstream(dir + "/5.json") << "{ not json";
+  {
+    // A well-formed record under another id's name.
+    std::ifstream in(dir + "/2.json");
+    std::ostringstream text;
+    text << in.rdbuf();
+    std::ofstream(dir + "/6.json") << text.str();
+  }
+  std::ofstream(dir + "/7.json") << R"({"id": 7, "applied_at": "yesterday", "source": "api", "actor": "",
+      "restored": 0, "change": {}, "config": {}})";
+  std::ofstream(dir + "/notes.txt") << "not a revision: left alone";
+
+  auto again = restart();
+  EXPECT_EQ(again->history_errors(), 3u);
+  EXPECT_EQ(again->revision(), 2u) << "the file is still revision 2";
+  EXPECT_EQ(again->revisions().size(), 2u);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/notes.txt"));
+}
+
+TEST_F(Store, OnlyTheKeptRevisionsHaveFiles) {
+  store_->restore_history();
+  for (int i = 0; i < 40; ++i) apply_level(*store_, i % 2 ? "info" : "debug");
+  EXPECT_EQ(store_->revision(), 41u);
+  const auto files = history_files();
+  EXPECT_EQ(files.size(), ConfigStore::kMaxRevisions);
+  EXPECT_EQ(files.count("41.json"), 1u);
+  static_assert(ConfigStore::kMaxRevisions == 32, "revisions 10 to 41 are kept");
+  EXPECT_EQ(files.count("9.json"), 0u);
+  EXPECT_EQ(files.count("10.json"), 1u);
+  auto again = restart();
+  EXPECT_EQ(again->revisions().size(), ConfigStore::kMaxRevisions);
+  EXPECT_EQ(again->revisions().front()->id, 10u);
+}
+
+TEST_F(Store, WithoutAHistoryDirectoryChangesStillApply) {
+  std::ofstream(std::filesystem::absolute(path_).string() + ".revisions") << "a file in the way";
+  store_->restore_history();
+  EXPECT_EQ(store_->history_errors(), 1u);
+  EXPECT_EQ(apply_level(*store_, "debug"), 2u);
+  EXPECT_EQ(store_->history_errors(), 1u) << "nothing more is tried";
 }
 
 }  // namespace
