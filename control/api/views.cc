@@ -22,6 +22,10 @@ std::int64_t seconds_since(ikev2::TimePoint at, ikev2::TimePoint now) {
   return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - at).count());
 }
 
+json seconds_since(const std::optional<ikev2::TimePoint>& at, ikev2::TimePoint now) {
+  return at ? json(seconds_since(*at, now)) : json(nullptr);
+}
+
 json endpoint_json(const net::SocketAddress& a) { return {{"address", a.address.to_string()}, {"port", a.port}}; }
 
 // One direction of a Child SA from the dataplane's COUNTERS snapshot;
@@ -61,6 +65,7 @@ json child_sa_json(const ikev2::ChildSaView& c, ikev2::TimePoint now, const Traf
          {"spi_in", spi_hex(c.spi_in)},
          {"spi_out", spi_hex(c.spi_out)},
          {"proposal", c.proposal},
+         {"pfs_group", c.pfs_group.empty() ? json(nullptr) : json(c.pfs_group)},
          {"esn", c.esn},
          {"local_ts", c.local_ts},
          {"remote_ts", c.remote_ts},
@@ -114,7 +119,15 @@ json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const Traffic
          {"age_seconds", seconds_since(sa.created_at, now)},
          {"established_seconds", sa.established_at ? json(seconds_since(*sa.established_at, now)) : json(nullptr)},
          {"rekey_in_seconds", seconds_until(sa.rekey_at, now)},
-         {"expire_in_seconds", seconds_until(sa.expire_at, now)}};
+         {"expire_in_seconds", seconds_until(sa.expire_at, now)},
+         // Liveness (RFC 7296 §2.4): when the peer was last heard from and
+         // the last check sent and answered, in seconds ago.
+         {"dpd",
+          {{"delay_seconds", sa.dpd_delay.count()},
+           {"last_received_seconds",
+            sa.last_received != ikev2::TimePoint{} ? json(seconds_since(sa.last_received, now)) : json(nullptr)},
+           {"last_sent_seconds", seconds_since(sa.liveness_sent, now)},
+           {"last_acknowledged_seconds", seconds_since(sa.liveness_acknowledged, now)}}}};
   auto& children = j["children"] = json::array();
   for (const auto& c : sa.children) children.push_back(child_sa_json(c, now, traffic));
   return j;

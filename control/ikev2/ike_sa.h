@@ -104,6 +104,7 @@ struct OutstandingRequest {
   std::vector<Bytes> datagrams;  // one, or the fragments of one message
   unsigned retransmits = 0;
   TimePoint next_send{};
+  bool liveness = false;  // an empty INFORMATIONAL: its response acknowledges a liveness check
 };
 
 // The response to the peer's latest request, kept to answer a retransmitted
@@ -198,6 +199,10 @@ struct IkeSa {
   TimePoint created_at{};
   TimePoint established_at{};
   TimePoint last_received{};
+  // Liveness checks (dpd_delay): the last one sent and the last answered;
+  // {} for none. What `swanctl --list-sas` lacks and operators ask for.
+  TimePoint liveness_sent{};
+  TimePoint liveness_acknowledged{};
   TimePoint next_keepalive{};
 
   IkeSaState state() const { return state_; }

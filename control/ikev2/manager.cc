@@ -486,6 +486,7 @@ void Manager::dispatch_protected(IkeSa& sa, const codec::Message& message, std::
   }
   sa.last_received = now;
   update_endpoints(sa, local, remote);
+  if (!request && sa.outstanding && sa.outstanding->liveness) sa.liveness_acknowledged = now;
   if (!request) sa.outstanding.reset();
 
   switch (h.exchange) {
@@ -562,7 +563,10 @@ void Manager::tick(TimePoint now) {
       log::debug("ike", sa.name() + " nothing from the peer for " + std::to_string(dpd_delay.count()) +
                             " s, sending a liveness check");
       ++stats_.liveness_checks_sent;
-      send_request(sa, ExchangeType::informational, {}, now);
+      if (send_request(sa, ExchangeType::informational, {}, now)) {
+        sa.outstanding->liveness = true;
+        sa.liveness_sent = now;
+      }
     }
     if (sa.state() == IkeSaState::established) {
       if (now >= sa.expire_at) {

@@ -141,6 +141,7 @@ struct ChildSaView {
   std::uint64_t sa_id_in = 0;  // SA channel ids, to join the dataplane's counters
   std::uint64_t sa_id_out = 0;
   std::string proposal;  // "ESP:AES_GCM_16_256/NO_EXT_SEQ"
+  std::string pfs_group;  // the KE of the CREATE_CHILD_SA that made it ("ECP_384"); empty: none (IKE_AUTH's)
   bool esn = false;
   std::vector<std::string> local_ts;
   std::vector<std::string> remote_ts;
@@ -183,6 +184,10 @@ struct IkeSaView {
   std::optional<TimePoint> established_at;
   TimePoint rekey_at = TimePoint::max();  // max: none scheduled
   TimePoint expire_at = TimePoint::max();
+  std::chrono::seconds dpd_delay{0};  // the connection's; 0: no liveness checks
+  TimePoint last_received{};           // the last IKE message from the peer
+  std::optional<TimePoint> liveness_sent;
+  std::optional<TimePoint> liveness_acknowledged;
   std::vector<ChildSaView> children;
 };
 

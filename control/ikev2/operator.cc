@@ -30,6 +30,8 @@ ChildSaView view_of(const ChildSa& c) {
   v.sa_id_out = c.sa_id_out;
   v.proposal = c.proposal.to_string();
   v.esn = c.proposal.esn;
+  if (c.proposal.key_exchange)
+    v.pfs_group = std::string(iana::transform_name(iana::TransformType::key_exchange, static_cast<std::uint16_t>(*c.proposal.key_exchange)));
   for (const auto& ts : c.local_ts) v.local_ts.push_back(ts.to_string());
   for (const auto& ts : c.remote_ts) v.remote_ts.push_back(ts.to_string());
   v.installed_at = c.installed_at;
@@ -60,6 +62,10 @@ IkeSaView view_of(const IkeSa& sa) {
   if (sa.established_at != TimePoint{}) v.established_at = sa.established_at;
   v.rekey_at = sa.rekey_at;
   v.expire_at = sa.expire_at;
+  if (sa.connection) v.dpd_delay = sa.connection->dpd_delay;
+  v.last_received = sa.last_received;
+  if (sa.liveness_sent != TimePoint{}) v.liveness_sent = sa.liveness_sent;
+  if (sa.liveness_acknowledged != TimePoint{}) v.liveness_acknowledged = sa.liveness_acknowledged;
   for (const auto& c : sa.children) v.children.push_back(view_of(c));
   return v;
 }

@@ -58,6 +58,13 @@ def check_sa_view(sa, side, local, remote, local_id, remote_id, initiator, local
           '%s: child installed/rekey/expire seconds (rekey before expiry, default 1h)' % what, str(c))
     check('traffic' in c and c['traffic'] is None, '%s: traffic null (no dataplane report)' % what,
           str(c.get('traffic')))
+    check(c.get('pfs_group') is None and c.get('esn') is False, '%s: child made in IKE_AUTH: no PFS group, no ESN'
+          % what, str(c))
+    dpd = sa.get('dpd') or {}
+    check(dpd.get('delay_seconds') == 0 and isinstance(dpd.get('last_received_seconds'), int) and
+          0 <= dpd['last_received_seconds'] < 60 and dpd.get('last_sent_seconds') is None and
+          dpd.get('last_acknowledged_seconds') is None,
+          '%s: dpd: no dpd_delay, the peer heard from, no liveness check yet' % what, str(dpd))
 
 
 def section_initiate():
@@ -82,10 +89,8 @@ def section_initiate():
                                                                                     cb['spi_in'], cb['spi_out']))
     check(va['local']['port'] == vb['remote']['port'] and va['remote']['port'] == vb['local']['port'],
           'the endpoints\' ports agree on both sides')
-    check({k: v for k, v in va.items() if k not in ('established_seconds', 'age_seconds', 'rekey_in_seconds',
-                                                     'expire_in_seconds', 'children')} ==
-          {k: v for k, v in sa_a.items() if k not in ('established_seconds', 'age_seconds', 'rekey_in_seconds',
-                                                       'expire_in_seconds', 'children')},
+    timing = ('established_seconds', 'age_seconds', 'rekey_in_seconds', 'expire_in_seconds', 'dpd', 'children')
+    check({k: v for k, v in va.items() if k not in timing} == {k: v for k, v in sa_a.items() if k not in timing},
           'GET /sas/{id} and the GET /sas item agree')
     Ctx.sa_a, Ctx.sa_b = va, vb
 

@@ -312,6 +312,9 @@ TEST(Ikev2Exchange, LivenessCheckAfterDpdDelayIsAnswered) {
   a.dpd_delay = "10s";
   Pair p(a, PeerSpec{}.mirrored());
   p.establish();
+  const auto established = p.now;
+  EXPECT_EQ(p.a.list().at(0).dpd_delay, 10s);
+  EXPECT_FALSE(p.a.list().at(0).liveness_sent);
   p.now += 9s;
   p.a.tick(p.now);
   EXPECT_TRUE(p.wire_a.queue.empty());  // not yet
@@ -320,8 +323,16 @@ TEST(Ikev2Exchange, LivenessCheckAfterDpdDelayIsAnswered) {
   ASSERT_EQ(p.wire_a.queue.size(), 1u);  // INFORMATIONAL request, empty SK, message ID 2
   EXPECT_EQ(parse(p.wire_a.queue.front()).header.message_id, 2u);
   EXPECT_EQ(p.a.stats().liveness_checks_sent, 1u);
+  const auto sent_at = p.now;
+  EXPECT_EQ(p.a.list().at(0).liveness_sent, sent_at);
+  EXPECT_FALSE(p.a.list().at(0).liveness_acknowledged);
+  EXPECT_EQ(p.a.list().at(0).last_received, established);
   ASSERT_TRUE(p.a_to_b());
+  p.now += 1s;
   ASSERT_TRUE(p.b_to_a());  // the empty response
+  EXPECT_EQ(p.a.list().at(0).liveness_acknowledged, p.now);
+  EXPECT_EQ(p.a.list().at(0).last_received, p.now);
+  EXPECT_FALSE(p.b.list().at(0).liveness_sent) << "B only answered";
   p.now += 5s;
   p.a.tick(p.now);
   EXPECT_TRUE(p.wire_a.queue.empty());  // answered: no retransmission, next check in 10 s
