@@ -209,6 +209,7 @@ std::string render_metrics(const Sources& sources, const ServerStats* api) {
         {"ike_rekeyed", st.ike_sas_rekeyed},         {"dead_peer", st.dead_peers},
         {"child_installed", st.child_sas_installed}, {"child_rekeyed", st.child_sas_rekeyed},
         {"child_expired", st.child_sas_expired},     {"cookie_sent", st.cookies_sent},
+        {"child_rekey_collision", st.child_rekey_collisions},
     };
     for (const auto& [event, n] : events) e.sample("corridor_ike_sa_events_total", {{"event", std::string(event)}}, n);
     e.family("corridor_ike_drops_total", "counter", "IKE datagrams dropped, by reason.");

@@ -169,6 +169,7 @@ json ike_stats_json(const ikev2::ManagerStats& st) {
           {"ike_sas_rekeyed", st.ike_sas_rekeyed},
           {"child_sas_installed", st.child_sas_installed},
           {"child_sas_rekeyed", st.child_sas_rekeyed},
+          {"child_rekey_collisions", st.child_rekey_collisions},
           {"child_sas_expired", st.child_sas_expired},
           {"liveness_checks_sent", st.liveness_checks_sent},
           {"dead_peers", st.dead_peers},

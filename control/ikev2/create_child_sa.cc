@@ -311,6 +311,12 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
     const auto spi = spi_value(rekey->spi);
     old = spi ? find_child_by_spi_out(sa, *spi) : nullptr;
     if (!old) return answer_error(NotifyType::child_sa_not_found, {}, "REKEY_SA for an unknown Child SA");
+    // §2.25.1: a Child SA we are closing (its Delete is out, or our own
+    // rekey replaced it and its Delete follows) is not rekeyed again.
+    if (old->state == ChildSaState::deleting || old->state == ChildSaState::rekeyed)
+      return answer_error(NotifyType::temporary_failure, {},
+                          "CHILD_SA " + old->name + " " + hex32(old->spi_in) + "_i is " +
+                              std::string(to_string(old->state)) + " already");
     old_spi_in = old->spi_in;
   }
   const auto proposed_i = nego::from_wire(*tsi);
@@ -357,8 +363,19 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
   }
   if (old_spi_in) {
     // The peer deletes the old pair next (§2.8); until then it still
-    // receives. If both ends rekeyed at once, ours is answered on its own.
-    if (ChildSa* o = find_child_by_spi_in(sa, old_spi_in)) o->state = ChildSaState::rekeyed;
+    // receives. If our own rekey of it is out, both ends rekeyed at once
+    // (§2.8.1): what the peer's exchange made is noted, and our response
+    // settles which new pair stays.
+    if (ChildSa* o = find_child_by_spi_in(sa, old_spi_in)) {
+      const bool ours_out = sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::child &&
+                            sa.pending_create->child.rekeys_spi_in == old_spi_in;
+      if (ours_out) {
+        o->collision = ChildSa::RekeyCollision{spi_in, std::min(nonce->data, nonce_r)};
+        log::info("ike", sa.name() + " CHILD_SA " + o->name + " is rekeyed by the peer while our rekey of it is out "
+                                     "(a collision, RFC 7296 §2.8.1): settled when our response arrives");
+      }
+      o->state = ChildSaState::rekeyed;
+    }
     ++stats_.child_sas_rekeyed;
   }
   std::vector<Payload> response;
@@ -387,11 +404,19 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
   auto give_up = [&](const std::string& why) {
     log::warning("ike", sa.name() + " " + what + " failed: " + why);
     if (!ike) release_child_spi(pc.child.spi_in);
+    // The retry is jittered: two ends that collided and were both refused
+    // would otherwise collide again, in step.
+    const auto retry_at = now + kRetryAfterTemporaryFailure + jitter(kRetryAfterTemporaryFailure);
     if (old) {
-      old->state = ChildSaState::installed;  // stays until its life_time, or a later try
-      old->rekey_at = now + kRetryAfterTemporaryFailure;
+      // Rekeyed by the peer meanwhile (a collision), it waits for the
+      // peer's Delete; otherwise it stays until its life_time, or a later try.
+      if (old->state == ChildSaState::rekeying) {
+        old->state = ChildSaState::installed;
+        old->rekey_at = retry_at;
+      }
+      old->collision.reset();
     }
-    if (ike) sa.rekey_at = now + kRetryAfterTemporaryFailure;
+    if (ike) sa.rekey_at = retry_at;
   };
   if (const auto* error = first_error(payloads)) {
     ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
@@ -468,13 +493,65 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
     return give_up("the new Child SA could not be installed");
   if (pc.child.rekeys_spi_in) {
     ++stats_.child_sas_rekeyed;
-    // Make-before-break: the new pair carries the traffic; now the old goes.
     if (ChildSa* o = find_child_by_spi_in(sa, pc.child.rekeys_spi_in)) {
-      o->state = ChildSaState::rekeyed;
-      sa.tasks.push_front(Task{Task::Kind::delete_child, o->spi_in});
+      if (o->collision) {
+        settle_rekey_collision(sa, *o, pc.child.spi_in, std::min(pc.nonce, nonce->data), now);
+      } else {
+        // Make-before-break: the new pair carries the traffic; now the old goes.
+        o->state = ChildSaState::rekeyed;
+        sa.tasks.push_front(Task{Task::Kind::delete_child, o->spi_in});
+      }
     }
   }
   run_tasks(sa, now);
+}
+
+// Both ends rekeyed `old` at once, so there are two new pairs: ours (made
+// by our exchange) and the peer's. RFC 7296 §2.8.1: the pair made with the
+// lowest of the four nonces is redundant and is deleted by the end whose
+// exchange made it; the end whose exchange made the surviving pair deletes
+// the old one. Both ends compare the same four nonces, so they agree
+// without a word; "lowest" is octet by octet, a nonce that ends first being
+// the lower, which is how std::vector compares.
+void Manager::settle_rekey_collision(IkeSa& sa, ChildSa& old, std::uint32_t ours_spi_in, const Bytes& our_lowest_nonce,
+                                     TimePoint now) {
+  (void)now;
+  const auto collision = *old.collision;
+  old.collision.reset();
+  const std::uint32_t old_spi_in = old.spi_in;
+  const std::string name = old.name;
+  ++stats_.child_rekey_collisions;
+  ChildSa* ours = find_child_by_spi_in(sa, ours_spi_in);
+  ChildSa* theirs = find_child_by_spi_in(sa, collision.peer_successor_spi_in);
+  if (!ours || !theirs) {
+    // The peer has closed its pair already: ours simply replaces the old.
+    if (ChildSa* o = find_child_by_spi_in(sa, old_spi_in)) sa.tasks.push_front(Task{Task::Kind::delete_child, o->spi_in});
+    return;
+  }
+  const bool ours_redundant = our_lowest_nonce < collision.lowest_nonce;
+  ChildSa& loser = ours_redundant ? *ours : *theirs;
+  const ChildSa& winner = ours_redundant ? *theirs : *ours;
+  log::info("ike", sa.name() + " CHILD_SA " + name + " was rekeyed by both ends at once (RFC 7296 §2.8.1): " +
+                       hex32(winner.spi_in) + "_i " + hex32(winner.spi_out) + "_o stays; " + hex32(loser.spi_in) +
+                       "_i " + hex32(loser.spi_out) + "_o, made with the lowest nonce, is redundant and " +
+                       (ours_redundant ? "we delete it" : "the peer deletes it"));
+  loser.superseded = true;  // no "down": the tunnel carries on in the winner
+  loser.state = ChildSaState::rekeyed;
+  loser.rekey_at = TimePoint::max();
+  if (ours_redundant) {
+    // The peer's pair carries our traffic from now on (its outbound
+    // policies take the ids ours holds); ours goes; the peer deletes the
+    // old pair.
+    theirs->predecessor_spi_in = ours->spi_in;
+    switch_outbound(sa, *theirs);
+    sa.tasks.push_front(Task{Task::Kind::delete_child, ours_spi_in});
+  } else {
+    // Ours carries the traffic already. The peer's pair never takes it
+    // over: its outbound policies (ours' ids) are dropped unsent.
+    theirs->outbound_pending = false;
+    theirs->outbound_policies.clear();
+    sa.tasks.push_front(Task{Task::Kind::delete_child, old_spi_in});
+  }
 }
 
 }  // namespace corridor::control::ikev2

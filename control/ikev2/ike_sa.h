@@ -84,6 +84,15 @@ struct ChildSa {
   bool outbound_pending = false;        // outbound_policies not pushed yet (Takeover::on_delete)
   std::uint32_t predecessor_spi_in = 0;  // the Child SA this one rekeyed
   bool superseded = false;               // a rekey replaced it: its removal is no "down" event
+  // RFC 7296 §2.8.1: the peer rekeyed this Child SA while our own rekey of
+  // it was out. Its exchange made `peer_successor_spi_in`; `lowest_nonce`
+  // is the lower of that exchange's two nonces. Settled when our response
+  // arrives (Manager::settle_rekey_collision).
+  struct RekeyCollision {
+    std::uint32_t peer_successor_spi_in = 0;
+    Bytes lowest_nonce;
+  };
+  std::optional<RekeyCollision> collision;
   // The records as pushed (keys included, wiped with the ChildSa), kept to
   // push them again when the peer's address or port changes.
   channel::SaRecord record_in;

@@ -121,6 +121,7 @@ struct ManagerStats {
   std::uint64_t child_sas_installed = 0;
   std::uint64_t liveness_checks_sent = 0;
   std::uint64_t child_sas_rekeyed = 0;
+  std::uint64_t child_rekey_collisions = 0;  // both ends rekeyed one Child SA at once (§2.8.1)
   std::uint64_t ike_sas_rekeyed = 0;
   std::uint64_t child_sas_expired = 0;   // reached life_time (or life_bytes/packets) without a rekey
   std::uint64_t dead_peers = 0;          // IKE SAs closed because the peer stopped answering
@@ -378,6 +379,10 @@ class Manager {
                      std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
                      ChildSa* replacing = nullptr, Takeover takeover = Takeover::now);
   void switch_outbound(IkeSa& sa, ChildSa& successor);
+  // §2.8.1: both ends rekeyed `old` at once and our exchange made
+  // `ours`; one of the two new pairs goes.
+  void settle_rekey_collision(IkeSa& sa, ChildSa& old, std::uint32_t ours_spi_in, const Bytes& our_lowest_nonce,
+                              TimePoint now);
   // Removes a Child SA from the dataplane and the IKE SA, moving the
   // outbound traffic to its successor first if it was rekeyed.
   void retire_child(IkeSa& sa, std::uint32_t spi_in);

@@ -377,6 +377,126 @@ TEST(Ikev2Exchange, DeadPeerWithDpdActionClearLeavesNothing) {
   EXPECT_TRUE(p.dp_a.policies.empty());
 }
 
+// Delivers whatever is queued, both ways, until both wires are quiet.
+void drain(Pair& p) {
+  for (int i = 0; i < 50 && (!p.wire_a.queue.empty() || !p.wire_b.queue.empty()); ++i) {
+    p.a_to_b();
+    p.b_to_a();
+  }
+  ASSERT_TRUE(p.wire_a.queue.empty() && p.wire_b.queue.empty());
+}
+
+// Every policy points at an SA the dataplane holds, outbound ones at an
+// outbound SA: no packet is steered to a deleted or wrong SA.
+void expect_policies_point_at_live_sas(const Dataplane& d) {
+  for (const auto& [id, pol] : d.policies) {
+    const auto it = d.sas.find(pol.sa_id);
+    ASSERT_NE(it, d.sas.end()) << "policy " << id << " points at SA " << pol.sa_id << ", which is gone";
+    EXPECT_EQ(it->second.direction, pol.direction);
+  }
+}
+
+std::set<std::uint32_t> child_spis_in(const ikev2::Manager& m) {
+  std::set<std::uint32_t> out;
+  const auto sas = m.list();  // kept: a range-for over list().at(0).children would outlive the list
+  for (const auto& c : sas.at(0).children) out.insert(c.spi_in);
+  return out;
+}
+
+std::uint32_t added(const std::set<std::uint32_t>& before, const std::set<std::uint32_t>& after) {
+  for (const auto spi : after)
+    if (!before.count(spi)) return spi;
+  return 0;
+}
+
+// RFC 7296 §2.8.1: both ends rekey the same Child SA at once, each request
+// reaching the other before its own response comes back. Each end answers
+// the other's request, then settles with its own response: the pair made
+// with the lowest of the four nonces goes (deleted by the end that made
+// it), the old pair is deleted by the end whose pair survives. Several
+// rounds, so that each end's pair survives at least once.
+TEST(Ikev2Exchange, SimultaneousChildSaRekeyKeepsExactlyOnePair) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  int a_won = 0, b_won = 0;
+  for (int round = 0; round < 12; ++round) {
+    const auto va = p.a.list().at(0);
+    const auto vb = p.b.list().at(0);
+    ASSERT_EQ(va.children.size(), 1u);
+    const auto old_a = child_spis_in(p.a);
+    ASSERT_TRUE(p.a.rekey_child(va.id, va.children[0].spi_in, p.now));
+    ASSERT_TRUE(p.b.rekey_child(vb.id, vb.children[0].spi_in, p.now));
+    ASSERT_EQ(p.wire_a.queue.size(), 1u);  // A's CREATE_CHILD_SA request (X)
+    ASSERT_EQ(p.wire_b.queue.size(), 1u);  // B's (Y)
+    ASSERT_TRUE(p.a_to_b());  // X reaches B: B answers it, noting the collision
+    ASSERT_TRUE(p.b_to_a());  // Y reaches A: A answers it
+    const auto with_y = child_spis_in(p.a);
+    const std::uint32_t made_by_b = added(old_a, with_y);
+    ASSERT_NE(made_by_b, 0u);
+    ASSERT_TRUE(p.b_to_a());  // B's response to X: A settles
+    const std::uint32_t made_by_a = added(with_y, child_spis_in(p.a));
+    ASSERT_NE(made_by_a, 0u);
+    ASSERT_TRUE(p.a_to_b());  // A's response to Y: B settles
+    drain(p);  // the two Deletes (the redundant pair's and the old pair's) and their responses
+
+    const auto after_a = p.a.list().at(0);
+    const auto after_b = p.b.list().at(0);
+    ASSERT_EQ(after_a.children.size(), 1u) << "round " << round;
+    ASSERT_EQ(after_b.children.size(), 1u) << "round " << round;
+    EXPECT_EQ(after_a.children[0].state, "INSTALLED");
+    EXPECT_EQ(after_b.children[0].state, "INSTALLED");
+    EXPECT_EQ(after_a.children[0].spi_in, after_b.children[0].spi_out);
+    EXPECT_EQ(after_a.children[0].spi_out, after_b.children[0].spi_in);
+    expect_matching_child_sas(p.dp_a, p.dp_b);
+    expect_policies_point_at_live_sas(p.dp_a);
+    expect_policies_point_at_live_sas(p.dp_b);
+    EXPECT_EQ(p.dp_a.policies.size(), 2u);
+    EXPECT_EQ(p.dp_b.policies.size(), 2u);
+    if (after_a.children[0].spi_in == made_by_a) ++a_won;
+    else if (after_a.children[0].spi_in == made_by_b) ++b_won;
+    else ADD_FAILURE() << "round " << round << ": neither new pair survived";
+    p.now += 1s;
+  }
+  EXPECT_EQ(p.a.stats().child_rekey_collisions, 12u);
+  EXPECT_EQ(p.b.stats().child_rekey_collisions, 12u);
+  EXPECT_GT(a_won, 0);
+  EXPECT_GT(b_won, 0);
+  EXPECT_EQ(p.a.reserved_child_spis(), 1u) << "the SPIs of every deleted pair are released";
+  EXPECT_EQ(p.b.reserved_child_spis(), 1u);
+}
+
+// The same collision with A's response overtaking B's request: A has
+// already replaced and is deleting the old pair, so it refuses B's rekey
+// of it (TEMPORARY_FAILURE, §2.25.1) and B keeps A's pair.
+TEST(Ikev2Exchange, ARekeyOfAChildSaBeingDeletedIsRefusedTemporarily) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  const auto va = p.a.list().at(0);
+  const auto vb = p.b.list().at(0);
+  ASSERT_TRUE(p.a.rekey_child(va.id, va.children[0].spi_in, p.now));
+  ASSERT_TRUE(p.b.rekey_child(vb.id, vb.children[0].spi_in, p.now));
+  ASSERT_TRUE(p.a_to_b());  // X reaches B: B answers (its response queues behind Y)
+  // Reorder B's wire: the response to X reaches A before B's request Y.
+  ASSERT_EQ(p.wire_b.queue.size(), 2u);
+  std::swap(p.wire_b.queue[0], p.wire_b.queue[1]);
+  ASSERT_TRUE(p.b_to_a());  // B's response to X: A installs its pair, queues the old pair's Delete
+  ASSERT_TRUE(p.b_to_a());  // Y: A refuses it
+  EXPECT_EQ(p.a.stats().notifies_sent.at("TEMPORARY_FAILURE"), 1u);
+  drain(p);
+  EXPECT_EQ(p.b.stats().notifies_received.at("TEMPORARY_FAILURE"), 1u);
+  const auto after_a = p.a.list().at(0);
+  const auto after_b = p.b.list().at(0);
+  ASSERT_EQ(after_a.children.size(), 1u);
+  ASSERT_EQ(after_b.children.size(), 1u);
+  EXPECT_EQ(after_a.children[0].spi_in, after_b.children[0].spi_out);
+  EXPECT_EQ(after_b.children[0].state, "INSTALLED") << "B's refused rekey leaves A's pair installed";
+  expect_matching_child_sas(p.dp_a, p.dp_b);
+  expect_policies_point_at_live_sas(p.dp_a);
+  expect_policies_point_at_live_sas(p.dp_b);
+  EXPECT_EQ(p.a.stats().child_rekey_collisions, 0u);
+  EXPECT_EQ(p.b.stats().child_rekey_collisions, 0u);
+}
+
 TEST(Ikev2Exchange, ChildSaRekeyIsMakeBeforeBreak) {
   PeerSpec a;
   a.child_rekey = "20s";
