@@ -234,8 +234,12 @@ void Manager::schedule_rekey(IkeSa& sa, TimePoint now) {
 }
 
 void Manager::uninstall_child(IkeSa& sa, ChildSa& child) {
-  // Policies first, so no packet is steered to an SA that is gone.
-  for (const auto& p : child.outbound_policies) sink_.remove_policy(p.policy_id);
+  // Policies first, so no packet is steered to an SA that is gone. The
+  // outbound ones of a pair that has not taken over yet (a rekey
+  // responder's, deleted before the old pair) are the old pair's, same ids:
+  // they stay.
+  if (!child.outbound_pending)
+    for (const auto& p : child.outbound_policies) sink_.remove_policy(p.policy_id);
   for (const auto& p : child.inbound_policies) sink_.remove_policy(p.policy_id);
   child.outbound_policies.clear();
   child.inbound_policies.clear();

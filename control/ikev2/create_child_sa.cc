@@ -370,7 +370,7 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
       const bool ours_out = sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::child &&
                             sa.pending_create->child.rekeys_spi_in == old_spi_in;
       if (ours_out) {
-        o->collision = ChildSa::RekeyCollision{spi_in, std::min(nonce->data, nonce_r)};
+        sa.pending_create->child.collision = PendingChild::Collision{spi_in, std::min(nonce->data, nonce_r)};
         log::info("ike", sa.name() + " CHILD_SA " + o->name + " is rekeyed by the peer while our rekey of it is out "
                                      "(a collision, RFC 7296 §2.8.1): settled when our response arrives");
       }
@@ -414,7 +414,6 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
         old->state = ChildSaState::installed;
         old->rekey_at = retry_at;
       }
-      old->collision.reset();
     }
     if (ike) sa.rekey_at = retry_at;
   };
@@ -493,65 +492,70 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
     return give_up("the new Child SA could not be installed");
   if (pc.child.rekeys_spi_in) {
     ++stats_.child_sas_rekeyed;
-    if (ChildSa* o = find_child_by_spi_in(sa, pc.child.rekeys_spi_in)) {
-      if (o->collision) {
-        settle_rekey_collision(sa, *o, pc.child.spi_in, std::min(pc.nonce, nonce->data), now);
-      } else {
-        // Make-before-break: the new pair carries the traffic; now the old goes.
-        o->state = ChildSaState::rekeyed;
-        sa.tasks.push_front(Task{Task::Kind::delete_child, o->spi_in});
-      }
+    if (pc.child.collision) {
+      settle_rekey_collision(sa, pc.child.rekeys_spi_in, *pc.child.collision, pc.child.spi_in,
+                             std::min(pc.nonce, nonce->data));
+    } else if (ChildSa* o = find_child_by_spi_in(sa, pc.child.rekeys_spi_in)) {
+      // Make-before-break: the new pair carries the traffic; now the old goes.
+      o->state = ChildSaState::rekeyed;
+      sa.tasks.push_front(Task{Task::Kind::delete_child, o->spi_in});
     }
   }
   run_tasks(sa, now);
 }
 
-// Both ends rekeyed `old` at once, so there are two new pairs: ours (made
-// by our exchange) and the peer's. RFC 7296 §2.8.1: the pair made with the
-// lowest of the four nonces is redundant and is deleted by the end whose
-// exchange made it; the end whose exchange made the surviving pair deletes
-// the old one. Both ends compare the same four nonces, so they agree
-// without a word; "lowest" is octet by octet, a nonce that ends first being
-// the lower, which is how std::vector compares.
-void Manager::settle_rekey_collision(IkeSa& sa, ChildSa& old, std::uint32_t ours_spi_in, const Bytes& our_lowest_nonce,
-                                     TimePoint now) {
-  (void)now;
-  const auto collision = *old.collision;
-  old.collision.reset();
-  const std::uint32_t old_spi_in = old.spi_in;
-  const std::string name = old.name;
+// Both ends rekeyed the Child SA `old_spi_in` at once, so there are two new
+// pairs: ours (made by our exchange) and the peer's. RFC 7296 §2.8.1: the
+// pair made with the lowest of the four nonces is redundant and is deleted
+// by the end whose exchange made it; the end whose exchange made the
+// surviving pair deletes the old one. Both ends compare the same four
+// nonces, so they agree without a word; "lowest" is octet by octet, a
+// nonce that ends first being the lower, which is how std::vector compares.
+// The peer may have acted on it before our response came: deleted its
+// redundant pair, or (having won) the old pair.
+void Manager::settle_rekey_collision(IkeSa& sa, std::uint32_t old_spi_in, const PendingChild::Collision& collision,
+                                     std::uint32_t ours_spi_in, const Bytes& our_lowest_nonce) {
   ++stats_.child_rekey_collisions;
   ChildSa* ours = find_child_by_spi_in(sa, ours_spi_in);
   ChildSa* theirs = find_child_by_spi_in(sa, collision.peer_successor_spi_in);
-  if (!ours || !theirs) {
-    // The peer has closed its pair already: ours simply replaces the old.
-    if (ChildSa* o = find_child_by_spi_in(sa, old_spi_in)) sa.tasks.push_front(Task{Task::Kind::delete_child, o->spi_in});
+  ChildSa* old = find_child_by_spi_in(sa, old_spi_in);
+  if (!ours) return;
+  const bool ours_redundant = our_lowest_nonce < collision.peer_lowest_nonce;
+  const std::string name = ours->name;
+  log::info("ike", sa.name() + " CHILD_SA " + name + " was rekeyed by both ends at once (RFC 7296 §2.8.1): " +
+                       (ours_redundant ? "the peer's pair stays; ours, " + hex32(ours->spi_in) + "_i " +
+                                             hex32(ours->spi_out) + "_o, made with the lowest nonce, goes"
+                                       : "our pair " + hex32(ours->spi_in) + "_i " + hex32(ours->spi_out) +
+                                             "_o stays; the peer deletes its own, made with the lowest nonce") +
+                       (theirs ? "" : " (the peer's pair is gone already)") + (old ? "" : " (the old pair too)"));
+  if (ours_redundant) {
+    ours->superseded = true;  // no "down": the tunnel carries on in the peer's pair
+    ours->state = ChildSaState::rekeyed;
+    ours->rekey_at = TimePoint::max();
+    if (theirs) {
+      // The peer's pair carries our traffic from now on: it takes the
+      // outbound policy ids ours holds (if the old pair is gone, it has
+      // them already and ours holds its own). The peer deletes the old pair.
+      if (theirs->outbound_pending) {
+        theirs->predecessor_spi_in = ours->spi_in;
+        switch_outbound(sa, *theirs);
+      }
+    }
+    sa.tasks.push_front(Task{Task::Kind::delete_child, ours_spi_in});
     return;
   }
-  const bool ours_redundant = our_lowest_nonce < collision.lowest_nonce;
-  ChildSa& loser = ours_redundant ? *ours : *theirs;
-  const ChildSa& winner = ours_redundant ? *theirs : *ours;
-  log::info("ike", sa.name() + " CHILD_SA " + name + " was rekeyed by both ends at once (RFC 7296 §2.8.1): " +
-                       hex32(winner.spi_in) + "_i " + hex32(winner.spi_out) + "_o stays; " + hex32(loser.spi_in) +
-                       "_i " + hex32(loser.spi_out) + "_o, made with the lowest nonce, is redundant and " +
-                       (ours_redundant ? "we delete it" : "the peer deletes it"));
-  loser.superseded = true;  // no "down": the tunnel carries on in the winner
-  loser.state = ChildSaState::rekeyed;
-  loser.rekey_at = TimePoint::max();
-  if (ours_redundant) {
-    // The peer's pair carries our traffic from now on (its outbound
-    // policies take the ids ours holds); ours goes; the peer deletes the
-    // old pair.
-    theirs->predecessor_spi_in = ours->spi_in;
-    switch_outbound(sa, *theirs);
-    sa.tasks.push_front(Task{Task::Kind::delete_child, ours_spi_in});
-  } else {
+  if (theirs) {
     // Ours carries the traffic already. The peer's pair never takes it
-    // over: its outbound policies (ours' ids) are dropped unsent.
-    theirs->outbound_pending = false;
-    theirs->outbound_policies.clear();
-    sa.tasks.push_front(Task{Task::Kind::delete_child, old_spi_in});
+    // over: its outbound policies (the ids ours holds) are dropped unsent.
+    theirs->superseded = true;
+    theirs->state = ChildSaState::rekeyed;
+    theirs->rekey_at = TimePoint::max();
+    if (theirs->outbound_pending) {
+      theirs->outbound_pending = false;
+      theirs->outbound_policies.clear();
+    }
   }
+  if (old) sa.tasks.push_front(Task{Task::Kind::delete_child, old_spi_in});
 }
 
 }  // namespace corridor::control::ikev2

@@ -84,15 +84,6 @@ struct ChildSa {
   bool outbound_pending = false;        // outbound_policies not pushed yet (Takeover::on_delete)
   std::uint32_t predecessor_spi_in = 0;  // the Child SA this one rekeyed
   bool superseded = false;               // a rekey replaced it: its removal is no "down" event
-  // RFC 7296 §2.8.1: the peer rekeyed this Child SA while our own rekey of
-  // it was out. Its exchange made `peer_successor_spi_in`; `lowest_nonce`
-  // is the lower of that exchange's two nonces. Settled when our response
-  // arrives (Manager::settle_rekey_collision).
-  struct RekeyCollision {
-    std::uint32_t peer_successor_spi_in = 0;
-    Bytes lowest_nonce;
-  };
-  std::optional<RekeyCollision> collision;
   // The records as pushed (keys included, wiped with the ChildSa), kept to
   // push them again when the peer's address or port changes.
   channel::SaRecord record_in;
@@ -132,6 +123,16 @@ struct PendingChild {
   std::vector<net::TrafficSelector> tsi;
   std::vector<net::TrafficSelector> tsr;
   std::uint32_t rekeys_spi_in = 0;  // CREATE_CHILD_SA rekeying the Child SA with this inbound SPI; 0: new
+  // RFC 7296 §2.8.1: the peer rekeyed the same Child SA while this rekey
+  // was out. Its exchange made the pair with inbound SPI
+  // `peer_successor_spi_in`; `peer_lowest_nonce` is the lower of that
+  // exchange's two nonces. Kept here, not on the old Child SA, which the
+  // peer may delete before our response arrives.
+  struct Collision {
+    std::uint32_t peer_successor_spi_in = 0;
+    Bytes peer_lowest_nonce;
+  };
+  std::optional<Collision> collision;
 };
 
 // Our CREATE_CHILD_SA request that waits for its response (RFC 7296 §1.3):

@@ -379,10 +379,10 @@ class Manager {
                      std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
                      ChildSa* replacing = nullptr, Takeover takeover = Takeover::now);
   void switch_outbound(IkeSa& sa, ChildSa& successor);
-  // §2.8.1: both ends rekeyed `old` at once and our exchange made
-  // `ours`; one of the two new pairs goes.
-  void settle_rekey_collision(IkeSa& sa, ChildSa& old, std::uint32_t ours_spi_in, const Bytes& our_lowest_nonce,
-                              TimePoint now);
+  // §2.8.1: both ends rekeyed the Child SA `old_spi_in` at once and our
+  // exchange made `ours_spi_in`; one of the two new pairs goes.
+  void settle_rekey_collision(IkeSa& sa, std::uint32_t old_spi_in, const PendingChild::Collision& collision,
+                              std::uint32_t ours_spi_in, const Bytes& our_lowest_nonce);
   // Removes a Child SA from the dataplane and the IKE SA, moving the
   // outbound traffic to its successor first if it was rekeyed.
   void retire_child(IkeSa& sa, std::uint32_t spi_in);

@@ -203,8 +203,75 @@ def check_rekeys(corridor, peer, sa):
     return after_ike
 
 
+def block_ike(ns, peer_addr, on):
+    """Drops (on) or passes again (off) the IKE datagrams from `peer_addr` arriving in `ns`."""
+    if on:
+        rules = ('table inet corridor_block {\n'
+                 '  chain input {\n'
+                 '    type filter hook input priority 0; policy accept;\n'
+                 '    ip saddr %s udp dport { 500, 4500 } drop\n'
+                 '  }\n'
+                 '}\n') % peer_addr
+        r = subprocess.run(['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], input=rules, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    else:
+        r = subprocess.run(['ip', 'netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'corridor_block'],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    check(r.returncode == 0, 'nft in %s: %s' % (ns, r.stdout))
+
+
+def check_rekey_collision(corridor, peer, sa, net):
+    """Both ends rekey the Child SA at once (RFC 7296 §2.8.1), and each answers the
+    other's request before its own response arrives, so both settle by the nonces.
+
+    Corridor rekeys by time, at a second it announces (rand_time 0). strongSwan is
+    told to rekey 8 s before, while its datagrams to Corridor are dropped: its
+    request Y is lost, its first retransmission (4 s) too. Corridor's request X
+    reaches strongSwan while Y is out: strongSwan answers it (the answer is
+    dropped). The drop ends 1.6 s after Corridor's rekey, so strongSwan's second
+    retransmission of Y (11.2 s after Y) reaches Corridor while X is out, and
+    Corridor answers it; then X's retransmission (4 s after X) is answered from
+    strongSwan's cache and both settle. One pair must be left on each side, the
+    same one."""
+    child = sa['children'][0]
+    before = (sa['spi_i'], child['spi_in'])
+    rekey_at = time.time() + child['rekey_in_seconds']  # the earliest it can be (whole seconds)
+    check(child['rekey_in_seconds'] >= 9, 'the Child SA rekeys too soon to stage a collision (%s s)' %
+          child['rekey_in_seconds'])
+    time.sleep(max(0.0, rekey_at - 8.5 - time.time()))
+    block_ike(net.ns_left, net.right_addr, True)
+    try:
+        time.sleep(max(0.0, rekey_at - 8 - time.time()))
+        check(peer.rekey(child='net'), 'strongSwan refused to rekey the Child SA')
+        time.sleep(max(0.0, rekey_at + 1.6 - time.time()))
+    finally:
+        block_ike(net.ns_left, net.right_addr, False)
+    # Corridor settles when the response to X arrives (X's retransmission,
+    # 4 s after X): strongSwan may have settled and deleted a pair before.
+    deadline = time.time() + 15
+    while time.time() < deadline and corridor.sas()['ike']['child_rekey_collisions'] < 1:
+        time.sleep(0.2)
+    status = corridor.sas()
+    check(status['ike']['child_rekey_collisions'] == 1,
+          'Corridor saw %s rekey collisions, not 1 (the staging missed?)' % status['ike']['child_rekey_collisions'])
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        after = wait_agreement(corridor, peer, 'after the rekey collision', changed_from=before, timeout=20)
+        status = corridor.sas()
+        children = [c for s in status['ike_sas'] for c in s['children']]
+        if len(children) == 1:
+            break
+        time.sleep(0.2)
+    check(len(children) == 1, 'Corridor kept %d Child SAs after the collision: %s' %
+          (len(children), [(c['spi_in'], c['state']) for c in children]))
+    check(peer.grep_log(r'CHILD_SA rekey collision (won|lost)'),
+          'strongSwan did not log a rekey collision')
+    check('was rekeyed by both ends at once' in corridor.log(), 'Corridor did not log the collision')
+    return after
+
+
 def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, rekey=False,
-             corridor_child_rekey=None, certs=None, expect_reassembled=False):
+             corridor_child_rekey=None, certs=None, expect_reassembled=False, collision=False):
     wd = sw.workdir()
     corridor = None
     try:
@@ -226,6 +293,12 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                                     remote=sw.Auth('pubkey', LEFT_ID, cacerts=['ca.pem']) if certs else None)
             if corridor_initiates:
                 conn.children[0].start_action = 'start'
+            if collision:
+                # Corridor rekeys by time at an exact second (no jitter); strongSwan only when told.
+                conn.children[0].rekey_time = '14s'
+                conn.children[0].life_time = '60s'
+                conn.children[0].extra = {'rand_time': '0s'}
+                peer_conn.children[0].rekey_time = '0'
             if corridor_child_rekey:
                 # Corridor rekeys by time; strongSwan's own rekeying is off so that only one side does.
                 conn.children[0].rekey_time = corridor_child_rekey
@@ -253,6 +326,8 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                           'strongSwan reassembled no fragments from Corridor')
                 if rekey:
                     check_rekeys(corridor, peer, corridor_sa)
+                if collision:
+                    check_rekey_collision(corridor, peer, corridor_sa, net)
                 if corridor_child_rekey:
                     # Corridor's own Child SA rekey by time, then the old pair deleted.
                     wait_agreement(corridor, peer, 'after Corridor rekeyed the Child SA by time',
@@ -305,6 +380,12 @@ CASES = {
                 'child': {'encr-alg': 'CHACHA20_POLY1305'},
                 'corridor_proposal': 'IKE:CHACHA20_POLY1305/PRF_HMAC_SHA2_256/CURVE_25519',
                 'corridor_child': 'ESP:CHACHA20_POLY1305/NO_EXT_SEQ'}),
+    # Both ends rekey the Child SA at once (RFC 7296 §2.8.1), staged with dropped datagrams.
+    'rekey-collision': dict(
+        corridor_initiates=True, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16', collision=True,
+        expect={'ike': {'encr-alg': 'AES_GCM_16', 'dh-group': 'ECP_384'}, 'child': {'encr-alg': 'AES_GCM_16'},
+                'corridor_proposal': 'IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384',
+                'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
     # Certificates: strongSwan initiates with ECDSA P-256 (RFC 7427 ECDSA-SHA256) ...
     'responder-ecdsa-certs': dict(
         corridor_initiates=False, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16', certs='ecdsa',

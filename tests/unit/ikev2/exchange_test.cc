@@ -465,6 +465,56 @@ TEST(Ikev2Exchange, SimultaneousChildSaRekeyKeepsExactlyOnePair) {
   EXPECT_EQ(p.b.reserved_child_spis(), 1u);
 }
 
+// strongSwan's order (seen against it): B settles first and, having lost,
+// deletes its own new pair before A's response reaches A. A must keep
+// the old pair's outbound policies meanwhile, then settle with the
+// peer's pair gone; when B won instead, its Delete of the old pair comes
+// first. Either way one pair is left and no policy points at nothing.
+TEST(Ikev2Exchange, SimultaneousChildSaRekeyWhenThePeerActsBeforeOurResponse) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  int b_deleted_its_own = 0, b_deleted_the_old = 0;
+  for (int round = 0; round < 12; ++round) {
+    const auto va = p.a.list().at(0);
+    const auto vb = p.b.list().at(0);
+    const auto old_a = child_spis_in(p.a);
+    ASSERT_TRUE(p.a.rekey_child(va.id, va.children[0].spi_in, p.now));
+    ASSERT_TRUE(p.b.rekey_child(vb.id, vb.children[0].spi_in, p.now));
+    ASSERT_TRUE(p.a_to_b());  // X reaches B: B answers it
+    ASSERT_EQ(p.wire_b.queue.size(), 2u);
+    const Datagram response_x = p.wire_b.queue.back();  // held back
+    p.wire_b.queue.pop_back();
+    ASSERT_TRUE(p.b_to_a());  // Y reaches A: A answers it
+    const std::uint32_t made_by_b = added(old_a, child_spis_in(p.a));
+    ASSERT_TRUE(p.a_to_b());  // A's response to Y: B settles and sends a Delete
+    ASSERT_EQ(p.wire_b.queue.size(), 1u);
+    ASSERT_TRUE(p.b_to_a());  // the Delete reaches A
+    const auto mid = child_spis_in(p.a);
+    if (!mid.count(made_by_b)) ++b_deleted_its_own;
+    else ++b_deleted_the_old;
+    expect_policies_point_at_live_sas(p.dp_a);
+    EXPECT_EQ(p.dp_a.policies.size(), 2u) << "round " << round << ": A lost an outbound policy";
+    p.wire_b.queue.push_back(response_x);
+    drain(p);  // the response to X, A's settling, the Deletes left
+
+    const auto after_a = p.a.list().at(0);
+    const auto after_b = p.b.list().at(0);
+    ASSERT_EQ(after_a.children.size(), 1u) << "round " << round;
+    ASSERT_EQ(after_b.children.size(), 1u) << "round " << round;
+    EXPECT_EQ(after_a.children[0].spi_in, after_b.children[0].spi_out);
+    expect_matching_child_sas(p.dp_a, p.dp_b);
+    expect_policies_point_at_live_sas(p.dp_a);
+    expect_policies_point_at_live_sas(p.dp_b);
+    EXPECT_EQ(p.dp_a.policies.size(), 2u);
+    EXPECT_EQ(p.dp_b.policies.size(), 2u);
+    p.now += 1s;
+  }
+  EXPECT_GT(b_deleted_its_own, 0);
+  EXPECT_GT(b_deleted_the_old, 0);
+  EXPECT_EQ(p.a.reserved_child_spis(), 1u);
+  EXPECT_EQ(p.b.reserved_child_spis(), 1u);
+}
+
 // The same collision with A's response overtaking B's request: A has
 // already replaced and is deleting the old pair, so it refuses B's rekey
 // of it (TEMPORARY_FAILURE, §2.25.1) and B keeps A's pair.
