@@ -164,6 +164,14 @@ class Service {
     options.on_event = [this](const ikev2::SaEvent& e) {
       if (api_) api_->publish(e);
     };
+    // The dataplane stamps last_packet_ns with CLOCK_MONOTONIC, which
+    // steady_clock (ikev2::Clock) reads too.
+    options.last_inbound_packet = [this](std::uint64_t sa_id) -> std::optional<ikev2::TimePoint> {
+      const auto& latest = traffic_.latest();
+      const auto it = latest.find(sa_id);
+      if (it == latest.end() || it->second.last_packet_ns == 0) return std::nullopt;
+      return ikev2::TimePoint(std::chrono::nanoseconds(it->second.last_packet_ns));
+    };
     ike_ = std::make_unique<ikev2::Manager>(std::move(config), *sockets_, sink_, options);
     return true;
   }

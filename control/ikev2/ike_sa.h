@@ -73,8 +73,6 @@ struct ChildSa {
   bool udp_encap = false;
   std::uint32_t spi_in = 0;   // ours: the peer sends with it
   std::uint32_t spi_out = 0;  // the peer's: we send with it
-  std::uint64_t sa_id_in = 0;  // SA channel ids
-  std::uint64_t sa_id_out = 0;
   // As pushed: outbound ones steer traffic into record_out, inbound ones
   // are the RFC 4301 §5.2 check of what record_in delivers. A rekey takes
   // over the outbound policies with equal selectors (same ids, re-pointed
@@ -85,7 +83,8 @@ struct ChildSa {
   std::uint32_t predecessor_spi_in = 0;  // the Child SA this one rekeyed
   bool superseded = false;               // a rekey replaced it: its removal is no "down" event
   // The records as pushed (keys included, wiped with the ChildSa), kept to
-  // push them again when the peer's address or port changes.
+  // push them again when the peer's address or port changes. Their sa_id
+  // is the pair's SA channel ids, which the dataplane's counters carry.
   channel::SaRecord record_in;
   channel::SaRecord record_out;
   nego::Selected proposal;

@@ -527,6 +527,15 @@ void Manager::update_endpoints(IkeSa& sa, const net::SocketAddress& local, const
 
 // --- Timers --------------------------------------------------------------------
 
+bool Manager::esp_seen_since(const IkeSa& sa, TimePoint since) const {
+  if (!options_.last_inbound_packet) return false;
+  for (const auto& c : sa.children) {
+    const auto last = options_.last_inbound_packet(c.record_in.sa_id);
+    if (last && *last > since) return true;
+  }
+  return false;
+}
+
 void Manager::tick(TimePoint now) {
   if (now - cookies_rotated_at_ >= options_.cookie_secret_lifetime) {
     cookies_.rotate(fresh_secret(options_.random));
@@ -559,7 +568,7 @@ void Manager::tick(TimePoint now) {
     // Its retransmissions running out is what declares the peer dead.
     const auto dpd_delay = sa.connection ? sa.connection->dpd_delay : config::Seconds{0};
     if (sa.state() == IkeSaState::established && !sa.outstanding && dpd_delay.count() > 0 &&
-        now - sa.last_received >= dpd_delay) {
+        now - sa.last_received >= dpd_delay && !esp_seen_since(sa, now - dpd_delay)) {
       log::debug("ike", sa.name() + " nothing from the peer for " + std::to_string(dpd_delay.count()) +
                             " s, sending a liveness check");
       ++stats_.liveness_checks_sent;

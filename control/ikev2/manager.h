@@ -88,6 +88,11 @@ struct ManagerOptions {
   std::chrono::seconds half_open_timeout{30};
   // NAT keepalives (RFC 3948 §2.3) when we are behind a NAT.
   std::chrono::seconds keepalive_interval{20};
+  // When the dataplane last saw a packet on an inbound SA (by SA channel
+  // id), if it has reported one: ESP from the peer is a sign of life as
+  // good as an IKE message (RFC 7296 §2.4), so no liveness check is sent
+  // while it flows. Unset: only IKE messages count.
+  std::function<std::optional<TimePoint>(std::uint64_t channel_sa_id)> last_inbound_packet;
   std::uint16_t nat_t_port = 4500;
   // Randomness for SPIs and nonces; RAND_bytes unless a test injects its own.
   std::function<void(std::span<std::uint8_t>)> random;
@@ -379,6 +384,9 @@ class Manager {
                      std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
                      ChildSa* replacing = nullptr, Takeover takeover = Takeover::now);
   void switch_outbound(IkeSa& sa, ChildSa& successor);
+  // A packet arrived on one of the SA's inbound Child SAs after `since`
+  // (ManagerOptions::last_inbound_packet).
+  bool esp_seen_since(const IkeSa& sa, TimePoint since) const;
   // §2.8.1: both ends rekeyed the Child SA `old_spi_in` at once and our
   // exchange made `ours_spi_in`; one of the two new pairs goes.
   void settle_rekey_collision(IkeSa& sa, std::uint32_t old_spi_in, const PendingChild::Collision& collision,

@@ -26,8 +26,8 @@ ChildSaView view_of(const ChildSa& c) {
   v.udp_encap = c.udp_encap;
   v.spi_in = c.spi_in;
   v.spi_out = c.spi_out;
-  v.sa_id_in = c.sa_id_in;
-  v.sa_id_out = c.sa_id_out;
+  v.sa_id_in = c.record_in.sa_id;
+  v.sa_id_out = c.record_out.sa_id;
   v.proposal = c.proposal.to_string();
   v.esn = c.proposal.esn;
   if (c.proposal.key_exchange)
@@ -113,8 +113,8 @@ void Manager::visit_briefs(const std::function<void(const IkeSaBrief&)>& visit) 
     b.children = sa.children.size();
     b.channel_sa_ids.clear();
     for (const auto& c : sa.children) {
-      b.channel_sa_ids.push_back(c.sa_id_in);
-      b.channel_sa_ids.push_back(c.sa_id_out);
+      b.channel_sa_ids.push_back(c.record_in.sa_id);
+      b.channel_sa_ids.push_back(c.record_out.sa_id);
     }
     visit(b);
   }

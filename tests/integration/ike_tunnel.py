@@ -296,6 +296,26 @@ def check_dataplane_api(gw):
     value = [line[len(series):] for line in text.splitlines() if line.startswith(series)]
     check(value and int(value[0]) > 0, 'metrics: %s%s' % (series, value[0] if value else 'missing'))
 
+    # The Child SA's own counters (COUNTERS events joined by SA channel id).
+    deadline = time.time() + 5
+    while True:
+        sas = gw.api('/sas')['items']
+        children = [c for sa in sas for c in sa['children'] if c['state'] == 'INSTALLED']
+        traffic = children[0]['traffic'] if len(children) == 1 else None
+        if (traffic and traffic['in'] and traffic['out'] and traffic['in']['packets'] > 0 and
+                traffic['out']['packets'] > 0) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    check(traffic and traffic['in'] and traffic['out'] and traffic['in']['packets'] > 0 and
+          traffic['out']['packets'] > 0 and traffic['in']['last_use_seconds'] is not None,
+          'GET /sas: the Child SA\'s traffic both ways, from the dataplane (%s)' % traffic)
+    connection = sas[0]['connection'] if sas else '?'
+    text = gw.metrics()
+    for direction in ('in', 'out'):
+        series = 'corridor_child_sa_packets_total{connection="%s",direction="%s"} ' % (connection, direction)
+        value = [line[len(series):] for line in text.splitlines() if line.startswith(series)]
+        check(value and int(value[0]) > 0, 'metrics: %s%s' % (series, value[0] if value else 'missing'))
+
 
 def exercise(host_a, host_b):
     results = {}

@@ -340,6 +340,36 @@ TEST(Ikev2Exchange, LivenessCheckAfterDpdDelayIsAnswered) {
   EXPECT_EQ(p.b.list().at(0).state, "ESTABLISHED");
 }
 
+// RFC 7296 §2.4: ESP from the peer shows it is alive as well as an IKE
+// message does. B checks liveness every 10 s, and the dataplane says when
+// a packet last arrived on B's inbound SA: while ESP flows, no check goes
+// out; once it stops, one does.
+TEST(Ikev2Exchange, InboundEspCountsAsASignOfLife) {
+  std::optional<TimePoint> esp_at;
+  std::uint64_t asked_for = 0;
+  ikev2::ManagerOptions options_b;
+  options_b.last_inbound_packet = [&](std::uint64_t sa_id) {
+    asked_for = sa_id;
+    return esp_at;
+  };
+  PeerSpec b = PeerSpec{}.mirrored();
+  b.dpd_delay = "10s";
+  Pair p({}, b, std::move(options_b));
+  p.establish();
+  for (int second = 1; second <= 30; ++second) {  // ESP every second for 30 s
+    p.now += 1s;
+    esp_at = p.now;
+    p.b.tick(p.now);
+  }
+  EXPECT_TRUE(p.wire_b.queue.empty()) << "no liveness check while ESP arrives";
+  EXPECT_EQ(p.b.stats().liveness_checks_sent, 0u);
+  EXPECT_EQ(asked_for, p.dp_b.find(channel::Direction::inbound)->sa_id) << "asked about the inbound SA";
+  p.now += 11s;  // the ESP stops
+  p.b.tick(p.now);
+  ASSERT_EQ(p.wire_b.queue.size(), 1u);
+  EXPECT_EQ(p.b.stats().liveness_checks_sent, 1u);
+}
+
 TEST(Ikev2Exchange, DeadPeerIsDetectedAndDpdActionRestartInitiatesAgain) {
   PeerSpec a;
   a.dpd_delay = "10s";
