@@ -89,6 +89,9 @@ void Manager::run_tasks(IkeSa& sa, TimePoint now) {
       case Task::Kind::delete_ike:
         send_delete_ike_sa(sa, now);
         return;
+      case Task::Kind::create_child:
+        if (live && task.child && start_create_child(sa, *task.child, now)) return;
+        break;
     }
   }
 }
@@ -144,6 +147,51 @@ bool Manager::start_rekey_child(IkeSa& sa, std::uint32_t spi_in, TimePoint now) 
     release_child_spi(sa.pending_create->child.spi_in);
     sa.pending_create.reset();
     if (ChildSa* again = find_child_by_spi_in(sa, spi_in)) again->state = ChildSaState::installed;
+    return false;
+  }
+  return true;
+}
+
+// A further Child SA of the connection over this IKE SA (§1.3.1): the
+// same request as a rekey, without N(REKEY_SA), with the child's
+// configured selectors.
+bool Manager::start_create_child(IkeSa& sa, const config::ChildConfig& cc, TimePoint now) {
+  PendingCreate pc;
+  pc.kind = PendingCreate::Kind::child;
+  pc.child.config = &cc;
+  pc.child.spi_in = random_child_spi();
+  pc.child.sa = nego::to_sa_payload(child_proposals(cc), child_protocol(cc), spi_bytes(pc.child.spi_in),
+                                    nego::SelectFor::create_child);
+  pc.nonce = random_bytes(options_.nonce_size);
+  if (const auto group = nego::first_key_exchange(child_proposals(cc))) {
+    auto dh = codec::DiffieHellman::generate(*group);
+    if (!dh.ok()) {
+      log::warning("ike", sa.name() + " CHILD_SA " + cc.name + ": " + dh.error().message);
+      release_child_spi(pc.child.spi_in);
+      return false;
+    }
+    pc.key_exchange.emplace(std::move(*dh));
+  }
+  const auto tsi = nego::to_wire(cc.local_ts, sa.local.address);
+  const auto tsr = nego::to_wire(cc.remote_ts, sa.remote.address);
+  pc.child.tsi = nego::from_wire(tsi);
+  pc.child.tsr = nego::from_wire(tsr);
+
+  std::vector<Payload> payloads;
+  payloads.push_back(Payload{PayloadType::security_association, pc.child.sa});
+  payloads.push_back(Payload{PayloadType::nonce, codec::Nonce{pc.nonce}});
+  if (pc.key_exchange)
+    payloads.push_back(Payload{PayloadType::key_exchange,
+                               codec::KeyExchange{static_cast<std::uint16_t>(pc.key_exchange->group()),
+                                                  pc.key_exchange->public_value()}});
+  payloads.push_back(Payload{PayloadType::traffic_selector_initiator, tsi});
+  payloads.push_back(Payload{PayloadType::traffic_selector_responder, tsr});
+  if (cc.mode == config::ChildMode::transport) payloads.push_back(notify(NotifyType::use_transport_mode));
+  log::info("ike", sa.name() + " creating CHILD_SA " + cc.name + " over the established IKE_SA (CREATE_CHILD_SA)");
+  sa.pending_create = std::move(pc);
+  if (!send_request(sa, iana::ExchangeType::create_child_sa, std::move(payloads), now)) {
+    release_child_spi(sa.pending_create->child.spi_in);
+    sa.pending_create.reset();
     return false;
   }
   return true;

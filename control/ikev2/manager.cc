@@ -685,12 +685,54 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
     local_address = transport_.source_for(remote.address);
   if (!local_address) return refuse("no route to " + remote.address.to_string());
 
+  // A connection with several children keeps them on one IKE SA, as
+  // strongSwan does: a child asked for while the connection's IKE SA is up
+  // (or being set up by us) is created over it with CREATE_CHILD_SA.
+  // Single-child connections skip the search, so starting thousands of
+  // them stays linear.
+  if (conn->children.size() > 1)
+    if (IkeSa* existing = reusable_sa(*conn)) {
+      // By name: a live config change re-points the SAs at new objects.
+      const auto same = [&](const config::ChildConfig* c) { return c && c->name == child_config->name; };
+      const bool present =
+          std::any_of(existing->children.begin(), existing->children.end(),
+                      [&](const ChildSa& c) { return same(c.config); }) ||
+          (existing->pending_child && same(existing->pending_child->config)) ||
+          (existing->pending_create && existing->pending_create->kind == PendingCreate::Kind::child &&
+           same(existing->pending_create->child.config)) ||
+          std::any_of(existing->tasks.begin(), existing->tasks.end(),
+                      [&](const Task& t) { return t.kind == Task::Kind::create_child && same(t.child); });
+      if (present) {
+        log::info("ike", "CHILD_SA " + child_config->name + " of " + conn->name + " is up or being set up on " +
+                             existing->name() + " already");
+        return true;
+      }
+      log::info("ike", "initiating CHILD_SA " + child_config->name + " over " + existing->name() +
+                           (existing->state() == IkeSaState::established ? "" : " once it is established"));
+      existing->tasks.push_back(Task{Task::Kind::create_child, 0, child_config});
+      run_tasks(*existing, now);
+      return true;
+    }
+
   IkeSa& sa = create_sa(conn, true, now);
   sa.local = {*local_address, conn->local_port};
   sa.remote = remote;
   sa.pending_child = PendingChild{child_config, 0, {}, {}, {}};
   log::info("ike", "initiating IKE_SA " + sa.name() + " to " + endpoint_text(remote) + " for CHILD_SA " + child_config->name);
   return start_ike_sa_init(sa, now);
+}
+
+IkeSa* Manager::reusable_sa(const config::ConnectionConfig& conn) {
+  for (auto& [id, owned] : sas_) {
+    IkeSa& sa = *owned;
+    if (!sa.connection || sa.connection->name != conn.name) continue;
+    const auto state = sa.state();
+    if (state == IkeSaState::established ||
+        (sa.initiator && (state == IkeSaState::created || state == IkeSaState::ike_sa_init_sent ||
+                          state == IkeSaState::ike_auth_sent)))
+      return &sa;
+  }
+  return nullptr;
 }
 
 void Manager::start(TimePoint now) {

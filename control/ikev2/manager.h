@@ -384,6 +384,10 @@ class Manager {
                      std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
                      ChildSa* replacing = nullptr, Takeover takeover = Takeover::now);
   void switch_outbound(IkeSa& sa, ChildSa& successor);
+  bool start_create_child(IkeSa& sa, const config::ChildConfig& child, TimePoint now);
+  // The connection's IKE SA that a further child can use: established, or
+  // being set up by us; nullptr if none.
+  IkeSa* reusable_sa(const config::ConnectionConfig& conn);
   // A packet arrived on one of the SA's inbound Child SAs after `since`
   // (ManagerOptions::last_inbound_packet).
   bool esp_seen_since(const IkeSa& sa, TimePoint since) const;

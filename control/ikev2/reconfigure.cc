@@ -64,6 +64,8 @@ Manager::ReconfigureResult Manager::reconfigure(std::shared_ptr<const config::Co
       sa->pending_child->config = find_child(*conn, sa->pending_child->config->name);
     if (sa->pending_create && sa->pending_create->child.config)
       sa->pending_create->child.config = find_child(*conn, sa->pending_create->child.config->name);
+    for (auto& task : sa->tasks)
+      if (task.child) task.child = find_child(*conn, task.child->name);
     sa->config_hold = next;
     index_peer_identity(*sa);
     ++result.kept;

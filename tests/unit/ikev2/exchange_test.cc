@@ -577,6 +577,57 @@ TEST(Ikev2Exchange, ARekeyOfAChildSaBeingDeletedIsRefusedTemporarily) {
   EXPECT_EQ(p.b.stats().child_rekey_collisions, 0u);
 }
 
+// A connection with two children keeps both on one IKE SA: the second,
+// asked for while the IKE SA is up or still being set up, is created with
+// CREATE_CHILD_SA (§1.3.1); asking again for a child that is up changes
+// nothing.
+TEST(Ikev2Exchange, ASecondChildOfTheConnectionIsCreatedOverTheSameIkeSa) {
+  PeerSpec a;
+  a.net2_local_ts = R"(["10.11.0.0/16"])";
+  a.net2_remote_ts = R"(["10.12.0.0/16"])";
+  Pair p(a, a.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a.initiate("peer", "net2", p.now));  // while IKE_SA_INIT is out: queued
+  EXPECT_EQ(p.a.ike_sa_count(), 1u);
+  p.establish_initiated();
+  EXPECT_EQ(p.a.list().at(0).children.size(), 1u);
+  p.a.tick(p.now);  // the queued child goes out once the IKE SA is up
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  EXPECT_EQ(parse(p.wire_a.queue.front()).header.exchange, iana::ExchangeType::create_child_sa);
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  const auto va = p.a.list();
+  const auto vb = p.b.list();
+  ASSERT_EQ(va.size(), 1u);
+  ASSERT_EQ(vb.size(), 1u);
+  ASSERT_EQ(va[0].children.size(), 2u);
+  ASSERT_EQ(vb[0].children.size(), 2u);
+  EXPECT_EQ(va[0].children[1].name, "net2");
+  EXPECT_EQ(va[0].children[1].local_ts, std::vector<std::string>{"10.11.0.0/16"});
+  EXPECT_EQ(va[0].children[1].remote_ts, std::vector<std::string>{"10.12.0.0/16"});
+  EXPECT_EQ(vb[0].children[1].name, "net2");
+  EXPECT_EQ(va[0].children[1].spi_in, vb[0].children[1].spi_out);
+  EXPECT_EQ(p.dp_a.sas.size(), 4u);
+  EXPECT_EQ(p.dp_a.policies.size(), 4u);
+
+  ASSERT_TRUE(p.a.initiate("peer", "net2", p.now));  // up already: nothing more
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  EXPECT_EQ(p.a.ike_sa_count(), 1u);
+
+  // Deleted by the operator, net2 comes back over the same IKE SA.
+  ASSERT_TRUE(p.a.delete_child(va[0].id, va[0].children[1].spi_in, p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.a.list().at(0).children.size(), 1u);
+  ASSERT_TRUE(p.a.initiate("peer", "net2", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.a.list().at(0).children.size(), 2u);
+  EXPECT_EQ(p.b.list().at(0).children.size(), 2u);
+  EXPECT_EQ(p.a.ike_sa_count(), 1u);
+}
+
 TEST(Ikev2Exchange, ChildSaRekeyIsMakeBeforeBreak) {
   PeerSpec a;
   a.child_rekey = "20s";

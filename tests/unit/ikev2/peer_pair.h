@@ -87,11 +87,15 @@ struct PeerSpec {
   std::string ike_rekey = "4h";
   std::string child_rekey = "1h";
   std::string start_action = "none";
+  // A second child "net2" with these selectors when set.
+  std::string net2_local_ts;
+  std::string net2_remote_ts;
 
   // The same spec from the other end: selectors swapped.
   PeerSpec mirrored() const {
     PeerSpec m = *this;
     std::swap(m.local_ts, m.remote_ts);
+    std::swap(m.net2_local_ts, m.net2_remote_ts);
     return m;
   }
 };
@@ -107,7 +111,12 @@ inline config::Config make_config(const std::string& local, const std::string& r
       "remote": { "auth": "psk", "id": ")" + remote_id + R"(" },
       "children": { "net": { "local_ts": )" + p.local_ts + R"(, "remote_ts": )" + p.remote_ts + R"(,
                              "esp_proposals": )" + p.esp + R"(, "mode": ")" + p.mode + R"(",
-                             "dpd_action": ")" + p.dpd_action + R"(", "start_action": ")" + p.start_action + R"(", "rekey_time": ")" + p.child_rekey + R"(" } } } },
+                             "dpd_action": ")" + p.dpd_action + R"(", "start_action": ")" + p.start_action + R"(", "rekey_time": ")" + p.child_rekey + R"(" })" +
+                           (p.net2_local_ts.empty() ? std::string()
+                                                    : R"(, "net2": { "local_ts": )" + p.net2_local_ts +
+                                                          R"(, "remote_ts": )" + p.net2_remote_ts +
+                                                          R"(, "esp_proposals": )" + p.esp + R"( })") +
+                           R"( } } },
     "secrets": { "ike-peer": { "id": [")" + local_id + R"(", ")" + remote_id + R"("], "secret": ")" + p.psk + R"(" } }
   })";
   auto result = config::load_config_text(text);
@@ -148,6 +157,10 @@ class Pair {
   // The four messages of IKE_SA_INIT and IKE_AUTH.
   void establish() {
     ASSERT_TRUE(a.initiate("peer", "net", now));
+    establish_initiated();
+  }
+  // The same after a.initiate().
+  void establish_initiated() {
     ASSERT_TRUE(a_to_b());  // IKE_SA_INIT request
     ASSERT_TRUE(b_to_a());  // IKE_SA_INIT response
     ASSERT_TRUE(a_to_b());  // IKE_AUTH request
