@@ -140,8 +140,16 @@ def compare(corridor_sa, peer_sa, expect, nat):
     else:
         check(peer_sa['remote-port'] == 4500, 'strongSwan sees Corridor at port %s' % peer_sa['remote-port'])
     children = peer_sa['child-sas']
-    check(len(children) == 1, 'strongSwan has %d Child SAs' % len(children))
-    child = children[0]
+    want = len(corridor_sa['children'])
+    check(len(children) == want, 'strongSwan has %d Child SAs, Corridor %d' % (len(children), want))
+    for ours in corridor_sa['children'][1:]:  # further children: the same pair under the same name
+        theirs = [c for c in children if c['name'] == ours['name']]
+        check(len(theirs) == 1 and theirs[0]['state'] == 'INSTALLED' and
+              ours['spi_in'] == '0x' + spi_hex(theirs[0]['spi-out']) and
+              ours['spi_out'] == '0x' + spi_hex(theirs[0]['spi-in']),
+              'Child SA %s differs: Corridor %s/%s, strongSwan %s' % (ours['name'], ours['spi_in'], ours['spi_out'],
+                                                                     theirs))
+    child = [c for c in children if c['name'] == corridor_sa['children'][0]['name']][0]
     check(child['state'] == 'INSTALLED', 'strongSwan Child SA state %s' % child['state'])
     check(child['encap'] is True, 'strongSwan Child SA not UDP-encapsulated')
     for key, value in expect['child'].items():
@@ -271,7 +279,7 @@ def check_rekey_collision(corridor, peer, sa, net):
 
 
 def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, rekey=False,
-             corridor_child_rekey=None, certs=None, expect_reassembled=False, collision=False):
+             corridor_child_rekey=None, certs=None, expect_reassembled=False, collision=False, two_children=False):
     wd = sw.workdir()
     corridor = None
     try:
@@ -281,6 +289,13 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                                  [sw.Child('net', [net.left_subnet], [net.right_subnet], esp_proposals=[esp])],
                                  proposals=[proposal],
                                  local=sw.Auth('psk', LEFT_ID), remote=sw.Auth('psk', RIGHT_ID))
+            if two_children:
+                # A second child: Corridor creates it over the same IKE SA (CREATE_CHILD_SA).
+                # strongSwan routes a child's traffic from an address of its local
+                # selector, so each side's 'lan' gets one.
+                conn.children.append(sw.Child('net2', ['10.111.0.0/24'], ['10.112.0.0/24'], esp_proposals=[esp]))
+                sw.Topology.sh('ip', 'addr', 'add', '10.111.0.1/24', 'dev', 'lan', ns=net.ns_left)
+                sw.Topology.sh('ip', 'addr', 'add', '10.112.0.1/24', 'dev', 'lan', ns=net.ns_right)
             pki, keys = None, ()
             if certs:
                 # Certificates (RFC 7427 signatures) from one CA; each side trusts only that CA.
@@ -292,7 +307,8 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                                     local=sw.Auth('pubkey', RIGHT_ID, certs=['right.pem']) if certs else None,
                                     remote=sw.Auth('pubkey', LEFT_ID, cacerts=['ca.pem']) if certs else None)
             if corridor_initiates:
-                conn.children[0].start_action = 'start'
+                for child in conn.children:
+                    child.start_action = 'start'
             if collision:
                 # Corridor rekeys by time at an exact second (no jitter); strongSwan only when told.
                 conn.children[0].rekey_time = '14s'
@@ -312,8 +328,13 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 if not corridor_initiates:
                     ok, lines = peer.initiate(child='net', timeout=15, check=False)
                     check(ok, 'strongSwan initiate failed:\n' + '\n'.join(lines[-15:]))
+                corridor_sa, _ = corridor.wait_established(children=len(conn.children))
                 peer_sa = peer.wait_sa('gw', timeout=15)
-                corridor_sa, _ = corridor.wait_established()
+                deadline = time.time() + 10
+                while len(peer_sa['child-sas']) < len(conn.children) and time.time() < deadline:
+                    time.sleep(0.2)
+                    peer_sa = peer.wait_sa('gw', timeout=15)
+                check(len(peer.list_sas()) == 1, 'strongSwan has %d IKE SAs, not 1' % len(peer.list_sas()))
                 compare(corridor_sa, peer_sa, expect, nat)
                 if nat:
                     check(corridor_sa['nat']['local'], 'Corridor did not see its own NAT')
@@ -380,6 +401,12 @@ CASES = {
                 'child': {'encr-alg': 'CHACHA20_POLY1305'},
                 'corridor_proposal': 'IKE:CHACHA20_POLY1305/PRF_HMAC_SHA2_256/CURVE_25519',
                 'corridor_child': 'ESP:CHACHA20_POLY1305/NO_EXT_SEQ'}),
+    # Corridor initiates a connection with two children: one IKE SA, the second child by CREATE_CHILD_SA.
+    'initiator-two-children': dict(
+        corridor_initiates=True, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16', two_children=True,
+        expect={'ike': {'encr-alg': 'AES_GCM_16', 'dh-group': 'ECP_384'}, 'child': {'encr-alg': 'AES_GCM_16'},
+                'corridor_proposal': 'IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384',
+                'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
     # Both ends rekey the Child SA at once (RFC 7296 §2.8.1), staged with dropped datagrams.
     'rekey-collision': dict(
         corridor_initiates=True, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16', collision=True,
