@@ -99,70 +99,37 @@ void Manager::run_tasks(IkeSa& sa, TimePoint now) {
 bool Manager::start_rekey_child(IkeSa& sa, std::uint32_t spi_in, TimePoint now) {
   ChildSa* old = find_child_by_spi_in(sa, spi_in);
   if (!old || old->state != ChildSaState::installed || !old->config) return false;
-  const auto& cc = *old->config;
+  log::info("ike", sa.name() + " rekeying CHILD_SA " + old->name + " (SPIs " + hex32(old->spi_in) + "_i " +
+                       hex32(old->spi_out) + "_o)");
+  old->state = ChildSaState::rekeying;
+  // The rekeyed SA keeps the selectors agreed for the old one.
+  if (send_create_child(sa, *old->config, spi_in, old->local_ts, old->remote_ts, now)) return true;
+  if (ChildSa* again = find_child_by_spi_in(sa, spi_in)) again->state = ChildSaState::installed;
+  return false;
+}
+
+// A further Child SA of the connection over this IKE SA (§1.3.1), with the
+// child's configured selectors.
+bool Manager::start_create_child(IkeSa& sa, const config::ChildConfig& cc, TimePoint now) {
+  log::info("ike", sa.name() + " creating CHILD_SA " + cc.name + " over the established IKE_SA (CREATE_CHILD_SA)");
+  return send_create_child(sa, cc, 0, nego::from_wire(nego::to_wire(cc.local_ts, sa.local.address)),
+                           nego::from_wire(nego::to_wire(cc.remote_ts, sa.remote.address)), now);
+}
+
+// The CREATE_CHILD_SA request for a Child SA, new or (rekeys_spi_in) a
+// rekey:  [N(REKEY_SA)], SA, Ni, [KEi], TSi, TSr, [N(USE_TRANSPORT_MODE)].
+bool Manager::send_create_child(IkeSa& sa, const config::ChildConfig& cc, std::uint32_t rekeys_spi_in,
+                                const std::vector<net::TrafficSelector>& local_ts,
+                                const std::vector<net::TrafficSelector>& remote_ts, TimePoint now) {
   PendingCreate pc;
   pc.kind = PendingCreate::Kind::child;
   pc.child.config = &cc;
   pc.child.spi_in = random_child_spi();
-  pc.child.rekeys_spi_in = spi_in;
+  pc.child.rekeys_spi_in = rekeys_spi_in;
   pc.child.sa = nego::to_sa_payload(child_proposals(cc), child_protocol(cc), spi_bytes(pc.child.spi_in),
                                     nego::SelectFor::create_child);
   pc.nonce = random_bytes(options_.nonce_size);
   // PFS: a fresh key exchange when the ESP/AH proposals name a group.
-  if (const auto group = nego::first_key_exchange(child_proposals(cc))) {
-    auto dh = codec::DiffieHellman::generate(*group);
-    if (!dh.ok()) {
-      log::warning("ike", sa.name() + " CHILD_SA " + cc.name + " rekey: " + dh.error().message);
-      release_child_spi(pc.child.spi_in);
-      return false;
-    }
-    pc.key_exchange.emplace(std::move(*dh));
-  }
-  // The rekeyed SA keeps the selectors agreed for the old one.
-  const auto tsi = nego::to_wire(old->local_ts, sa.local.address);
-  const auto tsr = nego::to_wire(old->remote_ts, sa.remote.address);
-  pc.child.tsi = old->local_ts;
-  pc.child.tsr = old->remote_ts;
-
-  std::vector<Payload> payloads;
-  codec::Notify rekey;
-  rekey.protocol = child_protocol(cc);
-  rekey.type = NotifyType::rekey_sa;
-  rekey.spi = spi_bytes(spi_in);  // §1.3.3: the SPI the sender receives the old SA's packets on
-  payloads.push_back(Payload{PayloadType::notify, std::move(rekey)});
-  payloads.push_back(Payload{PayloadType::security_association, pc.child.sa});
-  payloads.push_back(Payload{PayloadType::nonce, codec::Nonce{pc.nonce}});
-  if (pc.key_exchange)
-    payloads.push_back(Payload{PayloadType::key_exchange,
-                               codec::KeyExchange{static_cast<std::uint16_t>(pc.key_exchange->group()),
-                                                  pc.key_exchange->public_value()}});
-  payloads.push_back(Payload{PayloadType::traffic_selector_initiator, tsi});
-  payloads.push_back(Payload{PayloadType::traffic_selector_responder, tsr});
-  if (cc.mode == config::ChildMode::transport) payloads.push_back(notify(NotifyType::use_transport_mode));
-  log::info("ike", sa.name() + " rekeying CHILD_SA " + cc.name + " (SPIs " + hex32(old->spi_in) + "_i " +
-                       hex32(old->spi_out) + "_o)");
-  old->state = ChildSaState::rekeying;
-  sa.pending_create = std::move(pc);
-  if (!send_request(sa, iana::ExchangeType::create_child_sa, std::move(payloads), now)) {
-    release_child_spi(sa.pending_create->child.spi_in);
-    sa.pending_create.reset();
-    if (ChildSa* again = find_child_by_spi_in(sa, spi_in)) again->state = ChildSaState::installed;
-    return false;
-  }
-  return true;
-}
-
-// A further Child SA of the connection over this IKE SA (§1.3.1): the
-// same request as a rekey, without N(REKEY_SA), with the child's
-// configured selectors.
-bool Manager::start_create_child(IkeSa& sa, const config::ChildConfig& cc, TimePoint now) {
-  PendingCreate pc;
-  pc.kind = PendingCreate::Kind::child;
-  pc.child.config = &cc;
-  pc.child.spi_in = random_child_spi();
-  pc.child.sa = nego::to_sa_payload(child_proposals(cc), child_protocol(cc), spi_bytes(pc.child.spi_in),
-                                    nego::SelectFor::create_child);
-  pc.nonce = random_bytes(options_.nonce_size);
   if (const auto group = nego::first_key_exchange(child_proposals(cc))) {
     auto dh = codec::DiffieHellman::generate(*group);
     if (!dh.ok()) {
@@ -172,12 +139,19 @@ bool Manager::start_create_child(IkeSa& sa, const config::ChildConfig& cc, TimeP
     }
     pc.key_exchange.emplace(std::move(*dh));
   }
-  const auto tsi = nego::to_wire(cc.local_ts, sa.local.address);
-  const auto tsr = nego::to_wire(cc.remote_ts, sa.remote.address);
-  pc.child.tsi = nego::from_wire(tsi);
-  pc.child.tsr = nego::from_wire(tsr);
+  const auto tsi = nego::to_wire(local_ts, sa.local.address);
+  const auto tsr = nego::to_wire(remote_ts, sa.remote.address);
+  pc.child.tsi = local_ts;
+  pc.child.tsr = remote_ts;
 
   std::vector<Payload> payloads;
+  if (rekeys_spi_in) {
+    codec::Notify rekey;
+    rekey.protocol = child_protocol(cc);
+    rekey.type = NotifyType::rekey_sa;
+    rekey.spi = spi_bytes(rekeys_spi_in);  // §1.3.3: the SPI the sender receives the old SA's packets on
+    payloads.push_back(Payload{PayloadType::notify, std::move(rekey)});
+  }
   payloads.push_back(Payload{PayloadType::security_association, pc.child.sa});
   payloads.push_back(Payload{PayloadType::nonce, codec::Nonce{pc.nonce}});
   if (pc.key_exchange)
@@ -187,7 +161,6 @@ bool Manager::start_create_child(IkeSa& sa, const config::ChildConfig& cc, TimeP
   payloads.push_back(Payload{PayloadType::traffic_selector_initiator, tsi});
   payloads.push_back(Payload{PayloadType::traffic_selector_responder, tsr});
   if (cc.mode == config::ChildMode::transport) payloads.push_back(notify(NotifyType::use_transport_mode));
-  log::info("ike", sa.name() + " creating CHILD_SA " + cc.name + " over the established IKE_SA (CREATE_CHILD_SA)");
   sa.pending_create = std::move(pc);
   if (!send_request(sa, iana::ExchangeType::create_child_sa, std::move(payloads), now)) {
     release_child_spi(sa.pending_create->child.spi_in);

@@ -385,6 +385,9 @@ class Manager {
                      ChildSa* replacing = nullptr, Takeover takeover = Takeover::now);
   void switch_outbound(IkeSa& sa, ChildSa& successor);
   bool start_create_child(IkeSa& sa, const config::ChildConfig& child, TimePoint now);
+  bool send_create_child(IkeSa& sa, const config::ChildConfig& child, std::uint32_t rekeys_spi_in,
+                         const std::vector<net::TrafficSelector>& local_ts,
+                         const std::vector<net::TrafficSelector>& remote_ts, TimePoint now);
   // The connection's IKE SA that a further child can use: established, or
   // being set up by us; nullptr if none.
   IkeSa* reusable_sa(const config::ConnectionConfig& conn);
