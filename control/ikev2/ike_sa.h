@@ -148,8 +148,10 @@ struct PendingCreate {
 // Work for an established IKE SA that waits its turn: the message-ID
 // window is 1, so one request of ours at a time (RFC 7296 §2.3).
 struct Task {
-  enum class Kind : std::uint8_t { rekey_child, rekey_ike, delete_child, delete_ike, create_child } kind =
-      Kind::rekey_child;
+  enum class Kind : std::uint8_t { rekey_child, rekey_ike, delete_child, delete_ike, create_child };
+  Task() = default;
+  Task(Kind k, std::uint32_t spi, const config::ChildConfig* c = nullptr) : kind(k), spi_in(spi), child(c) {}
+  Kind kind = Kind::rekey_child;
   std::uint32_t spi_in = 0;  // the Child SA, for rekey_child and delete_child
   const config::ChildConfig* child = nullptr;  // create_child: a further Child SA of the connection (§1.3.1)
 };

@@ -302,7 +302,7 @@ bool Manager::send_request(IkeSa& sa, ExchangeType exchange, std::vector<Payload
   }
   if (!datagrams) return false;
   sa.outstanding = OutstandingRequest{h.message_id, exchange, std::move(*datagrams), 0,
-                                      now + options_.retransmit_timeout};
+                                      now + options_.retransmit_timeout, false};
   // IKE_SA_INIT keeps ID 0 through COOKIE and INVALID_KE_PAYLOAD restarts.
   sa.next_request_id = h.message_id + 1;
   send_datagrams(sa, sa.outstanding->datagrams);
@@ -717,7 +717,8 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   IkeSa& sa = create_sa(conn, true, now);
   sa.local = {*local_address, conn->local_port};
   sa.remote = remote;
-  sa.pending_child = PendingChild{child_config, 0, {}, {}, {}};
+  sa.pending_child = PendingChild{};
+  sa.pending_child->config = child_config;
   log::info("ike", "initiating IKE_SA " + sa.name() + " to " + endpoint_text(remote) + " for CHILD_SA " + child_config->name);
   return start_ike_sa_init(sa, now);
 }
