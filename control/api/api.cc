@@ -95,10 +95,13 @@ void Api::schedule_flush() {
   flush_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     // A revoked token ends its event streams within this period: the
-    // token file is one stat() when it has not changed.
-    if (std::string why; tokens_ && !tokens_->refresh(&why))
-      log::warning("api", "token file: " + why + " (keeping the tokens loaded before)");
-    if (tokens_ && events_.subscribers()) events_.close_revoked(*tokens_);
+    // token file is one stat() when it has not changed, and is looked at
+    // only while streams are open (requests refresh it themselves).
+    if (tokens_ && events_.subscribers()) {
+      if (std::string why; !tokens_->refresh(&why))
+        log::warning("api", "token file: " + why + " (keeping the tokens loaded before)");
+      events_.close_revoked(*tokens_);
+    }
     events_.flush(std::chrono::steady_clock::now());
     schedule_flush();
   });
