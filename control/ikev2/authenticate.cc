@@ -10,10 +10,13 @@
 
 #include "common/log/log.h"
 #include "control/ikev2/auth.h"
-#include "control/ikev2/identity.h"
+#include "control/ike/identity.h"
 #include "control/ikev2/manager.h"
 
 namespace corridor::control::ikev2 {
+
+using ike::to_wire;
+using ike::find_psk;
 
 namespace {
 

@@ -15,11 +15,15 @@
 #include "common/log/log.h"
 #include "control/ike/ts_narrow.h"
 #include "control/ikev2/auth.h"
-#include "control/ikev2/identity.h"
+#include "control/ike/identity.h"
 #include "control/ikev2/manager.h"
 #include "control/ikev2/payload_access.h"
 
 namespace corridor::control::ikev2 {
+
+using ike::to_wire;
+using ike::from_wire;
+using ike::matches;
 
 using codec::Payload;
 using iana::NotifyType;

@@ -22,9 +22,12 @@
 #include <string_view>
 
 #include "common/net/address.h"
-#include "control/ikev2/identity.h"
+#include "control/ike/identity.h"
 
 namespace corridor::control::ikev2 {
+
+using ike::to_wire;
+using ike::from_wire;
 
 // Gives verify_peer() the store without making it part of the public API.
 struct TrustStoreAccess {

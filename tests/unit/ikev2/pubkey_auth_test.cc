@@ -34,13 +34,14 @@
 
 #include "common/ike/keys.h"
 #include "control/ikev2/auth.h"
-#include "control/ikev2/identity.h"
+#include "control/ike/identity.h"
 #include "tests/unit/support/x509_factory.h"
 
 namespace {
 
 using namespace corridor;                 // NOLINT: test brevity
 using namespace corridor::control::ikev2;  // NOLINT
+using corridor::control::ike::to_wire;
 using Bytes = std::vector<std::uint8_t>;
 using WireMethod = iana::AuthMethod;
 using namespace corridor::test_support;  // NOLINT: Pkey, Cert, CertSpec, make_cert, kDay

@@ -1,4 +1,4 @@
-#include "control/ikev2/identity.h"
+#include "control/ike/identity.h"
 
 #include <openssl/x509.h>
 
@@ -8,7 +8,7 @@
 
 #include "common/net/address.h"
 
-namespace corridor::control::ikev2 {
+namespace corridor::control::ike {
 namespace {
 
 using IdType = config::IdType;
@@ -243,4 +243,4 @@ const config::Secret* find_psk(const config::Config& config, const config::Ident
   return best;
 }
 
-}  // namespace corridor::control::ikev2
+}  // namespace corridor::control::ike

@@ -14,7 +14,7 @@
 #include "common/config/model.h"
 #include "common/ike/message.h"
 
-namespace corridor::control::ikev2 {
+namespace corridor::control::ike {
 
 // nullopt (and `why`) for %any, which is never sent, or a DN OpenSSL
 // cannot encode.
@@ -36,4 +36,4 @@ bool matches(const config::Identity& pattern, const config::Identity& actual);
 const config::Secret* find_psk(const config::Config& config, const config::Identity& local,
                                const config::Identity& remote);
 
-}  // namespace corridor::control::ikev2
+}  // namespace corridor::control::ike
