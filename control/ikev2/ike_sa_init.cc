@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "common/log/log.h"
+#include "control/ike/addresses.h"
 #include "control/ikev2/manager.h"
 #include "control/ikev2/payload_access.h"
 #include "control/ikev2/nat_detection.h"
@@ -24,37 +25,13 @@ using iana::PayloadType;
 
 namespace {
 
+using ike::address_matches;
 using payload::find_notify;
 using payload::first_error;
 using payload::notify;
 
 // COOKIE and INVALID_KE_PAYLOAD restarts before the initiator gives up.
 constexpr unsigned kMaxInitRetries = 3;
-
-bool address_matches(const std::vector<config::AddressSpec>& specs, const net::IpAddress& address) {
-  if (specs.empty()) return true;  // %any
-  for (const auto& s : specs) {
-    switch (s.kind) {
-      case config::AddressSpec::Kind::any: return true;
-      case config::AddressSpec::Kind::any4:
-        if (address.is_v4()) return true;
-        break;
-      case config::AddressSpec::Kind::any6:
-        if (!address.is_v4()) return true;
-        break;
-      case config::AddressSpec::Kind::address:
-      case config::AddressSpec::Kind::prefix:
-        if (s.prefix.contains(address)) return true;
-        break;
-      case config::AddressSpec::Kind::range:
-        if (address.family() == s.prefix.address.family() && !(address < s.prefix.address) && !(s.range_end < address))
-          return true;
-        break;
-      case config::AddressSpec::Kind::hostname: break;  // resolved only when initiating
-    }
-  }
-  return false;
-}
 
 // Our NAT_DETECTION_SOURCE_IP: the real hash, or with `encap` one that can
 // never match, so the peer believes there is a NAT and encapsulates

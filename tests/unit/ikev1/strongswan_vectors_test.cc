@@ -17,6 +17,7 @@
 #include "common/ikev1/cipher.h"
 #include "common/ikev1/keys.h"
 #include "common/ikev1/message.h"
+#include "control/ikev1/nat_t.h"
 #include "control/ikev1/proposal.h"
 #include "tests/unit/ike/ike_test_support.h"
 
@@ -25,6 +26,7 @@ namespace {
 using namespace corridor::ikev1;  // NOLINT: test brevity
 namespace v1 = corridor::iana::ikev1;
 namespace p = corridor::control::ikev1;
+namespace net = corridor::net;
 using corridor::iana::PrfId;
 using corridor::ike::test::from_hex;
 using Bytes = std::vector<std::uint8_t>;
@@ -139,6 +141,15 @@ TEST_F(StrongswanVectors, MainModeAndQuickModeReproduceStrongswan) {
   const auto nr = body_of<Nonce>(mm4.payloads, v1::PayloadType::nonce).data;
   EXPECT_EQ(g_xi.size(), 256u);
   const auto g_xy = logged("shared Diffie Hellman secret");
+  // NAT-D (RFC 3947 §3.2): each side's first hash is of the address it sends
+  // to (the harness's 192.0.2.1 and 192.0.2.2, port 500). strongSwan's
+  // kernel-libipsec fakes the second (its own) to force encapsulation.
+  const auto natd_a = body_of<NatDiscovery>(mm3.payloads, v1::PayloadType::nat_d).hash;
+  const auto natd_b = body_of<NatDiscovery>(mm4.payloads, v1::PayloadType::nat_d).hash;
+  const net::SocketAddress addr_a{*net::IpAddress::parse("192.0.2.1"), 500};
+  const net::SocketAddress addr_b{*net::IpAddress::parse("192.0.2.2"), 500};
+  EXPECT_EQ(*p::nat_d_hash(prf, cky_i, cky_r, addr_b), natd_a);
+  EXPECT_EQ(*p::nat_d_hash(prf, cky_i, cky_r, addr_a), natd_b);
 
   const auto psk = from_hex(v_["psk"].get<std::string>());
   auto skeyid = skeyid_psk(prf, psk, ni, nr);

@@ -1,0 +1,441 @@
+// Phase 1 in Main Mode (RFC 2409 §5), pre-shared keys, both roles:
+//
+//   1  I -> R  SA, VID(RFC 3947), VID(DPD)                 MM_IDLE -> MM_SA_SENT
+//   2  R -> I  SA (the chosen transform), VIDs
+//   3  I -> R  KE, Ni, NAT-D(R), NAT-D(I)
+//   4  R -> I  KE, Nr, NAT-D(I), NAT-D(R)
+//   5  I -> R  [ IDii, HASH_I ]   encrypted; to port 4500 if a NAT was found
+//   6  R -> I  [ IDir, HASH_R ]   encrypted                   ... -> MM_DONE
+//
+// Each received message moves the SA through its "_RCVD" state, and the
+// answer through the next "_SENT" one (state.h), so the log shows every
+// line of the operator's table.
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
+#include "common/ike/message.h"
+#include "common/log/log.h"
+#include "control/ike/addresses.h"
+#include "control/ike/identity.h"
+#include "control/ikev1/manager.h"
+#include "control/ikev1/nat_t.h"
+
+namespace corridor::control::ikev1 {
+
+using codec::Payload;
+using v1::NotifyType;
+using v1::PayloadType;
+
+namespace {
+
+std::string endpoint_text(const net::SocketAddress& a) {
+  return a.address.to_string() + "[" + std::to_string(a.port) + "]";
+}
+
+template <typename T>
+const T* first_of(const std::vector<Payload>& payloads, PayloadType type) {
+  for (const auto& p : payloads) {
+    if (p.type == type) return std::get_if<T>(&p.body);
+  }
+  return nullptr;
+}
+
+bool has_vendor_id(const std::vector<Payload>& payloads, std::span<const std::uint8_t> id) {
+  for (const auto& p : payloads) {
+    const auto* v = std::get_if<codec::VendorId>(&p.body);
+    if (v && v->data.size() == id.size() && std::equal(id.begin(), id.end(), v->data.begin())) return true;
+  }
+  return false;
+}
+
+std::vector<Payload> vendor_ids(bool nat_t) {
+  std::vector<Payload> out;
+  if (nat_t) {
+    const auto id = rfc3947_vendor_id();
+    out.push_back(Payload{PayloadType::vendor_id, codec::VendorId{Bytes(id.begin(), id.end())}});
+  }
+  const auto dpd = dpd_vendor_id();
+  out.push_back(Payload{PayloadType::vendor_id, codec::VendorId{Bytes(dpd.begin(), dpd.end())}});
+  return out;
+}
+
+// The ISAKMP SA's lifetime we offer: the hard limit of the connection.
+std::uint32_t phase1_lifetime(const config::ConnectionConfig& conn) {
+  const auto soft = std::max(conn.rekey_time, conn.reauth_time);
+  return static_cast<std::uint32_t>((soft + conn.over_time).count());
+}
+
+// IKEv1 and IKEv2 number the ID types the same way (RFC 2407 §4.6.2.1,
+// RFC 7296 §3.5), so the IKEv2 identity code serves both.
+std::optional<config::Identity> identity_of(const codec::Identification& id, std::string* why) {
+  corridor::ike::Identification v2;
+  v2.id_type = static_cast<iana::IdType>(id.id_type);
+  v2.data = id.data;
+  return ike::from_wire(v2, why);
+}
+
+std::optional<codec::Identification> wire_identity(const config::Identity& id, std::string* why) {
+  auto v2 = ike::to_wire(id, why);
+  if (!v2) return std::nullopt;
+  codec::Identification out;
+  out.id_type = static_cast<v1::IdType>(v2->id_type);
+  out.data = v2->data;
+  return out;
+}
+
+}  // namespace
+
+// --- Message 1 ------------------------------------------------------------------
+
+bool Manager::start_main_mode(IsakmpSa& sa, TimePoint now) {
+  const auto& conn = *sa.connection;
+  auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
+  if (!suites.ok()) {
+    log::error("ike", sa.name() + " " + suites.error().message);
+    return false;
+  }
+  if (!psk_for(sa)) {
+    log::error("ike", sa.name() + " no pre-shared key for " + local_identity(sa).value + " and the peer");
+    return false;
+  }
+  sa.offered = std::move(*suites);
+  Payload sa_payload{PayloadType::sa, phase1_offer(sa.offered)};
+  auto body = codec::serialise_body(sa_payload);
+  if (!body.ok()) return false;
+  sa.sai_b = std::move(*body);
+  std::vector<Payload> payloads{std::move(sa_payload)};
+  for (auto& v : vendor_ids(true)) payloads.push_back(std::move(v));
+  log::info("ike", sa.name() + " initiating Main Mode to " + endpoint_text(sa.remote) + " offering " +
+                       std::to_string(sa.offered.size()) + " transform(s), first " + sa.offered.front().to_string());
+  if (!transition(sa, State::mm_sa_sent)) return false;
+  return send_clear(sa, std::move(payloads), true, now);
+}
+
+void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::vector<Payload>& payloads,
+                                  std::span<const std::uint8_t> body, const net::SocketAddress& local,
+                                  const net::SocketAddress& remote, TimePoint now) {
+  const std::string from = endpoint_text(remote);
+  const auto* offer = first_of<codec::SecurityAssociation>(payloads, PayloadType::sa);
+  auto spans = codec::walk_payloads(header.first_payload, body, false);
+  if (!offer || !spans.ok() || payloads.front().type != PayloadType::sa) {
+    send_clear_notify(header.header, local, remote, NotifyType::payload_malformed);
+    return drop("malformed", "Main Mode 1 from " + from + " does not start with an SA payload");
+  }
+  // The first connection (in config order) whose addresses fit and whose
+  // Phase 1 suites accept one of the peer's transforms.
+  const config::ConnectionConfig* chosen = nullptr;
+  std::optional<Phase1Selection> selection;
+  std::vector<std::string> mismatches;
+  for (const auto& conn : config_.connections) {
+    if (conn.version == 2) continue;
+    if (!ike::address_matches(conn.local_addrs, local.address) || !ike::address_matches(conn.remote_addrs, remote.address))
+      continue;
+    if (conn.local.auth != config::AuthMethod::psk || conn.remote.auth != config::AuthMethod::psk) {
+      mismatches.push_back(conn.name + ": IKEv1 with certificates is not implemented yet");
+      continue;
+    }
+    auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
+    if (!suites.ok()) {
+      mismatches.push_back(conn.name + ": " + suites.error().message);
+      continue;
+    }
+    auto result = select_phase1(*offer, *suites);
+    if (result.ok()) {
+      chosen = &conn;
+      selection = std::move(*result);
+      break;
+    }
+    mismatches.push_back(conn.name + ": " + result.error().message);
+  }
+  if (!chosen) {
+    if (mismatches.empty())
+      log::warning("ike", "Main Mode from " + from + " to " + endpoint_text(local) +
+                              ": no IKEv1 connection for these addresses, answering NO-PROPOSAL-CHOSEN");
+    for (const auto& m : mismatches) log::warning("ike", "Main Mode from " + from + " NO-PROPOSAL-CHOSEN for connection " + m);
+    send_clear_notify(header.header, local, remote, NotifyType::no_proposal_chosen);
+    ++stats_.phase1_failed;
+    return drop("no_proposal_chosen", "Main Mode 1 from " + from);
+  }
+
+  IsakmpSa& sa = create_sa(chosen, Role::responder, now);
+  sa.cookie_i = header.header.cookie_i;
+  sa.local = local;
+  sa.remote = remote;
+  by_peer_cookie_[{sa.cookie_i, from}] = sa.id;
+  const auto& sa_span = (*spans)[0];
+  const auto sai = sa_span.body(body);
+  sa.sai_b.assign(sai.begin(), sai.end());
+  sa.suite = selection->suite;
+  sa.offered = {selection->suite};
+  sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
+  sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
+  sa.last_received_datagram.assign(body.begin() - static_cast<std::ptrdiff_t>(codec::kHeaderSize), body.end());
+  if (!psk_for(sa)) {
+    fail(sa, "no pre-shared key for connection " + chosen->name);
+    return;
+  }
+  log::info("ike", sa.name() + " Main Mode from " + from + " for connection " + chosen->name + ", selected " +
+                       sa.suite->to_string() + (sa.peer_nat_t ? ", peer does NAT-T (RFC 3947)" : ""));
+  if (!transition(sa, State::mm_sa_rcvd)) return;
+  std::vector<Payload> reply{Payload{PayloadType::sa, std::move(selection->reply)}};
+  for (auto& v : vendor_ids(sa.peer_nat_t)) reply.push_back(std::move(v));
+  if (!transition(sa, State::mm_sa_sent)) return;
+  send_clear(sa, std::move(reply), false, now);
+}
+
+// --- Message 2 ------------------------------------------------------------------
+
+void Manager::main_mode_response_2(IsakmpSa& sa, const codec::ParsedHeader& header,
+                                   const std::vector<Payload>& payloads, TimePoint now) {
+  const auto* reply = first_of<codec::SecurityAssociation>(payloads, PayloadType::sa);
+  if (!reply) return fail(sa, "Main Mode 2 without an SA payload");
+  auto agreed = accept_phase1_reply(*reply, sa.offered);
+  if (!agreed.ok()) return fail(sa, agreed.error().message);
+  sa.cookie_r = header.header.cookie_r;
+  sa.suite = *agreed;
+  sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
+  sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
+  if (!transition(sa, State::mm_sa_rcvd)) return;
+  log::info("ike", sa.name() + " responder selected " + sa.suite->to_string());
+  auto ke = key_exchange_payloads(sa);
+  if (!ke) return fail(sa, "no key exchange payloads");
+  if (!transition(sa, State::mm_ke_sent)) return;
+  send_clear(sa, std::move(*ke), true, now);
+}
+
+// --- Messages 3 and 4: key exchange ---------------------------------------------------
+
+std::optional<std::vector<Payload>> Manager::key_exchange_payloads(IsakmpSa& sa) {
+  auto dh = corridor::ike::DiffieHellman::generate(sa.suite->group);
+  if (!dh.ok()) {
+    log::error("ike", sa.name() + " " + dh.error().message);
+    return std::nullopt;
+  }
+  sa.dh = std::move(*dh);
+  Bytes nonce = random_bytes(options_.nonce_size);
+  (sa.initiator() ? sa.g_xi : sa.g_xr) = sa.dh->public_value();
+  (sa.initiator() ? sa.ni_b : sa.nr_b) = nonce;
+  std::vector<Payload> out{Payload{PayloadType::key_exchange, codec::KeyExchange{sa.dh->public_value()}},
+                           Payload{PayloadType::nonce, codec::Nonce{std::move(nonce)}}};
+  if (sa.peer_nat_t) {
+    // RFC 3947 §3.2: the peer's address as we send to it, then ours. With
+    // `encap` ours is a hash that cannot match, so the peer sees a NAT and
+    // both ends encapsulate (strongSwan's encap = yes does the same).
+    const auto prf = sa.suite->keys().prf;
+    auto theirs = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.remote);
+    auto ours = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.local);
+    if (!theirs.ok() || !ours.ok()) return std::nullopt;
+    if (sa.connection->encap) *ours = random_bytes(ours->size());
+    out.push_back(Payload{PayloadType::nat_d, codec::NatDiscovery{std::move(*theirs)}});
+    out.push_back(Payload{PayloadType::nat_d, codec::NatDiscovery{std::move(*ours)}});
+  }
+  return out;
+}
+
+bool Manager::take_key_exchange(IsakmpSa& sa, const std::vector<Payload>& payloads) {
+  const auto* ke = first_of<codec::KeyExchange>(payloads, PayloadType::key_exchange);
+  const auto* nonce = first_of<codec::Nonce>(payloads, PayloadType::nonce);
+  if (!ke || !nonce) {
+    fail(sa, "key exchange message without KE or nonce");
+    return false;
+  }
+  auto g_xy = sa.dh->shared_secret(ke->data);
+  if (!g_xy.ok()) {
+    fail(sa, "peer's KE: " + g_xy.error().message);
+    return false;
+  }
+  (sa.initiator() ? sa.g_xr : sa.g_xi) = ke->data;
+  (sa.initiator() ? sa.nr_b : sa.ni_b) = nonce->data;
+
+  // NAT-D: the first hash is our address as the peer sent to it; the others
+  // are the peer's addresses, one of which must be where the packet came from.
+  std::vector<const codec::NatDiscovery*> natd;
+  for (const auto& p : payloads) {
+    if (p.type == PayloadType::nat_d || p.type == PayloadType::nat_d_draft)
+      natd.push_back(std::get_if<codec::NatDiscovery>(&p.body));
+  }
+  const auto prf = sa.suite->keys().prf;
+  if (sa.peer_nat_t && natd.size() >= 2) {
+    auto ours = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.local);
+    auto theirs = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.remote);
+    sa.nat_local = !ours.ok() || natd[0]->hash != *ours;
+    sa.nat_remote = true;
+    for (std::size_t i = 1; i < natd.size(); ++i) {
+      if (theirs.ok() && natd[i]->hash == *theirs) sa.nat_remote = false;
+    }
+    if (sa.nat_detected())
+      log::info("ike", sa.name() + std::string(sa.nat_local ? " we are behind a NAT" : "") +
+                           (sa.nat_remote ? " the peer is behind a NAT" : ""));
+  }
+  if (sa.connection->encap) sa.nat_local = true;
+
+  const auto* secret = psk_for(sa);
+  if (!secret) {
+    fail(sa, "no pre-shared key");
+    return false;
+  }
+  auto skeyid = corridor::ikev1::skeyid_psk(prf, {secret->secret.data(), secret->secret.size()}, sa.ni_b, sa.nr_b);
+  if (!skeyid.ok()) {
+    fail(sa, skeyid.error().message);
+    return false;
+  }
+  auto keys = corridor::ikev1::derive_phase1_keys(sa.suite->keys(), std::move(*skeyid),
+                                                  {g_xy->data(), g_xy->size()}, sa.cookie_i, sa.cookie_r, sa.g_xi,
+                                                  sa.g_xr);
+  if (!keys.ok()) {
+    fail(sa, keys.error().message);
+    return false;
+  }
+  auto cipher = corridor::ikev1::Phase1Cipher::create(sa.suite->keys(), keys->encryption_key);
+  if (!cipher.ok()) {
+    fail(sa, cipher.error().message);
+    return false;
+  }
+  sa.iv = corridor::ikev1::IvChain(keys->iv);
+  sa.keys = std::move(*keys);
+  sa.cipher = std::move(*cipher);
+  sa.dh.reset();  // the private value is no longer needed
+  return true;
+}
+
+void Manager::main_mode_request_3(IsakmpSa& sa, const std::vector<Payload>& payloads, TimePoint now) {
+  if (!transition(sa, State::mm_ke_rcvd)) return;
+  auto ke = key_exchange_payloads(sa);
+  if (!ke) return fail(sa, "no key exchange payloads");
+  if (!take_key_exchange(sa, payloads)) return;
+  if (!transition(sa, State::mm_ke_sent)) return;
+  send_clear(sa, std::move(*ke), false, now);
+}
+
+void Manager::main_mode_response_4(IsakmpSa& sa, const std::vector<Payload>& payloads, TimePoint now) {
+  if (!transition(sa, State::mm_ke_rcvd)) return;
+  if (!take_key_exchange(sa, payloads)) return;
+  // RFC 3947 §4: the initiator moves to port 4500 once a NAT is found.
+  if (sa.peer_nat_t && sa.nat_detected()) {
+    sa.local.port = options_.nat_t_port;
+    sa.remote.port = options_.nat_t_port;
+    log::info("ike", sa.name() + " NAT-T: switching to " + endpoint_text(sa.local) + " -> " + endpoint_text(sa.remote));
+  }
+  auto id = identity_payloads(sa);
+  if (!id) return fail(sa, "cannot build our identity and HASH_I");
+  if (!transition(sa, State::mm_auth_sent)) return;
+  send_encrypted(sa, std::move(*id), true, now);
+}
+
+// --- Messages 5 and 6: identities and HASH_I / HASH_R ---------------------------------------
+
+std::optional<std::vector<Payload>> Manager::identity_payloads(IsakmpSa& sa) {
+  std::string why;
+  const auto me = local_identity(sa);
+  auto id = wire_identity(me, &why);
+  if (!id) {
+    log::error("ike", sa.name() + " our identity " + me.value + ": " + why);
+    return std::nullopt;
+  }
+  Payload id_payload{PayloadType::id, *id};
+  auto id_b = codec::serialise_body(id_payload);
+  if (!id_b.ok()) return std::nullopt;
+  const corridor::ikev1::Phase1Transcript t{sa.g_xi, sa.g_xr, sa.cookie_i, sa.cookie_r, sa.sai_b};
+  const auto prf = sa.suite->keys().prf;
+  auto hash = sa.initiator() ? corridor::ikev1::hash_i(prf, sa.keys->skeyid, t, *id_b)
+                             : corridor::ikev1::hash_r(prf, sa.keys->skeyid, t, *id_b);
+  if (!hash.ok()) return std::nullopt;
+  sa.local_id = me.value;
+  return std::vector<Payload>{std::move(id_payload), Payload{PayloadType::hash, codec::Hash{std::move(*hash)}}};
+}
+
+bool Manager::verify_identity(IsakmpSa& sa, const Opened& message) {
+  const codec::PayloadSpan* id_span = nullptr;
+  const codec::Identification* id = nullptr;
+  const codec::Hash* hash = nullptr;
+  for (std::size_t i = 0; i < message.payloads.size(); ++i) {
+    const auto& p = message.payloads[i];
+    if (p.type == PayloadType::id && !id) {
+      id = std::get_if<codec::Identification>(&p.body);
+      id_span = &message.spans[i];
+    }
+    if (p.type == PayloadType::hash && !hash) hash = std::get_if<codec::Hash>(&p.body);
+  }
+  if (!id || !hash) {
+    fail(sa, "identity message without ID or HASH");
+    return false;
+  }
+  std::string why;
+  const auto peer = identity_of(*id, &why);
+  if (!peer) {
+    fail(sa, "peer's identity: " + why);
+    return false;
+  }
+  const auto& expected = sa.connection->remote.id;
+  if (expected && !ike::matches(*expected, *peer)) {
+    fail(sa, "peer identity '" + peer->value + "' is not the configured '" + expected->value + "'");
+    return false;
+  }
+  const auto id_b = id_span->body(message.plaintext);
+  const corridor::ikev1::Phase1Transcript t{sa.g_xi, sa.g_xr, sa.cookie_i, sa.cookie_r, sa.sai_b};
+  const auto prf = sa.suite->keys().prf;
+  auto want = sa.initiator() ? corridor::ikev1::hash_r(prf, sa.keys->skeyid, t, id_b)
+                             : corridor::ikev1::hash_i(prf, sa.keys->skeyid, t, id_b);
+  if (!want.ok() || want->size() != hash->data.size() ||
+      CRYPTO_memcmp(want->data(), hash->data.data(), want->size()) != 0) {
+    fail(sa, std::string(sa.initiator() ? "HASH_R" : "HASH_I") + " of '" + peer->value +
+                 "' does not verify: the pre-shared keys differ (AUTHENTICATION-FAILED)");
+    return false;
+  }
+  sa.remote_id = peer->value;
+  return true;
+}
+
+void Manager::main_mode_request_5(IsakmpSa& sa, const codec::ParsedHeader& header,
+                                  std::span<const std::uint8_t> datagram, const net::SocketAddress& local,
+                                  const net::SocketAddress& remote, TimePoint now) {
+  auto message = open(sa, header, datagram);
+  if (!message) {
+    // A wrong PSK gives a wrong key: the message decrypts to garbage.
+    send_clear_notify(header.header, local, remote, NotifyType::authentication_failed);
+    return fail(sa, "Main Mode 5 does not decrypt to valid payloads (a pre-shared key mismatch?)");
+  }
+  const auto cookie_i = sa.cookie_i;
+  const auto cookie_r = sa.cookie_r;
+  if (!verify_identity(sa, *message)) {
+    codec::Header about;
+    about.cookie_i = cookie_i;
+    about.cookie_r = cookie_r;
+    send_clear_notify(about, local, remote, NotifyType::authentication_failed);
+    return;
+  }
+  sa.iv.advance(datagram.subspan(codec::kHeaderSize));
+  sa.last_received_datagram.assign(datagram.begin(), datagram.end());
+  // Authenticated: now the peer's address and port may change (NAT-T float).
+  sa.local = local;
+  sa.remote = remote;
+  if (!transition(sa, State::mm_auth_rcvd)) return;
+  auto id = identity_payloads(sa);
+  if (!id) return fail(sa, "cannot build our identity and HASH_R");
+  if (!transition(sa, State::mm_done)) return;
+  send_encrypted(sa, std::move(*id), false, now);
+  established(sa, now);
+}
+
+void Manager::main_mode_response_6(IsakmpSa& sa, const codec::ParsedHeader& header,
+                                   std::span<const std::uint8_t> datagram, TimePoint now) {
+  auto message = open(sa, header, datagram);
+  if (!message) return fail(sa, "Main Mode 6 does not decrypt to valid payloads (a pre-shared key mismatch?)");
+  if (!verify_identity(sa, *message)) return;
+  sa.iv.advance(datagram.subspan(codec::kHeaderSize));
+  sa.last_received_datagram.assign(datagram.begin(), datagram.end());
+  sa.last_sent.next_retransmit = TimePoint::max();
+  if (!transition(sa, State::mm_done)) return;
+  established(sa, now);
+}
+
+void Manager::established(IsakmpSa& sa, TimePoint now) {
+  sa.established_at = now;
+  ++stats_.phase1_established;
+  log::info("ike", sa.name() + " ISAKMP SA established between " + endpoint_text(sa.local) + " '" + sa.local_id +
+                       "' and " + endpoint_text(sa.remote) + " '" + sa.remote_id + "' (Main Mode, " +
+                       sa.suite->to_string() + (sa.nat_detected() ? ", NAT-T" : "") + ")");
+}
+
+}  // namespace corridor::control::ikev1

@@ -1,0 +1,425 @@
+// The IKEv1 manager's core: the SA table, the checked state change,
+// sending (clear and encrypted), receiving and dispatch, timers.
+#include "control/ikev1/manager.h"
+
+#include <openssl/rand.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/log/log.h"
+#include "control/ike/identity.h"
+
+namespace corridor::control::ikev1 {
+
+using codec::Payload;
+using v1::ExchangeType;
+using v1::NotifyType;
+using v1::PayloadType;
+
+namespace {
+
+std::string hex(std::span<const std::uint8_t> b) {
+  std::string out;
+  char buf[3];
+  for (auto x : b) {
+    std::snprintf(buf, sizeof buf, "%02x", x);
+    out += buf;
+  }
+  return out;
+}
+
+std::string endpoint_text(const net::SocketAddress& a) {
+  return a.address.to_string() + "[" + std::to_string(a.port) + "]";
+}
+
+bool is_zero(const Cookie& c) {
+  for (auto b : c) {
+    if (b != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string IsakmpSa::name() const { return (connection ? connection->name : std::string("?")) + "[" + std::to_string(id) + "]"; }
+
+Manager::Manager(const config::Config& config, ike::Transport& transport, ike::ChildSaSink& sink,
+                 ManagerOptions options)
+    : config_(config), transport_(transport), sink_(sink), options_(std::move(options)) {
+  if (!options_.random) {
+    options_.random = [](std::span<std::uint8_t> out) {
+      if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+        log::error("ike", "RAND_bytes failed: no randomness for cookies and nonces");
+        std::abort();
+      }
+    };
+  }
+}
+
+Manager::~Manager() = default;
+
+Bytes Manager::random_bytes(std::size_t n) {
+  Bytes out(n);
+  options_.random(out);
+  return out;
+}
+
+void Manager::drop(std::string_view reason, std::string_view detail) {
+  ++stats_.drops[std::string(reason)];
+  log::debug("ike", "IKEv1 dropped (" + std::string(reason) + "): " + std::string(detail));
+}
+
+// --- The SA table ---------------------------------------------------------
+
+IsakmpSa& Manager::create_sa(const config::ConnectionConfig* connection, Role role, TimePoint now) {
+  auto sa = std::make_unique<IsakmpSa>();
+  sa->id = ++next_sa_id_;
+  sa->connection = connection;
+  sa->role = role;
+  sa->created_at = now;
+  sa->last_received = now;
+  Cookie cookie{};
+  do {
+    options_.random(cookie);
+  } while (is_zero(cookie) || by_our_cookie_.count(cookie) != 0);
+  (role == Role::initiator ? sa->cookie_i : sa->cookie_r) = cookie;
+  by_our_cookie_[cookie] = sa->id;
+  auto& ref = *sa;
+  sas_[sa->id] = std::move(sa);
+  return ref;
+}
+
+void Manager::remove_sa(std::uint64_t id) {
+  const auto it = sas_.find(id);
+  if (it == sas_.end()) return;
+  const IsakmpSa& sa = *it->second;
+  by_our_cookie_.erase(sa.our_cookie());
+  if (!sa.initiator()) by_peer_cookie_.erase({sa.cookie_i, endpoint_text(sa.remote)});
+  sas_.erase(it);
+}
+
+IsakmpSa* Manager::find_sa(const codec::Header& h, const net::SocketAddress& remote) {
+  // Ours is the responder cookie when we answered Main Mode 1, else the initiator cookie.
+  for (const Cookie* ours : {&h.cookie_r, &h.cookie_i}) {
+    if (is_zero(*ours)) continue;
+    const auto it = by_our_cookie_.find(*ours);
+    if (it == by_our_cookie_.end()) continue;
+    IsakmpSa& sa = *sas_.at(it->second);
+    const bool we_are_responder = ours == &h.cookie_r;
+    if (we_are_responder != !sa.initiator()) continue;
+    const Cookie& theirs = we_are_responder ? h.cookie_i : h.cookie_r;
+    const Cookie& known = we_are_responder ? sa.cookie_i : sa.cookie_r;
+    // The initiator learns the responder cookie from Main Mode 2.
+    if (!is_zero(known) && theirs != known) continue;
+    (void)remote;
+    return &sa;
+  }
+  return nullptr;
+}
+
+bool Manager::transition(IsakmpSa& sa, State to) {
+  if (!transition_allowed(sa.role, sa.state, to)) {
+    log::error("ike", sa.name() + " refused state change " + std::string(to_string(sa.state)) + " -> " +
+                          std::string(to_string(to)) + " (not in the " +
+                          (sa.initiator() ? "initiator's" : "responder's") + " table)");
+    return false;
+  }
+  log::info("ike", sa.name() + " " + std::string(to_string(sa.state)) + " -> " + std::string(to_string(to)));
+  sa.state = to;
+  return true;
+}
+
+void Manager::fail(IsakmpSa& sa, std::string_view why) {
+  log::warning("ike", sa.name() + " Phase 1 with " + endpoint_text(sa.remote) + " failed in " +
+                          std::string(to_string(sa.state)) + ": " + std::string(why));
+  ++stats_.phase1_failed;
+  transition(sa, State::deleted);
+  remove_sa(sa.id);
+}
+
+// --- Sending ----------------------------------------------------------------
+
+void Manager::send_datagram(IsakmpSa& sa, const Bytes& datagram) {
+  transport_.send(sa.local, sa.remote, datagram);
+  ++stats_.sent;
+}
+
+bool Manager::send_clear(IsakmpSa& sa, std::vector<Payload> payloads, bool request, TimePoint now) {
+  codec::Message m;
+  m.header.cookie_i = sa.cookie_i;
+  m.header.cookie_r = sa.cookie_r;
+  m.header.exchange = ExchangeType::identity_protection;
+  m.payloads = std::move(payloads);
+  auto bytes = codec::serialise_message(m);
+  if (!bytes.ok()) {
+    log::error("ike", sa.name() + " cannot serialise a message: " + bytes.error().message);
+    return false;
+  }
+  sa.last_sent = LastSent{std::move(*bytes), now, request ? now + options_.retransmit_timeout : TimePoint::max(), 0};
+  send_datagram(sa, sa.last_sent.datagram);
+  return true;
+}
+
+bool Manager::send_encrypted(IsakmpSa& sa, std::vector<Payload> payloads, bool request, TimePoint now) {
+  auto plain = codec::serialise_payloads(payloads);
+  if (!plain.ok() || !sa.cipher) {
+    log::error("ike", sa.name() + " cannot build an encrypted message" +
+                          (plain.ok() ? std::string(": no keys") : ": " + plain.error().message));
+    return false;
+  }
+  auto ct = sa.cipher->encrypt(sa.iv.iv(), *plain);
+  if (!ct.ok()) {
+    log::error("ike", sa.name() + " encryption failed: " + ct.error().message);
+    return false;
+  }
+  codec::Header h;
+  h.cookie_i = sa.cookie_i;
+  h.cookie_r = sa.cookie_r;
+  h.exchange = ExchangeType::identity_protection;
+  h.flags = v1::kFlagEncryption;
+  const auto header = codec::serialise_header(h, payloads.front().type,
+                                              static_cast<std::uint32_t>(codec::kHeaderSize + ct->size()));
+  Bytes datagram(header.begin(), header.end());
+  datagram.insert(datagram.end(), ct->begin(), ct->end());
+  sa.iv.advance(*ct);
+  sa.last_sent = LastSent{std::move(datagram), now, request ? now + options_.retransmit_timeout : TimePoint::max(), 0};
+  send_datagram(sa, sa.last_sent.datagram);
+  return true;
+}
+
+void Manager::send_clear_notify(const codec::Header& about, const net::SocketAddress& local,
+                                const net::SocketAddress& remote, NotifyType type) {
+  codec::Message m;
+  m.header.cookie_i = about.cookie_i;
+  m.header.cookie_r = about.cookie_r;
+  m.header.exchange = ExchangeType::informational;
+  codec::Notification n;
+  n.protocol = v1::ProtocolId::isakmp;
+  n.type = type;
+  n.spi.assign(about.cookie_i.begin(), about.cookie_i.end());
+  n.spi.insert(n.spi.end(), about.cookie_r.begin(), about.cookie_r.end());
+  m.payloads.push_back(Payload{PayloadType::notification, std::move(n)});
+  auto bytes = codec::serialise_message(m);
+  if (!bytes.ok()) return;
+  ++stats_.notifies_sent[std::string(v1::notify_type_name(type))];
+  transport_.send(local, remote, *bytes);
+  ++stats_.sent;
+}
+
+// --- Receiving ----------------------------------------------------------------
+
+std::optional<Manager::Opened> Manager::open(IsakmpSa& sa, const codec::ParsedHeader& header,
+                                             std::span<const std::uint8_t> datagram) {
+  if (!sa.cipher) {
+    drop("no_keys", sa.name() + " encrypted message before keys exist");
+    return std::nullopt;
+  }
+  const auto body = datagram.subspan(codec::kHeaderSize);
+  auto plain = sa.cipher->decrypt(sa.iv.iv(), body);
+  if (!plain.ok()) {
+    drop("undecryptable", sa.name() + " " + plain.error().message);
+    return std::nullopt;
+  }
+  Opened out;
+  out.plaintext = std::move(*plain);
+  auto spans = codec::walk_payloads(header.first_payload, out.plaintext, true);
+  auto payloads = codec::parse_payloads(header.first_payload, out.plaintext, true);
+  if (!spans.ok() || !payloads.ok()) {
+    // A wrong key (a PSK mismatch) decrypts to garbage that fails here.
+    drop("malformed_encrypted", sa.name() + " " + (payloads.ok() ? spans.error().message : payloads.error().message) +
+                                    " (after decryption: a pre-shared key mismatch looks like this)");
+    return std::nullopt;
+  }
+  out.spans = std::move(*spans);
+  out.payloads = std::move(*payloads);
+  return out;
+}
+
+bool Manager::answered_before(IsakmpSa& sa, std::span<const std::uint8_t> datagram) {
+  if (sa.last_received_datagram.size() != datagram.size() ||
+      !std::equal(datagram.begin(), datagram.end(), sa.last_received_datagram.begin()))
+    return false;
+  // Our answer to it is the last message we sent, if we answered.
+  if (!sa.last_sent.datagram.empty() && sa.last_sent.next_retransmit == TimePoint::max()) {
+    ++stats_.duplicates;
+    log::debug("ike", sa.name() + " repeated message, sending our answer again");
+    send_datagram(sa, sa.last_sent.datagram);
+  } else {
+    drop("duplicate", sa.name() + " repeated message");
+  }
+  return true;
+}
+
+void Manager::receive(const net::SocketAddress& local, const net::SocketAddress& remote,
+                      std::span<const std::uint8_t> datagram, TimePoint now) {
+  ++stats_.received;
+  const std::string from = endpoint_text(remote);
+  auto header = codec::parse_header(datagram);
+  if (!header.ok()) return drop("malformed", header.error().message + " (from " + from + ")");
+  const auto& h = header->header;
+  if (h.exchange == ExchangeType::informational && !h.encrypted()) {
+    // Unprotected notifications (before keys exist) are only logged: they
+    // are not authenticated, so they must not change any state.
+    auto m = codec::parse_message(datagram);
+    if (m.ok()) {
+      for (const auto& p : m->payloads) {
+        if (const auto* n = std::get_if<codec::Notification>(&p.body)) {
+          const std::string name(v1::notify_type_name(n->type));
+          ++stats_.notifies_received[name];
+          log::warning("ike", "IKEv1 notification " + name + " from " + from + " (unauthenticated)");
+        }
+      }
+    }
+    return;
+  }
+  if (h.exchange != ExchangeType::identity_protection) {
+    return drop("unsupported_exchange", std::string(v1::exchange_type_name(h.exchange)) + " from " + from +
+                                            " (this build does Main Mode only)");
+  }
+  if (is_zero(h.cookie_r)) {
+    // Main Mode message 1 (or a repeat of one we answered).
+    const auto known = by_peer_cookie_.find({h.cookie_i, from});
+    if (known != by_peer_cookie_.end()) {
+      IsakmpSa& sa = *sas_.at(known->second);
+      if (!answered_before(sa, datagram)) drop("unexpected", sa.name() + " a second, different Main Mode 1");
+      return;
+    }
+    if (h.encrypted()) return drop("malformed", "encrypted Main Mode 1 from " + from);
+    auto payloads = codec::parse_payloads(header->first_payload, datagram.subspan(codec::kHeaderSize), false);
+    if (!payloads.ok()) {
+      send_clear_notify(h, local, remote, codec::notify_for(payloads.error()));
+      return drop("malformed", payloads.error().message + " (from " + from + ")");
+    }
+    return main_mode_request_1(*header, *payloads, datagram.subspan(codec::kHeaderSize), local, remote, now);
+  }
+  IsakmpSa* sa = find_sa(h, remote);
+  if (!sa) return drop("unknown_cookies", "Main Mode message for no SA of ours, from " + from);
+  if (answered_before(*sa, datagram)) return;
+  sa->last_received = now;
+
+  const State s = sa->state;
+  if (h.encrypted()) {
+    if (s == State::mm_ke_sent && !sa->initiator()) return main_mode_request_5(*sa, *header, datagram, local, remote, now);
+    if (s == State::mm_auth_sent && sa->initiator()) return main_mode_response_6(*sa, *header, datagram, now);
+    return drop("unexpected", sa->name() + " encrypted Main Mode message in " + std::string(to_string(s)));
+  }
+  auto payloads = codec::parse_payloads(header->first_payload, datagram.subspan(codec::kHeaderSize), false);
+  if (!payloads.ok()) return drop("malformed", sa->name() + " " + payloads.error().message);
+  sa->last_received_datagram.assign(datagram.begin(), datagram.end());
+  if (s == State::mm_sa_sent && sa->initiator()) return main_mode_response_2(*sa, *header, *payloads, now);
+  if (s == State::mm_sa_sent && !sa->initiator()) return main_mode_request_3(*sa, *payloads, now);
+  if (s == State::mm_ke_sent && sa->initiator()) return main_mode_response_4(*sa, *payloads, now);
+  drop("unexpected", sa->name() + " clear Main Mode message in " + std::string(to_string(s)));
+}
+
+// --- Operator actions and timers --------------------------------------------------
+
+bool Manager::initiate(std::string_view connection, TimePoint now, std::string* why) {
+  auto refuse = [&](std::string text) {
+    log::warning("ike", "cannot initiate " + std::string(connection) + ": " + text);
+    if (why) *why = std::move(text);
+    return false;
+  };
+  const auto* conn = config_.find_connection(connection);
+  if (!conn) return refuse("no such connection");
+  if (conn->version != 1) return refuse("not an IKEv1 connection (version 1)");
+  if (conn->aggressive) return refuse("Aggressive Mode is not implemented yet");
+  if (conn->local.auth != config::AuthMethod::psk || conn->remote.auth != config::AuthMethod::psk)
+    return refuse("IKEv1 with certificates is not implemented yet (pre-shared keys are)");
+  if (conn->remote_addrs.empty() || conn->remote_addrs.front().kind != config::AddressSpec::Kind::address)
+    return refuse("remote_addrs must start with one IP address to initiate to");
+  const net::SocketAddress remote{conn->remote_addrs.front().prefix.address, conn->remote_port};
+  std::optional<net::IpAddress> local_address;
+  if (!conn->local_addrs.empty() && conn->local_addrs.front().kind == config::AddressSpec::Kind::address)
+    local_address = conn->local_addrs.front().prefix.address;
+  else
+    local_address = transport_.source_for(remote.address);
+  if (!local_address) return refuse("no route to " + remote.address.to_string());
+  IsakmpSa& sa = create_sa(conn, Role::initiator, now);
+  sa.local = {*local_address, conn->local_port};
+  sa.remote = remote;
+  if (!start_main_mode(sa, now)) {
+    remove_sa(sa.id);
+    return refuse("Main Mode could not start (see the log)");
+  }
+  return true;
+}
+
+void Manager::tick(TimePoint now) {
+  std::vector<std::uint64_t> expired;
+  for (auto& [id, sa_ptr] : sas_) {
+    IsakmpSa& sa = *sa_ptr;
+    if (!phase1_established(sa.state) && now - sa.created_at >= options_.phase1_timeout) {
+      expired.push_back(id);
+      continue;
+    }
+    auto& last = sa.last_sent;
+    if (last.next_retransmit > now) continue;
+    if (last.retransmits >= options_.retransmit_tries) {
+      expired.push_back(id);
+      continue;
+    }
+    ++last.retransmits;
+    ++stats_.retransmitted;
+    log::info("ike", sa.name() + " retransmit " + std::to_string(last.retransmits) + " of the message sent in " +
+                         std::string(to_string(sa.state)));
+    send_datagram(sa, last.datagram);
+    const auto backoff = std::chrono::duration<double, std::milli>(options_.retransmit_timeout) *
+                         std::pow(options_.retransmit_base, static_cast<double>(last.retransmits));
+    last.next_retransmit = now + std::chrono::duration_cast<Clock::duration>(backoff);
+  }
+  for (auto id : expired) {
+    const auto it = sas_.find(id);
+    if (it == sas_.end()) continue;
+    fail(*it->second, it->second->last_sent.retransmits >= options_.retransmit_tries
+                          ? "no answer after " + std::to_string(options_.retransmit_tries) + " retransmissions"
+                          : "not established within " + std::to_string(options_.phase1_timeout.count()) + " s");
+  }
+}
+
+std::vector<IsakmpSaView> Manager::list() const {
+  std::vector<IsakmpSaView> out;
+  for (const auto& [id, sa_ptr] : sas_) {
+    const IsakmpSa& sa = *sa_ptr;
+    IsakmpSaView v;
+    v.id = id;
+    v.name = sa.name();
+    v.connection = sa.connection ? sa.connection->name : "";
+    v.state = std::string(to_string(sa.state));
+    v.initiator = sa.initiator();
+    v.local = endpoint_text(sa.local);
+    v.remote = endpoint_text(sa.remote);
+    v.cookie_i = hex(sa.cookie_i);
+    v.cookie_r = hex(sa.cookie_r);
+    if (sa.suite) v.proposal = sa.suite->to_string();
+    v.local_id = sa.local_id;
+    v.remote_id = sa.remote_id;
+    v.nat_local = sa.nat_local;
+    v.nat_remote = sa.nat_remote;
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// --- Credentials -------------------------------------------------------------------
+
+config::Identity Manager::local_identity(const IsakmpSa& sa) const {
+  if (sa.connection->local.id && sa.connection->local.id->type != config::IdType::any) return *sa.connection->local.id;
+  return config::Identity{sa.local.address.is_v4() ? config::IdType::ipv4_addr : config::IdType::ipv6_addr,
+                          sa.local.address.to_string()};
+}
+
+const config::Secret* Manager::psk_for(const IsakmpSa& sa) const {
+  // Main Mode hides identities until message 5, but SKEYID needs the PSK at
+  // message 4: it is chosen by the connection's configured identities (the
+  // peer's address when none is configured), as strongSwan does.
+  config::Identity remote{sa.remote.address.is_v4() ? config::IdType::ipv4_addr : config::IdType::ipv6_addr,
+                          sa.remote.address.to_string()};
+  if (sa.connection->remote.id && sa.connection->remote.id->type != config::IdType::any)
+    remote = *sa.connection->remote.id;
+  return ike::find_psk(config_, local_identity(sa), remote);
+}
+
+}  // namespace corridor::control::ikev1

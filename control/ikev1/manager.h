@@ -1,0 +1,173 @@
+// The IKEv1 SA manager: owns every ISAKMP SA, routes each received ISAKMP
+// datagram to its SA and mode handler, retransmits, times out half-open
+// negotiations, and answers what it cannot accept with the notification
+// RFC 2408 names.
+//
+// Like the IKEv2 manager it does no I/O of its own: datagrams come in
+// through receive(), time through tick(), and leave through the shared
+// Transport (control/ike/transport.h), so two managers can be joined in
+// memory in tests. One file per mode: main_mode.cc (Phase 1, Main Mode);
+// dispatch, sending, timers and the SA table are in manager.cc.
+//
+// What is here today: Main Mode with pre-shared keys, both roles, NAT-T
+// (RFC 3947) detection and the float to port 4500, retransmission. Quick
+// Mode, Aggressive Mode, certificates, Informational/DPD and Delete build
+// on it (docs/ikev1.md).
+//
+// Every state change goes through transition(), which checks it against
+// the tables of state.h and logs it as "MM_SA_SENT -> MM_SA_RCVD".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config/model.h"
+#include "common/ikev1/message.h"
+#include "control/ike/transport.h"
+#include "control/ikev1/isakmp_sa.h"
+
+namespace corridor::control::ikev1 {
+
+struct ManagerOptions {
+  // Retransmission of our requests, strongSwan's defaults: 4 s, x1.8, 5 resends.
+  std::chrono::milliseconds retransmit_timeout{4000};
+  double retransmit_base = 1.8;
+  unsigned retransmit_tries = 5;
+  // A negotiation that has not reached MM_DONE in this time is dropped.
+  std::chrono::seconds phase1_timeout{30};
+  std::uint16_t nat_t_port = 4500;
+  // Randomness for cookies and nonces; RAND_bytes unless a test injects its own.
+  std::function<void(std::span<std::uint8_t>)> random;
+  std::uint32_t nonce_size = 32;
+};
+
+struct ManagerStats {
+  std::uint64_t received = 0;
+  std::uint64_t sent = 0;
+  std::uint64_t retransmitted = 0;
+  std::uint64_t duplicates = 0;  // a repeated message answered with our last one
+  std::uint64_t phase1_established = 0;
+  std::uint64_t phase1_failed = 0;
+  std::map<std::string, std::uint64_t> drops;
+  std::map<std::string, std::uint64_t> notifies_sent;
+  std::map<std::string, std::uint64_t> notifies_received;
+};
+
+// What the SA list shows of one ISAKMP SA.
+struct IsakmpSaView {
+  std::uint64_t id = 0;
+  std::string name;  // "conn[3]"
+  std::string connection;
+  std::string state;  // "MM_DONE", "MM_KE_SENT", ...
+  bool initiator = false;
+  std::string local;   // "192.0.2.1[500]"
+  std::string remote;
+  std::string cookie_i;  // hex
+  std::string cookie_r;
+  std::string proposal;  // "IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"
+  std::string local_id;
+  std::string remote_id;
+  bool nat_local = false;
+  bool nat_remote = false;
+};
+
+class Manager {
+ public:
+  // `config` must outlive the manager.
+  Manager(const config::Config& config, ike::Transport& transport, ike::ChildSaSink& sink, ManagerOptions options = {});
+  ~Manager();
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  // An ISAKMP datagram (major version 1) received on one of our IKE ports,
+  // without the non-ESP marker.
+  void receive(const net::SocketAddress& local, const net::SocketAddress& remote,
+               std::span<const std::uint8_t> datagram, TimePoint now);
+  // Starts Main Mode for a version 1 connection. False, with the reason
+  // logged and in `why`, if it cannot.
+  bool initiate(std::string_view connection, TimePoint now, std::string* why = nullptr);
+  // Retransmissions and timeouts.
+  void tick(TimePoint now);
+
+  std::vector<IsakmpSaView> list() const;
+  const ManagerStats& stats() const { return stats_; }
+  std::size_t sa_count() const { return sas_.size(); }
+
+ private:
+  // manager.cc: the SA table, sending, receiving, timers.
+  IsakmpSa& create_sa(const config::ConnectionConfig* connection, Role role, TimePoint now);
+  void remove_sa(std::uint64_t id);
+  IsakmpSa* find_sa(const codec::Header& header, const net::SocketAddress& remote);
+  // Moves the SA to `to` if the state tables allow it, logging the step;
+  // otherwise logs the refusal and returns false.
+  bool transition(IsakmpSa& sa, State to);
+  void fail(IsakmpSa& sa, std::string_view why);
+  void drop(std::string_view reason, std::string_view detail);
+  Bytes random_bytes(std::size_t n);
+  // A clear message of the SA's Phase 1 exchange; with `request` it is
+  // retransmitted until answered.
+  bool send_clear(IsakmpSa& sa, std::vector<codec::Payload> payloads, bool request, TimePoint now);
+  // A message encrypted with the Phase 1 key on the Phase 1 IV chain.
+  bool send_encrypted(IsakmpSa& sa, std::vector<codec::Payload> payloads, bool request, TimePoint now);
+  void send_datagram(IsakmpSa& sa, const Bytes& datagram);
+  // An unencrypted Informational with one notification (before keys exist).
+  void send_clear_notify(const codec::Header& about, const net::SocketAddress& local,
+                         const net::SocketAddress& remote, iana::ikev1::NotifyType type);
+  // Decrypts a Phase 1 message on the SA's chain without advancing it;
+  // nullopt (logged, counted) if it does not decrypt and parse.
+  struct Opened {
+    Bytes plaintext;
+    std::vector<codec::Payload> payloads;
+    std::vector<codec::PayloadSpan> spans;
+  };
+  std::optional<Opened> open(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram);
+  // The peer sent the message we answered last again: answer again.
+  bool answered_before(IsakmpSa& sa, std::span<const std::uint8_t> datagram);
+  // The PSK for the SA's connection (and identities), or nullptr.
+  const config::Secret* psk_for(const IsakmpSa& sa) const;
+  config::Identity local_identity(const IsakmpSa& sa) const;
+
+  // main_mode.cc.
+  bool start_main_mode(IsakmpSa& sa, TimePoint now);
+  void main_mode_request_1(const codec::ParsedHeader& header, const std::vector<codec::Payload>& payloads,
+                           std::span<const std::uint8_t> body, const net::SocketAddress& local,
+                           const net::SocketAddress& remote, TimePoint now);
+  void main_mode_response_2(IsakmpSa& sa, const codec::ParsedHeader& header,
+                            const std::vector<codec::Payload>& payloads, TimePoint now);
+  void main_mode_request_3(IsakmpSa& sa, const std::vector<codec::Payload>& payloads, TimePoint now);
+  void main_mode_response_4(IsakmpSa& sa, const std::vector<codec::Payload>& payloads, TimePoint now);
+  void main_mode_request_5(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
+                           const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now);
+  void main_mode_response_6(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
+                            TimePoint now);
+  // KE and nonce of ours for messages 3/4, with the NAT-D payloads.
+  std::optional<std::vector<codec::Payload>> key_exchange_payloads(IsakmpSa& sa);
+  // Reads the peer's KE, nonce and NAT-D; derives SKEYID and the keys.
+  bool take_key_exchange(IsakmpSa& sa, const std::vector<codec::Payload>& payloads);
+  // Our ID and HASH for message 5 (initiator) or 6 (responder).
+  std::optional<std::vector<codec::Payload>> identity_payloads(IsakmpSa& sa);
+  // Checks the peer's ID and HASH in message 5/6.
+  bool verify_identity(IsakmpSa& sa, const Opened& message);
+  void established(IsakmpSa& sa, TimePoint now);
+
+  const config::Config& config_;
+  ike::Transport& transport_;
+  ike::ChildSaSink& sink_;
+  ManagerOptions options_;
+  std::map<std::uint64_t, std::unique_ptr<IsakmpSa>> sas_;
+  std::map<Cookie, std::uint64_t> by_our_cookie_;
+  // Responder SAs by the initiator's cookie and address, for a repeated message 1.
+  std::map<std::pair<Cookie, std::string>, std::uint64_t> by_peer_cookie_;
+  std::uint64_t next_sa_id_ = 0;
+  ManagerStats stats_;
+};
+
+}  // namespace corridor::control::ikev1

@@ -1,0 +1,367 @@
+// Two Corridor IKEv1 peers in one process (control/ikev1/manager.h): Main
+// Mode with pre-shared keys through an in-memory wire, one datagram at a
+// time, with real Diffie-Hellman and crypto. The states each side passes,
+// NAT-T, lost and repeated messages, and every refusal.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "common/config/loader.h"
+#include "common/ikev1/message.h"
+#include "common/log/log.h"
+#include "control/ikev1/manager.h"
+
+namespace {
+
+using namespace corridor;                 // NOLINT: test brevity
+using namespace corridor::control::ikev1;  // NOLINT
+using namespace std::chrono_literals;
+
+struct Datagram {
+  net::SocketAddress local;
+  net::SocketAddress remote;
+  std::vector<std::uint8_t> bytes;
+};
+
+class Wire final : public control::ike::Transport {
+ public:
+  explicit Wire(net::IpAddress self) : self_(self) {}
+  void send(const net::SocketAddress& local, const net::SocketAddress& remote,
+            std::span<const std::uint8_t> datagram) override {
+    queue.push_back({local, remote, {datagram.begin(), datagram.end()}});
+  }
+  std::optional<net::IpAddress> source_for(const net::IpAddress&) override { return self_; }
+  void send_nat_keepalive(const net::SocketAddress&, const net::SocketAddress&) override {}
+  std::deque<Datagram> queue;
+
+ private:
+  net::IpAddress self_;
+};
+
+class NoDataplane final : public control::ike::ChildSaSink {
+ public:
+  bool set_sa(const channel::SaRecord&) override { return false; }
+  void remove_sa(std::uint64_t) override {}
+  bool set_policy(const channel::PolicyRecord&) override { return false; }
+  void remove_policy(std::uint64_t) override {}
+};
+
+struct Spec {
+  std::string proposals = R"(["aes256-sha256-modp2048"])";
+  std::string psk = "an IKEv1 shared secret of some length";
+  std::string remote_id = "";  // default: the peer's id
+  bool encap = false;
+  std::string remote_addrs = "";  // default: the peer's address
+};
+
+config::Config make_config(const std::string& local, const std::string& remote, const std::string& local_id,
+                           const std::string& remote_id, const Spec& s) {
+  const std::string rid = s.remote_id.empty() ? remote_id : s.remote_id;
+  const std::string raddr = s.remote_addrs.empty() ? remote : s.remote_addrs;
+  const std::string text = R"({
+    "connections": { "legacy": {
+      "version": 1, "local_addrs": [")" + local + R"("], "remote_addrs": [")" + raddr + R"("],
+      "proposals": )" + s.proposals + R"(, "encap": )" + (s.encap ? "true" : "false") + R"(,
+      "local": { "auth": "psk", "id": ")" + local_id + R"(" },
+      "remote": { "auth": "psk", "id": ")" + rid + R"(" },
+      "children": { "office": { "local_ts": ["10.1.0.0/16"], "remote_ts": ["10.2.0.0/16"],
+                                "esp_proposals": ["aes128-sha256-modp2048"] } } } },
+    "secrets": { "ike-legacy": { "id": [")" + local_id + R"(", ")" + remote_id + R"("], "secret": ")" + s.psk + R"(" } }
+  })";
+  auto result = config::load_config_text(text);
+  EXPECT_TRUE(result.ok()) << [&] {
+    std::string all;
+    for (const auto& d : result.diagnostics.items()) all += d.pointer + ": " + d.message + "\n";
+    return all;
+  }();
+  return result.ok() ? *result.config : config::Config{};
+}
+
+const auto kAddrA = *net::IpAddress::parse("192.0.2.1");
+const auto kAddrB = *net::IpAddress::parse("198.51.100.2");
+
+class Pair {
+ public:
+  explicit Pair(const Spec& a_spec = {}, const Spec& b_spec = {})
+      : config_a(make_config("192.0.2.1", "198.51.100.2", "a.example.net", "b.example.net", a_spec)),
+        config_b(make_config("198.51.100.2", "192.0.2.1", "b.example.net", "a.example.net", b_spec)),
+        wire_a(kAddrA),
+        wire_b(kAddrB),
+        a(config_a, wire_a, dp_a),
+        b(config_b, wire_b, dp_b) {}
+
+  // Moves the oldest datagram from `from` to `to` (rewritten by `nat` when
+  // set: the source as a NAT in front of A would show it).
+  bool step(Wire& from, Manager& to, bool via_nat = false) {
+    if (from.queue.empty()) return false;
+    Datagram d = from.queue.front();
+    from.queue.pop_front();
+    if (via_nat) d.local = {*net::IpAddress::parse("203.0.113.9"), static_cast<std::uint16_t>(d.local.port + 40000)};
+    to.receive(d.remote, d.local, d.bytes, now);
+    return true;
+  }
+  bool a_to_b(bool nat = false) { return step(wire_a, b, nat); }
+  bool b_to_a() { return step(wire_b, a); }
+
+  config::Config config_a, config_b;
+  Wire wire_a, wire_b;
+  NoDataplane dp_a, dp_b;
+  Manager a, b;
+  control::ikev1::TimePoint now = control::ikev1::Clock::now();
+};
+
+// Every state change the log reports, in order.
+class StateLog {
+ public:
+  StateLog() {
+    log::set_listener([this](log::Level, std::string_view, std::string_view message) {
+      const std::string m(message);
+      if (m.find(" -> ") != std::string::npos && m.find("MM_") != std::string::npos) lines.push_back(m);
+    });
+  }
+  ~StateLog() { log::set_listener(nullptr); }
+  std::vector<std::string> lines;
+};
+
+codec::Message parse(const Datagram& d) {
+  auto m = codec::parse_message(d.bytes);
+  EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
+  return m.ok() ? *m : codec::Message{};
+}
+
+TEST(Ikev1MainMode, PskEstablishesWithEveryStateOfTheTable) {
+  StateLog states;
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a_to_b()) << "message " << 2 * i + 1;
+    ASSERT_TRUE(p.b_to_a()) << "message " << 2 * i + 2;
+  }
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  const auto la = p.a.list();
+  const auto lb = p.b.list();
+  ASSERT_EQ(la.size(), 1u);
+  ASSERT_EQ(lb.size(), 1u);
+  EXPECT_EQ(la[0].state, "MM_DONE");
+  EXPECT_EQ(lb[0].state, "MM_DONE");
+  EXPECT_EQ(la[0].cookie_i, lb[0].cookie_i);
+  EXPECT_EQ(la[0].cookie_r, lb[0].cookie_r);
+  EXPECT_EQ(la[0].proposal, "IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048");
+  EXPECT_EQ(la[0].remote_id, "b.example.net");
+  EXPECT_EQ(lb[0].remote_id, "a.example.net");
+  EXPECT_TRUE(la[0].initiator);
+  EXPECT_FALSE(lb[0].initiator);
+  EXPECT_FALSE(la[0].nat_local || la[0].nat_remote);
+  EXPECT_EQ(p.a.stats().phase1_established, 1u);
+  EXPECT_EQ(p.b.stats().phase1_established, 1u);
+
+  auto has = [&](const std::string& step) {
+    for (const auto& l : states.lines)
+      if (l.find(step) != std::string::npos) return true;
+    return false;
+  };
+  for (const char* step : {"MM_IDLE -> MM_SA_SENT", "MM_SA_SENT -> MM_SA_RCVD", "MM_SA_RCVD -> MM_KE_SENT",
+                           "MM_KE_SENT -> MM_KE_RCVD", "MM_KE_RCVD -> MM_AUTH_SENT", "MM_AUTH_SENT -> MM_DONE",
+                           "MM_IDLE -> MM_SA_RCVD", "MM_SA_RCVD -> MM_SA_SENT", "MM_SA_SENT -> MM_KE_RCVD",
+                           "MM_KE_SENT -> MM_AUTH_RCVD", "MM_AUTH_RCVD -> MM_DONE"})
+    EXPECT_TRUE(has(step)) << step;
+  EXPECT_EQ(states.lines.size(), 12u);
+}
+
+TEST(Ikev1MainMode, MessagesFiveAndSixAreEncryptedAndNothingLeaksTheKey) {
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  std::vector<Datagram> seen;
+  for (int i = 0; i < 3; ++i) {
+    seen.push_back(p.wire_a.queue.front());
+    ASSERT_TRUE(p.a_to_b());
+    seen.push_back(p.wire_b.queue.front());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(codec::parse_header(seen[i].bytes)->header.encrypted()) << i;
+  for (int i = 4; i < 6; ++i) {
+    const auto h = codec::parse_header(seen[i].bytes);
+    EXPECT_TRUE(h->header.encrypted()) << i;
+    EXPECT_EQ((seen[i].bytes.size() - codec::kHeaderSize) % 16, 0u);
+    const std::string text(seen[i].bytes.begin(), seen[i].bytes.end());
+    EXPECT_EQ(text.find("example.net"), std::string::npos) << "identity in the clear in message " << i + 1;
+  }
+  // Message 1 carries the RFC 3947 and DPD vendor IDs; 3 and 4 the NAT-D payloads.
+  const auto m1 = parse(seen[0]);
+  int vids = 0;
+  for (const auto& pl : m1.payloads) vids += pl.type == v1::PayloadType::vendor_id;
+  EXPECT_EQ(vids, 2);
+  int natd = 0;
+  for (const auto& pl : parse(seen[2]).payloads) natd += pl.type == v1::PayloadType::nat_d;
+  EXPECT_EQ(natd, 2);
+}
+
+TEST(Ikev1MainMode, BehindANatTheInitiatorFloatsToPort4500) {
+  Spec anywhere;
+  anywhere.remote_addrs = "%any";  // B accepts A from behind the NAT
+  Pair p({}, anywhere);
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a_to_b(true));
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b(true));
+  ASSERT_TRUE(p.b_to_a());
+  // Message 5 leaves from and to port 4500.
+  ASSERT_FALSE(p.wire_a.queue.empty());
+  EXPECT_EQ(p.wire_a.queue.front().local.port, 4500);
+  EXPECT_EQ(p.wire_a.queue.front().remote.port, 4500);
+  ASSERT_TRUE(p.a_to_b(true));
+  ASSERT_TRUE(p.b_to_a());
+  const auto la = p.a.list();
+  const auto lb = p.b.list();
+  ASSERT_EQ(la.size(), 1u);
+  ASSERT_EQ(lb.size(), 1u);
+  EXPECT_EQ(la[0].state, "MM_DONE");
+  EXPECT_EQ(lb[0].state, "MM_DONE");
+  EXPECT_TRUE(la[0].nat_local);
+  EXPECT_TRUE(lb[0].nat_remote);
+  EXPECT_EQ(lb[0].remote, "203.0.113.9[44500]");  // followed the float through the NAT
+}
+
+TEST(Ikev1MainMode, EncapForcesNatTraversal) {
+  Spec encap;
+  encap.encap = true;
+  Pair p(encap, {});
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
+  EXPECT_TRUE(p.b.list().at(0).nat_remote);
+  EXPECT_EQ(p.b.list().at(0).remote, "192.0.2.1[4500]");
+}
+
+TEST(Ikev1MainMode, LostMessagesAreRetransmittedAndRepeatsAnswered) {
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  p.wire_b.queue.clear();  // message 2 lost
+  p.now += 5s;
+  p.a.tick(p.now);         // A sends message 1 again
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  ASSERT_TRUE(p.a_to_b()); // B answers the repeat with message 2 again
+  EXPECT_EQ(p.b.stats().duplicates, 1u);
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());  // 3
+  ASSERT_TRUE(p.b_to_a());  // 4
+  ASSERT_TRUE(p.a_to_b());  // 5
+  p.wire_b.queue.clear();   // 6 lost: B is done, A waits
+  EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
+  p.now += 5s;
+  p.a.tick(p.now);          // 5 again
+  ASSERT_TRUE(p.a_to_b());  // B answers with 6 again
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.a.list().at(0).state, "MM_DONE");
+  EXPECT_EQ(p.a.stats().retransmitted, 2u);
+  EXPECT_EQ(p.b.stats().duplicates, 2u);
+  // Once done, nothing more is retransmitted.
+  p.now += 60s;
+  p.a.tick(p.now);
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  EXPECT_EQ(p.a.sa_count(), 1u);
+}
+
+TEST(Ikev1MainMode, AnUnansweredInitiatorGivesUp) {
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  p.wire_a.queue.clear();
+  for (int i = 0; i < 20 && p.a.sa_count() > 0; ++i) {
+    p.now += 10s;
+    p.a.tick(p.now);
+    p.wire_a.queue.clear();
+  }
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_EQ(p.a.stats().phase1_failed, 1u);
+}
+
+TEST(Ikev1MainMode, NoCommonProposalIsAnsweredNoProposalChosen) {
+  Spec other;
+  other.proposals = R"(["aes128-sha1-modp3072"])";
+  Pair p({}, other);
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_EQ(p.wire_b.queue.size(), 1u);
+  const auto n = parse(p.wire_b.queue.front());
+  EXPECT_EQ(n.header.exchange, v1::ExchangeType::informational);
+  ASSERT_EQ(n.payloads.size(), 1u);
+  EXPECT_EQ(std::get<codec::Notification>(n.payloads[0].body).type, v1::NotifyType::no_proposal_chosen);
+  EXPECT_EQ(p.b.sa_count(), 0u);
+  EXPECT_EQ(p.b.stats().notifies_sent.at("NO-PROPOSAL-CHOSEN"), 1u);
+  ASSERT_TRUE(p.b_to_a());  // logged and counted by A, which keeps waiting (it is not authenticated)
+  EXPECT_EQ(p.a.stats().notifies_received.at("NO-PROPOSAL-CHOSEN"), 1u);
+  EXPECT_EQ(p.a.sa_count(), 1u);
+}
+
+TEST(Ikev1MainMode, DifferentPresharedKeysFailAuthentication) {
+  Spec wrong;
+  wrong.psk = "not the same secret at all, sorry";
+  Pair p({}, wrong);
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  ASSERT_TRUE(p.a_to_b());  // message 5 under A's key: B cannot read it
+  EXPECT_EQ(p.b.sa_count(), 0u);
+  EXPECT_EQ(p.b.stats().phase1_failed, 1u);
+  EXPECT_EQ(p.b.stats().notifies_sent.at("AUTHENTICATION-FAILED"), 1u);
+}
+
+TEST(Ikev1MainMode, AnUnexpectedPeerIdentityIsRefused) {
+  Spec picky;
+  picky.remote_id = "someone-else.example.net";
+  Pair p({}, picky);
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.sa_count(), 0u);
+  EXPECT_EQ(p.b.stats().notifies_sent.at("AUTHENTICATION-FAILED"), 1u);
+}
+
+TEST(Ikev1MainMode, GarbageAndStrayMessagesAreDroppedWithAName) {
+  Pair p;
+  const std::vector<std::uint8_t> junk{1, 2, 3};
+  p.b.receive({kAddrB, 500}, {kAddrA, 500}, junk, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("malformed"), 1u);
+  // A Main Mode message for cookies nobody knows.
+  codec::Message m;
+  m.header.cookie_i = {1, 2, 3, 4, 5, 6, 7, 8};
+  m.header.cookie_r = {9, 9, 9, 9, 9, 9, 9, 9};
+  m.payloads.push_back({v1::PayloadType::nonce, codec::Nonce{std::vector<std::uint8_t>(16, 7)}});
+  auto bytes = codec::serialise_message(m);
+  p.b.receive({kAddrB, 500}, {kAddrA, 500}, *bytes, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("unknown_cookies"), 1u);
+  // Message 1 with a malformed SA: PAYLOAD-MALFORMED or BAD-PROPOSAL-SYNTAX back, no SA.
+  m.header.cookie_r = {};
+  m.payloads = {{v1::PayloadType::sa, codec::SecurityAssociation{}}};
+  bytes = codec::serialise_message(m);
+  p.b.receive({kAddrB, 500}, {kAddrA, 500}, *bytes, p.now);
+  EXPECT_EQ(p.b.sa_count(), 0u);
+  EXPECT_EQ(p.b.stats().notifies_sent.at("BAD-PROPOSAL-SYNTAX"), 1u);
+  // A half-open responder SA is dropped after the Phase 1 timeout.
+  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.sa_count(), 1u);
+  p.now += 31s;
+  p.b.tick(p.now);
+  EXPECT_EQ(p.b.sa_count(), 0u);
+}
+
+TEST(Ikev1MainMode, InitiateRefusesWhatIsNotThere) {
+  Pair p;
+  std::string why;
+  EXPECT_FALSE(p.a.initiate("nope", p.now, &why));
+  EXPECT_EQ(why, "no such connection");
+}
+
+}  // namespace
