@@ -6,35 +6,11 @@
 
 #include "common/ike/keys.h"
 #include "common/log/log.h"
+#include "control/ike/child_records.h"
 #include "control/ike/ts_narrow.h"
 #include "control/ikev2/manager.h"
 
 namespace corridor::control::ikev2 {
-namespace {
-
-// Policies of negotiated Child SAs sit after static ones' and before any
-// catch-all; within them a more specific selector pair wins (lower value).
-constexpr std::uint32_t kChildPolicyPriorityBase = 2000;
-
-std::array<std::uint8_t, 16> address_bytes(const net::IpAddress& a) { return a.bytes(); }
-
-channel::Prefix to_channel(const net::Prefix& p) {
-  channel::Prefix out;
-  out.family = p.address.is_v4() ? channel::IpVersion::v4 : channel::IpVersion::v6;
-  out.length = p.length;
-  out.address = p.address.bytes();
-  return out;
-}
-
-// The IP protocol of a selector pair: both "any", or the one that is set;
-// nullopt when they disagree (that pair carries no traffic).
-std::optional<std::uint8_t> pair_protocol(const net::TrafficSelector& a, const net::TrafficSelector& b) {
-  if (a.protocol == 0) return b.protocol;
-  if (b.protocol == 0 || b.protocol == a.protocol) return a.protocol;
-  return std::nullopt;
-}
-
-}  // namespace
 
 bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const nego::Selected& proposal,
                             std::uint32_t spi_in, std::uint32_t spi_out, std::vector<net::TrafficSelector> local_ts,
@@ -68,46 +44,31 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
   c.remote_ts = std::move(remote_ts);
   c.installed_at = now;
 
-  auto base = [&](channel::Direction direction) {
-    channel::SaRecord r;
-    r.direction = direction;
-    r.protocol = ah ? channel::IpsecProtocol::ah : channel::IpsecProtocol::esp;
-    r.mode = child.mode == config::ChildMode::transport ? channel::Mode::transport : channel::Mode::tunnel;
-    r.ip_version = sa.local.address.is_v4() ? channel::IpVersion::v4 : channel::IpVersion::v6;
-    r.encryption_id = ah ? 0 : proposal.encryption;
-    r.encryption_key_bits = ah ? 0 : proposal.key_bits;
-    r.integrity_id = proposal.integrity;
-    r.esn = proposal.esn;
-    r.udp_encap = encap;
-    // Volume limits go to the dataplane, which reports them back as
-    // soft/hard lifetime events; time limits stay here.
-    r.soft = {child.rekey_bytes, child.rekey_packets};
-    r.hard = {child.life_bytes, child.life_packets};
-    return r;
-  };
-  c.record_out = base(channel::Direction::outbound);
-  c.record_out.sa_id = ++next_channel_id_;
-  c.record_out.spi = spi_out;
-  c.record_out.outer_src = address_bytes(sa.local.address);
-  c.record_out.outer_dst = address_bytes(sa.remote.address);
-  c.record_out.encap_src_port = encap ? sa.local.port : 0;
-  c.record_out.encap_dst_port = encap ? sa.remote.port : 0;
-  c.record_in = base(channel::Direction::inbound);
-  c.record_in.sa_id = ++next_channel_id_;
-  c.record_in.spi = spi_in;
-  c.record_in.outer_src = address_bytes(sa.remote.address);
-  c.record_in.outer_dst = address_bytes(sa.local.address);
-  c.record_in.encap_src_port = encap ? sa.remote.port : 0;
-  c.record_in.encap_dst_port = encap ? sa.local.port : 0;
-  c.record_in.replay_window = child.replay_window;
-  const bool keys_fit = c.record_out.encryption_key.assign({enc_out.data(), enc_out.size()}) &&
-                        c.record_out.integrity_key.assign({int_out.data(), int_out.size()}) &&
-                        c.record_in.encryption_key.assign({enc_in.data(), enc_in.size()}) &&
-                        c.record_in.integrity_key.assign({int_in.data(), int_in.size()});
-  if (!keys_fit) {
-    log::warning("ike", sa.name() + " CHILD_SA " + child.name + ": keys longer than the SA channel carries");
+  ike::ChildSaParams params;
+  params.child = &child;
+  params.ah = ah;
+  params.encap = encap;
+  params.local = sa.local;
+  params.remote = sa.remote;
+  params.encryption = proposal.encryption;
+  params.key_bits = proposal.key_bits;
+  params.integrity = proposal.integrity;
+  params.esn = proposal.esn;
+  params.spi_in = spi_in;
+  params.spi_out = spi_out;
+  params.sa_id_out = ++next_channel_id_;
+  params.sa_id_in = ++next_channel_id_;
+  std::string why;
+  auto records = ike::child_sa_records(
+      params, {{enc_in.data(), enc_in.size()}, {int_in.data(), int_in.size()}, {enc_out.data(), enc_out.size()},
+               {int_out.data(), int_out.size()}},
+      &why);
+  if (!records) {
+    log::warning("ike", sa.name() + " CHILD_SA " + child.name + ": " + why);
     return false;
   }
+  c.record_in = std::move(records->first);
+  c.record_out = std::move(records->second);
   if (!sink_.set_sa(c.record_in) || !sink_.set_sa(c.record_out)) {
     sink_.remove_sa(c.record_in.sa_id);
     sink_.remove_sa(c.record_out.sa_id);
@@ -128,49 +89,22 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
   std::string ts_text;
   if (replacing) c.predecessor_spi_in = replacing->spi_in;
   c.outbound_pending = replacing && takeover == Takeover::on_delete;
-  for (const auto& l : c.local_ts) {
-    for (const auto& r : c.remote_ts) {
-      if (l.family() != r.family()) continue;
-      const auto protocol = pair_protocol(l, r);
-      if (!protocol) continue;
-      for (const auto& lp : nego::to_prefixes(l)) {
-        for (const auto& rp : nego::to_prefixes(r)) {
-          const auto priority = kChildPolicyPriorityBase + (256u - lp.length - rp.length);
-          channel::PolicyRecord out;
-          out.direction = channel::Direction::outbound;
-          out.action = channel::PolicyAction::protect;
-          out.priority = priority;
-          out.src = to_channel(lp);
-          out.dst = to_channel(rp);
-          out.ip_protocol = *protocol;
-          out.src_ports = {l.port_start, l.port_end};
-          out.dst_ports = {r.port_start, r.port_end};
-          out.sa_id = c.record_out.sa_id;
-          out.policy_id = 0;
-          if (replacing) {
-            auto& old = replacing->outbound_policies;
-            for (auto it = old.begin(); it != old.end(); ++it) {
-              if (!same_selectors(*it, out)) continue;
-              out.policy_id = it->policy_id;
-              if (takeover == Takeover::now) old.erase(it);
-              break;
-            }
-          }
-          if (out.policy_id == 0) out.policy_id = ++next_channel_id_;
-          channel::PolicyRecord in = out;
-          in.policy_id = ++next_channel_id_;
-          in.direction = channel::Direction::inbound;
-          in.src = out.dst;
-          in.dst = out.src;
-          in.src_ports = out.dst_ports;
-          in.dst_ports = out.src_ports;
-          in.sa_id = c.record_in.sa_id;
-          if (c.outbound_pending) c.outbound_policies.push_back(out);  // pushed by switch_outbound()
-          else if (sink_.set_policy(out)) c.outbound_policies.push_back(out);
-          if (sink_.set_policy(in)) c.inbound_policies.push_back(in);
-        }
+  for (auto& pair : ike::child_policies(c.local_ts, c.remote_ts, c.record_in.sa_id, c.record_out.sa_id)) {
+    auto& out = pair.out;
+    if (replacing) {
+      auto& old = replacing->outbound_policies;
+      for (auto it = old.begin(); it != old.end(); ++it) {
+        if (!same_selectors(*it, out)) continue;
+        out.policy_id = it->policy_id;
+        if (takeover == Takeover::now) old.erase(it);
+        break;
       }
     }
+    if (out.policy_id == 0) out.policy_id = ++next_channel_id_;
+    pair.in.policy_id = ++next_channel_id_;
+    if (c.outbound_pending) c.outbound_policies.push_back(out);  // pushed by switch_outbound()
+    else if (sink_.set_policy(out)) c.outbound_policies.push_back(out);
+    if (sink_.set_policy(pair.in)) c.inbound_policies.push_back(pair.in);
   }
   for (const auto& t : c.local_ts) ts_text += t.to_string() + " ";
   ts_text += "===";
@@ -284,10 +218,10 @@ void Manager::uninstall_children(IkeSa& sa) {
 
 void Manager::repush_children(IkeSa& sa) {
   for (auto& c : sa.children) {
-    c.record_out.outer_src = address_bytes(sa.local.address);
-    c.record_out.outer_dst = address_bytes(sa.remote.address);
-    c.record_in.outer_src = address_bytes(sa.remote.address);
-    c.record_in.outer_dst = address_bytes(sa.local.address);
+    c.record_out.outer_src = sa.local.address.bytes();
+    c.record_out.outer_dst = sa.remote.address.bytes();
+    c.record_in.outer_src = sa.remote.address.bytes();
+    c.record_in.outer_dst = sa.local.address.bytes();
     if (c.udp_encap) {
       c.record_out.encap_src_port = sa.local.port;
       c.record_out.encap_dst_port = sa.remote.port;
