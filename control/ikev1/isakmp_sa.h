@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "common/ikev1/cipher.h"
 #include "common/ikev1/keys.h"
 #include "common/net/address.h"
+#include "common/net/traffic_selector.h"
 #include "control/ikev1/proposal.h"
 #include "control/ikev1/state.h"
 
@@ -33,6 +35,45 @@ struct LastSent {
   TimePoint sent_at{};
   TimePoint next_retransmit = TimePoint::max();  // max: we wait for nothing (a reply)
   unsigned retransmits = 0;
+};
+
+// One Quick Mode exchange (RFC 2409 §5.5), by Message ID: its own IV
+// chain, nonces, optional PFS exchange, proxy identities and SPIs.
+struct QuickMode {
+  std::uint32_t message_id = 0;
+  Role role = Role::initiator;  // of this exchange, not of Phase 1
+  State state = State::qm_idle;
+  const config::ChildConfig* child = nullptr;
+  corridor::ikev1::IvChain iv;
+  Bytes ni_b, nr_b;
+  std::optional<corridor::ike::DiffieHellman> dh;
+  config::SecretBytes g_qm;  // PFS: the Quick Mode's g^xy; empty without
+  std::uint32_t spi_in = 0;   // ours
+  std::uint32_t spi_out = 0;  // the peer's
+  std::vector<Phase2Suite> offered;
+  std::optional<Phase2Suite> suite;
+  net::TrafficSelector local_ts;   // our side's proxy identity
+  net::TrafficSelector remote_ts;  // the peer's
+  bool ids_sent = true;            // false: the initiator sent no IDs (the IKE addresses)
+  LastSent last_sent;
+  Bytes last_received_datagram;
+  TimePoint started_at{};
+};
+
+// An installed IPsec SA pair (QM_DONE), as pushed to the dataplane.
+struct IpsecSa {
+  std::string name;  // the child config's name
+  const config::ChildConfig* child = nullptr;
+  std::uint32_t spi_in = 0;
+  std::uint32_t spi_out = 0;
+  std::uint64_t sa_id_in = 0;  // SA channel ids
+  std::uint64_t sa_id_out = 0;
+  std::vector<std::uint64_t> policy_ids;
+  Phase2Suite suite;
+  bool encap = false;
+  net::TrafficSelector local_ts;
+  net::TrafficSelector remote_ts;
+  TimePoint installed_at{};
 };
 
 struct IsakmpSa {
@@ -71,6 +112,11 @@ struct IsakmpSa {
 
   LastSent last_sent;
   Bytes last_received_datagram;  // the peer's last message, to recognise a retransmission
+
+  // Phase 2.
+  std::vector<const config::ChildConfig*> pending_children;  // Quick Modes to start at MM_DONE
+  std::map<std::uint32_t, QuickMode> quick_modes;
+  std::vector<IpsecSa> ipsec_sas;
 
   // "conn[7]", as the log names it.
   std::string name() const;

@@ -320,7 +320,7 @@ void Manager::main_mode_response_4(IsakmpSa& sa, const std::vector<Payload>& pay
   auto id = identity_payloads(sa);
   if (!id) return fail(sa, "cannot build our identity and HASH_I");
   if (!transition(sa, State::mm_auth_sent)) return;
-  send_encrypted(sa, std::move(*id), true, now);
+  send_encrypted(sa, v1::ExchangeType::identity_protection, 0, sa.iv, sa.last_sent, *id, true, now);
 }
 
 // --- Messages 5 and 6: identities and HASH_I / HASH_R ---------------------------------------
@@ -390,7 +390,7 @@ bool Manager::verify_identity(IsakmpSa& sa, const Opened& message) {
 void Manager::main_mode_request_5(IsakmpSa& sa, const codec::ParsedHeader& header,
                                   std::span<const std::uint8_t> datagram, const net::SocketAddress& local,
                                   const net::SocketAddress& remote, TimePoint now) {
-  auto message = open(sa, header, datagram);
+  auto message = open(sa, header, datagram, sa.iv);
   if (!message) {
     // A wrong PSK gives a wrong key: the message decrypts to garbage.
     send_clear_notify(header.header, local, remote, NotifyType::authentication_failed);
@@ -414,13 +414,13 @@ void Manager::main_mode_request_5(IsakmpSa& sa, const codec::ParsedHeader& heade
   auto id = identity_payloads(sa);
   if (!id) return fail(sa, "cannot build our identity and HASH_R");
   if (!transition(sa, State::mm_done)) return;
-  send_encrypted(sa, std::move(*id), false, now);
+  send_encrypted(sa, v1::ExchangeType::identity_protection, 0, sa.iv, sa.last_sent, *id, false, now);
   established(sa, now);
 }
 
 void Manager::main_mode_response_6(IsakmpSa& sa, const codec::ParsedHeader& header,
                                    std::span<const std::uint8_t> datagram, TimePoint now) {
-  auto message = open(sa, header, datagram);
+  auto message = open(sa, header, datagram, sa.iv);
   if (!message) return fail(sa, "Main Mode 6 does not decrypt to valid payloads (a pre-shared key mismatch?)");
   if (!verify_identity(sa, *message)) return;
   sa.iv.advance(datagram.subspan(codec::kHeaderSize));
@@ -436,6 +436,9 @@ void Manager::established(IsakmpSa& sa, TimePoint now) {
   log::info("ike", sa.name() + " ISAKMP SA established between " + endpoint_text(sa.local) + " '" + sa.local_id +
                        "' and " + endpoint_text(sa.remote) + " '" + sa.remote_id + "' (Main Mode, " +
                        sa.suite->to_string() + (sa.nat_detected() ? ", NAT-T" : "") + ")");
+  const auto pending = std::move(sa.pending_children);
+  sa.pending_children.clear();
+  for (const auto* child : pending) start_quick_mode(sa, *child, now);
 }
 
 }  // namespace corridor::control::ikev1

@@ -48,6 +48,7 @@ std::string IsakmpSa::name() const { return (connection ? connection->name : std
 Manager::Manager(const config::Config& config, ike::Transport& transport, ike::ChildSaSink& sink,
                  ManagerOptions options)
     : config_(config), transport_(transport), sink_(sink), options_(std::move(options)) {
+  next_channel_id_ = options_.first_channel_id;
   if (!options_.random) {
     options_.random = [](std::span<std::uint8_t> out) {
       if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
@@ -94,7 +95,8 @@ IsakmpSa& Manager::create_sa(const config::ConnectionConfig* connection, Role ro
 void Manager::remove_sa(std::uint64_t id) {
   const auto it = sas_.find(id);
   if (it == sas_.end()) return;
-  const IsakmpSa& sa = *it->second;
+  IsakmpSa& sa = *it->second;
+  discard(sa);
   by_our_cookie_.erase(sa.our_cookie());
   if (!sa.initiator()) by_peer_cookie_.erase({sa.cookie_i, endpoint_text(sa.remote)});
   sas_.erase(it);
@@ -162,14 +164,16 @@ bool Manager::send_clear(IsakmpSa& sa, std::vector<Payload> payloads, bool reque
   return true;
 }
 
-bool Manager::send_encrypted(IsakmpSa& sa, std::vector<Payload> payloads, bool request, TimePoint now) {
+bool Manager::send_encrypted(IsakmpSa& sa, ExchangeType exchange, std::uint32_t message_id,
+                             corridor::ikev1::IvChain& chain, LastSent& last, const std::vector<Payload>& payloads,
+                             bool request, TimePoint now) {
   auto plain = codec::serialise_payloads(payloads);
   if (!plain.ok() || !sa.cipher) {
     log::error("ike", sa.name() + " cannot build an encrypted message" +
                           (plain.ok() ? std::string(": no keys") : ": " + plain.error().message));
     return false;
   }
-  auto ct = sa.cipher->encrypt(sa.iv.iv(), *plain);
+  auto ct = sa.cipher->encrypt(chain.iv(), *plain);
   if (!ct.ok()) {
     log::error("ike", sa.name() + " encryption failed: " + ct.error().message);
     return false;
@@ -177,15 +181,16 @@ bool Manager::send_encrypted(IsakmpSa& sa, std::vector<Payload> payloads, bool r
   codec::Header h;
   h.cookie_i = sa.cookie_i;
   h.cookie_r = sa.cookie_r;
-  h.exchange = ExchangeType::identity_protection;
+  h.exchange = exchange;
   h.flags = v1::kFlagEncryption;
+  h.message_id = message_id;
   const auto header = codec::serialise_header(h, payloads.front().type,
                                               static_cast<std::uint32_t>(codec::kHeaderSize + ct->size()));
   Bytes datagram(header.begin(), header.end());
   datagram.insert(datagram.end(), ct->begin(), ct->end());
-  sa.iv.advance(*ct);
-  sa.last_sent = LastSent{std::move(datagram), now, request ? now + options_.retransmit_timeout : TimePoint::max(), 0};
-  send_datagram(sa, sa.last_sent.datagram);
+  chain.advance(*ct);
+  last = LastSent{std::move(datagram), now, request ? now + options_.retransmit_timeout : TimePoint::max(), 0};
+  send_datagram(sa, last.datagram);
   return true;
 }
 
@@ -211,13 +216,14 @@ void Manager::send_clear_notify(const codec::Header& about, const net::SocketAdd
 // --- Receiving ----------------------------------------------------------------
 
 std::optional<Manager::Opened> Manager::open(IsakmpSa& sa, const codec::ParsedHeader& header,
-                                             std::span<const std::uint8_t> datagram) {
+                                             std::span<const std::uint8_t> datagram,
+                                             const corridor::ikev1::IvChain& chain) {
   if (!sa.cipher) {
     drop("no_keys", sa.name() + " encrypted message before keys exist");
     return std::nullopt;
   }
   const auto body = datagram.subspan(codec::kHeaderSize);
-  auto plain = sa.cipher->decrypt(sa.iv.iv(), body);
+  auto plain = sa.cipher->decrypt(chain.iv(), body);
   if (!plain.ok()) {
     drop("undecryptable", sa.name() + " " + plain.error().message);
     return std::nullopt;
@@ -235,6 +241,29 @@ std::optional<Manager::Opened> Manager::open(IsakmpSa& sa, const codec::ParsedHe
   out.spans = std::move(*spans);
   out.payloads = std::move(*payloads);
   return out;
+}
+
+std::span<const std::uint8_t> Manager::after_hash(const Opened& message) {
+  const auto& first = message.spans.front();
+  const auto& last = message.spans.back();
+  const auto from = first.offset + first.length;
+  return std::span<const std::uint8_t>(message.plaintext).subspan(from, last.offset + last.length - from);
+}
+
+std::optional<corridor::ikev1::IvChain> Manager::phase2_chain(const IsakmpSa& sa, std::uint32_t message_id) {
+  auto iv = corridor::ikev1::phase2_iv(sa.suite->keys().prf, sa.iv.iv(), message_id, sa.cipher->block_size());
+  if (!iv.ok()) return std::nullopt;
+  return corridor::ikev1::IvChain(std::move(*iv));
+}
+
+std::uint32_t Manager::random_message_id(const IsakmpSa& sa) {
+  std::uint32_t id = 0;
+  while (id == 0 || sa.quick_modes.count(id) != 0) {
+    std::array<std::uint8_t, 4> b{};
+    options_.random(b);
+    id = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  }
+  return id;
 }
 
 bool Manager::answered_before(IsakmpSa& sa, std::span<const std::uint8_t> datagram) {
@@ -274,9 +303,18 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
     }
     return;
   }
+  if (h.exchange == ExchangeType::quick_mode || h.exchange == ExchangeType::informational) {
+    IsakmpSa* sa = find_sa(h, remote);
+    if (!sa) return drop("unknown_cookies", std::string(v1::exchange_type_name(h.exchange)) + " for no SA of ours, from " + from);
+    if (!phase1_established(sa->state) || !h.encrypted())
+      return drop("unexpected", sa->name() + " " + std::string(v1::exchange_type_name(h.exchange)) +
+                                    (h.encrypted() ? " before Phase 1 is done" : " not encrypted"));
+    if (h.exchange == ExchangeType::informational) return informational(*sa, *header, datagram, now);
+    return quick_mode_message(*sa, *header, datagram, now);
+  }
   if (h.exchange != ExchangeType::identity_protection) {
     return drop("unsupported_exchange", std::string(v1::exchange_type_name(h.exchange)) + " from " + from +
-                                            " (this build does Main Mode only)");
+                                            " (Aggressive Mode is not implemented)");
   }
   if (is_zero(h.cookie_r)) {
     // Main Mode message 1 (or a repeat of one we answered).
@@ -316,7 +354,7 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
 
 // --- Operator actions and timers --------------------------------------------------
 
-bool Manager::initiate(std::string_view connection, TimePoint now, std::string* why) {
+bool Manager::initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why) {
   auto refuse = [&](std::string text) {
     log::warning("ike", "cannot initiate " + std::string(connection) + ": " + text);
     if (why) *why = std::move(text);
@@ -328,6 +366,23 @@ bool Manager::initiate(std::string_view connection, TimePoint now, std::string* 
   if (conn->aggressive) return refuse("Aggressive Mode is not implemented yet");
   if (conn->local.auth != config::AuthMethod::psk || conn->remote.auth != config::AuthMethod::psk)
     return refuse("IKEv1 with certificates is not implemented yet (pre-shared keys are)");
+  const config::ChildConfig* child_config = nullptr;
+  for (const auto& c : conn->children) {
+    if (child.empty() || c.name == child) {
+      child_config = &c;
+      break;
+    }
+  }
+  if (!child_config) return refuse(child.empty() ? "it has no children" : "no child '" + std::string(child) + "'");
+  // A connection keeps one ISAKMP SA: Quick Modes run over it.
+  for (auto& [id, existing] : sas_) {
+    if (existing->connection != conn || existing->state == State::deleted) continue;
+    if (phase1_established(existing->state)) return start_quick_mode(*existing, *child_config, now);
+    if (existing->initiator()) {
+      existing->pending_children.push_back(child_config);
+      return true;
+    }
+  }
   if (conn->remote_addrs.empty() || conn->remote_addrs.front().kind != config::AddressSpec::Kind::address)
     return refuse("remote_addrs must start with one IP address to initiate to");
   const net::SocketAddress remote{conn->remote_addrs.front().prefix.address, conn->remote_port};
@@ -340,6 +395,7 @@ bool Manager::initiate(std::string_view connection, TimePoint now, std::string* 
   IsakmpSa& sa = create_sa(conn, Role::initiator, now);
   sa.local = {*local_address, conn->local_port};
   sa.remote = remote;
+  sa.pending_children.push_back(child_config);
   if (!start_main_mode(sa, now)) {
     remove_sa(sa.id);
     return refuse("Main Mode could not start (see the log)");
@@ -351,6 +407,7 @@ void Manager::tick(TimePoint now) {
   std::vector<std::uint64_t> expired;
   for (auto& [id, sa_ptr] : sas_) {
     IsakmpSa& sa = *sa_ptr;
+    tick_quick_modes(sa, now);
     if (!phase1_established(sa.state) && now - sa.created_at >= options_.phase1_timeout) {
       expired.push_back(id);
       continue;
@@ -398,6 +455,26 @@ std::vector<IsakmpSaView> Manager::list() const {
     v.remote_id = sa.remote_id;
     v.nat_local = sa.nat_local;
     v.nat_remote = sa.nat_remote;
+    for (const auto& ipsec : sa.ipsec_sas) {
+      IpsecSaView c;
+      c.name = ipsec.name;
+      c.state = "QM_DONE";
+      c.spi_in = ipsec.spi_in;
+      c.spi_out = ipsec.spi_out;
+      c.sa_id_in = ipsec.sa_id_in;
+      c.sa_id_out = ipsec.sa_id_out;
+      c.proposal = ipsec.suite.to_string();
+      c.encap = ipsec.encap;
+      c.local_ts = ipsec.local_ts.to_string();
+      c.remote_ts = ipsec.remote_ts.to_string();
+      v.children.push_back(std::move(c));
+    }
+    for (const auto& [mid, qm] : sa.quick_modes) {
+      if (qm.state == State::qm_done) continue;
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "0x%08x", mid);
+      v.quick_modes.push_back(std::string(to_string(qm.state)) + " " + buf);
+    }
     out.push_back(std::move(v));
   }
   return out;

@@ -10,9 +10,11 @@
 // dispatch, sending, timers and the SA table are in manager.cc.
 //
 // What is here today: Main Mode with pre-shared keys, both roles, NAT-T
-// (RFC 3947) detection and the float to port 4500, retransmission. Quick
-// Mode, Aggressive Mode, certificates, Informational/DPD and Delete build
-// on it (docs/ikev1.md).
+// (RFC 3947) detection and the float to port 4500, retransmission; Quick
+// Mode (quick_mode.cc) with PFS, both roles, installing the IPsec SA pair;
+// protected Informational exchanges (informational.cc): Delete, DPD
+// answers. Aggressive Mode, certificates, rekeying and our own DPD are not
+// written yet (docs/ikev1.md).
 //
 // Every state change goes through transition(), which checks it against
 // the tables of state.h and logs it as "MM_SA_SENT -> MM_SA_RCVD".
@@ -24,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +50,11 @@ struct ManagerOptions {
   // Randomness for cookies and nonces; RAND_bytes unless a test injects its own.
   std::function<void(std::span<std::uint8_t>)> random;
   std::uint32_t nonce_size = 32;
+  // SA channel ids of IPsec SAs and policies start here, far from the
+  // IKEv2 manager's (which count from 1), so both can share one channel.
+  std::uint64_t first_channel_id = std::uint64_t{1} << 48;
+  // A finished Quick Mode is kept this long to answer a repeated message 2.
+  std::chrono::seconds quick_mode_linger{30};
 };
 
 struct ManagerStats {
@@ -56,9 +64,25 @@ struct ManagerStats {
   std::uint64_t duplicates = 0;  // a repeated message answered with our last one
   std::uint64_t phase1_established = 0;
   std::uint64_t phase1_failed = 0;
+  std::uint64_t quick_modes_failed = 0;
+  std::uint64_t ipsec_sas_installed = 0;
+  std::uint64_t ipsec_sas_deleted = 0;
   std::map<std::string, std::uint64_t> drops;
   std::map<std::string, std::uint64_t> notifies_sent;
   std::map<std::string, std::uint64_t> notifies_received;
+};
+
+struct IpsecSaView {
+  std::string name;
+  std::string state;  // "QM_DONE" (installed)
+  std::uint32_t spi_in = 0;
+  std::uint32_t spi_out = 0;
+  std::uint64_t sa_id_in = 0;
+  std::uint64_t sa_id_out = 0;
+  std::string proposal;  // "ESP:AES_CBC_128/HMAC_SHA2_256_128/MODP_2048/NO_EXT_SEQ"
+  bool encap = false;
+  std::string local_ts;
+  std::string remote_ts;
 };
 
 // What the SA list shows of one ISAKMP SA.
@@ -77,6 +101,8 @@ struct IsakmpSaView {
   std::string remote_id;
   bool nat_local = false;
   bool nat_remote = false;
+  std::vector<IpsecSaView> children;
+  std::vector<std::string> quick_modes;  // "QM_INIT_SENT 0x1a2b3c4d" of exchanges under way
 };
 
 class Manager {
@@ -91,11 +117,15 @@ class Manager {
   // without the non-ESP marker.
   void receive(const net::SocketAddress& local, const net::SocketAddress& remote,
                std::span<const std::uint8_t> datagram, TimePoint now);
-  // Starts Main Mode for a version 1 connection. False, with the reason
-  // logged and in `why`, if it cannot.
-  bool initiate(std::string_view connection, TimePoint now, std::string* why = nullptr);
+  // Starts Quick Mode for `child` of a version 1 connection (empty: its
+  // first child), over its established ISAKMP SA or after a new Main Mode.
+  // False, with the reason logged and in `why`, if it cannot.
+  bool initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why = nullptr);
   // Retransmissions and timeouts.
   void tick(TimePoint now);
+  // Deletes every ISAKMP SA: established ones tell the peer (Delete of the
+  // IPsec SAs, then of the ISAKMP SA); all leave the dataplane.
+  void shutdown(TimePoint now);
 
   std::vector<IsakmpSaView> list() const;
   const ManagerStats& stats() const { return stats_; }
@@ -115,8 +145,11 @@ class Manager {
   // A clear message of the SA's Phase 1 exchange; with `request` it is
   // retransmitted until answered.
   bool send_clear(IsakmpSa& sa, std::vector<codec::Payload> payloads, bool request, TimePoint now);
-  // A message encrypted with the Phase 1 key on the Phase 1 IV chain.
-  bool send_encrypted(IsakmpSa& sa, std::vector<codec::Payload> payloads, bool request, TimePoint now);
+  // A message encrypted with the Phase 1 key on `chain` (the Phase 1 chain,
+  // or a Quick Mode's / Informational's own); kept in `last` for resending.
+  bool send_encrypted(IsakmpSa& sa, v1::ExchangeType exchange, std::uint32_t message_id,
+                      corridor::ikev1::IvChain& chain, LastSent& last, const std::vector<codec::Payload>& payloads,
+                      bool request, TimePoint now);
   void send_datagram(IsakmpSa& sa, const Bytes& datagram);
   // An unencrypted Informational with one notification (before keys exist).
   void send_clear_notify(const codec::Header& about, const net::SocketAddress& local,
@@ -128,7 +161,14 @@ class Manager {
     std::vector<codec::Payload> payloads;
     std::vector<codec::PayloadSpan> spans;
   };
-  std::optional<Opened> open(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram);
+  std::optional<Opened> open(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
+                             const corridor::ikev1::IvChain& chain);
+  // Everything after the first payload (a HASH) up to the end of the last
+  // payload: what HASH(1)/HASH(2) and the Informational HASH cover.
+  static std::span<const std::uint8_t> after_hash(const Opened& message);
+  // The IV of a new Quick Mode or Informational exchange.
+  std::optional<corridor::ikev1::IvChain> phase2_chain(const IsakmpSa& sa, std::uint32_t message_id);
+  std::uint32_t random_message_id(const IsakmpSa& sa);
   // The peer sent the message we answered last again: answer again.
   bool answered_before(IsakmpSa& sa, std::span<const std::uint8_t> datagram);
   // The PSK for the SA's connection (and identities), or nullptr.
@@ -158,6 +198,33 @@ class Manager {
   bool verify_identity(IsakmpSa& sa, const Opened& message);
   void established(IsakmpSa& sa, TimePoint now);
 
+  // quick_mode.cc.
+  bool start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, TimePoint now);
+  void quick_mode_message(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
+                          TimePoint now);
+  void quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
+                            TimePoint now);
+  void quick_mode_response_2(IsakmpSa& sa, QuickMode& qm, const Opened& message, TimePoint now);
+  void quick_mode_request_3(IsakmpSa& sa, QuickMode& qm, const Opened& message, TimePoint now);
+  // HASH(n) followed by `rest` (whose bytes the hash covers), encrypted on qm's chain.
+  bool send_quick_mode(IsakmpSa& sa, QuickMode& qm, std::vector<codec::Payload> rest, bool request, TimePoint now);
+  bool install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now);
+  void quick_mode_failed(IsakmpSa& sa, std::uint32_t message_id, std::string_view why);
+  std::uint32_t random_spi();
+  bool step(IsakmpSa& sa, QuickMode& qm, State to);
+  // Retransmits our Quick Mode messages, gives up on unanswered ones,
+  // forgets finished ones after quick_mode_linger.
+  void tick_quick_modes(IsakmpSa& sa, TimePoint now);
+
+  // informational.cc.
+  void informational(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
+                     TimePoint now);
+  // An Informational exchange protected with HASH(1) (RFC 2409 §5.7).
+  bool send_informational(IsakmpSa& sa, std::vector<codec::Payload> payloads, TimePoint now);
+  void uninstall(IpsecSa& ipsec);
+  // Removes the SA and its IPsec SAs from the dataplane (no message).
+  void discard(IsakmpSa& sa);
+
   const config::Config& config_;
   ike::Transport& transport_;
   ike::ChildSaSink& sink_;
@@ -167,6 +234,8 @@ class Manager {
   // Responder SAs by the initiator's cookie and address, for a repeated message 1.
   std::map<std::pair<Cookie, std::string>, std::uint64_t> by_peer_cookie_;
   std::uint64_t next_sa_id_ = 0;
+  std::uint64_t next_channel_id_ = 0;  // set from options.first_channel_id
+  std::set<std::uint32_t> spis_in_use_;
   ManagerStats stats_;
 };
 

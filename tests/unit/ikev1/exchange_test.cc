@@ -1,16 +1,20 @@
 // Two Corridor IKEv1 peers in one process (control/ikev1/manager.h): Main
-// Mode with pre-shared keys through an in-memory wire, one datagram at a
-// time, with real Diffie-Hellman and crypto. The states each side passes,
-// NAT-T, lost and repeated messages, and every refusal.
+// Mode with pre-shared keys and Quick Mode through an in-memory wire, one
+// datagram at a time, with real Diffie-Hellman and crypto, and what each
+// dataplane would hold. The states each side passes, NAT-T, lost and
+// repeated messages, Delete, and every refusal.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "common/config/loader.h"
 #include "common/ikev1/message.h"
 #include "common/log/log.h"
+#include "common/channel/records.h"
 #include "control/ikev1/manager.h"
 
 namespace {
@@ -40,12 +44,28 @@ class Wire final : public control::ike::Transport {
   net::IpAddress self_;
 };
 
-class NoDataplane final : public control::ike::ChildSaSink {
+// What the dataplane would hold.
+class Dataplane final : public control::ike::ChildSaSink {
  public:
-  bool set_sa(const channel::SaRecord&) override { return false; }
-  void remove_sa(std::uint64_t) override {}
-  bool set_policy(const channel::PolicyRecord&) override { return false; }
-  void remove_policy(std::uint64_t) override {}
+  bool set_sa(const channel::SaRecord& sa) override {
+    if (channel::validate(sa).code != channel::ResultCode::ok) return false;
+    sas[sa.sa_id] = sa;
+    return true;
+  }
+  void remove_sa(std::uint64_t id) override { sas.erase(id); }
+  bool set_policy(const channel::PolicyRecord& p) override {
+    if (channel::validate(p).code != channel::ResultCode::ok) return false;
+    policies[p.policy_id] = p;
+    return true;
+  }
+  void remove_policy(std::uint64_t id) override { policies.erase(id); }
+  const channel::SaRecord* find(channel::Direction d) const {
+    for (const auto& [id, sa] : sas)
+      if (sa.direction == d) return &sa;
+    return nullptr;
+  }
+  std::map<std::uint64_t, channel::SaRecord> sas;
+  std::map<std::uint64_t, channel::PolicyRecord> policies;
 };
 
 struct Spec {
@@ -54,6 +74,15 @@ struct Spec {
   std::string remote_id = "";  // default: the peer's id
   bool encap = false;
   std::string remote_addrs = "";  // default: the peer's address
+  std::string esp = R"(["aes128-sha256-modp2048"])";
+  std::string local_ts = R"(["10.1.0.0/16"])";
+  std::string remote_ts = R"(["10.2.0.0/16"])";
+  // The same spec from the other end: selectors swapped.
+  Spec mirrored() const {
+    Spec m = *this;
+    std::swap(m.local_ts, m.remote_ts);
+    return m;
+  }
 };
 
 config::Config make_config(const std::string& local, const std::string& remote, const std::string& local_id,
@@ -66,8 +95,8 @@ config::Config make_config(const std::string& local, const std::string& remote, 
       "proposals": )" + s.proposals + R"(, "encap": )" + (s.encap ? "true" : "false") + R"(,
       "local": { "auth": "psk", "id": ")" + local_id + R"(" },
       "remote": { "auth": "psk", "id": ")" + rid + R"(" },
-      "children": { "office": { "local_ts": ["10.1.0.0/16"], "remote_ts": ["10.2.0.0/16"],
-                                "esp_proposals": ["aes128-sha256-modp2048"] } } } },
+      "children": { "office": { "local_ts": )" + s.local_ts + R"(, "remote_ts": )" + s.remote_ts + R"(,
+                                "esp_proposals": )" + s.esp + R"( } } } },
     "secrets": { "ike-legacy": { "id": [")" + local_id + R"(", ")" + remote_id + R"("], "secret": ")" + s.psk + R"(" } }
   })";
   auto result = config::load_config_text(text);
@@ -84,7 +113,7 @@ const auto kAddrB = *net::IpAddress::parse("198.51.100.2");
 
 class Pair {
  public:
-  explicit Pair(const Spec& a_spec = {}, const Spec& b_spec = {})
+  explicit Pair(const Spec& a_spec = {}, const Spec& b_spec = Spec{}.mirrored())
       : config_a(make_config("192.0.2.1", "198.51.100.2", "a.example.net", "b.example.net", a_spec)),
         config_b(make_config("198.51.100.2", "192.0.2.1", "b.example.net", "a.example.net", b_spec)),
         wire_a(kAddrA),
@@ -107,7 +136,7 @@ class Pair {
 
   config::Config config_a, config_b;
   Wire wire_a, wire_b;
-  NoDataplane dp_a, dp_b;
+  Dataplane dp_a, dp_b;
   Manager a, b;
   control::ikev1::TimePoint now = control::ikev1::Clock::now();
 };
@@ -118,7 +147,8 @@ class StateLog {
   StateLog() {
     log::set_listener([this](log::Level, std::string_view, std::string_view message) {
       const std::string m(message);
-      if (m.find(" -> ") != std::string::npos && m.find("MM_") != std::string::npos) lines.push_back(m);
+      if (m.find(" -> ") != std::string::npos && (m.find("MM_") != std::string::npos || m.find("QM_") != std::string::npos))
+        lines.push_back(m);
     });
   }
   ~StateLog() { log::set_listener(nullptr); }
@@ -134,12 +164,14 @@ codec::Message parse(const Datagram& d) {
 TEST(Ikev1MainMode, PskEstablishesWithEveryStateOfTheTable) {
   StateLog states;
   Pair p;
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(p.a_to_b()) << "message " << 2 * i + 1;
     ASSERT_TRUE(p.b_to_a()) << "message " << 2 * i + 2;
   }
-  EXPECT_TRUE(p.wire_a.queue.empty());
+  // Then A starts Quick Mode for the child it was asked for.
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  EXPECT_EQ(codec::parse_header(p.wire_a.queue.front().bytes)->header.exchange, v1::ExchangeType::quick_mode);
   const auto la = p.a.list();
   const auto lb = p.b.list();
   ASSERT_EQ(la.size(), 1u);
@@ -167,12 +199,14 @@ TEST(Ikev1MainMode, PskEstablishesWithEveryStateOfTheTable) {
                            "MM_IDLE -> MM_SA_RCVD", "MM_SA_RCVD -> MM_SA_SENT", "MM_SA_SENT -> MM_KE_RCVD",
                            "MM_KE_SENT -> MM_AUTH_RCVD", "MM_AUTH_RCVD -> MM_DONE"})
     EXPECT_TRUE(has(step)) << step;
-  EXPECT_EQ(states.lines.size(), 12u);
+  EXPECT_EQ(std::count_if(states.lines.begin(), states.lines.end(),
+                          [](const std::string& l) { return l.find("MM_") != std::string::npos; }),
+            12);
 }
 
 TEST(Ikev1MainMode, MessagesFiveAndSixAreEncryptedAndNothingLeaksTheKey) {
   Pair p;
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   std::vector<Datagram> seen;
   for (int i = 0; i < 3; ++i) {
     seen.push_back(p.wire_a.queue.front());
@@ -201,8 +235,8 @@ TEST(Ikev1MainMode, MessagesFiveAndSixAreEncryptedAndNothingLeaksTheKey) {
 TEST(Ikev1MainMode, BehindANatTheInitiatorFloatsToPort4500) {
   Spec anywhere;
   anywhere.remote_addrs = "%any";  // B accepts A from behind the NAT
-  Pair p({}, anywhere);
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  Pair p({}, anywhere.mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   ASSERT_TRUE(p.a_to_b(true));
   ASSERT_TRUE(p.b_to_a());
   ASSERT_TRUE(p.a_to_b(true));
@@ -227,8 +261,8 @@ TEST(Ikev1MainMode, BehindANatTheInitiatorFloatsToPort4500) {
 TEST(Ikev1MainMode, EncapForcesNatTraversal) {
   Spec encap;
   encap.encap = true;
-  Pair p(encap, {});
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  Pair p(encap, Spec{}.mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(p.a_to_b());
     ASSERT_TRUE(p.b_to_a());
@@ -240,7 +274,7 @@ TEST(Ikev1MainMode, EncapForcesNatTraversal) {
 
 TEST(Ikev1MainMode, LostMessagesAreRetransmittedAndRepeatsAnswered) {
   Pair p;
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   ASSERT_TRUE(p.a_to_b());
   p.wire_b.queue.clear();  // message 2 lost
   p.now += 5s;
@@ -261,16 +295,18 @@ TEST(Ikev1MainMode, LostMessagesAreRetransmittedAndRepeatsAnswered) {
   EXPECT_EQ(p.a.list().at(0).state, "MM_DONE");
   EXPECT_EQ(p.a.stats().retransmitted, 2u);
   EXPECT_EQ(p.b.stats().duplicates, 2u);
-  // Once done, nothing more is retransmitted.
-  p.now += 60s;
+  // Once done, Main Mode is not retransmitted: only the Quick Mode it started is.
+  p.wire_a.queue.clear();
+  p.now += 6s;
   p.a.tick(p.now);
-  EXPECT_TRUE(p.wire_a.queue.empty());
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  EXPECT_EQ(codec::parse_header(p.wire_a.queue.front().bytes)->header.exchange, v1::ExchangeType::quick_mode);
   EXPECT_EQ(p.a.sa_count(), 1u);
 }
 
 TEST(Ikev1MainMode, AnUnansweredInitiatorGivesUp) {
   Pair p;
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   p.wire_a.queue.clear();
   for (int i = 0; i < 20 && p.a.sa_count() > 0; ++i) {
     p.now += 10s;
@@ -284,8 +320,8 @@ TEST(Ikev1MainMode, AnUnansweredInitiatorGivesUp) {
 TEST(Ikev1MainMode, NoCommonProposalIsAnsweredNoProposalChosen) {
   Spec other;
   other.proposals = R"(["aes128-sha1-modp3072"])";
-  Pair p({}, other);
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  Pair p({}, other.mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   ASSERT_TRUE(p.a_to_b());
   ASSERT_EQ(p.wire_b.queue.size(), 1u);
   const auto n = parse(p.wire_b.queue.front());
@@ -302,8 +338,8 @@ TEST(Ikev1MainMode, NoCommonProposalIsAnsweredNoProposalChosen) {
 TEST(Ikev1MainMode, DifferentPresharedKeysFailAuthentication) {
   Spec wrong;
   wrong.psk = "not the same secret at all, sorry";
-  Pair p({}, wrong);
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  Pair p({}, wrong.mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(p.a_to_b());
     ASSERT_TRUE(p.b_to_a());
@@ -317,8 +353,8 @@ TEST(Ikev1MainMode, DifferentPresharedKeysFailAuthentication) {
 TEST(Ikev1MainMode, AnUnexpectedPeerIdentityIsRefused) {
   Spec picky;
   picky.remote_id = "someone-else.example.net";
-  Pair p({}, picky);
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  Pair p({}, picky.mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(p.a_to_b());
     ASSERT_TRUE(p.b_to_a());
@@ -349,7 +385,7 @@ TEST(Ikev1MainMode, GarbageAndStrayMessagesAreDroppedWithAName) {
   EXPECT_EQ(p.b.sa_count(), 0u);
   EXPECT_EQ(p.b.stats().notifies_sent.at("BAD-PROPOSAL-SYNTAX"), 1u);
   // A half-open responder SA is dropped after the Phase 1 timeout.
-  ASSERT_TRUE(p.a.initiate("legacy", p.now));
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
   ASSERT_TRUE(p.a_to_b());
   EXPECT_EQ(p.b.sa_count(), 1u);
   p.now += 31s;
@@ -360,8 +396,165 @@ TEST(Ikev1MainMode, GarbageAndStrayMessagesAreDroppedWithAName) {
 TEST(Ikev1MainMode, InitiateRefusesWhatIsNotThere) {
   Pair p;
   std::string why;
-  EXPECT_FALSE(p.a.initiate("nope", p.now, &why));
+  EXPECT_FALSE(p.a.initiate("nope", "", p.now, &why));
   EXPECT_EQ(why, "no such connection");
+}
+
+// --- Quick Mode ---------------------------------------------------------------------
+
+// Main Mode 1-6 and Quick Mode 1-3.
+void establish(Pair& p, bool nat = false) {
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(p.a_to_b(nat)) << "A's message " << i + 1;
+    ASSERT_TRUE(p.b_to_a()) << "B's message " << i + 1;
+  }
+  ASSERT_TRUE(p.a_to_b(nat)) << "Quick Mode 3";
+}
+
+void expect_mirrored(const Dataplane& x, const Dataplane& y) {
+  ASSERT_EQ(x.sas.size(), 2u);
+  ASSERT_EQ(y.sas.size(), 2u);
+  const auto* x_out = x.find(channel::Direction::outbound);
+  const auto* x_in = x.find(channel::Direction::inbound);
+  const auto* y_out = y.find(channel::Direction::outbound);
+  const auto* y_in = y.find(channel::Direction::inbound);
+  ASSERT_TRUE(x_out && x_in && y_out && y_in);
+  EXPECT_EQ(x_out->spi, y_in->spi);
+  EXPECT_EQ(y_out->spi, x_in->spi);
+  EXPECT_EQ(x_out->encryption_key.view().size(), y_in->encryption_key.view().size());
+  EXPECT_TRUE(std::ranges::equal(x_out->encryption_key.view(), y_in->encryption_key.view()));
+  EXPECT_TRUE(std::ranges::equal(x_out->integrity_key.view(), y_in->integrity_key.view()));
+  EXPECT_TRUE(std::ranges::equal(y_out->encryption_key.view(), x_in->encryption_key.view()));
+  EXPECT_FALSE(std::ranges::equal(x_out->encryption_key.view(), x_in->encryption_key.view()));
+  EXPECT_EQ(x.policies.size(), 2u);
+  EXPECT_EQ(y.policies.size(), 2u);
+}
+
+TEST(Ikev1QuickMode, InstallsMirroredPairsWithPfs) {
+  StateLog states;
+  Pair p;
+  establish(p);
+  EXPECT_TRUE(p.wire_a.queue.empty() && p.wire_b.queue.empty());
+  expect_mirrored(p.dp_a, p.dp_b);
+  const auto la = p.a.list().at(0);
+  const auto lb = p.b.list().at(0);
+  ASSERT_EQ(la.children.size(), 1u);
+  ASSERT_EQ(lb.children.size(), 1u);
+  EXPECT_EQ(la.children[0].state, "QM_DONE");
+  EXPECT_EQ(la.children[0].name, "office");
+  EXPECT_EQ(la.children[0].proposal, "ESP:AES_CBC_128/HMAC_SHA2_256_128/MODP_2048/NO_EXT_SEQ");
+  EXPECT_EQ(la.children[0].local_ts, "10.1.0.0/16");
+  EXPECT_EQ(la.children[0].remote_ts, "10.2.0.0/16");
+  EXPECT_EQ(lb.children[0].local_ts, "10.2.0.0/16");
+  EXPECT_EQ(la.children[0].spi_out, lb.children[0].spi_in);
+  EXPECT_FALSE(la.children[0].encap);
+  const auto* out = p.dp_a.find(channel::Direction::outbound);
+  EXPECT_EQ(out->encryption_id, 12);  // ENCR_AES_CBC
+  EXPECT_EQ(out->encryption_key_bits, 128);
+  EXPECT_EQ(out->integrity_id, 12);   // AUTH_HMAC_SHA2_256_128
+  EXPECT_EQ(out->mode, channel::Mode::tunnel);
+  EXPECT_FALSE(out->udp_encap);
+  EXPECT_GE(out->sa_id, std::uint64_t{1} << 48);  // apart from IKEv2's ids
+  EXPECT_EQ(p.a.stats().ipsec_sas_installed, 1u);
+  EXPECT_EQ(p.b.stats().ipsec_sas_installed, 1u);
+  auto has = [&](const std::string& step) {
+    return std::any_of(states.lines.begin(), states.lines.end(),
+                       [&](const std::string& l) { return l.find(step) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("QM_IDLE -> QM_INIT_SENT"));
+  EXPECT_TRUE(has("QM_INIT_SENT -> QM_RESP_RCVD"));
+  EXPECT_TRUE(has("QM_RESP_RCVD -> QM_DONE"));
+  EXPECT_TRUE(has("QM_IDLE -> QM_INIT_RCVD"));
+  EXPECT_TRUE(has("QM_INIT_RCVD -> QM_RESP_SENT"));
+  EXPECT_TRUE(has("QM_RESP_SENT -> QM_DONE"));
+}
+
+TEST(Ikev1QuickMode, AeadWithoutPfsAndASecondChildOverTheSameIsakmpSa) {
+  Spec gcm;
+  gcm.esp = R"(["aes256gcm16"])";
+  Pair p(gcm, gcm.mirrored());
+  establish(p);
+  expect_mirrored(p.dp_a, p.dp_b);
+  EXPECT_EQ(p.a.list().at(0).children.at(0).proposal, "ESP:AES_GCM_16_256/NO_EXT_SEQ");
+  EXPECT_EQ(p.dp_a.find(channel::Direction::outbound)->integrity_id, 0);
+  // Asking again runs another Quick Mode over the same ISAKMP SA.
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.a.sa_count(), 1u);
+  EXPECT_EQ(p.a.list().at(0).children.size(), 2u);
+  EXPECT_EQ(p.dp_a.sas.size(), 4u);
+}
+
+TEST(Ikev1QuickMode, BehindANatTheSasAreUdpEncapsulated) {
+  Spec anywhere;
+  anywhere.remote_addrs = "%any";
+  Pair p({}, anywhere.mirrored());
+  establish(p, true);
+  ASSERT_EQ(p.dp_a.sas.size(), 2u);
+  const auto* out = p.dp_a.find(channel::Direction::outbound);
+  EXPECT_TRUE(out->udp_encap);
+  EXPECT_EQ(out->encap_src_port, 4500);
+  EXPECT_EQ(out->encap_dst_port, 4500);
+  const auto* b_out = p.dp_b.find(channel::Direction::outbound);
+  EXPECT_TRUE(b_out->udp_encap);
+  EXPECT_EQ(b_out->encap_dst_port, 44500);  // the NAT's mapping of A's port 4500
+  EXPECT_TRUE(p.a.list().at(0).children.at(0).encap);
+}
+
+TEST(Ikev1QuickMode, LostMessageTwoIsResentForARepeatedMessageOne) {
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  ASSERT_TRUE(p.a_to_b());  // Quick Mode 1
+  p.wire_b.queue.clear();   // 2 lost
+  p.now += 5s;
+  p.a.tick(p.now);
+  ASSERT_TRUE(p.a_to_b());  // 1 again: B sends 2 again
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());  // 3
+  expect_mirrored(p.dp_a, p.dp_b);
+}
+
+TEST(Ikev1QuickMode, SelectorsOutsideTheChildAreRefused) {
+  Pair q({}, [] {
+    Spec b = Spec{}.mirrored();
+    b.remote_ts = R"(["10.9.0.0/16"])";  // B's idea of A's side differs
+    return b;
+  }());
+  ASSERT_TRUE(q.a.initiate("legacy", "office", q.now));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(q.a_to_b());
+    ASSERT_TRUE(q.b_to_a());
+  }
+  ASSERT_TRUE(q.a_to_b());  // Quick Mode 1
+  ASSERT_TRUE(q.b_to_a());  // an Informational with INVALID-ID-INFORMATION
+  EXPECT_EQ(q.b.stats().notifies_sent.at("INVALID-ID-INFORMATION"), 1u);
+  EXPECT_EQ(q.a.stats().notifies_received.at("INVALID-ID-INFORMATION"), 1u);
+  EXPECT_TRUE(q.dp_b.sas.empty());
+  EXPECT_TRUE(q.dp_a.sas.empty());
+}
+
+TEST(Ikev1QuickMode, ShutdownDeletesOnBothSides) {
+  Pair p;
+  establish(p);
+  ASSERT_EQ(p.dp_b.sas.size(), 2u);
+  p.a.shutdown(p.now);
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_a.policies.empty());
+  ASSERT_EQ(p.wire_a.queue.size(), 2u);  // Delete of the ESP SA, then of the ISAKMP SA
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_TRUE(p.dp_b.sas.empty());
+  EXPECT_TRUE(p.dp_b.policies.empty());
+  EXPECT_EQ(p.b.list().at(0).children.size(), 0u);
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.sa_count(), 0u);
 }
 
 }  // namespace

@@ -1,0 +1,182 @@
+// Informational exchanges protected by the ISAKMP SA (RFC 2409 §5.7):
+//
+//   [ HASH(1), N | D ]    HASH(1) = prf(SKEYID_a, M-ID | N/D)
+//
+// each with its own IV chain, like a Quick Mode. What arrives: Delete of
+// the ISAKMP SA or of IPsec SAs (by the SPI the peer receives on, which is
+// our outbound SPI), DPD's R-U-THERE (answered with R-U-THERE-ACK and the
+// same sequence number, RFC 3706 §5) and notifications, which are logged
+// and counted. One-way: nothing is retransmitted.
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/log/log.h"
+#include "control/ikev1/manager.h"
+
+namespace corridor::control::ikev1 {
+
+using codec::Payload;
+using v1::ExchangeType;
+using v1::NotifyType;
+using v1::PayloadType;
+
+namespace {
+
+std::string hex32(std::uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
+}
+
+std::uint32_t spi_of(const codec::Bytes& b) {
+  std::uint32_t v = 0;
+  for (auto x : b) v = (v << 8) | x;
+  return v;
+}
+
+codec::Bytes spi_bytes(std::uint32_t v) {
+  return {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+          static_cast<std::uint8_t>(v)};
+}
+
+}  // namespace
+
+bool Manager::send_informational(IsakmpSa& sa, std::vector<Payload> payloads, TimePoint now) {
+  if (!sa.keys || !sa.cipher) return false;
+  const std::uint32_t mid = random_message_id(sa);
+  auto chain = phase2_chain(sa, mid);
+  if (!chain) return false;
+  auto rest = codec::serialise_payloads(payloads);
+  if (!rest.ok()) return false;
+  auto hash = corridor::ikev1::hash_1(sa.suite->keys().prf, sa.keys->skeyid_a, mid, *rest);
+  if (!hash.ok()) return false;
+  std::vector<Payload> all{Payload{PayloadType::hash, codec::Hash{std::move(*hash)}}};
+  for (auto& p : payloads) {
+    if (const auto* n = std::get_if<codec::Notification>(&p.body); n && v1::notify_is_error(n->type))
+      ++stats_.notifies_sent[std::string(v1::notify_type_name(n->type))];
+    all.push_back(std::move(p));
+  }
+  LastSent once;
+  return send_encrypted(sa, ExchangeType::informational, mid, *chain, once, all, false, now);
+}
+
+void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
+                            TimePoint now) {
+  const auto mid = header.header.message_id;
+  auto chain = phase2_chain(sa, mid);
+  if (!chain) return;
+  auto message = open(sa, header, datagram, *chain);
+  if (!message) return;
+  const auto* hash = message->payloads.empty() ? nullptr : std::get_if<codec::Hash>(&message->payloads.front().body);
+  auto want = corridor::ikev1::hash_1(sa.suite->keys().prf, sa.keys->skeyid_a, mid, after_hash(*message));
+  if (!hash || !want.ok() || want->size() != hash->data.size() ||
+      CRYPTO_memcmp(want->data(), hash->data.data(), want->size()) != 0)
+    return drop("hash_mismatch", sa.name() + " Informational with a missing or wrong HASH(1)");
+  sa.last_received = now;
+
+  bool delete_isakmp = false;
+  for (const auto& p : message->payloads) {
+    if (const auto* n = std::get_if<codec::Notification>(&p.body)) {
+      const std::string name(v1::notify_type_name(n->type));
+      if (n->type == NotifyType::r_u_there) {
+        // RFC 3706 §5: the ACK carries the cookies as SPI and the same sequence number.
+        codec::Notification ack = *n;
+        ack.type = NotifyType::r_u_there_ack;
+        send_informational(sa, {Payload{PayloadType::notification, std::move(ack)}}, now);
+        log::debug("ike", sa.name() + " R-U-THERE answered");
+        continue;
+      }
+      if (n->type == NotifyType::r_u_there_ack) {
+        log::debug("ike", sa.name() + " R-U-THERE-ACK");
+        continue;
+      }
+      if (v1::notify_is_error(n->type)) {
+        ++stats_.notifies_received[name];
+        log::warning("ike", sa.name() + " the peer notifies " + name);
+      } else {
+        log::info("ike", sa.name() + " the peer notifies " + name);
+      }
+      continue;
+    }
+    const auto* d = std::get_if<codec::Delete>(&p.body);
+    if (!d) continue;
+    if (d->protocol == v1::ProtocolId::isakmp) {
+      for (const auto& spi : d->spis) {
+        if (spi.size() == 16 && std::equal(sa.cookie_i.begin(), sa.cookie_i.end(), spi.begin()) &&
+            std::equal(sa.cookie_r.begin(), sa.cookie_r.end(), spi.begin() + 8))
+          delete_isakmp = true;
+      }
+      continue;
+    }
+    for (const auto& spi_b : d->spis) {
+      if (spi_b.size() != 4) continue;
+      const auto spi = spi_of(spi_b);
+      const auto it = std::find_if(sa.ipsec_sas.begin(), sa.ipsec_sas.end(),
+                                   [&](const IpsecSa& s) { return s.spi_out == spi; });
+      if (it == sa.ipsec_sas.end()) {
+        drop("unknown_spi", sa.name() + " Delete for IPsec SA " + hex32(spi) + " we do not have");
+        continue;
+      }
+      log::info("ike", sa.name() + " the peer deleted IPsec SA " + it->name + " (SPIs " + hex32(it->spi_in) + "_i " +
+                           hex32(it->spi_out) + "_o)");
+      uninstall(*it);
+      sa.ipsec_sas.erase(it);
+    }
+  }
+  if (delete_isakmp) {
+    log::info("ike", sa.name() + " the peer deleted the ISAKMP SA");
+    transition(sa, State::deleted);
+    remove_sa(sa.id);
+  }
+}
+
+void Manager::uninstall(IpsecSa& ipsec) {
+  for (auto id : ipsec.policy_ids) sink_.remove_policy(id);
+  ipsec.policy_ids.clear();
+  sink_.remove_sa(ipsec.sa_id_in);
+  sink_.remove_sa(ipsec.sa_id_out);
+  spis_in_use_.erase(ipsec.spi_in);
+  ++stats_.ipsec_sas_deleted;
+}
+
+void Manager::discard(IsakmpSa& sa) {
+  for (auto& ipsec : sa.ipsec_sas) uninstall(ipsec);
+  sa.ipsec_sas.clear();
+  for (const auto& [mid, qm] : sa.quick_modes) {
+    if (qm.state != State::qm_done) spis_in_use_.erase(qm.spi_in);
+  }
+  sa.quick_modes.clear();
+}
+
+void Manager::shutdown(TimePoint now) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, sa] : sas_) ids.push_back(id);
+  for (auto id : ids) {
+    IsakmpSa& sa = *sas_.at(id);
+    if (phase1_established(sa.state)) {
+      // The IPsec SAs first (by our inbound SPIs), then the ISAKMP SA, as strongSwan does.
+      std::vector<Payload> deletes;
+      if (!sa.ipsec_sas.empty()) {
+        codec::Delete esp;
+        esp.protocol = sa.ipsec_sas.front().suite.protocol;
+        esp.spi_size = 4;
+        for (const auto& ipsec : sa.ipsec_sas) esp.spis.push_back(spi_bytes(ipsec.spi_in));
+        send_informational(sa, {Payload{PayloadType::delete_, std::move(esp)}}, now);
+      }
+      codec::Delete isakmp;
+      isakmp.protocol = v1::ProtocolId::isakmp;
+      isakmp.spi_size = 16;
+      codec::Bytes cookies(sa.cookie_i.begin(), sa.cookie_i.end());
+      cookies.insert(cookies.end(), sa.cookie_r.begin(), sa.cookie_r.end());
+      isakmp.spis.push_back(std::move(cookies));
+      send_informational(sa, {Payload{PayloadType::delete_, std::move(isakmp)}}, now);
+      log::info("ike", sa.name() + " deleted (shutdown)");
+    }
+    transition(sa, State::deleted);
+    remove_sa(id);
+  }
+}
+
+}  // namespace corridor::control::ikev1

@@ -1,0 +1,471 @@
+// Phase 2, Quick Mode (RFC 2409 §5.5), both roles, over an established
+// ISAKMP SA:
+//
+//   1  I -> R  [ HASH(1), SA, Ni [, KE] [, IDci, IDcr] ]   QM_IDLE -> QM_INIT_SENT
+//   2  R -> I  [ HASH(2), SA, Nr [, KE] [, IDci, IDcr] ]
+//   3  I -> R  [ HASH(3) ]                                 ... -> QM_DONE
+//
+// Each exchange has its own IV chain from hash(last Phase 1 block | M-ID).
+// KEYMAT for each SA takes the SPI its receiver chose; the initiator
+// installs the pair when message 2 checks out, the responder when message 3
+// does. The commit bit is not used (it is ignored when received, which RFC
+// 2408 §3.1 allows as long as nothing is sent before the pair is installed).
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "common/log/log.h"
+#include "control/ike/child_records.h"
+#include "control/ikev1/manager.h"
+#include "control/ikev1/proxy_id.h"
+
+namespace corridor::control::ikev1 {
+
+using codec::Payload;
+using v1::ExchangeType;
+using v1::PayloadType;
+
+namespace {
+
+std::string hex32(std::uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
+}
+
+std::string mid_text(std::uint32_t mid) { return "0x" + hex32(mid); }
+
+// Our side's and the peer's selectors of a child: the first of each
+// (IKEv1 negotiates one pair per Quick Mode), "dynamic" as the IKE address.
+net::TrafficSelector first_selector(const std::vector<net::TrafficSelector>& configured, const net::IpAddress& ike) {
+  if (configured.empty() || configured.front().dynamic) return host_selector(ike);
+  return configured.front();
+}
+
+bool selectors_cover(const std::vector<net::TrafficSelector>& configured, const net::IpAddress& ike,
+                     const net::TrafficSelector& proposed) {
+  if (configured.empty()) return covers(host_selector(ike), proposed);
+  for (const auto& c : configured) {
+    if (covers(c.dynamic ? host_selector(ike) : c, proposed)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::uint32_t Manager::random_spi() {
+  std::uint32_t spi = 0;
+  while (spi < 256 || spis_in_use_.count(spi) != 0) {  // 1-255 are reserved (RFC 4303 §2.1)
+    std::array<std::uint8_t, 4> b{};
+    options_.random(b);
+    spi = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  }
+  spis_in_use_.insert(spi);
+  return spi;
+}
+
+bool Manager::step(IsakmpSa& sa, QuickMode& qm, State to) {
+  if (!transition_allowed(qm.role, qm.state, to)) {
+    log::error("ike", sa.name() + " Quick Mode " + mid_text(qm.message_id) + " refused state change " +
+                          std::string(to_string(qm.state)) + " -> " + std::string(to_string(to)));
+    return false;
+  }
+  log::info("ike", sa.name() + " Quick Mode " + mid_text(qm.message_id) + " " + std::string(to_string(qm.state)) +
+                       " -> " + std::string(to_string(to)));
+  qm.state = to;
+  return true;
+}
+
+void Manager::quick_mode_failed(IsakmpSa& sa, std::uint32_t message_id, std::string_view why) {
+  const auto it = sa.quick_modes.find(message_id);
+  std::string child = "?";
+  if (it != sa.quick_modes.end()) {
+    if (it->second.child) child = it->second.child->name;
+    if (it->second.state != State::qm_done) spis_in_use_.erase(it->second.spi_in);
+    sa.quick_modes.erase(it);
+  }
+  ++stats_.quick_modes_failed;
+  log::warning("ike", sa.name() + " Quick Mode " + mid_text(message_id) + " for " + child + " failed: " + std::string(why));
+}
+
+bool Manager::send_quick_mode(IsakmpSa& sa, QuickMode& qm, std::vector<Payload> rest, bool request, TimePoint now) {
+  const auto prf = sa.suite->keys().prf;
+  corridor::ike::KeyExpected<Bytes> hash = Bytes{};
+  if (qm.state == State::qm_resp_rcvd) {  // message 3: HASH(3) alone
+    hash = corridor::ikev1::hash_3(prf, sa.keys->skeyid_a, qm.message_id, qm.ni_b, qm.nr_b);
+  } else {
+    auto rest_b = codec::serialise_payloads(rest);
+    if (!rest_b.ok()) return false;
+    hash = qm.role == Role::initiator
+               ? corridor::ikev1::hash_1(prf, sa.keys->skeyid_a, qm.message_id, *rest_b)
+               : corridor::ikev1::hash_2(prf, sa.keys->skeyid_a, qm.message_id, qm.ni_b, *rest_b);
+  }
+  if (!hash.ok()) return false;
+  std::vector<Payload> payloads{Payload{PayloadType::hash, codec::Hash{std::move(*hash)}}};
+  for (auto& p : rest) payloads.push_back(std::move(p));
+  return send_encrypted(sa, ExchangeType::quick_mode, qm.message_id, qm.iv, qm.last_sent, payloads, request, now);
+}
+
+// --- Message 1 ----------------------------------------------------------------------
+
+bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, TimePoint now) {
+  auto suites = phase2_suites(child, sa.nat_detected() || sa.connection->encap);
+  if (!suites.ok()) {
+    log::error("ike", sa.name() + " child " + child.name + ": " + suites.error().message);
+    return false;
+  }
+  const std::uint32_t mid = random_message_id(sa);
+  auto chain = phase2_chain(sa, mid);
+  if (!chain) return false;
+  QuickMode qm;
+  qm.message_id = mid;
+  qm.role = Role::initiator;
+  qm.child = &child;
+  qm.iv = std::move(*chain);
+  qm.offered = std::move(*suites);
+  qm.spi_in = random_spi();
+  qm.ni_b = random_bytes(options_.nonce_size);
+  qm.local_ts = first_selector(child.local_ts, sa.local.address);
+  qm.remote_ts = first_selector(child.remote_ts, sa.remote.address);
+  qm.started_at = now;
+  std::vector<Payload> rest{Payload{PayloadType::sa, phase2_offer(qm.offered, qm.spi_in)},
+                            Payload{PayloadType::nonce, codec::Nonce{qm.ni_b}}};
+  const auto group = qm.offered.front().group;
+  if (group != iana::KeId::none) {
+    auto dh = corridor::ike::DiffieHellman::generate(group);
+    if (!dh.ok()) {
+      log::error("ike", sa.name() + " PFS: " + dh.error().message);
+      spis_in_use_.erase(qm.spi_in);
+      return false;
+    }
+    rest.push_back(Payload{PayloadType::key_exchange, codec::KeyExchange{dh->public_value()}});
+    qm.dh = std::move(*dh);
+  }
+  rest.push_back(Payload{PayloadType::id, to_proxy_id(qm.local_ts)});
+  rest.push_back(Payload{PayloadType::id, to_proxy_id(qm.remote_ts)});
+  log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + " for " + child.name + ": " + qm.local_ts.to_string() +
+                       " === " + qm.remote_ts.to_string() + ", offering " + qm.offered.front().to_string() +
+                       (qm.offered.size() > 1 ? " and " + std::to_string(qm.offered.size() - 1) + " more" : ""));
+  auto& stored = sa.quick_modes[mid] = std::move(qm);
+  if (!step(sa, stored, State::qm_init_sent) || !send_quick_mode(sa, stored, std::move(rest), true, now)) {
+    quick_mode_failed(sa, mid, "could not send message 1");
+    return false;
+  }
+  return true;
+}
+
+void Manager::quick_mode_message(IsakmpSa& sa, const codec::ParsedHeader& header,
+                                 std::span<const std::uint8_t> datagram, TimePoint now) {
+  const auto mid = header.header.message_id;
+  if (mid == 0) return drop("malformed", sa.name() + " Quick Mode with Message ID 0");
+  const auto it = sa.quick_modes.find(mid);
+  if (it == sa.quick_modes.end()) return quick_mode_request_1(sa, header, datagram, now);
+  QuickMode& qm = it->second;
+  // A repeat of the message we answered: the same answer again.
+  if (qm.last_received_datagram.size() == datagram.size() &&
+      std::equal(datagram.begin(), datagram.end(), qm.last_received_datagram.begin())) {
+    if (qm.last_sent.next_retransmit == TimePoint::max() && !qm.last_sent.datagram.empty()) {
+      ++stats_.duplicates;
+      send_datagram(sa, qm.last_sent.datagram);
+    } else {
+      drop("duplicate", sa.name() + " repeated Quick Mode message " + mid_text(mid));
+    }
+    return;
+  }
+  const bool expect_2 = qm.role == Role::initiator && qm.state == State::qm_init_sent;
+  const bool expect_3 = qm.role == Role::responder && qm.state == State::qm_resp_sent;
+  if (!expect_2 && !expect_3)
+    return drop("unexpected", sa.name() + " Quick Mode " + mid_text(mid) + " message in " + std::string(to_string(qm.state)));
+  auto message = open(sa, header, datagram, qm.iv);
+  if (!message) return;
+  if (message->payloads.empty() || message->payloads.front().type != PayloadType::hash)
+    return drop("malformed", sa.name() + " Quick Mode " + mid_text(mid) + " does not start with HASH");
+  qm.last_received_datagram.assign(datagram.begin(), datagram.end());
+  // The chain moves past an authentic message only (checked by the handler).
+  if (expect_2) return quick_mode_response_2(sa, qm, *message, now);
+  quick_mode_request_3(sa, qm, *message, now);
+}
+
+void Manager::quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& header,
+                                   std::span<const std::uint8_t> datagram, TimePoint now) {
+  const auto mid = header.header.message_id;
+  auto chain = phase2_chain(sa, mid);
+  if (!chain) return;
+  auto message = open(sa, header, datagram, *chain);
+  if (!message) return;
+  const auto prf = sa.suite->keys().prf;
+  const auto* hash = message->payloads.empty() ? nullptr : std::get_if<codec::Hash>(&message->payloads.front().body);
+  auto want = corridor::ikev1::hash_1(prf, sa.keys->skeyid_a, mid, after_hash(*message));
+  if (!hash || !want.ok() || want->size() != hash->data.size() ||
+      CRYPTO_memcmp(want->data(), hash->data.data(), want->size()) != 0)
+    return drop("hash_mismatch", sa.name() + " Quick Mode " + mid_text(mid) + " message 1 with a wrong HASH(1)");
+  chain->advance(datagram.subspan(codec::kHeaderSize));
+
+  QuickMode qm;
+  qm.message_id = mid;
+  qm.role = Role::responder;
+  qm.iv = std::move(*chain);
+  qm.started_at = now;
+  qm.last_received_datagram.assign(datagram.begin(), datagram.end());
+  const codec::SecurityAssociation* offer = nullptr;
+  const codec::KeyExchange* ke = nullptr;
+  std::vector<const codec::Identification*> ids;
+  for (std::size_t i = 0; i < message->payloads.size(); ++i) {
+    const auto& p = message->payloads[i];
+    if (p.type == PayloadType::sa && !offer) offer = std::get_if<codec::SecurityAssociation>(&p.body);
+    if (p.type == PayloadType::nonce && qm.ni_b.empty()) qm.ni_b = std::get<codec::Nonce>(p.body).data;
+    if (p.type == PayloadType::key_exchange && !ke) ke = std::get_if<codec::KeyExchange>(&p.body);
+    if (p.type == PayloadType::id) ids.push_back(std::get_if<codec::Identification>(&p.body));
+  }
+  auto refuse = [&](v1::NotifyType type, const std::string& why) {
+    ++stats_.quick_modes_failed;
+    log::warning("ike", sa.name() + " Quick Mode " + mid_text(mid) + " from the peer refused (" +
+                            std::string(v1::notify_type_name(type)) + "): " + why);
+    codec::Notification n;
+    n.protocol = v1::ProtocolId::isakmp;
+    n.type = type;
+    send_informational(sa, {Payload{PayloadType::notification, std::move(n)}}, now);
+  };
+  if (!offer || qm.ni_b.empty()) return refuse(v1::NotifyType::payload_malformed, "no SA or nonce");
+  if (ids.size() != 0 && ids.size() != 2) return refuse(v1::NotifyType::invalid_id_information, "one ID payload");
+  // The initiator's IDci is the peer's side, IDcr ours.
+  if (ids.empty()) {
+    qm.ids_sent = false;
+    qm.remote_ts = host_selector(sa.remote.address);
+    qm.local_ts = host_selector(sa.local.address);
+  } else {
+    std::string why;
+    auto ci = from_proxy_id(*ids[0], &why);
+    auto cr = ci ? from_proxy_id(*ids[1], &why) : std::nullopt;
+    if (!ci || !cr) return refuse(v1::NotifyType::invalid_id_information, why);
+    qm.remote_ts = *ci;
+    qm.local_ts = *cr;
+  }
+  // The first child of the connection whose selectors hold the proposed
+  // ones and whose proposals accept the offer.
+  std::optional<Phase2Selection> selection;
+  std::vector<std::string> why_not;
+  for (const auto& child : sa.connection->children) {
+    if (!selectors_cover(child.local_ts, sa.local.address, qm.local_ts) ||
+        !selectors_cover(child.remote_ts, sa.remote.address, qm.remote_ts)) {
+      why_not.push_back(child.name + ": selectors " + qm.local_ts.to_string() + " === " + qm.remote_ts.to_string() +
+                        " not within the child's");
+      continue;
+    }
+    auto suites = phase2_suites(child, sa.nat_detected() || sa.connection->encap);
+    if (!suites.ok()) {
+      why_not.push_back(child.name + ": " + suites.error().message);
+      continue;
+    }
+    auto chosen = select_phase2(*offer, *suites);
+    if (!chosen.ok()) {
+      why_not.push_back(child.name + ": " + chosen.error().message);
+      continue;
+    }
+    qm.child = &child;
+    selection = std::move(*chosen);
+    break;
+  }
+  if (!selection) {
+    std::string all;
+    for (const auto& w : why_not) all += (all.empty() ? "" : "; ") + w;
+    const bool ts = !why_not.empty() && std::all_of(why_not.begin(), why_not.end(), [](const std::string& w) {
+      return w.find("selectors") != std::string::npos;
+    });
+    return refuse(ts ? v1::NotifyType::invalid_id_information : v1::NotifyType::no_proposal_chosen,
+                  all.empty() ? "the connection has no children" : all);
+  }
+  qm.suite = selection->suite;
+  qm.spi_out = selection->peer_spi;
+  if (qm.suite->group != iana::KeId::none) {
+    if (!ke) return refuse(v1::NotifyType::invalid_key_information, "PFS agreed but no KE payload");
+    auto dh = corridor::ike::DiffieHellman::generate(qm.suite->group);
+    if (!dh.ok()) return refuse(v1::NotifyType::invalid_key_information, dh.error().message);
+    auto g = dh->shared_secret(ke->data);
+    if (!g.ok()) return refuse(v1::NotifyType::invalid_key_information, g.error().message);
+    qm.g_qm = std::move(*g);
+    qm.dh = std::move(*dh);
+  }
+  qm.spi_in = random_spi();
+  qm.nr_b = random_bytes(options_.nonce_size);
+  std::vector<Payload> rest{Payload{PayloadType::sa, selection->with_spi(qm.spi_in)},
+                            Payload{PayloadType::nonce, codec::Nonce{qm.nr_b}}};
+  if (qm.dh) rest.push_back(Payload{PayloadType::key_exchange, codec::KeyExchange{qm.dh->public_value()}});
+  if (qm.ids_sent) {
+    for (const auto* id : ids) rest.push_back(Payload{PayloadType::id, *id});
+  }
+  log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + " from the peer for " + qm.child->name + ": " +
+                       qm.local_ts.to_string() + " === " + qm.remote_ts.to_string() + ", selected " +
+                       qm.suite->to_string());
+  auto& stored = sa.quick_modes[mid] = std::move(qm);
+  if (!step(sa, stored, State::qm_init_rcvd) || !step(sa, stored, State::qm_resp_sent) ||
+      !send_quick_mode(sa, stored, std::move(rest), false, now)) {
+    quick_mode_failed(sa, mid, "could not answer");
+    return;
+  }
+  // Wait for message 3 (the responder installs then); give up with the SA's timeout.
+  stored.last_sent.next_retransmit = TimePoint::max();
+}
+
+// --- Message 2 ----------------------------------------------------------------------
+
+void Manager::quick_mode_response_2(IsakmpSa& sa, QuickMode& qm, const Opened& message, TimePoint now) {
+  const auto prf = sa.suite->keys().prf;
+  const auto mid = qm.message_id;
+  const auto& hash = std::get<codec::Hash>(message.payloads.front().body);
+  const codec::SecurityAssociation* reply = nullptr;
+  const codec::KeyExchange* ke = nullptr;
+  for (const auto& p : message.payloads) {
+    if (p.type == PayloadType::sa && !reply) reply = std::get_if<codec::SecurityAssociation>(&p.body);
+    if (p.type == PayloadType::nonce && qm.nr_b.empty()) qm.nr_b = std::get<codec::Nonce>(p.body).data;
+    if (p.type == PayloadType::key_exchange && !ke) ke = std::get_if<codec::KeyExchange>(&p.body);
+  }
+  auto want = corridor::ikev1::hash_2(prf, sa.keys->skeyid_a, mid, qm.ni_b, after_hash(message));
+  if (!want.ok() || want->size() != hash.data.size() ||
+      CRYPTO_memcmp(want->data(), hash.data.data(), want->size()) != 0) {
+    qm.nr_b.clear();
+    qm.last_received_datagram.clear();
+    return drop("hash_mismatch", sa.name() + " Quick Mode " + mid_text(mid) + " message 2 with a wrong HASH(2)");
+  }
+  const auto datagram_ct = std::span<const std::uint8_t>(qm.last_received_datagram).subspan(codec::kHeaderSize);
+  qm.iv.advance(datagram_ct);
+  if (!reply || qm.nr_b.empty()) return quick_mode_failed(sa, mid, "message 2 without SA or nonce");
+  auto accepted = accept_phase2_reply(*reply, qm.offered);
+  if (!accepted.ok()) return quick_mode_failed(sa, mid, accepted.error().message);
+  qm.suite = accepted->suite;
+  qm.spi_out = accepted->peer_spi;
+  if (qm.dh) {
+    if (!ke) return quick_mode_failed(sa, mid, "PFS offered but message 2 has no KE payload");
+    auto g = qm.dh->shared_secret(ke->data);
+    if (!g.ok()) return quick_mode_failed(sa, mid, g.error().message);
+    qm.g_qm = std::move(*g);
+  }
+  if (!step(sa, qm, State::qm_resp_rcvd)) return;
+  if (!install_ipsec_sa(sa, qm, now)) return quick_mode_failed(sa, mid, "the IPsec SAs could not be installed");
+  if (!send_quick_mode(sa, qm, {}, false, now)) return;
+  step(sa, qm, State::qm_done);
+}
+
+// --- Message 3 ----------------------------------------------------------------------
+
+void Manager::quick_mode_request_3(IsakmpSa& sa, QuickMode& qm, const Opened& message, TimePoint now) {
+  const auto prf = sa.suite->keys().prf;
+  const auto& hash = std::get<codec::Hash>(message.payloads.front().body);
+  auto want = corridor::ikev1::hash_3(prf, sa.keys->skeyid_a, qm.message_id, qm.ni_b, qm.nr_b);
+  if (!want.ok() || want->size() != hash.data.size() ||
+      CRYPTO_memcmp(want->data(), hash.data.data(), want->size()) != 0) {
+    qm.last_received_datagram.clear();
+    return drop("hash_mismatch", sa.name() + " Quick Mode " + mid_text(qm.message_id) + " message 3 with a wrong HASH(3)");
+  }
+  if (!install_ipsec_sa(sa, qm, now))
+    return quick_mode_failed(sa, qm.message_id, "the IPsec SAs could not be installed");
+  step(sa, qm, State::qm_done);
+}
+
+// --- Installing ---------------------------------------------------------------------
+
+bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
+  const auto& suite = *qm.suite;
+  const auto prf = sa.suite->keys().prf;
+  auto size = suite.keymat_size();
+  if (!size.ok()) return false;
+  // QM initiator's and responder's nonces in that order for both SAs; the
+  // SPI is the one the SA's receiver chose.
+  const std::span<const std::uint8_t> g(qm.g_qm.data(), qm.g_qm.size());
+  auto in = corridor::ikev1::keymat(prf, sa.keys->skeyid_d, g, suite.protocol, std::array<std::uint8_t, 4>{
+      static_cast<std::uint8_t>(qm.spi_in >> 24), static_cast<std::uint8_t>(qm.spi_in >> 16),
+      static_cast<std::uint8_t>(qm.spi_in >> 8), static_cast<std::uint8_t>(qm.spi_in)}, qm.ni_b, qm.nr_b, *size);
+  auto out = corridor::ikev1::keymat(prf, sa.keys->skeyid_d, g, suite.protocol, std::array<std::uint8_t, 4>{
+      static_cast<std::uint8_t>(qm.spi_out >> 24), static_cast<std::uint8_t>(qm.spi_out >> 16),
+      static_cast<std::uint8_t>(qm.spi_out >> 8), static_cast<std::uint8_t>(qm.spi_out)}, qm.ni_b, qm.nr_b, *size);
+  if (!in.ok() || !out.ok()) return false;
+  const auto cs = suite.child_suite();
+  const std::size_t enc = *size - (cs.integrity ? *corridor::ike::integrity_key_size(cs.integrity) : 0);
+  const std::span<const std::uint8_t> in_v(in->data(), in->size()), out_v(out->data(), out->size());
+
+  IpsecSa ipsec;
+  ipsec.name = qm.child->name;
+  ipsec.child = qm.child;
+  ipsec.spi_in = qm.spi_in;
+  ipsec.spi_out = qm.spi_out;
+  ipsec.suite = suite;
+  ipsec.encap = suite.udp_encapsulated() || sa.connection->encap;
+  ipsec.local_ts = qm.local_ts;
+  ipsec.remote_ts = qm.remote_ts;
+  ipsec.installed_at = now;
+  ike::ChildSaParams params;
+  params.child = qm.child;
+  params.ah = suite.protocol == v1::ProtocolId::ah;
+  params.encap = ipsec.encap;
+  params.local = sa.local;
+  params.remote = sa.remote;
+  params.encryption = cs.encryption;
+  params.key_bits = cs.key_bits;
+  params.integrity = cs.integrity;
+  params.esn = suite.esn;
+  params.spi_in = qm.spi_in;
+  params.spi_out = qm.spi_out;
+  params.sa_id_out = ++next_channel_id_;
+  params.sa_id_in = ++next_channel_id_;
+  std::string why;
+  auto records = ike::child_sa_records(
+      params, {in_v.first(enc), in_v.subspan(enc), out_v.first(enc), out_v.subspan(enc)}, &why);
+  if (!records) {
+    log::warning("ike", sa.name() + " IPsec SA " + ipsec.name + ": " + why);
+    return false;
+  }
+  if (!sink_.set_sa(records->first) || !sink_.set_sa(records->second)) {
+    sink_.remove_sa(params.sa_id_in);
+    sink_.remove_sa(params.sa_id_out);
+    log::warning("ike", sa.name() + " IPsec SA " + ipsec.name + " refused by the SA channel");
+    return false;
+  }
+  ipsec.sa_id_in = params.sa_id_in;
+  ipsec.sa_id_out = params.sa_id_out;
+  for (auto& pair : ike::child_policies({qm.local_ts}, {qm.remote_ts}, params.sa_id_in, params.sa_id_out)) {
+    pair.out.policy_id = ++next_channel_id_;
+    pair.in.policy_id = ++next_channel_id_;
+    if (sink_.set_policy(pair.out)) ipsec.policy_ids.push_back(pair.out.policy_id);
+    if (sink_.set_policy(pair.in)) ipsec.policy_ids.push_back(pair.in.policy_id);
+  }
+  sink_.flush();
+  ++stats_.ipsec_sas_installed;
+  log::info("ike", "IPsec SA " + ipsec.name + " of " + sa.name() + " established with SPIs " + hex32(ipsec.spi_in) +
+                       "_i " + hex32(ipsec.spi_out) + "_o and TS " + ipsec.local_ts.to_string() + " === " +
+                       ipsec.remote_ts.to_string() + " (" + suite.to_string() +
+                       (ipsec.encap ? ", UDP-encapsulated" : "") + ", QM_DONE)");
+  sa.ipsec_sas.push_back(std::move(ipsec));
+  return true;
+}
+
+void Manager::tick_quick_modes(IsakmpSa& sa, TimePoint now) {
+  std::vector<std::uint32_t> failed, finished;
+  for (auto& [mid, qm] : sa.quick_modes) {
+    if (qm.state == State::qm_done) {
+      if (now - qm.started_at >= options_.quick_mode_linger) finished.push_back(mid);
+      continue;
+    }
+    if (now - qm.started_at >= options_.phase1_timeout) {
+      failed.push_back(mid);
+      continue;
+    }
+    auto& last = qm.last_sent;
+    if (last.next_retransmit > now) continue;
+    if (last.retransmits >= options_.retransmit_tries) {
+      failed.push_back(mid);
+      continue;
+    }
+    ++last.retransmits;
+    ++stats_.retransmitted;
+    send_datagram(sa, last.datagram);
+    const auto backoff = std::chrono::duration<double, std::milli>(options_.retransmit_timeout) *
+                         std::pow(options_.retransmit_base, static_cast<double>(last.retransmits));
+    last.next_retransmit = now + std::chrono::duration_cast<Clock::duration>(backoff);
+  }
+  for (auto mid : finished) sa.quick_modes.erase(mid);
+  for (auto mid : failed) quick_mode_failed(sa, mid, "no answer in time");
+}
+
+}  // namespace corridor::control::ikev1
