@@ -23,6 +23,8 @@
 #include "control/daemon/ike_socket.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
+#include "control/api/ikev1_views.h"
+#include "control/ikev1/manager.h"
 #include "control/ikev2/manager.h"
 
 namespace corridor::control {
@@ -103,6 +105,7 @@ class Service {
     wait_status_signal();
     schedule();
     if (ike_) ike_->start(ikev2::Clock::now());
+    if (ikev1_) ikev1_->start(ikev2::Clock::now());
     io_.run();
     write_status();
     report_stats();
@@ -155,7 +158,12 @@ class Service {
     sockets_ = IkeSockets::open(
         io_, kIkePort, kNatTPort,
         [this](const net::SocketAddress& local, const net::SocketAddress& remote, std::span<const std::uint8_t> d) {
-          if (ike_) ike_->receive(local, remote, d, ikev2::Clock::now());
+          // The Major Version nibble (byte 17) routes IKEv1 and IKEv2.
+          if (d.size() > 17 && (d[17] >> 4) == 1) {
+            if (ikev1_) ikev1_->receive(local, remote, d, ikev2::Clock::now());
+          } else if (ike_) {
+            ike_->receive(local, remote, d, ikev2::Clock::now());
+          }
         },
         why);
     if (!sockets_) return false;
@@ -172,6 +180,9 @@ class Service {
       if (it == latest.end() || it->second.last_packet_ns == 0) return std::nullopt;
       return ikev2::TimePoint(std::chrono::nanoseconds(it->second.last_packet_ns));
     };
+    ikev1::ManagerOptions v1_options;
+    v1_options.nat_t_port = kNatTPort;
+    ikev1_ = std::make_unique<ikev1::Manager>(config, *sockets_, sink_, v1_options);
     ike_ = std::make_unique<ikev2::Manager>(std::move(config), *sockets_, sink_, options);
     return true;
   }
@@ -182,14 +193,16 @@ class Service {
     const auto now = ikev2::Clock::now();
     if (ike_) {
       ike_->reconfigure(next, change.unchanged, now);
+      ikev1_->reconfigure(next, change.unchanged, now);
     } else if (!next->connections.empty()) {
       if (!open_ike(next, why)) {
         *why = "cannot start IKE for the first connections: " + *why;
         return false;
       }
       log::info("ike", "IKE started for the first connections");
-      if (api_) api_->set_ike(ike_.get());
+      if (api_) api_->set_ike(ike_.get(), ikev1_.get());
       ike_->start(now);
+      ikev1_->start(now);
     }
     if (change.log_level) log::set_level(next->logging.level);
     return true;
@@ -199,6 +212,7 @@ class Service {
     api::Sources sources;
     sources.config = &store_;
     sources.ike = ike_.get();
+    sources.ikev1 = ikev1_.get();
     sources.sync = &sync_;
     sources.traffic = &traffic_;
     sources.dataplane = &dataplane_stats_;
@@ -219,6 +233,7 @@ class Service {
       // Tell the peers, take the Child SAs out of the dataplane, and give
       // the SA channel a moment to carry the deletes.
       ike_->shutdown(ikev2::Clock::now());
+      ikev1_->shutdown(ikev2::Clock::now());
       sync_.poll(channel::SteadyClock::now() + 200ms);
     }
     api_.reset();  // stop accepting; open connections end with the loop
@@ -248,6 +263,11 @@ class Service {
       for (const auto& sa : ike_->list()) j["ike_sas"].push_back(api::ike_sa_json(sa, now, &traffic_.latest()));
       j["ike"] = api::ike_stats_json(ike_->stats());
     }
+    j["ikev1_sas"] = nlohmann::json::array();
+    if (ikev1_) {
+      for (const auto& sa : ikev1_->list()) j["ikev1_sas"].push_back(api::ikev1_sa_json(sa));
+      j["ikev1"] = api::ikev1_stats_json(ikev1_->stats());
+    }
     const std::string tmp = options_.status_file + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);
@@ -272,6 +292,7 @@ class Service {
   void tick() {
     const auto now = ikev2::Clock::now();
     if (ike_) ike_->tick(now);
+    if (ikev1_) ikev1_->tick(now);
     // Without a Prometheus scrape to settle the traffic ledger, forget
     // the snapshots of SAs that are gone now and then.
     if (now >= next_settle_) {
@@ -331,6 +352,7 @@ class Service {
   boost::asio::signal_set status_signal_;
   std::unique_ptr<IkeSockets> sockets_;
   std::unique_ptr<ikev2::Manager> ike_;
+  std::unique_ptr<ikev1::Manager> ikev1_;
   TrafficLedger traffic_;
   DataplaneStats dataplane_stats_;  // ports and workers as last reported
   CertificateStore certificates_;  // x509/ beside the config file

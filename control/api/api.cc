@@ -293,7 +293,12 @@ void Api::add_routes() {
                  const auto& name = ctx.params.at("name");
                  const auto& child = ctx.params.at("child");
                  std::string why;
-                 if (!sources_.ike || !sources_.ike->initiate(name, child, now(), &why))
+                 // IKEv1 connections are the IKEv1 manager's (IKEv2 initiates version 0 and 2).
+                 const auto current = running();
+                 const auto* conn = current->find_connection(name);
+                 const bool v1 = conn && conn->version == 1;
+                 if (v1 ? (!sources_.ikev1 || !sources_.ikev1->initiate(name, child, now(), &why))
+                        : (!sources_.ike || !sources_.ike->initiate(name, child, now(), &why)))
                    return ctx.problem(conflict("cannot initiate " + name + "/" + child + ": " +
                                                (why.empty() ? "IKE is not running" : why)));
                  log::info("api", "initiating " + name + "/" + child + " (token " + ctx.caller->id + ")");

@@ -21,6 +21,7 @@
 #include "control/daemon/dataplane_stats.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
+#include "control/ikev1/manager.h"
 #include "control/ikev2/manager.h"
 
 namespace corridor::control::api {
@@ -29,6 +30,7 @@ namespace corridor::control::api {
 struct Sources {
   ConfigStore* config = nullptr;  // the running config as loaded and as written, its revisions
   ikev2::Manager* ike = nullptr;  // nullptr: IKE not running (no connections configured yet)
+  ikev1::Manager* ikev1 = nullptr;  // version 1 connections (initiate); set with `ike`
   const SaSync* sync = nullptr;
   // The dataplane's per-SA counters; the metrics settle it per scrape.
   TrafficLedger* traffic = nullptr;
@@ -51,7 +53,10 @@ class Api {
   ~Api();
 
   // IKE started after the API: the first connections came with a new config.
-  void set_ike(ikev2::Manager* ike) { sources_.ike = ike; }
+  void set_ike(ikev2::Manager* ike, ikev1::Manager* ikev1) {
+    sources_.ike = ike;
+    sources_.ikev1 = ikev1;
+  }
 
   // An SA change for the event stream (ManagerOptions::on_event).
   void publish(const ikev2::SaEvent& event) { events_.publish(event); }

@@ -150,33 +150,33 @@ void Manager::discard(IsakmpSa& sa) {
   sa.quick_modes.clear();
 }
 
+void Manager::delete_sa(IsakmpSa& sa, TimePoint now, std::string_view why) {
+  if (phase1_established(sa.state)) {
+    // The IPsec SAs first (by our inbound SPIs), then the ISAKMP SA, as strongSwan does.
+    if (!sa.ipsec_sas.empty()) {
+      codec::Delete esp;
+      esp.protocol = sa.ipsec_sas.front().suite.protocol;
+      esp.spi_size = 4;
+      for (const auto& ipsec : sa.ipsec_sas) esp.spis.push_back(spi_bytes(ipsec.spi_in));
+      send_informational(sa, {Payload{PayloadType::delete_, std::move(esp)}}, now);
+    }
+    codec::Delete isakmp;
+    isakmp.protocol = v1::ProtocolId::isakmp;
+    isakmp.spi_size = 16;
+    codec::Bytes cookies(sa.cookie_i.begin(), sa.cookie_i.end());
+    cookies.insert(cookies.end(), sa.cookie_r.begin(), sa.cookie_r.end());
+    isakmp.spis.push_back(std::move(cookies));
+    send_informational(sa, {Payload{PayloadType::delete_, std::move(isakmp)}}, now);
+  }
+  log::info("ike", sa.name() + " deleted (" + std::string(why) + ")");
+  transition(sa, State::deleted);
+  remove_sa(sa.id);
+}
+
 void Manager::shutdown(TimePoint now) {
   std::vector<std::uint64_t> ids;
   for (const auto& [id, sa] : sas_) ids.push_back(id);
-  for (auto id : ids) {
-    IsakmpSa& sa = *sas_.at(id);
-    if (phase1_established(sa.state)) {
-      // The IPsec SAs first (by our inbound SPIs), then the ISAKMP SA, as strongSwan does.
-      std::vector<Payload> deletes;
-      if (!sa.ipsec_sas.empty()) {
-        codec::Delete esp;
-        esp.protocol = sa.ipsec_sas.front().suite.protocol;
-        esp.spi_size = 4;
-        for (const auto& ipsec : sa.ipsec_sas) esp.spis.push_back(spi_bytes(ipsec.spi_in));
-        send_informational(sa, {Payload{PayloadType::delete_, std::move(esp)}}, now);
-      }
-      codec::Delete isakmp;
-      isakmp.protocol = v1::ProtocolId::isakmp;
-      isakmp.spi_size = 16;
-      codec::Bytes cookies(sa.cookie_i.begin(), sa.cookie_i.end());
-      cookies.insert(cookies.end(), sa.cookie_r.begin(), sa.cookie_r.end());
-      isakmp.spis.push_back(std::move(cookies));
-      send_informational(sa, {Payload{PayloadType::delete_, std::move(isakmp)}}, now);
-      log::info("ike", sa.name() + " deleted (shutdown)");
-    }
-    transition(sa, State::deleted);
-    remove_sa(id);
-  }
+  for (auto id : ids) delete_sa(*sas_.at(id), now, "shutdown");
 }
 
 }  // namespace corridor::control::ikev1

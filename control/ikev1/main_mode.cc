@@ -127,7 +127,7 @@ void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::
   const config::ConnectionConfig* chosen = nullptr;
   std::optional<Phase1Selection> selection;
   std::vector<std::string> mismatches;
-  for (const auto& conn : config_.connections) {
+  for (const auto& conn : config_->connections) {
     if (conn.version == 2) continue;
     if (!ike::address_matches(conn.local_addrs, local.address) || !ike::address_matches(conn.remote_addrs, remote.address))
       continue;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 
 #include "common/log/log.h"
 #include "control/ike/identity.h"
@@ -47,7 +48,13 @@ std::string IsakmpSa::name() const { return (connection ? connection->name : std
 
 Manager::Manager(const config::Config& config, ike::Transport& transport, ike::ChildSaSink& sink,
                  ManagerOptions options)
-    : config_(config), transport_(transport), sink_(sink), options_(std::move(options)) {
+    // Not owned: the aliasing constructor with no owner.
+    : Manager(std::shared_ptr<const config::Config>(std::shared_ptr<const config::Config>(), &config), transport, sink,
+              std::move(options)) {}
+
+Manager::Manager(std::shared_ptr<const config::Config> config, ike::Transport& transport, ike::ChildSaSink& sink,
+                 ManagerOptions options)
+    : config_(std::move(config)), transport_(transport), sink_(sink), options_(std::move(options)) {
   next_channel_id_ = options_.first_channel_id;
   if (!options_.random) {
     options_.random = [](std::span<std::uint8_t> out) {
@@ -360,7 +367,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
     if (why) *why = std::move(text);
     return false;
   };
-  const auto* conn = config_.find_connection(connection);
+  const auto* conn = config_->find_connection(connection);
   if (!conn) return refuse("no such connection");
   if (conn->version != 1) return refuse("not an IKEv1 connection (version 1)");
   if (conn->aggressive) return refuse("Aggressive Mode is not implemented yet");
@@ -401,6 +408,58 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
     return refuse("Main Mode could not start (see the log)");
   }
   return true;
+}
+
+void Manager::start(TimePoint now) {
+  for (const auto& conn : config_->connections) {
+    if (conn.version != 1) continue;
+    for (const auto& child : conn.children)
+      if (child.start_action == config::Action::start) initiate(conn.name, child.name, now);
+  }
+}
+
+std::size_t Manager::reconfigure(std::shared_ptr<const config::Config> next, const std::vector<std::string>& unchanged,
+                                 TimePoint now) {
+  const auto kept = [&](const std::string& name) {
+    return std::find(unchanged.begin(), unchanged.end(), name) != unchanged.end();
+  };
+  std::size_t deleted = 0;
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, sa] : sas_) ids.push_back(id);
+  for (auto id : ids) {
+    IsakmpSa& sa = *sas_.at(id);
+    const auto* conn = sa.connection ? next->find_connection(sa.connection->name) : nullptr;
+    if (conn && kept(conn->name)) {
+      // The same connection in the new config: point everything at its copy.
+      auto child_named = [&](const config::ChildConfig* old) -> const config::ChildConfig* {
+        if (!old) return nullptr;
+        for (const auto& c : conn->children)
+          if (c.name == old->name) return &c;
+        return nullptr;
+      };
+      sa.connection = conn;
+      for (auto& c : sa.pending_children) c = child_named(c);
+      sa.pending_children.erase(std::remove(sa.pending_children.begin(), sa.pending_children.end(), nullptr),
+                                sa.pending_children.end());
+      for (auto& [mid, qm] : sa.quick_modes) qm.child = child_named(qm.child);
+      for (auto& ipsec : sa.ipsec_sas) ipsec.child = child_named(ipsec.child);
+      continue;
+    }
+    delete_sa(sa, now, conn ? "its connection changed" : "its connection was removed");
+    ++deleted;
+  }
+  const auto previous = config_;
+  config_ = std::move(next);
+  for (const auto& conn : config_->connections) {
+    if (conn.version != 1 || kept(conn.name)) continue;
+    for (const auto& child : conn.children) {
+      if (child.start_action != config::Action::start) continue;
+      log::info("ike", std::string(previous->find_connection(conn.name) ? "changed" : "new") + " IKEv1 connection " +
+                           conn.name + ": starting " + child.name + " (start_action start)");
+      initiate(conn.name, child.name, now);
+    }
+  }
+  return deleted;
 }
 
 void Manager::tick(TimePoint now) {
@@ -496,7 +555,7 @@ const config::Secret* Manager::psk_for(const IsakmpSa& sa) const {
                           sa.remote.address.to_string()};
   if (sa.connection->remote.id && sa.connection->remote.id->type != config::IdType::any)
     remote = *sa.connection->remote.id;
-  return ike::find_psk(config_, local_identity(sa), remote);
+  return ike::find_psk(*config_, local_identity(sa), remote);
 }
 
 }  // namespace corridor::control::ikev1

@@ -107,7 +107,11 @@ struct IsakmpSaView {
 
 class Manager {
  public:
-  // `config` must outlive the manager.
+  // The daemon's form: the config is shared with the daemon and replaced by
+  // reconfigure().
+  Manager(std::shared_ptr<const config::Config> config, ike::Transport& transport, ike::ChildSaSink& sink,
+          ManagerOptions options = {});
+  // Tests' form: `config` must outlive the manager.
   Manager(const config::Config& config, ike::Transport& transport, ike::ChildSaSink& sink, ManagerOptions options = {});
   ~Manager();
   Manager(const Manager&) = delete;
@@ -121,8 +125,17 @@ class Manager {
   // first child), over its established ISAKMP SA or after a new Main Mode.
   // False, with the reason logged and in `why`, if it cannot.
   bool initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why = nullptr);
+  // Initiates every child of a version 1 connection whose start_action is `start`.
+  void start(TimePoint now);
   // Retransmissions and timeouts.
   void tick(TimePoint now);
+  // A new config (PUT /config): SAs of connections named in `unchanged`
+  // move over to `next`'s copy of their connection; those of changed or
+  // removed connections are deleted (a Delete to the peer when
+  // established); children of added and changed IKEv1 connections with
+  // start_action start are initiated. Returns how many SAs were deleted.
+  std::size_t reconfigure(std::shared_ptr<const config::Config> next, const std::vector<std::string>& unchanged,
+                          TimePoint now);
   // Deletes every ISAKMP SA: established ones tell the peer (Delete of the
   // IPsec SAs, then of the ISAKMP SA); all leave the dataplane.
   void shutdown(TimePoint now);
@@ -224,8 +237,10 @@ class Manager {
   void uninstall(IpsecSa& ipsec);
   // Removes the SA and its IPsec SAs from the dataplane (no message).
   void discard(IsakmpSa& sa);
+  // Deletes an SA: tells the peer when established, then removes it.
+  void delete_sa(IsakmpSa& sa, TimePoint now, std::string_view why);
 
-  const config::Config& config_;
+  std::shared_ptr<const config::Config> config_;
   ike::Transport& transport_;
   ike::ChildSaSink& sink_;
   ManagerOptions options_;

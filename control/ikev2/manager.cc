@@ -356,7 +356,8 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
   if (!header.ok()) return drop("truncated", "datagram of " + std::to_string(datagram.size()) + " bytes from " + from);
   const auto& h = header->header;
   if (h.major_version != 2) {
-    // IKEv1 (major 1) has its own handlers (control/ikev1, not in this build).
+    // IKEv1 (major 1) goes to control/ikev1's manager: the daemon routes by
+    // version before this, so one arriving here is counted and dropped.
     return drop(h.major_version == 1 ? "ikev1" : "invalid_major_version",
                 "IKE major version " + std::to_string(h.major_version) + " from " + from);
   }
@@ -667,7 +668,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   };
   const auto* conn = config_->find_connection(connection);
   if (!conn) return refuse("no such connection");
-  if (conn->version == 1) return refuse("IKEv1 is not implemented in this build");
+  if (conn->version == 1) return refuse("an IKEv1 connection (version 1): the IKEv1 manager initiates it");
   if (conn->remote_addrs.empty() || conn->remote_addrs.front().kind != config::AddressSpec::Kind::address)
     return refuse("remote_addrs must start with one IP address to initiate to");
   const config::ChildConfig* child_config = nullptr;
@@ -738,7 +739,8 @@ IkeSa* Manager::reusable_sa(const config::ConnectionConfig& conn) {
 
 void Manager::start(TimePoint now) {
   for (const auto& conn : config_->connections)
-    for (const auto& child : conn.children)
+    if (conn.version != 1)  // IKEv1 connections are the IKEv1 manager's
+      for (const auto& child : conn.children)
       if (child.start_action == config::Action::start) initiate(conn.name, child.name, now);
 }
 

@@ -91,7 +91,7 @@ Manager::ReconfigureResult Manager::reconfigure(std::shared_ptr<const config::Co
   }
 
   for (const auto& conn : config_->connections) {
-    if (is_unchanged(conn.name)) continue;
+    if (is_unchanged(conn.name) || conn.version == 1) continue;  // IKEv1: the IKEv1 manager's
     const bool changed = previous->find_connection(conn.name) != nullptr;
     for (const auto& child : conn.children) {
       if (child.start_action != config::Action::start) continue;
