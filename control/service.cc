@@ -23,7 +23,6 @@
 #include "control/daemon/ike_socket.h"
 #include "control/daemon/sa_sync.h"
 #include "control/daemon/traffic_ledger.h"
-#include "control/api/ikev1_views.h"
 #include "control/ikev1/manager.h"
 #include "control/ikev2/manager.h"
 
@@ -265,7 +264,8 @@ class Service {
     }
     j["ikev1_sas"] = nlohmann::json::array();
     if (ikev1_) {
-      for (const auto& sa : ikev1_->list()) j["ikev1_sas"].push_back(api::ikev1_sa_json(sa));
+      const auto now = ikev2::Clock::now();
+      for (const auto& sa : ikev1_->list()) j["ikev1_sas"].push_back(api::ikev1_sa_json(sa, now, &traffic_.latest()));
       j["ikev1"] = api::ikev1_stats_json(ikev1_->stats());
     }
     const std::string tmp = options_.status_file + ".tmp";
@@ -326,7 +326,7 @@ class Service {
     }
   }
 
-  void settle_traffic() { api::settle_traffic(traffic_, ike_.get()); }
+  void settle_traffic() { api::settle_traffic(traffic_, ike_.get(), ikev1_.get()); }
 
   void report_stats() {
     const auto& s = sync_.stats();

@@ -171,21 +171,28 @@ void Api::add_routes() {
                    state = it->second;
                    for (auto& ch : state) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
                  }
-                 bool v1_only = false;
+                 bool v1 = true, v2 = true;
                  if (const auto it = ctx.query.find("version"); it != ctx.query.end()) {
                    if (it->second != "1" && it->second != "2")
                      return ctx.problem(bad_request("version must be 1 or 2"));
-                   v1_only = it->second == "1";
+                   v1 = it->second == "1";
+                   v2 = !v1;
                  }
                  json items = json::array();
                  bool more = false;
-                 // IKEv1 SAs are not negotiated by this build: version=1 lists none.
-                 if (sources_.ike && !v1_only) {
-                   const auto connection = ctx.query.count("connection") ? ctx.query.at("connection") : "";
-                   const auto t = now();
-                   for (const auto& sa : sources_.ike->list(after, *limit, {connection, state}, &more)) {
-                     items.push_back(ike_sa_json(sa, t, sources_.traffic ? &sources_.traffic->latest() : nullptr));
-                   }
+                 const auto connection = ctx.query.count("connection") ? ctx.query.at("connection") : "";
+                 const auto t = now();
+                 const auto* traffic = sources_.traffic ? &sources_.traffic->latest() : nullptr;
+                 // IKEv2 SAs first: the IKEv1 manager's ids start far above
+                 // theirs (ikev1::ManagerOptions::first_sa_id), so one id
+                 // order and one cursor serve both.
+                 if (sources_.ike && v2) {
+                   for (const auto& sa : sources_.ike->list(after, *limit, {connection, state}, &more))
+                     items.push_back(ike_sa_json(sa, t, traffic));
+                 }
+                 if (sources_.ikev1 && v1 && !more && items.size() < *limit) {
+                   for (const auto& sa : sources_.ikev1->list(after, *limit - items.size(), connection, state, &more))
+                     items.push_back(ikev1_sa_json(sa, t, traffic));
                  }
                  json next = more ? json(std::to_string(items.back()["id"].get<std::uint64_t>())) : json(nullptr);
                  return ctx.json(status::ok, json{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
@@ -199,6 +206,11 @@ void Api::add_routes() {
   };
 
   router_.add({verb::get, "/sas/{id}", Scope::read, {}, [this, now, find_sa](RequestContext& ctx) {
+                 if (const auto id = parse_u64(ctx.params.at("id")); id && sources_.ikev1) {
+                   if (const auto v1 = sources_.ikev1->find(*id))
+                     return ctx.json(status::ok, ikev1_sa_json(*v1, now(), sources_.traffic ? &sources_.traffic->latest()
+                                                                                            : nullptr));
+                 }
                  std::optional<ikev2::IkeSaView> sa;
                  if (auto r = find_sa(ctx, &sa)) return std::move(*r);
                  return ctx.json(status::ok,
@@ -220,6 +232,13 @@ void Api::add_routes() {
   };
 
   router_.add({verb::delete_, "/sas/{id}", Scope::operate, {}, [this, now, command](RequestContext& ctx) {
+                 if (const auto id = parse_u64(ctx.params.at("id")); id && sources_.ikev1) {
+                   if (const auto v1 = sources_.ikev1->find(*id)) {
+                     sources_.ikev1->terminate(*id, now());
+                     log::info("api", "terminating " + v1->name + (ctx.caller ? " (token " + ctx.caller->id + ")" : ""));
+                     return accepted(ctx, "terminating " + v1->name);
+                   }
+                 }
                  return command(
                      ctx, [&](const ikev2::IkeSaView& sa, std::string* why) { return sources_.ike->terminate(sa.id, now(), why); },
                      "terminating");

@@ -76,7 +76,7 @@ std::string render_metrics(const Sources& sources, const ServerStats* api) {
 
   // Settle first, so the traffic of an SA deleted since the last scrape
   // lands in its connection's totals.
-  if (sources.traffic) settle_traffic(*sources.traffic, sources.ike);
+  if (sources.traffic) settle_traffic(*sources.traffic, sources.ike, sources.ikev1);
 
   // One walk over the SAs, briefly: nothing is copied per SA unless
   // per-SA labels are on.

@@ -133,7 +133,68 @@ json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const Traffic
   return j;
 }
 
-void settle_traffic(TrafficLedger& ledger, const ikev2::Manager* ike) {
+json ikev1_sa_json(const ikev1::IsakmpSaView& sa, ikev2::TimePoint now, const TrafficTable* traffic) {
+  json j{{"id", sa.id},
+         {"name", sa.name},
+         {"connection", sa.connection},
+         {"version", 1},
+         {"state", sa.state},
+         {"initiator", sa.initiator},
+         {"local", endpoint_json(sa.local)},
+         {"remote", endpoint_json(sa.remote)},
+         {"local_id", sa.local_id},
+         {"remote_id", sa.remote_id},
+         {"spi_i", sa.cookie_i},
+         {"spi_r", sa.cookie_r},
+         {"proposal", sa.proposal},
+         {"nat", {{"local", sa.nat_local}, {"remote", sa.nat_remote}}},
+         {"age_seconds", seconds_since(sa.created_at, now)},
+         {"established_seconds", sa.established_at ? json(seconds_since(*sa.established_at, now)) : json(nullptr)},
+         // Phase 1 re-establishment is not scheduled yet (docs/ikev1.md).
+         {"rekey_in_seconds", nullptr},
+         {"expire_in_seconds", nullptr},
+         {"quick_modes", sa.quick_modes}};
+  auto& children = j["children"] = json::array();
+  for (const auto& c : sa.children) {
+    json cj{{"name", c.name},
+            {"state", c.state},
+            {"mode", c.mode},
+            {"protocol", c.protocol},
+            {"encapsulation", c.encap},
+            {"spi_in", spi_hex(c.spi_in)},
+            {"spi_out", spi_hex(c.spi_out)},
+            {"proposal", c.proposal},
+            {"pfs_group", c.pfs_group.empty() ? json(nullptr) : json(c.pfs_group)},
+            {"esn", c.esn},
+            {"local_ts", c.local_ts},
+            {"remote_ts", c.remote_ts},
+            {"installed_seconds", seconds_since(c.installed_at, now)},
+            {"rekey_in_seconds", nullptr},
+            {"expire_in_seconds", nullptr}};
+    json in = traffic_json(traffic, c.sa_id_in, true);
+    json out = traffic_json(traffic, c.sa_id_out, false);
+    cj["traffic"] = in.is_null() && out.is_null() ? json(nullptr) : json{{"in", in}, {"out", out}};
+    children.push_back(std::move(cj));
+  }
+  return j;
+}
+
+json ikev1_stats_json(const ikev1::ManagerStats& s) {
+  return {{"received", s.received},
+          {"sent", s.sent},
+          {"retransmitted", s.retransmitted},
+          {"duplicates", s.duplicates},
+          {"phase1_established", s.phase1_established},
+          {"phase1_failed", s.phase1_failed},
+          {"quick_modes_failed", s.quick_modes_failed},
+          {"ipsec_sas_installed", s.ipsec_sas_installed},
+          {"ipsec_sas_deleted", s.ipsec_sas_deleted},
+          {"drops", s.drops},
+          {"notifies_sent", s.notifies_sent},
+          {"notifies_received", s.notifies_received}};
+}
+
+void settle_traffic(TrafficLedger& ledger, const ikev2::Manager* ike, const ikev1::Manager* ikev1) {
   // The connection names are the SAs' own: nothing changes them while
   // this runs.
   std::unordered_map<std::uint64_t, std::string_view> owner;
@@ -141,6 +202,8 @@ void settle_traffic(TrafficLedger& ledger, const ikev2::Manager* ike) {
     ike->visit_briefs([&](const ikev2::IkeSaBrief& sa) {
       for (const auto id : sa.channel_sa_ids) owner.emplace(id, sa.connection);
     });
+  if (ikev1)
+    ikev1->visit_channel_ids([&](std::uint64_t id, const std::string& connection) { owner.emplace(id, connection); });
   ledger.settle([&](std::uint64_t id) -> std::optional<std::string> {
     const auto it = owner.find(id);
     if (it == owner.end()) return std::nullopt;

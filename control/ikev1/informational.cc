@@ -69,6 +69,8 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
   if (!chain) return;
   auto message = open(sa, header, datagram, *chain);
   if (!message) return;
+  if (message->payloads.empty() || message->payloads.front().type != PayloadType::hash)
+    return drop("malformed", sa.name() + " protected message without a HASH payload first");
   const auto* hash = message->payloads.empty() ? nullptr : std::get_if<codec::Hash>(&message->payloads.front().body);
   auto want = corridor::ikev1::hash_1(sa.suite->keys().prf, sa.keys->skeyid_a, mid, after_hash(*message));
   if (!hash || !want.ok() || want->size() != hash->data.size() ||

@@ -56,6 +56,7 @@ Manager::Manager(std::shared_ptr<const config::Config> config, ike::Transport& t
                  ManagerOptions options)
     : config_(std::move(config)), transport_(transport), sink_(sink), options_(std::move(options)) {
   next_channel_id_ = options_.first_channel_id;
+  next_sa_id_ = options_.first_sa_id;
   if (!options_.random) {
     options_.random = [](std::span<std::uint8_t> out) {
       if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
@@ -251,6 +252,7 @@ std::optional<Manager::Opened> Manager::open(IsakmpSa& sa, const codec::ParsedHe
 }
 
 std::span<const std::uint8_t> Manager::after_hash(const Opened& message) {
+  if (message.spans.empty()) return {};
   const auto& first = message.spans.front();
   const auto& last = message.spans.back();
   const auto from = first.offset + first.length;
@@ -495,48 +497,102 @@ void Manager::tick(TimePoint now) {
   }
 }
 
+IsakmpSaView Manager::view(const IsakmpSa& sa) const {
+  IsakmpSaView v;
+  v.id = sa.id;
+  v.name = sa.name();
+  v.connection = sa.connection ? sa.connection->name : "";
+  v.state = std::string(to_string(sa.state));
+  v.initiator = sa.initiator();
+  v.local = sa.local;
+  v.remote = sa.remote;
+  v.cookie_i = hex(sa.cookie_i);
+  v.cookie_r = hex(sa.cookie_r);
+  if (sa.suite) v.proposal = sa.suite->to_string();
+  v.local_id = sa.local_id;
+  v.remote_id = sa.remote_id;
+  v.nat_local = sa.nat_local;
+  v.nat_remote = sa.nat_remote;
+  v.created_at = sa.created_at;
+  v.established_at = sa.established_at;
+  v.last_received = sa.last_received;
+  for (const auto& ipsec : sa.ipsec_sas) {
+    IpsecSaView c;
+    c.name = ipsec.name;
+    c.state = "QM_DONE";
+    c.protocol = ipsec.suite.protocol == v1::ProtocolId::ah ? "AH" : "ESP";
+    c.mode = ipsec.suite.tunnel() ? "TUNNEL" : "TRANSPORT";
+    c.spi_in = ipsec.spi_in;
+    c.spi_out = ipsec.spi_out;
+    c.sa_id_in = ipsec.sa_id_in;
+    c.sa_id_out = ipsec.sa_id_out;
+    c.proposal = ipsec.suite.to_string();
+    if (ipsec.suite.group != iana::KeId::none)
+      c.pfs_group = std::string(iana::transform_name(iana::TransformType::key_exchange,
+                                                     static_cast<std::uint16_t>(ipsec.suite.group)));
+    c.esn = ipsec.suite.esn;
+    c.encap = ipsec.encap;
+    c.local_ts = {ipsec.local_ts.to_string()};
+    c.remote_ts = {ipsec.remote_ts.to_string()};
+    c.installed_at = ipsec.installed_at;
+    v.children.push_back(std::move(c));
+  }
+  for (const auto& [mid, qm] : sa.quick_modes) {
+    if (qm.state == State::qm_done) continue;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "0x%08x", mid);
+    v.quick_modes.push_back(std::string(to_string(qm.state)) + " " + buf);
+  }
+  return v;
+}
+
 std::vector<IsakmpSaView> Manager::list() const {
   std::vector<IsakmpSaView> out;
-  for (const auto& [id, sa_ptr] : sas_) {
-    const IsakmpSa& sa = *sa_ptr;
-    IsakmpSaView v;
-    v.id = id;
-    v.name = sa.name();
-    v.connection = sa.connection ? sa.connection->name : "";
-    v.state = std::string(to_string(sa.state));
-    v.initiator = sa.initiator();
-    v.local = endpoint_text(sa.local);
-    v.remote = endpoint_text(sa.remote);
-    v.cookie_i = hex(sa.cookie_i);
-    v.cookie_r = hex(sa.cookie_r);
-    if (sa.suite) v.proposal = sa.suite->to_string();
-    v.local_id = sa.local_id;
-    v.remote_id = sa.remote_id;
-    v.nat_local = sa.nat_local;
-    v.nat_remote = sa.nat_remote;
-    for (const auto& ipsec : sa.ipsec_sas) {
-      IpsecSaView c;
-      c.name = ipsec.name;
-      c.state = "QM_DONE";
-      c.spi_in = ipsec.spi_in;
-      c.spi_out = ipsec.spi_out;
-      c.sa_id_in = ipsec.sa_id_in;
-      c.sa_id_out = ipsec.sa_id_out;
-      c.proposal = ipsec.suite.to_string();
-      c.encap = ipsec.encap;
-      c.local_ts = ipsec.local_ts.to_string();
-      c.remote_ts = ipsec.remote_ts.to_string();
-      v.children.push_back(std::move(c));
+  for (const auto& [id, sa] : sas_) out.push_back(view(*sa));
+  return out;
+}
+
+std::vector<IsakmpSaView> Manager::list(std::uint64_t after_id, std::size_t limit, std::string_view connection,
+                                        std::string_view state, bool* more) const {
+  std::vector<IsakmpSaView> out;
+  *more = false;
+  for (auto it = sas_.upper_bound(after_id); it != sas_.end(); ++it) {
+    const IsakmpSa& sa = *it->second;
+    if (!connection.empty() && (!sa.connection || sa.connection->name != connection)) continue;
+    if (!state.empty() && to_string(sa.state) != state) continue;
+    if (out.size() == limit) {
+      *more = true;
+      break;
     }
-    for (const auto& [mid, qm] : sa.quick_modes) {
-      if (qm.state == State::qm_done) continue;
-      char buf[16];
-      std::snprintf(buf, sizeof buf, "0x%08x", mid);
-      v.quick_modes.push_back(std::string(to_string(qm.state)) + " " + buf);
-    }
-    out.push_back(std::move(v));
+    out.push_back(view(sa));
   }
   return out;
+}
+
+std::optional<IsakmpSaView> Manager::find(std::uint64_t id) const {
+  const auto it = sas_.find(id);
+  if (it == sas_.end()) return std::nullopt;
+  return view(*it->second);
+}
+
+bool Manager::terminate(std::uint64_t id, TimePoint now, std::string* why) {
+  const auto it = sas_.find(id);
+  if (it == sas_.end()) {
+    if (why) *why = "no ISAKMP SA " + std::to_string(id);
+    return false;
+  }
+  delete_sa(*it->second, now, "terminated by the operator");
+  return true;
+}
+
+void Manager::visit_channel_ids(const std::function<void(std::uint64_t, const std::string&)>& visit) const {
+  for (const auto& [id, sa] : sas_) {
+    if (!sa->connection) continue;
+    for (const auto& ipsec : sa->ipsec_sas) {
+      visit(ipsec.sa_id_in, sa->connection->name);
+      visit(ipsec.sa_id_out, sa->connection->name);
+    }
+  }
 }
 
 // --- Credentials -------------------------------------------------------------------

@@ -53,6 +53,9 @@ struct ManagerOptions {
   // SA channel ids of IPsec SAs and policies start here, far from the
   // IKEv2 manager's (which count from 1), so both can share one channel.
   std::uint64_t first_channel_id = std::uint64_t{1} << 48;
+  // ISAKMP SA ids start above this, apart from the IKEv2 manager's, so one
+  // API can list and address both.
+  std::uint64_t first_sa_id = std::uint64_t{1} << 40;
   // A finished Quick Mode is kept this long to answer a repeated message 2.
   std::chrono::seconds quick_mode_linger{30};
 };
@@ -74,26 +77,32 @@ struct ManagerStats {
 
 struct IpsecSaView {
   std::string name;
-  std::string state;  // "QM_DONE" (installed)
+  std::string state;     // "QM_DONE" (installed)
+  std::string protocol;  // "ESP" / "AH"
+  std::string mode;      // "TUNNEL" / "TRANSPORT"
   std::uint32_t spi_in = 0;
   std::uint32_t spi_out = 0;
-  std::uint64_t sa_id_in = 0;
+  std::uint64_t sa_id_in = 0;  // SA channel ids, to join the dataplane's counters
   std::uint64_t sa_id_out = 0;
-  std::string proposal;  // "ESP:AES_CBC_128/HMAC_SHA2_256_128/MODP_2048/NO_EXT_SEQ"
+  std::string proposal;   // "ESP:AES_CBC_128/HMAC_SHA2_256_128/MODP_2048/NO_EXT_SEQ"
+  std::string pfs_group;  // "MODP_2048"; empty: no PFS
+  bool esn = false;
   bool encap = false;
-  std::string local_ts;
-  std::string remote_ts;
+  std::vector<std::string> local_ts;
+  std::vector<std::string> remote_ts;
+  TimePoint installed_at{};
 };
 
-// What the SA list shows of one ISAKMP SA.
+// What the SA list shows of one ISAKMP SA, in the IKE SA list's words
+// where they mean the same (the cookies are the IKE SPIs).
 struct IsakmpSaView {
   std::uint64_t id = 0;
   std::string name;  // "conn[3]"
   std::string connection;
   std::string state;  // "MM_DONE", "MM_KE_SENT", ...
   bool initiator = false;
-  std::string local;   // "192.0.2.1[500]"
-  std::string remote;
+  net::SocketAddress local;
+  net::SocketAddress remote;
   std::string cookie_i;  // hex
   std::string cookie_r;
   std::string proposal;  // "IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"
@@ -101,6 +110,9 @@ struct IsakmpSaView {
   std::string remote_id;
   bool nat_local = false;
   bool nat_remote = false;
+  TimePoint created_at{};
+  std::optional<TimePoint> established_at;
+  TimePoint last_received{};
   std::vector<IpsecSaView> children;
   std::vector<std::string> quick_modes;  // "QM_INIT_SENT 0x1a2b3c4d" of exchanges under way
 };
@@ -141,12 +153,24 @@ class Manager {
   void shutdown(TimePoint now);
 
   std::vector<IsakmpSaView> list() const;
+  // One page in id order: the SAs after `after_id` of `connection` (empty:
+  // all) in `state` (empty: all), at most `limit`; `more` says whether any
+  // is left after.
+  std::vector<IsakmpSaView> list(std::uint64_t after_id, std::size_t limit, std::string_view connection,
+                                 std::string_view state, bool* more) const;
+  std::optional<IsakmpSaView> find(std::uint64_t id) const;
+  // Deletes an ISAKMP SA and its IPsec SAs (a Delete to the peer when
+  // established); false with the reason if there is no such SA.
+  bool terminate(std::uint64_t id, TimePoint now, std::string* why = nullptr);
+  // The connection of each installed IPsec SA's channel ids (traffic ledger).
+  void visit_channel_ids(const std::function<void(std::uint64_t sa_id, const std::string& connection)>& visit) const;
   const ManagerStats& stats() const { return stats_; }
   std::size_t sa_count() const { return sas_.size(); }
 
  private:
   // manager.cc: the SA table, sending, receiving, timers.
   IsakmpSa& create_sa(const config::ConnectionConfig* connection, Role role, TimePoint now);
+  IsakmpSaView view(const IsakmpSa& sa) const;
   void remove_sa(std::uint64_t id);
   IsakmpSa* find_sa(const codec::Header& header, const net::SocketAddress& remote);
   // Moves the SA to `to` if the state tables allow it, logging the step;

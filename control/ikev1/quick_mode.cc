@@ -195,6 +195,8 @@ void Manager::quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& head
   if (!chain) return;
   auto message = open(sa, header, datagram, *chain);
   if (!message) return;
+  if (message->payloads.empty() || message->payloads.front().type != PayloadType::hash)
+    return drop("malformed", sa.name() + " protected message without a HASH payload first");
   const auto prf = sa.suite->keys().prf;
   const auto* hash = message->payloads.empty() ? nullptr : std::get_if<codec::Hash>(&message->payloads.front().body);
   auto want = corridor::ikev1::hash_1(prf, sa.keys->skeyid_a, mid, after_hash(*message));

@@ -45,8 +45,8 @@ def compare(ours, peer_sa, expect, nat):
         check(str(peer_sa.get(key)) == str(value), 'strongSwan %s is %r, expected %r' % (key, peer_sa.get(key), value))
     check(ours['proposal'] == expect['corridor_proposal'],
           'Corridor negotiated %s, expected %s' % (ours['proposal'], expect['corridor_proposal']))
-    check(ours['cookie_i'] == peer_sa['initiator-spi'] and ours['cookie_r'] == peer_sa['responder-spi'],
-          'cookies differ: Corridor %s/%s, strongSwan %s/%s' % (ours['cookie_i'], ours['cookie_r'],
+    check(ours['spi_i'] == peer_sa['initiator-spi'] and ours['spi_r'] == peer_sa['responder-spi'],
+          'cookies differ: Corridor %s/%s, strongSwan %s/%s' % (ours['spi_i'], ours['spi_r'],
                                                                  peer_sa['initiator-spi'], peer_sa['responder-spi']))
     check(peer_sa['local-port'] == 4500, 'IKE did not float to port 4500 (strongSwan at %s)' % peer_sa['local-port'])
     if nat:

