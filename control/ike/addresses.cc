@@ -27,4 +27,23 @@ bool address_matches(const std::vector<config::AddressSpec>& specs, const net::I
   return false;
 }
 
+std::optional<InitiatorEndpoints> initiator_endpoints(const config::ConnectionConfig& conn, Transport& transport,
+                                                      std::string* why) {
+  if (conn.remote_addrs.empty() || conn.remote_addrs.front().kind != config::AddressSpec::Kind::address) {
+    *why = "remote_addrs must start with one IP address to initiate to";
+    return std::nullopt;
+  }
+  const net::SocketAddress remote{conn.remote_addrs.front().prefix.address, conn.remote_port};
+  std::optional<net::IpAddress> local;
+  if (!conn.local_addrs.empty() && conn.local_addrs.front().kind == config::AddressSpec::Kind::address)
+    local = conn.local_addrs.front().prefix.address;
+  else
+    local = transport.source_for(remote.address);
+  if (!local) {
+    *why = "no route to " + remote.address.to_string();
+    return std::nullopt;
+  }
+  return InitiatorEndpoints{{*local, conn.local_port}, remote};
+}
+
 }  // namespace corridor::control::ike

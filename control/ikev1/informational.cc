@@ -22,27 +22,6 @@ using v1::ExchangeType;
 using v1::NotifyType;
 using v1::PayloadType;
 
-namespace {
-
-std::string hex32(std::uint32_t v) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08x", v);
-  return buf;
-}
-
-std::uint32_t spi_of(const codec::Bytes& b) {
-  std::uint32_t v = 0;
-  for (auto x : b) v = (v << 8) | x;
-  return v;
-}
-
-codec::Bytes spi_bytes(std::uint32_t v) {
-  return {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
-          static_cast<std::uint8_t>(v)};
-}
-
-}  // namespace
-
 bool Manager::send_informational(IsakmpSa& sa, std::vector<Payload> payloads, TimePoint now) {
   if (!sa.keys || !sa.cipher) return false;
   const std::uint32_t mid = random_message_id(sa);
@@ -114,7 +93,7 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
     }
     for (const auto& spi_b : d->spis) {
       if (spi_b.size() != 4) continue;
-      const auto spi = spi_of(spi_b);
+      const auto spi = spi_value(spi_b);
       const auto it = std::find_if(sa.ipsec_sas.begin(), sa.ipsec_sas.end(),
                                    [&](const IpsecSa& s) { return s.spi_out == spi; });
       if (it == sa.ipsec_sas.end()) {

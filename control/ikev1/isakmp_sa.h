@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -123,5 +124,11 @@ struct IsakmpSa {
   bool initiator() const { return role == Role::initiator; }
   const Cookie& our_cookie() const { return initiator() ? cookie_i : cookie_r; }
 };
+
+// How logs and views write IKEv1 things: "192.0.2.1[500]", "c1a2b3c4"
+// (SPIs as strongSwan logs them), "0102...0f" (cookies).
+std::string endpoint_text(const net::SocketAddress& a);
+std::string hex32(std::uint32_t v);
+std::string hex(std::span<const std::uint8_t> bytes);
 
 }  // namespace corridor::control::ikev1

@@ -29,10 +29,6 @@ using v1::PayloadType;
 
 namespace {
 
-std::string endpoint_text(const net::SocketAddress& a) {
-  return a.address.to_string() + "[" + std::to_string(a.port) + "]";
-}
-
 template <typename T>
 const T* first_of(const std::vector<Payload>& payloads, PayloadType type) {
   for (const auto& p : payloads) {

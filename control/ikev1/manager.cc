@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "common/log/log.h"
+#include "control/ike/addresses.h"
 #include "control/ike/identity.h"
 
 namespace corridor::control::ikev1 {
@@ -21,20 +22,6 @@ using v1::PayloadType;
 
 namespace {
 
-std::string hex(std::span<const std::uint8_t> b) {
-  std::string out;
-  char buf[3];
-  for (auto x : b) {
-    std::snprintf(buf, sizeof buf, "%02x", x);
-    out += buf;
-  }
-  return out;
-}
-
-std::string endpoint_text(const net::SocketAddress& a) {
-  return a.address.to_string() + "[" + std::to_string(a.port) + "]";
-}
-
 bool is_zero(const Cookie& c) {
   for (auto b : c) {
     if (b != 0) return false;
@@ -43,8 +30,6 @@ bool is_zero(const Cookie& c) {
 }
 
 }  // namespace
-
-std::string IsakmpSa::name() const { return (connection ? connection->name : std::string("?")) + "[" + std::to_string(id) + "]"; }
 
 Manager::Manager(const config::Config& config, ike::Transport& transport, ike::ChildSaSink& sink,
                  ManagerOptions options)
@@ -392,18 +377,12 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
       return true;
     }
   }
-  if (conn->remote_addrs.empty() || conn->remote_addrs.front().kind != config::AddressSpec::Kind::address)
-    return refuse("remote_addrs must start with one IP address to initiate to");
-  const net::SocketAddress remote{conn->remote_addrs.front().prefix.address, conn->remote_port};
-  std::optional<net::IpAddress> local_address;
-  if (!conn->local_addrs.empty() && conn->local_addrs.front().kind == config::AddressSpec::Kind::address)
-    local_address = conn->local_addrs.front().prefix.address;
-  else
-    local_address = transport_.source_for(remote.address);
-  if (!local_address) return refuse("no route to " + remote.address.to_string());
+  std::string no_endpoints;
+  const auto endpoints = ike::initiator_endpoints(*conn, transport_, &no_endpoints);
+  if (!endpoints) return refuse(no_endpoints);
   IsakmpSa& sa = create_sa(conn, Role::initiator, now);
-  sa.local = {*local_address, conn->local_port};
-  sa.remote = remote;
+  sa.local = endpoints->local;
+  sa.remote = endpoints->remote;
   sa.pending_children.push_back(child_config);
   if (!start_main_mode(sa, now)) {
     remove_sa(sa.id);

@@ -130,7 +130,77 @@ bool each_attribute(const codec::Transform& t, std::uint16_t life_a, std::uint16
   return true;
 }
 
+
+// The shorter of two lifetimes in seconds, 0 standing for "none given".
+std::uint32_t shorter_life(std::uint32_t a, std::uint32_t b) {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return std::min(a, b);
+}
+
+// What a peer offered, transform by transform, read into suites.
+template <typename Suite>
+struct Offer {
+  struct Candidate {
+    const codec::Proposal* proposal;
+    const codec::Transform* transform;
+    Suite suite;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<Suite> received;  // for the error message
+  std::string ignored;          // "; transform 3 ignored: ..."
+
+  // `read(proposal, transform)` gives the suite or why it is unusable.
+  template <typename Read>
+  void add(const codec::Proposal& p, Read&& read) {
+    for (const auto& t : p.transforms) {
+      auto s = read(p, t);
+      if (!s) {
+        ignored += "; transform " + std::to_string(t.number) + " ignored: " + s.error().message;
+        continue;
+      }
+      received.push_back(*s);
+      candidates.push_back({&p, &t, *s});
+    }
+  }
+  // The first configured suite that was offered (strongSwan's
+  // prefer_configured_proposals), with the configured one in `*want`.
+  const Candidate* first_configured(std::span<const Suite> configured, const Suite** want) const {
+    for (const auto& w : configured) {
+      for (const auto& c : candidates) {
+        if (c.suite.same_algorithms(w)) {
+          *want = &w;
+          return &c;
+        }
+      }
+    }
+    return nullptr;
+  }
+  // The responder's SA payload: the offered proposal with the chosen
+  // transform exactly as it came (RFC 2409 §5).
+  static codec::SecurityAssociation echo(const Candidate& c) {
+    codec::Proposal reply;
+    reply.number = c.proposal->number;
+    reply.protocol = c.proposal->protocol;
+    reply.spi = c.proposal->spi;
+    reply.transforms.push_back(*c.transform);
+    codec::SecurityAssociation sa;
+    sa.proposals.push_back(std::move(reply));
+    return sa;
+  }
+};
 }  // namespace
+
+codec::Bytes spi_bytes(std::uint32_t v) {
+  return {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+          static_cast<std::uint8_t>(v)};
+}
+
+std::uint32_t spi_value(std::span<const std::uint8_t> bytes) {
+  std::uint32_t v = 0;
+  for (auto b : bytes) v = (v << 8) | b;
+  return v;
+}
 
 // --- Phase 1 ---
 
@@ -315,42 +385,18 @@ ProposalExpected<Phase1Suite> read_phase1_transform(const codec::Transform& tran
 
 ProposalExpected<Phase1Selection> select_phase1(const codec::SecurityAssociation& offered,
                                                 std::span<const Phase1Suite> configured) {
-  std::vector<Phase1Suite> received;
-  std::string ignored;
-  struct Candidate {
-    const codec::Proposal* proposal;
-    const codec::Transform* transform;
-    Phase1Suite suite;
-  };
-  std::vector<Candidate> candidates;
+  Offer<Phase1Suite> offer;
   for (const auto& p : offered.proposals) {
     if (p.protocol != v1::ProtocolId::isakmp) continue;
-    for (const auto& t : p.transforms) {
-      auto s = read_phase1_transform(t);
-      if (!s) {
-        ignored += "; transform " + std::to_string(t.number) + " ignored: " + s.error().message;
-        continue;
-      }
-      received.push_back(*s);
-      candidates.push_back({&p, &t, *s});
-    }
+    offer.add(p, [](const codec::Proposal&, const codec::Transform& t) { return read_phase1_transform(t); });
   }
-  for (const auto& want : configured) {
-    for (const auto& c : candidates) {
-      if (!c.suite.same_algorithms(want)) continue;
-      Phase1Selection out;
-      out.suite = c.suite;
-      codec::Proposal reply;
-      reply.number = c.proposal->number;
-      reply.protocol = v1::ProtocolId::isakmp;
-      reply.spi = c.proposal->spi;
-      reply.transforms.push_back(*c.transform);
-      out.reply.proposals.push_back(std::move(reply));
-      return out;
-    }
+  const Phase1Suite* want = nullptr;
+  const auto* chosen = offer.first_configured(configured, &want);
+  if (!chosen) {
+    return ProposalError{"no acceptable Phase 1 proposal: received " + list<Phase1Suite>(offer.received) +
+                         ", configured " + list<Phase1Suite>(configured) + offer.ignored};
   }
-  return ProposalError{"no acceptable Phase 1 proposal: received " + list<Phase1Suite>(received) + ", configured " +
-                       list<Phase1Suite>(configured) + ignored};
+  return Phase1Selection{chosen->suite, Offer<Phase1Suite>::echo(*chosen)};
 }
 
 ProposalExpected<Phase1Suite> accept_phase1_reply(const codec::SecurityAssociation& reply,
@@ -364,9 +410,7 @@ ProposalExpected<Phase1Suite> accept_phase1_reply(const codec::SecurityAssociati
   for (const auto& o : offered) {
     if (o.same_algorithms(*s)) {
       Phase1Suite agreed = *s;
-      if (agreed.life_seconds == 0 || (o.life_seconds != 0 && o.life_seconds < agreed.life_seconds)) {
-        agreed.life_seconds = o.life_seconds;
-      }
+      agreed.life_seconds = shorter_life(agreed.life_seconds, o.life_seconds);
       return agreed;
     }
   }
@@ -515,7 +559,7 @@ codec::SecurityAssociation phase2_offer(std::span<const Phase2Suite> suites, std
   codec::Proposal p;
   p.number = 1;
   p.protocol = suites.empty() ? v1::ProtocolId::esp : suites.front().protocol;
-  for (int shift = 24; shift >= 0; shift -= 8) p.spi.push_back(static_cast<std::uint8_t>(spi >> shift));
+  p.spi = spi_bytes(spi);
   std::uint8_t n = 1;
   for (const auto& s : suites) {
     codec::Transform t;
@@ -622,71 +666,40 @@ ProposalExpected<Phase2Suite> read_phase2_transform(v1::ProtocolId protocol, con
 
 codec::SecurityAssociation Phase2Selection::with_spi(std::uint32_t our_spi) const {
   codec::SecurityAssociation sa = reply;
-  auto& spi = sa.proposals.at(0).spi;
-  spi.clear();
-  for (int shift = 24; shift >= 0; shift -= 8) spi.push_back(static_cast<std::uint8_t>(our_spi >> shift));
+  sa.proposals.at(0).spi = spi_bytes(our_spi);
   return sa;
 }
 
 namespace {
 
-std::uint32_t spi_value(const codec::Bytes& spi) {
-  std::uint32_t v = 0;
-  for (auto b : spi) v = (v << 8) | b;
-  return v;
-}
-
 }  // namespace
 
 ProposalExpected<Phase2Selection> select_phase2(const codec::SecurityAssociation& offered,
                                                 std::span<const Phase2Suite> configured) {
-  std::vector<Phase2Suite> received;
-  std::string ignored;
-  struct Candidate {
-    const codec::Proposal* proposal;
-    const codec::Transform* transform;
-    Phase2Suite suite;
-  };
-  std::vector<Candidate> candidates;
+  Offer<Phase2Suite> offer;
   for (std::size_t i = 0; i < offered.proposals.size(); ++i) {
     const auto& p = offered.proposals[i];
     const bool bundle = (i > 0 && offered.proposals[i - 1].number == p.number) ||
                         (i + 1 < offered.proposals.size() && offered.proposals[i + 1].number == p.number);
     if (bundle) {
-      ignored += "; proposal " + std::to_string(p.number) + " ignored: SA bundles are not supported";
+      offer.ignored += "; proposal " + std::to_string(p.number) + " ignored: SA bundles are not supported";
       continue;
     }
     if (p.protocol != v1::ProtocolId::esp && p.protocol != v1::ProtocolId::ah) continue;
-    for (const auto& t : p.transforms) {
-      auto s = read_phase2_transform(p.protocol, t);
-      if (!s) {
-        ignored += "; transform " + std::to_string(t.number) + " ignored: " + s.error().message;
-        continue;
-      }
-      received.push_back(*s);
-      candidates.push_back({&p, &t, *s});
-    }
+    offer.add(p, [](const codec::Proposal& pp, const codec::Transform& t) { return read_phase2_transform(pp.protocol, t); });
   }
-  for (const auto& want : configured) {
-    for (const auto& c : candidates) {
-      if (!c.suite.same_algorithms(want)) continue;
-      Phase2Selection out;
-      out.suite = c.suite;
-      if (out.suite.life_seconds == 0 || (want.life_seconds != 0 && want.life_seconds < out.suite.life_seconds)) {
-        out.suite.life_seconds = want.life_seconds;
-      }
-      out.peer_spi = spi_value(c.proposal->spi);
-      codec::Proposal reply;
-      reply.number = c.proposal->number;
-      reply.protocol = c.proposal->protocol;
-      reply.spi = c.proposal->spi;
-      reply.transforms.push_back(*c.transform);
-      out.reply.proposals.push_back(std::move(reply));
-      return out;
-    }
+  const Phase2Suite* want = nullptr;
+  const auto* chosen = offer.first_configured(configured, &want);
+  if (!chosen) {
+    return ProposalError{"no acceptable Quick Mode proposal: received " + list<Phase2Suite>(offer.received) +
+                         ", configured " + list<Phase2Suite>(configured) + offer.ignored};
   }
-  return ProposalError{"no acceptable Quick Mode proposal: received " + list<Phase2Suite>(received) +
-                       ", configured " + list<Phase2Suite>(configured) + ignored};
+  Phase2Selection out;
+  out.suite = chosen->suite;
+  out.suite.life_seconds = shorter_life(out.suite.life_seconds, want->life_seconds);
+  out.peer_spi = spi_value(chosen->proposal->spi);
+  out.reply = Offer<Phase2Suite>::echo(*chosen);
+  return out;
 }
 
 ProposalExpected<Phase2Accepted> accept_phase2_reply(const codec::SecurityAssociation& reply,
@@ -700,9 +713,7 @@ ProposalExpected<Phase2Accepted> accept_phase2_reply(const codec::SecurityAssoci
   for (const auto& o : offered) {
     if (!o.same_algorithms(*s)) continue;
     Phase2Accepted out{*s, spi_value(p.spi)};
-    if (out.suite.life_seconds == 0 || (o.life_seconds != 0 && o.life_seconds < out.suite.life_seconds)) {
-      out.suite.life_seconds = o.life_seconds;
-    }
+    out.suite.life_seconds = shorter_life(out.suite.life_seconds, o.life_seconds);
     return out;
   }
   return ProposalError{"the responder chose " + s->to_string() + ", which was not offered (" +

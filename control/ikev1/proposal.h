@@ -41,6 +41,10 @@ namespace corridor::control::ikev1 {
 namespace v1 = iana::ikev1;
 namespace codec = corridor::ikev1;
 
+// An ESP/AH SPI on the wire (4 bytes, network order) and back.
+codec::Bytes spi_bytes(std::uint32_t spi);
+std::uint32_t spi_value(std::span<const std::uint8_t> bytes);
+
 struct ProposalError {
   std::string message;
 };

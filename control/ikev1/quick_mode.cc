@@ -29,12 +29,6 @@ using v1::PayloadType;
 
 namespace {
 
-std::string hex32(std::uint32_t v) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08x", v);
-  return buf;
-}
-
 std::string mid_text(std::uint32_t mid) { return "0x" + hex32(mid); }
 
 // Our side's and the peer's selectors of a child: the first of each
@@ -376,12 +370,8 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
   // QM initiator's and responder's nonces in that order for both SAs; the
   // SPI is the one the SA's receiver chose.
   const std::span<const std::uint8_t> g(qm.g_qm.data(), qm.g_qm.size());
-  auto in = corridor::ikev1::keymat(prf, sa.keys->skeyid_d, g, suite.protocol, std::array<std::uint8_t, 4>{
-      static_cast<std::uint8_t>(qm.spi_in >> 24), static_cast<std::uint8_t>(qm.spi_in >> 16),
-      static_cast<std::uint8_t>(qm.spi_in >> 8), static_cast<std::uint8_t>(qm.spi_in)}, qm.ni_b, qm.nr_b, *size);
-  auto out = corridor::ikev1::keymat(prf, sa.keys->skeyid_d, g, suite.protocol, std::array<std::uint8_t, 4>{
-      static_cast<std::uint8_t>(qm.spi_out >> 24), static_cast<std::uint8_t>(qm.spi_out >> 16),
-      static_cast<std::uint8_t>(qm.spi_out >> 8), static_cast<std::uint8_t>(qm.spi_out)}, qm.ni_b, qm.nr_b, *size);
+  auto in = corridor::ikev1::keymat(prf, sa.keys->skeyid_d, g, suite.protocol, spi_bytes(qm.spi_in), qm.ni_b, qm.nr_b, *size);
+  auto out = corridor::ikev1::keymat(prf, sa.keys->skeyid_d, g, suite.protocol, spi_bytes(qm.spi_out), qm.ni_b, qm.nr_b, *size);
   if (!in.ok() || !out.ok()) return false;
   const auto cs = suite.child_suite();
   const std::size_t enc = *size - (cs.integrity ? *corridor::ike::integrity_key_size(cs.integrity) : 0);

@@ -10,6 +10,7 @@
 
 #include "common/ike/payload_rules.h"
 #include "common/log/log.h"
+#include "control/ike/addresses.h"
 
 namespace corridor::control::ikev2 {
 
@@ -669,8 +670,9 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   const auto* conn = config_->find_connection(connection);
   if (!conn) return refuse("no such connection");
   if (conn->version == 1) return refuse("an IKEv1 connection (version 1): the IKEv1 manager initiates it");
-  if (conn->remote_addrs.empty() || conn->remote_addrs.front().kind != config::AddressSpec::Kind::address)
-    return refuse("remote_addrs must start with one IP address to initiate to");
+  std::string no_endpoints;
+  const auto endpoints = ike::initiator_endpoints(*conn, transport_, &no_endpoints);
+  if (!endpoints) return refuse(no_endpoints);
   const config::ChildConfig* child_config = nullptr;
   for (const auto& c : conn->children)
     if (child.empty() || c.name == child) {
@@ -678,13 +680,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
       break;
     }
   if (!child_config) return refuse(child.empty() ? "it has no children" : "no child '" + std::string(child) + "'");
-  const net::SocketAddress remote{conn->remote_addrs.front().prefix.address, conn->remote_port};
-  std::optional<net::IpAddress> local_address;
-  if (!conn->local_addrs.empty() && conn->local_addrs.front().kind == config::AddressSpec::Kind::address)
-    local_address = conn->local_addrs.front().prefix.address;
-  else
-    local_address = transport_.source_for(remote.address);
-  if (!local_address) return refuse("no route to " + remote.address.to_string());
+  const net::SocketAddress& remote = endpoints->remote;
 
   // A connection with several children keeps them on one IKE SA, as
   // strongSwan does: a child asked for while the connection's IKE SA is up
@@ -716,7 +712,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
     }
 
   IkeSa& sa = create_sa(conn, true, now);
-  sa.local = {*local_address, conn->local_port};
+  sa.local = endpoints->local;
   sa.remote = remote;
   sa.pending_child = PendingChild{};
   sa.pending_child->config = child_config;

@@ -17,6 +17,7 @@
 #include "common/config/loader.h"
 #include "common/ike/message.h"
 #include "control/ikev2/manager.h"
+#include "tests/unit/support/ike_wire.h"
 
 namespace corridor::ikev2_test {
 
@@ -26,53 +27,9 @@ using ikev2::Clock;
 using ikev2::TimePoint;
 using namespace std::chrono_literals;
 
-struct Datagram {
-  net::SocketAddress local;   // the sender's address
-  net::SocketAddress remote;  // where it goes
-  std::vector<std::uint8_t> bytes;
-};
-
-class Wire final : public ikev2::Transport {
- public:
-  explicit Wire(net::IpAddress self) : self_(self) {}
-  void send(const net::SocketAddress& local, const net::SocketAddress& remote,
-            std::span<const std::uint8_t> datagram) override {
-    queue.push_back({local, remote, {datagram.begin(), datagram.end()}});
-  }
-  std::optional<net::IpAddress> source_for(const net::IpAddress&) override { return self_; }
-  void send_nat_keepalive(const net::SocketAddress&, const net::SocketAddress&) override { ++keepalives; }
-
-  std::deque<Datagram> queue;
-  int keepalives = 0;
-
- private:
-  net::IpAddress self_;
-};
-
-// What the dataplane would hold.
-class Dataplane final : public ikev2::ChildSaSink {
- public:
-  bool set_sa(const channel::SaRecord& sa) override {
-    if (channel::validate(sa).code != channel::ResultCode::ok) return false;
-    sas[sa.sa_id] = sa;
-    return true;
-  }
-  void remove_sa(std::uint64_t id) override { sas.erase(id); }
-  bool set_policy(const channel::PolicyRecord& p) override {
-    if (channel::validate(p).code != channel::ResultCode::ok) return false;
-    policies[p.policy_id] = p;
-    return true;
-  }
-  void remove_policy(std::uint64_t id) override { policies.erase(id); }
-
-  const channel::SaRecord* find(channel::Direction d) const {
-    for (const auto& [id, sa] : sas)
-      if (sa.direction == d) return &sa;
-    return nullptr;
-  }
-  std::map<std::uint64_t, channel::SaRecord> sas;
-  std::map<std::uint64_t, channel::PolicyRecord> policies;
-};
+using test_support::Dataplane;
+using test_support::Datagram;
+using test_support::Wire;
 
 struct PeerSpec {
   std::string proposals = R"(["aes256gcm16-prfsha384-ecp384"])";
