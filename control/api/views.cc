@@ -169,8 +169,8 @@ json ikev1_sa_json(const ikev1::IsakmpSaView& sa, ikev2::TimePoint now, const Tr
             {"local_ts", c.local_ts},
             {"remote_ts", c.remote_ts},
             {"installed_seconds", seconds_since(c.installed_at, now)},
-            {"rekey_in_seconds", nullptr},
-            {"expire_in_seconds", nullptr}};
+            {"rekey_in_seconds", seconds_until(c.rekey_at, now)},
+            {"expire_in_seconds", seconds_until(c.expire_at, now)}};
     json in = traffic_json(traffic, c.sa_id_in, true);
     json out = traffic_json(traffic, c.sa_id_out, false);
     cj["traffic"] = in.is_null() && out.is_null() ? json(nullptr) : json{{"in", in}, {"out", out}};

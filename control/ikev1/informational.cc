@@ -113,9 +113,20 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
   }
 }
 
+void Manager::send_delete_ipsec(IsakmpSa& sa, v1::ProtocolId protocol, const std::vector<std::uint32_t>& spis_in,
+                                TimePoint now) {
+  codec::Delete d;
+  d.protocol = protocol;
+  d.spi_size = 4;
+  for (auto spi : spis_in) d.spis.push_back(spi_bytes(spi));
+  send_informational(sa, {Payload{PayloadType::delete_, std::move(d)}}, now);
+}
+
 void Manager::uninstall(IpsecSa& ipsec) {
-  for (auto id : ipsec.policy_ids) sink_.remove_policy(id);
-  ipsec.policy_ids.clear();
+  for (const auto& p : ipsec.outbound_policies) sink_.remove_policy(p.policy_id);
+  for (auto id : ipsec.inbound_policy_ids) sink_.remove_policy(id);
+  ipsec.outbound_policies.clear();
+  ipsec.inbound_policy_ids.clear();
   sink_.remove_sa(ipsec.sa_id_in);
   sink_.remove_sa(ipsec.sa_id_out);
   spis_in_use_.erase(ipsec.spi_in);
@@ -134,13 +145,10 @@ void Manager::discard(IsakmpSa& sa) {
 void Manager::delete_sa(IsakmpSa& sa, TimePoint now, std::string_view why) {
   if (phase1_established(sa.state)) {
     // The IPsec SAs first (by our inbound SPIs), then the ISAKMP SA, as strongSwan does.
-    if (!sa.ipsec_sas.empty()) {
-      codec::Delete esp;
-      esp.protocol = sa.ipsec_sas.front().suite.protocol;
-      esp.spi_size = 4;
-      for (const auto& ipsec : sa.ipsec_sas) esp.spis.push_back(spi_bytes(ipsec.spi_in));
-      send_informational(sa, {Payload{PayloadType::delete_, std::move(esp)}}, now);
-    }
+    std::vector<std::uint32_t> esp, ah;
+    for (const auto& ipsec : sa.ipsec_sas) (ipsec.suite.protocol == v1::ProtocolId::ah ? ah : esp).push_back(ipsec.spi_in);
+    if (!esp.empty()) send_delete_ipsec(sa, v1::ProtocolId::esp, esp, now);
+    if (!ah.empty()) send_delete_ipsec(sa, v1::ProtocolId::ah, ah, now);
     codec::Delete isakmp;
     isakmp.protocol = v1::ProtocolId::isakmp;
     isakmp.spi_size = 16;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/channel/records.h"
 #include "common/config/model.h"
 #include "common/ike/key_exchange.h"
 #include "common/ikev1/cipher.h"
@@ -53,6 +54,7 @@ struct QuickMode {
   std::uint32_t spi_out = 0;  // the peer's
   std::vector<Phase2Suite> offered;
   std::optional<Phase2Suite> suite;
+  std::uint32_t rekeys_spi_in = 0;  // initiator: the IPsec SA this Quick Mode renews (0: a new one)
   net::TrafficSelector local_ts;   // our side's proxy identity
   net::TrafficSelector remote_ts;  // the peer's
   bool ids_sent = true;            // false: the initiator sent no IDs (the IKE addresses)
@@ -69,12 +71,20 @@ struct IpsecSa {
   std::uint32_t spi_out = 0;
   std::uint64_t sa_id_in = 0;  // SA channel ids
   std::uint64_t sa_id_out = 0;
-  std::vector<std::uint64_t> policy_ids;
+  // Outbound policies steer traffic into sa_id_out; a newer pair with the
+  // same selectors takes them over (same ids), so traffic moves in one step.
+  std::vector<channel::PolicyRecord> outbound_policies;
+  std::vector<std::uint64_t> inbound_policy_ids;
   Phase2Suite suite;
   bool encap = false;
   net::TrafficSelector local_ts;
   net::TrafficSelector remote_ts;
   TimePoint installed_at{};
+  TimePoint rekey_at = TimePoint::max();   // the child's rekey_time less jitter; max: never
+  TimePoint expire_at = TimePoint::max();  // life_time (or the peer's shorter lifetime)
+  bool rekey_started = false;
+  // Replaced by a newer pair: deleted (with a Delete to the peer) at this time.
+  std::optional<TimePoint> retire_at;
 };
 
 struct IsakmpSa {

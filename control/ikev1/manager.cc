@@ -448,6 +448,7 @@ void Manager::tick(TimePoint now) {
   for (auto& [id, sa_ptr] : sas_) {
     IsakmpSa& sa = *sa_ptr;
     tick_quick_modes(sa, now);
+    tick_ipsec_sas(sa, now);
     if (!phase1_established(sa.state) && now - sa.created_at >= options_.phase1_timeout) {
       expired.push_back(id);
       continue;
@@ -498,7 +499,7 @@ IsakmpSaView Manager::view(const IsakmpSa& sa) const {
   for (const auto& ipsec : sa.ipsec_sas) {
     IpsecSaView c;
     c.name = ipsec.name;
-    c.state = "QM_DONE";
+    c.state = ipsec.retire_at ? "REKEYED" : "QM_DONE";
     c.protocol = ipsec.suite.protocol == v1::ProtocolId::ah ? "AH" : "ESP";
     c.mode = ipsec.suite.tunnel() ? "TUNNEL" : "TRANSPORT";
     c.spi_in = ipsec.spi_in;
@@ -514,6 +515,8 @@ IsakmpSaView Manager::view(const IsakmpSa& sa) const {
     c.local_ts = {ipsec.local_ts.to_string()};
     c.remote_ts = {ipsec.remote_ts.to_string()};
     c.installed_at = ipsec.installed_at;
+    c.rekey_at = ipsec.rekey_started || ipsec.retire_at ? TimePoint::max() : ipsec.rekey_at;
+    c.expire_at = ipsec.retire_at ? *ipsec.retire_at : ipsec.expire_at;
     v.children.push_back(std::move(c));
   }
   for (const auto& [mid, qm] : sa.quick_modes) {

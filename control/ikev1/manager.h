@@ -58,6 +58,9 @@ struct ManagerOptions {
   std::uint64_t first_sa_id = std::uint64_t{1} << 40;
   // A finished Quick Mode is kept this long to answer a repeated message 2.
   std::chrono::seconds quick_mode_linger{30};
+  // An IPsec SA replaced by a rekey stays this long, so packets already on
+  // their way on it still arrive (strongSwan's delete_rekeyed_delay).
+  std::chrono::seconds retire_delay{5};
 };
 
 struct ManagerStats {
@@ -70,6 +73,8 @@ struct ManagerStats {
   std::uint64_t quick_modes_failed = 0;
   std::uint64_t ipsec_sas_installed = 0;
   std::uint64_t ipsec_sas_deleted = 0;
+  std::uint64_t ipsec_sas_rekeyed = 0;  // Quick Modes that renewed an IPsec SA before it expired
+  std::uint64_t ipsec_sas_expired = 0;  // reached their lifetime without being renewed
   std::map<std::string, std::uint64_t> drops;
   std::map<std::string, std::uint64_t> notifies_sent;
   std::map<std::string, std::uint64_t> notifies_received;
@@ -77,7 +82,7 @@ struct ManagerStats {
 
 struct IpsecSaView {
   std::string name;
-  std::string state;     // "QM_DONE" (installed)
+  std::string state;     // "QM_DONE" (installed), "REKEYED" (renewed, about to go)
   std::string protocol;  // "ESP" / "AH"
   std::string mode;      // "TUNNEL" / "TRANSPORT"
   std::uint32_t spi_in = 0;
@@ -91,6 +96,8 @@ struct IpsecSaView {
   std::vector<std::string> local_ts;
   std::vector<std::string> remote_ts;
   TimePoint installed_at{};
+  TimePoint rekey_at = TimePoint::max();  // max: none scheduled
+  TimePoint expire_at = TimePoint::max();
 };
 
 // What the SA list shows of one ISAKMP SA, in the IKE SA list's words
@@ -236,7 +243,8 @@ class Manager {
   void established(IsakmpSa& sa, TimePoint now);
 
   // quick_mode.cc.
-  bool start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, TimePoint now);
+  // With `rekeys_spi_in`, the Quick Mode renews that IPsec SA.
+  bool start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, TimePoint now, std::uint32_t rekeys_spi_in = 0);
   void quick_mode_message(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
                           TimePoint now);
   void quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
@@ -259,6 +267,10 @@ class Manager {
   // An Informational exchange protected with HASH(1) (RFC 2409 §5.7).
   bool send_informational(IsakmpSa& sa, std::vector<codec::Payload> payloads, TimePoint now);
   void uninstall(IpsecSa& ipsec);
+  // Lifetimes of the installed IPsec SAs: rekey, expiry, retirement.
+  void tick_ipsec_sas(IsakmpSa& sa, TimePoint now);
+  // Sends a Delete for these inbound SPIs of ours (one Informational).
+  void send_delete_ipsec(IsakmpSa& sa, v1::ProtocolId protocol, const std::vector<std::uint32_t>& spis_in, TimePoint now);
   // Removes the SA and its IPsec SAs from the dataplane (no message).
   void discard(IsakmpSa& sa);
   // Deletes an SA: tells the peer when established, then removes it.

@@ -104,7 +104,8 @@ bool Manager::send_quick_mode(IsakmpSa& sa, QuickMode& qm, std::vector<Payload> 
 
 // --- Message 1 ----------------------------------------------------------------------
 
-bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, TimePoint now) {
+bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, TimePoint now,
+                               std::uint32_t rekeys_spi_in) {
   auto suites = phase2_suites(child, sa.nat_detected() || sa.connection->encap);
   if (!suites.ok()) {
     log::error("ike", sa.name() + " child " + child.name + ": " + suites.error().message);
@@ -117,6 +118,7 @@ bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, T
   qm.message_id = mid;
   qm.role = Role::initiator;
   qm.child = &child;
+  qm.rekeys_spi_in = rekeys_spi_in;
   qm.iv = std::move(*chain);
   qm.offered = std::move(*suites);
   qm.spi_in = random_spi();
@@ -139,7 +141,8 @@ bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, T
   }
   rest.push_back(Payload{PayloadType::id, to_proxy_id(qm.local_ts)});
   rest.push_back(Payload{PayloadType::id, to_proxy_id(qm.remote_ts)});
-  log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + " for " + child.name + ": " + qm.local_ts.to_string() +
+  log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + (rekeys_spi_in ? " renewing " + hex32(rekeys_spi_in) + "_i" : "") +
+                       " for " + child.name + ": " + qm.local_ts.to_string() +
                        " === " + qm.remote_ts.to_string() + ", offering " + qm.offered.front().to_string() +
                        (qm.offered.size() > 1 ? " and " + std::to_string(qm.offered.size() - 1) + " more" : ""));
   auto& stored = sa.quick_modes[mid] = std::move(qm);
@@ -416,11 +419,56 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
   }
   ipsec.sa_id_in = params.sa_id_in;
   ipsec.sa_id_out = params.sa_id_out;
+  // The pair this one renews: ours by SPI when we rekeyed, else an
+  // installed pair of the same child and selectors (the peer rekeyed).
+  IpsecSa* predecessor = nullptr;
+  for (auto& old : sa.ipsec_sas) {
+    if (old.retire_at || old.name != ipsec.name || !(old.local_ts == ipsec.local_ts) ||
+        !(old.remote_ts == ipsec.remote_ts))
+      continue;
+    if (!predecessor || old.spi_in == qm.rekeys_spi_in) predecessor = &old;
+  }
+  auto same_selectors = [](const channel::PolicyRecord& a, const channel::PolicyRecord& b) {
+    return a.src == b.src && a.dst == b.dst && a.ip_protocol == b.ip_protocol && a.src_ports == b.src_ports &&
+           a.dst_ports == b.dst_ports;
+  };
   for (auto& pair : ike::child_policies({qm.local_ts}, {qm.remote_ts}, params.sa_id_in, params.sa_id_out)) {
-    pair.out.policy_id = ++next_channel_id_;
+    // Make-before-break: the predecessor's outbound policy of the same
+    // selectors (same id) now points at the new SA.
+    if (predecessor) {
+      auto& old = predecessor->outbound_policies;
+      const auto it = std::find_if(old.begin(), old.end(), [&](const auto& p) { return same_selectors(p, pair.out); });
+      if (it != old.end()) {
+        pair.out.policy_id = it->policy_id;
+        old.erase(it);
+      }
+    }
+    if (pair.out.policy_id == 0) pair.out.policy_id = ++next_channel_id_;
     pair.in.policy_id = ++next_channel_id_;
-    if (sink_.set_policy(pair.out)) ipsec.policy_ids.push_back(pair.out.policy_id);
-    if (sink_.set_policy(pair.in)) ipsec.policy_ids.push_back(pair.in.policy_id);
+    if (sink_.set_policy(pair.out)) ipsec.outbound_policies.push_back(pair.out);
+    if (sink_.set_policy(pair.in)) ipsec.inbound_policy_ids.push_back(pair.in.policy_id);
+  }
+  // Lifetimes: the agreed one (the shorter of ours and the peer's) or the
+  // child's; the rekey comes before it by the child's rekey_time, less a
+  // random part of rand_time (at most half) so that both ends rarely
+  // rekey at once.
+  const auto& cc = *qm.child;
+  const std::chrono::seconds life(suite.life_seconds ? suite.life_seconds : cc.life_time.count());
+  if (life.count() > 0) ipsec.expire_at = now + life;
+  if (cc.rekey_time.count() > 0) {
+    const auto spread = std::chrono::duration_cast<std::chrono::milliseconds>(std::min(cc.rand_time, cc.rekey_time / 2));
+    std::array<std::uint8_t, 4> r{};
+    options_.random(r);
+    const auto draw = (std::uint32_t{r[0]} << 24 | std::uint32_t{r[1]} << 16 | std::uint32_t{r[2]} << 8 | r[3]) %
+                      (static_cast<std::uint32_t>(spread.count()) + 1);
+    ipsec.rekey_at = std::min(now + cc.rekey_time - std::chrono::milliseconds(draw), ipsec.expire_at);
+  }
+  if (predecessor) {
+    predecessor->retire_at = now + options_.retire_delay;
+    ++stats_.ipsec_sas_rekeyed;
+    log::info("ike", sa.name() + " IPsec SA " + predecessor->name + " " + hex32(predecessor->spi_in) + "_i renewed by " +
+                         hex32(ipsec.spi_in) + "_i; the old pair goes in " +
+                         std::to_string(options_.retire_delay.count()) + " s");
   }
   sink_.flush();
   ++stats_.ipsec_sas_installed;
@@ -457,7 +505,52 @@ void Manager::tick_quick_modes(IsakmpSa& sa, TimePoint now) {
     last.next_retransmit = now + std::chrono::duration_cast<Clock::duration>(backoff);
   }
   for (auto mid : finished) sa.quick_modes.erase(mid);
-  for (auto mid : failed) quick_mode_failed(sa, mid, "no answer in time");
+  for (auto mid : failed) {
+    // A failed renewal may be tried again at the next tick.
+    if (const auto it = sa.quick_modes.find(mid); it != sa.quick_modes.end() && it->second.rekeys_spi_in) {
+      for (auto& ipsec : sa.ipsec_sas)
+        if (ipsec.spi_in == it->second.rekeys_spi_in) ipsec.rekey_started = false;
+    }
+    quick_mode_failed(sa, mid, "no answer in time");
+  }
+}
+
+void Manager::tick_ipsec_sas(IsakmpSa& sa, TimePoint now) {
+  std::vector<std::uint32_t> gone;
+  std::vector<const config::ChildConfig*> renew;
+  std::vector<std::uint32_t> renew_spi;
+  for (auto& ipsec : sa.ipsec_sas) {
+    if (ipsec.retire_at && now >= *ipsec.retire_at) {
+      gone.push_back(ipsec.spi_in);
+    } else if (now >= ipsec.expire_at) {
+      ++stats_.ipsec_sas_expired;
+      log::warning("ike", sa.name() + " IPsec SA " + ipsec.name + " " + hex32(ipsec.spi_in) +
+                              "_i reached its lifetime without being renewed");
+      gone.push_back(ipsec.spi_in);
+    } else if (now >= ipsec.rekey_at && !ipsec.rekey_started && !ipsec.retire_at && ipsec.child &&
+               phase1_established(sa.state)) {
+      ipsec.rekey_started = true;
+      renew.push_back(ipsec.child);
+      renew_spi.push_back(ipsec.spi_in);
+    }
+  }
+  for (std::size_t i = 0; i < renew.size(); ++i) start_quick_mode(sa, *renew[i], now, renew_spi[i]);
+  if (gone.empty()) return;
+  std::vector<std::uint32_t> esp, ah;
+  for (auto spi : gone) {
+    const auto it = std::find_if(sa.ipsec_sas.begin(), sa.ipsec_sas.end(),
+                                 [&](const IpsecSa& s) { return s.spi_in == spi; });
+    if (it == sa.ipsec_sas.end()) continue;
+    (it->suite.protocol == v1::ProtocolId::ah ? ah : esp).push_back(spi);
+    log::info("ike", sa.name() + " deleting IPsec SA " + it->name + " (SPIs " + hex32(it->spi_in) + "_i " +
+                         hex32(it->spi_out) + "_o)");
+    uninstall(*it);
+    sa.ipsec_sas.erase(it);
+  }
+  if (phase1_established(sa.state)) {
+    if (!esp.empty()) send_delete_ipsec(sa, v1::ProtocolId::esp, esp, now);
+    if (!ah.empty()) send_delete_ipsec(sa, v1::ProtocolId::ah, ah, now);
+  }
 }
 
 }  // namespace corridor::control::ikev1

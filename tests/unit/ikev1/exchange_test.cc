@@ -37,6 +37,8 @@ struct Spec {
   std::string esp = R"(["aes128-sha256-modp2048"])";
   std::string local_ts = R"(["10.1.0.0/16"])";
   std::string remote_ts = R"(["10.2.0.0/16"])";
+  std::string child_rekey = "1h";
+  std::string child_life = "";  // default: rekey_time + 10%
   // The same spec from the other end: selectors swapped.
   Spec mirrored() const {
     Spec m = *this;
@@ -56,7 +58,8 @@ config::Config make_config(const std::string& local, const std::string& remote, 
       "local": { "auth": "psk", "id": ")" + local_id + R"(" },
       "remote": { "auth": "psk", "id": ")" + rid + R"(" },
       "children": { "office": { "local_ts": )" + s.local_ts + R"(, "remote_ts": )" + s.remote_ts + R"(,
-                                "esp_proposals": )" + s.esp + R"( } } } },
+                                "esp_proposals": )" + s.esp + R"(, "rekey_time": ")" + s.child_rekey + R"(")" +
+                           (s.child_life.empty() ? std::string() : R"(, "life_time": ")" + s.child_life + R"(")") + R"( } } } },
     "secrets": { "ike-legacy": { "id": [")" + local_id + R"(", ")" + remote_id + R"("], "secret": ")" + s.psk + R"(" } }
   })";
   auto result = config::load_config_text(text);
@@ -515,6 +518,72 @@ TEST(Ikev1QuickMode, ShutdownDeletesOnBothSides) {
   EXPECT_EQ(p.b.list().at(0).children.size(), 0u);
   ASSERT_TRUE(p.a_to_b());
   EXPECT_EQ(p.b.sa_count(), 0u);
+}
+
+TEST(Ikev1QuickMode, RekeyIsMakeBeforeBreak) {
+  Spec a;
+  a.child_rekey = "10s";
+  a.child_life = "30s";
+  Spec b = Spec{}.mirrored();
+  b.child_rekey = "0s";  // only A renews
+  b.child_life = "30s";
+  Pair p(a, b);
+  establish(p);
+  ASSERT_EQ(p.dp_a.sas.size(), 2u);
+  const auto old_out = p.dp_a.find(channel::Direction::outbound)->sa_id;
+  std::uint64_t out_policy = 0;
+  for (const auto& [id, pol] : p.dp_a.policies)
+    if (pol.direction == channel::Direction::outbound) out_policy = id;
+  p.now += 11s;
+  p.a.tick(p.now);
+  p.b.tick(p.now);
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // Quick Mode 1 renewing the pair
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());
+  // Both pairs installed; the one outbound policy (same id) now uses the new SA.
+  ASSERT_EQ(p.dp_a.sas.size(), 4u);
+  ASSERT_EQ(p.dp_b.sas.size(), 4u);
+  int outbound = 0;
+  for (const auto& [id, pol] : p.dp_a.policies) {
+    if (pol.direction != channel::Direction::outbound) continue;
+    ++outbound;
+    EXPECT_EQ(id, out_policy);
+    EXPECT_NE(pol.sa_id, old_out);
+    EXPECT_TRUE(p.dp_a.sas.count(pol.sa_id));
+  }
+  EXPECT_EQ(outbound, 1);
+  EXPECT_EQ(p.a.list().at(0).children.at(0).state, "REKEYED");
+  EXPECT_EQ(p.a.stats().ipsec_sas_rekeyed, 1u);
+  EXPECT_EQ(p.b.stats().ipsec_sas_rekeyed, 1u);
+  // After the retire delay the old pair goes on both sides.
+  p.now += 6s;
+  p.a.tick(p.now);
+  p.b.tick(p.now);
+  while (p.a_to_b() || p.b_to_a()) {
+  }
+  expect_mirrored(p.dp_a, p.dp_b);
+  EXPECT_NE(p.dp_a.find(channel::Direction::outbound)->sa_id, old_out);
+  EXPECT_EQ(p.a.list().at(0).children.size(), 1u);
+  EXPECT_EQ(p.b.list().at(0).children.size(), 1u);
+}
+
+TEST(Ikev1QuickMode, AnIpsecSaThatIsNotRenewedExpires) {
+  Spec a;
+  a.child_rekey = "0s";
+  a.child_life = "20s";
+  Spec b = a.mirrored();
+  Pair p(a, b);
+  establish(p);
+  ASSERT_EQ(p.dp_a.sas.size(), 2u);
+  p.now += 21s;
+  p.a.tick(p.now);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_a.policies.empty());
+  EXPECT_EQ(p.a.stats().ipsec_sas_expired, 1u);
+  ASSERT_TRUE(p.a_to_b());  // its Delete
+  EXPECT_TRUE(p.dp_b.sas.empty());
+  EXPECT_EQ(p.a.sa_count(), 1u);  // the ISAKMP SA stays
 }
 
 }  // namespace
