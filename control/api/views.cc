@@ -189,6 +189,8 @@ json ikev1_stats_json(const ikev1::ManagerStats& s) {
           {"quick_modes_failed", s.quick_modes_failed},
           {"ipsec_sas_installed", s.ipsec_sas_installed},
           {"ipsec_sas_deleted", s.ipsec_sas_deleted},
+          {"ipsec_sas_rekeyed", s.ipsec_sas_rekeyed},
+          {"ipsec_sas_expired", s.ipsec_sas_expired},
           {"drops", s.drops},
           {"notifies_sent", s.notifies_sent},
           {"notifies_received", s.notifies_received}};

@@ -38,6 +38,27 @@ def wait_v1(corridor, timeout=15):
     raise Failure('Corridor has no MM_DONE ISAKMP SA with an IPsec SA: %s' % (status and status.get('ikev1_sas')))
 
 
+def wait_renewed(corridor, peer, old_spi_in, what, timeout=20):
+    """Both sides agree on one installed IPsec SA other than `old_spi_in` (Corridor's)."""
+    deadline = time.time() + timeout
+    last = 'nothing'
+    while time.time() < deadline:
+        ours = [s for s in corridor.sas()['ikev1_sas'] if s['state'] == 'MM_DONE']
+        theirs = peer.list_sas('gw')
+        mine = [c for c in ours[0]['children'] if c['state'] == 'QM_DONE'] if len(ours) == 1 else []
+        their = [c for c in theirs[0]['child-sas'] if c['state'] == 'INSTALLED'] if len(theirs) == 1 else []
+        if len(mine) == 1 and len(their) == 1:
+            m, t = mine[0], their[0]
+            if m['spi_in'] != old_spi_in and m['spi_in'] == '0x' + spi_hex(t['spi-out']) and \
+                    m['spi_out'] == '0x' + spi_hex(t['spi-in']):
+                return m
+            last = 'Corridor %s/%s, strongSwan %s/%s' % (m['spi_in'], m['spi_out'], t['spi-out'], t['spi-in'])
+        else:
+            last = 'Corridor %d IPsec SAs, strongSwan %d' % (len(mine), len(their))
+        time.sleep(0.2)
+    raise Failure('%s: the two sides do not agree on a renewed IPsec SA (%s)' % (what, last))
+
+
 def compare(ours, peer_sa, expect, nat):
     check(peer_sa['state'] == 'ESTABLISHED', 'strongSwan IKE SA state %s' % peer_sa['state'])
     check(peer_sa['version'] == 1, 'strongSwan says IKEv%s' % peer_sa['version'])
@@ -68,7 +89,8 @@ def compare(ours, peer_sa, expect, nat):
           'Corridor IPsec SA %s, expected %s' % (mine['proposal'], expect['corridor_child']))
 
 
-def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False):
+def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, peer_rekeys=False,
+             corridor_child_rekey=None):
     wd = sw.workdir()
     corridor = None
     try:
@@ -81,6 +103,11 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
             peer_conn = conn.mirror([net.right_addr], ['%any'] if nat else [net.left_seen_as])
             if corridor_initiates:
                 conn.children[0].start_action = 'start'
+            if corridor_child_rekey:
+                # Corridor renews by time; strongSwan's own rekeying is off so that only one side does.
+                conn.children[0].rekey_time = corridor_child_rekey
+                conn.children[0].life_time = '60s'
+                peer_conn.children[0].rekey_time = '0'
             psks = [sw.Psk(PSK, [LEFT_ID, RIGHT_ID])]
             with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], psks) as peer:
                 peer.start()
@@ -104,6 +131,17 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                              if corridor_initiates else
                              ['MM_IDLE -> MM_SA_RCVD', 'MM_AUTH_RCVD -> MM_DONE', 'QM_RESP_SENT -> QM_DONE']):
                     check(step in log, 'Corridor did not log %s' % step)
+                renewals = 0
+                if peer_rekeys:
+                    # strongSwan renews the IPsec SA with a new Quick Mode over the same ISAKMP SA.
+                    check(peer.rekey(child='net'), 'strongSwan refused to start a Quick Mode rekey')
+                    wait_renewed(corridor, peer, ours['children'][0]['spi_in'], 'after strongSwan renewed the IPsec SA')
+                    renewals += 1
+                if corridor_child_rekey:
+                    wait_renewed(corridor, peer, ours['children'][0]['spi_in'], 'after Corridor renewed the IPsec SA',
+                                 timeout=30)
+                    check(corridor.sas()['ikev1']['ipsec_sas_rekeyed'] >= 1, 'Corridor counted no renewal')
+                    renewals += 1
                 # Delete: strongSwan terminates; Corridor must drop the IPsec and ISAKMP SAs.
                 peer.terminate(ike='gw', timeout=10, check=False)
                 deadline = time.time() + 5
@@ -112,7 +150,7 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 check(not corridor.sas()['ikev1_sas'], 'Corridor kept the ISAKMP SA strongSwan deleted')
                 check('the peer deleted the ISAKMP SA' in corridor.log(), 'Corridor did not log the delete')
                 stats = corridor.sas()['ikev1']
-                check(stats['ipsec_sas_installed'] == 1 and stats['ipsec_sas_deleted'] == 1,
+                check(stats['ipsec_sas_installed'] == 1 + renewals and stats['ipsec_sas_deleted'] == 1 + renewals,
                       'Corridor counters: %s' % stats)
                 rc = corridor.stop()
                 check(rc == 0, 'corridor-control exited with %s' % rc)
@@ -131,7 +169,7 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
 CASES = {
     # strongSwan initiates Main Mode; Quick Mode with PFS (MODP-2048).
     'responder-main-psk-pfs': dict(
-        corridor_initiates=False, proposal='aes256-sha256-modp2048', esp='aes128-sha256-modp2048',
+        corridor_initiates=False, proposal='aes256-sha256-modp2048', esp='aes128-sha256-modp2048', peer_rekeys=True,
         expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 256, 'integ-alg': 'HMAC_SHA2_256_128',
                         'prf-alg': 'PRF_HMAC_SHA2_256', 'dh-group': 'MODP_2048'},
                 'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'integ-alg': 'HMAC_SHA2_256_128',
@@ -140,7 +178,7 @@ CASES = {
                 'corridor_child': 'ESP:AES_CBC_128/HMAC_SHA2_256_128/MODP_2048/NO_EXT_SEQ'}),
     # Corridor initiates; AES-GCM in Quick Mode without PFS, ECP-256 in Phase 1.
     'initiator-main-psk-gcm': dict(
-        corridor_initiates=True, proposal='aes128-sha256-ecp256', esp='aes256gcm16',
+        corridor_initiates=True, proposal='aes128-sha256-ecp256', esp='aes256gcm16', corridor_child_rekey='8s',
         expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'dh-group': 'ECP_256'},
                 'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256},
                 'corridor_proposal': 'IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/ECP_256',
