@@ -5,7 +5,7 @@
 namespace corridor::control::ikev1 {
 
 std::string IsakmpSa::name() const {
-  return (connection ? connection->name : std::string("?")) + "[" + std::to_string(id) + "]";
+  return (connection ? connection->name : std::string("?")) + "[" + std::to_string(serial) + "]";
 }
 
 std::string endpoint_text(const net::SocketAddress& a) {

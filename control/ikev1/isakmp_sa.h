@@ -88,10 +88,12 @@ struct IpsecSa {
 };
 
 struct IsakmpSa {
-  std::uint64_t id = 0;
+  std::uint64_t id = 0;      // in the API (apart from IKEv2's)
+  std::uint64_t serial = 0;  // 1, 2, ...: how the log names it, "conn[7]"
   const config::ConnectionConfig* connection = nullptr;
   Role role = Role::initiator;
-  State state = State::mm_idle;
+  State state = State::mm_idle;  // am_idle for Aggressive Mode
+  bool aggressive = false;
   Cookie cookie_i{};
   Cookie cookie_r{};
   net::SocketAddress local;
@@ -104,6 +106,7 @@ struct IsakmpSa {
   std::vector<Phase1Suite> offered;     // initiator: our transforms; responder: the chosen one
   std::optional<Phase1Suite> suite;     // agreed
   Bytes sai_b;                          // the initiator's SA payload body, as sent
+  Bytes peer_id_b;                      // Aggressive Mode responder: IDii_b, for HASH_I in message 3
   std::optional<corridor::ike::DiffieHellman> dh;
   Bytes g_xi, g_xr;                     // KE data
   Bytes ni_b, nr_b;                     // nonce data

@@ -20,6 +20,7 @@
 #include "control/ike/identity.h"
 #include "control/ikev1/manager.h"
 #include "control/ikev1/nat_t.h"
+#include "control/ikev1/phase1_payloads.h"
 
 namespace corridor::control::ikev1 {
 
@@ -35,49 +36,6 @@ const T* first_of(const std::vector<Payload>& payloads, PayloadType type) {
     if (p.type == type) return std::get_if<T>(&p.body);
   }
   return nullptr;
-}
-
-bool has_vendor_id(const std::vector<Payload>& payloads, std::span<const std::uint8_t> id) {
-  for (const auto& p : payloads) {
-    const auto* v = std::get_if<codec::VendorId>(&p.body);
-    if (v && v->data.size() == id.size() && std::equal(id.begin(), id.end(), v->data.begin())) return true;
-  }
-  return false;
-}
-
-std::vector<Payload> vendor_ids(bool nat_t) {
-  std::vector<Payload> out;
-  if (nat_t) {
-    const auto id = rfc3947_vendor_id();
-    out.push_back(Payload{PayloadType::vendor_id, codec::VendorId{Bytes(id.begin(), id.end())}});
-  }
-  const auto dpd = dpd_vendor_id();
-  out.push_back(Payload{PayloadType::vendor_id, codec::VendorId{Bytes(dpd.begin(), dpd.end())}});
-  return out;
-}
-
-// The ISAKMP SA's lifetime we offer: the hard limit of the connection.
-std::uint32_t phase1_lifetime(const config::ConnectionConfig& conn) {
-  const auto soft = std::max(conn.rekey_time, conn.reauth_time);
-  return static_cast<std::uint32_t>((soft + conn.over_time).count());
-}
-
-// IKEv1 and IKEv2 number the ID types the same way (RFC 2407 §4.6.2.1,
-// RFC 7296 §3.5), so the IKEv2 identity code serves both.
-std::optional<config::Identity> identity_of(const codec::Identification& id, std::string* why) {
-  corridor::ike::Identification v2;
-  v2.id_type = static_cast<iana::IdType>(id.id_type);
-  v2.data = id.data;
-  return ike::from_wire(v2, why);
-}
-
-std::optional<codec::Identification> wire_identity(const config::Identity& id, std::string* why) {
-  auto v2 = ike::to_wire(id, why);
-  if (!v2) return std::nullopt;
-  codec::Identification out;
-  out.id_type = static_cast<v1::IdType>(v2->id_type);
-  out.data = v2->data;
-  return out;
 }
 
 }  // namespace
@@ -194,7 +152,7 @@ void Manager::main_mode_response_2(IsakmpSa& sa, const codec::ParsedHeader& head
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
   if (!transition(sa, State::mm_sa_rcvd)) return;
   log::info("ike", sa.name() + " responder selected " + sa.suite->to_string());
-  auto ke = key_exchange_payloads(sa);
+  auto ke = key_exchange_payloads(sa, sa.peer_nat_t);
   if (!ke) return fail(sa, "no key exchange payloads");
   if (!transition(sa, State::mm_ke_sent)) return;
   send_clear(sa, std::move(*ke), true, now);
@@ -202,7 +160,7 @@ void Manager::main_mode_response_2(IsakmpSa& sa, const codec::ParsedHeader& head
 
 // --- Messages 3 and 4: key exchange ---------------------------------------------------
 
-std::optional<std::vector<Payload>> Manager::key_exchange_payloads(IsakmpSa& sa) {
+std::optional<std::vector<Payload>> Manager::key_exchange_payloads(IsakmpSa& sa, bool with_nat_d) {
   auto dh = corridor::ike::DiffieHellman::generate(sa.suite->group);
   if (!dh.ok()) {
     log::error("ike", sa.name() + " " + dh.error().message);
@@ -214,19 +172,49 @@ std::optional<std::vector<Payload>> Manager::key_exchange_payloads(IsakmpSa& sa)
   (sa.initiator() ? sa.ni_b : sa.nr_b) = nonce;
   std::vector<Payload> out{Payload{PayloadType::key_exchange, codec::KeyExchange{sa.dh->public_value()}},
                            Payload{PayloadType::nonce, codec::Nonce{std::move(nonce)}}};
-  if (sa.peer_nat_t) {
-    // RFC 3947 §3.2: the peer's address as we send to it, then ours. With
-    // `encap` ours is a hash that cannot match, so the peer sees a NAT and
-    // both ends encapsulate (strongSwan's encap = yes does the same).
-    const auto prf = sa.suite->keys().prf;
-    auto theirs = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.remote);
-    auto ours = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.local);
-    if (!theirs.ok() || !ours.ok()) return std::nullopt;
-    if (sa.connection->encap) *ours = random_bytes(ours->size());
-    out.push_back(Payload{PayloadType::nat_d, codec::NatDiscovery{std::move(*theirs)}});
-    out.push_back(Payload{PayloadType::nat_d, codec::NatDiscovery{std::move(*ours)}});
+  if (with_nat_d) {
+    auto natd = nat_d_payloads(sa);
+    if (!natd) return std::nullopt;
+    for (auto& p : *natd) out.push_back(std::move(p));
   }
   return out;
+}
+
+std::optional<std::vector<Payload>> Manager::nat_d_payloads(IsakmpSa& sa) {
+  // RFC 3947 §3.2: the peer's address as we send to it, then ours. With
+  // `encap` ours is a hash that cannot match, so the peer sees a NAT and
+  // both ends encapsulate (strongSwan's encap = yes does the same).
+  const auto prf = sa.suite->keys().prf;
+  auto theirs = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.remote);
+  auto ours = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.local);
+  if (!theirs.ok() || !ours.ok()) return std::nullopt;
+  if (sa.connection->encap) *ours = random_bytes(ours->size());
+  return std::vector<Payload>{Payload{PayloadType::nat_d, codec::NatDiscovery{std::move(*theirs)}},
+                              Payload{PayloadType::nat_d, codec::NatDiscovery{std::move(*ours)}}};
+}
+
+void Manager::detect_nat(IsakmpSa& sa, const std::vector<Payload>& payloads) {
+  // The first hash is our address as the peer sent to it; the others are
+  // the peer's addresses, one of which must be where the packet came from.
+  std::vector<const codec::NatDiscovery*> natd;
+  for (const auto& p : payloads) {
+    if (p.type == PayloadType::nat_d || p.type == PayloadType::nat_d_draft)
+      natd.push_back(std::get_if<codec::NatDiscovery>(&p.body));
+  }
+  if (sa.peer_nat_t && natd.size() >= 2) {
+    const auto prf = sa.suite->keys().prf;
+    auto ours = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.local);
+    auto theirs = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.remote);
+    sa.nat_local = !ours.ok() || natd[0]->hash != *ours;
+    sa.nat_remote = true;
+    for (std::size_t i = 1; i < natd.size(); ++i) {
+      if (theirs.ok() && natd[i]->hash == *theirs) sa.nat_remote = false;
+    }
+    if (sa.nat_detected())
+      log::info("ike", sa.name() + std::string(sa.nat_local ? " we are behind a NAT" : "") +
+                           (sa.nat_remote ? " the peer is behind a NAT" : ""));
+  }
+  if (sa.connection->encap) sa.nat_local = true;
 }
 
 bool Manager::take_key_exchange(IsakmpSa& sa, const std::vector<Payload>& payloads) {
@@ -244,27 +232,8 @@ bool Manager::take_key_exchange(IsakmpSa& sa, const std::vector<Payload>& payloa
   (sa.initiator() ? sa.g_xr : sa.g_xi) = ke->data;
   (sa.initiator() ? sa.nr_b : sa.ni_b) = nonce->data;
 
-  // NAT-D: the first hash is our address as the peer sent to it; the others
-  // are the peer's addresses, one of which must be where the packet came from.
-  std::vector<const codec::NatDiscovery*> natd;
-  for (const auto& p : payloads) {
-    if (p.type == PayloadType::nat_d || p.type == PayloadType::nat_d_draft)
-      natd.push_back(std::get_if<codec::NatDiscovery>(&p.body));
-  }
+  detect_nat(sa, payloads);
   const auto prf = sa.suite->keys().prf;
-  if (sa.peer_nat_t && natd.size() >= 2) {
-    auto ours = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.local);
-    auto theirs = nat_d_hash(prf, sa.cookie_i, sa.cookie_r, sa.remote);
-    sa.nat_local = !ours.ok() || natd[0]->hash != *ours;
-    sa.nat_remote = true;
-    for (std::size_t i = 1; i < natd.size(); ++i) {
-      if (theirs.ok() && natd[i]->hash == *theirs) sa.nat_remote = false;
-    }
-    if (sa.nat_detected())
-      log::info("ike", sa.name() + std::string(sa.nat_local ? " we are behind a NAT" : "") +
-                           (sa.nat_remote ? " the peer is behind a NAT" : ""));
-  }
-  if (sa.connection->encap) sa.nat_local = true;
 
   const auto* secret = psk_for(sa);
   if (!secret) {
@@ -297,7 +266,7 @@ bool Manager::take_key_exchange(IsakmpSa& sa, const std::vector<Payload>& payloa
 
 void Manager::main_mode_request_3(IsakmpSa& sa, const std::vector<Payload>& payloads, TimePoint now) {
   if (!transition(sa, State::mm_ke_rcvd)) return;
-  auto ke = key_exchange_payloads(sa);
+  auto ke = key_exchange_payloads(sa, sa.peer_nat_t);
   if (!ke) return fail(sa, "no key exchange payloads");
   if (!take_key_exchange(sa, payloads)) return;
   if (!transition(sa, State::mm_ke_sent)) return;
@@ -430,7 +399,8 @@ void Manager::established(IsakmpSa& sa, TimePoint now) {
   sa.established_at = now;
   ++stats_.phase1_established;
   log::info("ike", sa.name() + " ISAKMP SA established between " + endpoint_text(sa.local) + " '" + sa.local_id +
-                       "' and " + endpoint_text(sa.remote) + " '" + sa.remote_id + "' (Main Mode, " +
+                       "' and " + endpoint_text(sa.remote) + " '" + sa.remote_id + "' (" +
+                       (sa.state == State::am_done ? "Aggressive Mode, " : "Main Mode, ") +
                        sa.suite->to_string() + (sa.nat_detected() ? ", NAT-T" : "") + ")");
   const auto pending = std::move(sa.pending_children);
   sa.pending_children.clear();

@@ -70,6 +70,7 @@ void Manager::drop(std::string_view reason, std::string_view detail) {
 IsakmpSa& Manager::create_sa(const config::ConnectionConfig* connection, Role role, TimePoint now) {
   auto sa = std::make_unique<IsakmpSa>();
   sa->id = ++next_sa_id_;
+  sa->serial = sa->id - options_.first_sa_id;
   sa->connection = connection;
   sa->role = role;
   sa->created_at = now;
@@ -145,7 +146,7 @@ bool Manager::send_clear(IsakmpSa& sa, std::vector<Payload> payloads, bool reque
   codec::Message m;
   m.header.cookie_i = sa.cookie_i;
   m.header.cookie_r = sa.cookie_r;
-  m.header.exchange = ExchangeType::identity_protection;
+  m.header.exchange = sa.aggressive ? ExchangeType::aggressive : ExchangeType::identity_protection;
   m.payloads = std::move(payloads);
   auto bytes = codec::serialise_message(m);
   if (!bytes.ok()) {
@@ -306,10 +307,9 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
     if (h.exchange == ExchangeType::informational) return informational(*sa, *header, datagram, now);
     return quick_mode_message(*sa, *header, datagram, now);
   }
-  if (h.exchange != ExchangeType::identity_protection) {
-    return drop("unsupported_exchange", std::string(v1::exchange_type_name(h.exchange)) + " from " + from +
-                                            " (Aggressive Mode is not implemented)");
-  }
+  if (h.exchange != ExchangeType::identity_protection && h.exchange != ExchangeType::aggressive)
+    return drop("unsupported_exchange", std::string(v1::exchange_type_name(h.exchange)) + " from " + from);
+  const bool aggressive = h.exchange == ExchangeType::aggressive;
   if (is_zero(h.cookie_r)) {
     // Main Mode message 1 (or a repeat of one we answered).
     const auto known = by_peer_cookie_.find({h.cookie_i, from});
@@ -324,6 +324,8 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
       send_clear_notify(h, local, remote, codec::notify_for(payloads.error()));
       return drop("malformed", payloads.error().message + " (from " + from + ")");
     }
+    if (aggressive)
+      return aggressive_request_1(*header, *payloads, datagram.subspan(codec::kHeaderSize), local, remote, now);
     return main_mode_request_1(*header, *payloads, datagram.subspan(codec::kHeaderSize), local, remote, now);
   }
   IsakmpSa* sa = find_sa(h, remote);
@@ -331,7 +333,20 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
   if (answered_before(*sa, datagram)) return;
   sa->last_received = now;
 
+  if (aggressive != sa->aggressive)
+    return drop("unexpected", sa->name() + " " + std::string(v1::exchange_type_name(h.exchange)) +
+                                  " message for an SA of the other mode");
   const State s = sa->state;
+  if (aggressive) {
+    if (s == State::am_resp_sent && !sa->initiator()) return aggressive_request_3(*sa, *header, datagram, local, remote, now);
+    if (s == State::am_init_sent && sa->initiator() && !h.encrypted()) {
+      auto payloads = codec::parse_payloads(header->first_payload, datagram.subspan(codec::kHeaderSize), false);
+      if (!payloads.ok()) return drop("malformed", sa->name() + " " + payloads.error().message);
+      sa->last_received_datagram.assign(datagram.begin(), datagram.end());
+      return aggressive_response_2(*sa, *header, datagram.subspan(codec::kHeaderSize), *payloads, now);
+    }
+    return drop("unexpected", sa->name() + " Aggressive Mode message in " + std::string(to_string(s)));
+  }
   if (h.encrypted()) {
     if (s == State::mm_ke_sent && !sa->initiator()) return main_mode_request_5(*sa, *header, datagram, local, remote, now);
     if (s == State::mm_auth_sent && sa->initiator()) return main_mode_response_6(*sa, *header, datagram, now);
@@ -357,7 +372,6 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   const auto* conn = config_->find_connection(connection);
   if (!conn) return refuse("no such connection");
   if (conn->version != 1) return refuse("not an IKEv1 connection (version 1)");
-  if (conn->aggressive) return refuse("Aggressive Mode is not implemented yet");
   if (conn->local.auth != config::AuthMethod::psk || conn->remote.auth != config::AuthMethod::psk)
     return refuse("IKEv1 with certificates is not implemented yet (pre-shared keys are)");
   const config::ChildConfig* child_config = nullptr;
@@ -384,6 +398,14 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   sa.local = endpoints->local;
   sa.remote = endpoints->remote;
   sa.pending_children.push_back(child_config);
+  if (conn->aggressive) {
+    sa.state = State::am_idle;
+    if (!start_aggressive_mode(sa, now)) {
+      remove_sa(sa.id);
+      return refuse("Aggressive Mode could not start (see the log)");
+    }
+    return true;
+  }
   if (!start_main_mode(sa, now)) {
     remove_sa(sa.id);
     return refuse("Main Mode could not start (see the log)");

@@ -9,12 +9,13 @@
 // memory in tests. One file per mode: main_mode.cc (Phase 1, Main Mode);
 // dispatch, sending, timers and the SA table are in manager.cc.
 //
-// What is here today: Main Mode with pre-shared keys, both roles, NAT-T
+// What is here today: Main Mode (main_mode.cc) and Aggressive Mode
+// (aggressive_mode.cc) with pre-shared keys, both roles, NAT-T
 // (RFC 3947) detection and the float to port 4500, retransmission; Quick
 // Mode (quick_mode.cc) with PFS, both roles, installing the IPsec SA pair;
 // protected Informational exchanges (informational.cc): Delete, DPD
-// answers. Aggressive Mode, certificates, rekeying and our own DPD are not
-// written yet (docs/ikev1.md).
+// answers; IPsec SA renewal and expiry. Certificates, Phase 1
+// re-establishment and our own DPD are not written yet (docs/ikev1.md).
 //
 // Every state change goes through transition(), which checks it against
 // the tables of state.h and logs it as "MM_SA_SENT -> MM_SA_RCVD".
@@ -232,8 +233,12 @@ class Manager {
                            const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now);
   void main_mode_response_6(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
                             TimePoint now);
-  // KE and nonce of ours for messages 3/4, with the NAT-D payloads.
-  std::optional<std::vector<codec::Payload>> key_exchange_payloads(IsakmpSa& sa);
+  // KE and nonce of ours (Main Mode 3/4, Aggressive Mode 1/2), with the
+  // NAT-D payloads when `with_nat_d`.
+  std::optional<std::vector<codec::Payload>> key_exchange_payloads(IsakmpSa& sa, bool with_nat_d);
+  std::optional<std::vector<codec::Payload>> nat_d_payloads(IsakmpSa& sa);
+  // RFC 3947 §3.2: compares the peer's NAT-D hashes with what we see.
+  void detect_nat(IsakmpSa& sa, const std::vector<codec::Payload>& payloads);
   // Reads the peer's KE, nonce and NAT-D; derives SKEYID and the keys.
   bool take_key_exchange(IsakmpSa& sa, const std::vector<codec::Payload>& payloads);
   // Our ID and HASH for message 5 (initiator) or 6 (responder).
@@ -241,6 +246,16 @@ class Manager {
   // Checks the peer's ID and HASH in message 5/6.
   bool verify_identity(IsakmpSa& sa, const Opened& message);
   void established(IsakmpSa& sa, TimePoint now);
+
+  // aggressive_mode.cc.
+  bool start_aggressive_mode(IsakmpSa& sa, TimePoint now);
+  void aggressive_request_1(const codec::ParsedHeader& header, const std::vector<codec::Payload>& payloads,
+                            std::span<const std::uint8_t> body, const net::SocketAddress& local,
+                            const net::SocketAddress& remote, TimePoint now);
+  void aggressive_response_2(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> body,
+                             const std::vector<codec::Payload>& payloads, TimePoint now);
+  void aggressive_request_3(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
+                            const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now);
 
   // quick_mode.cc.
   // With `rekeys_spi_in`, the Quick Mode renews that IPsec SA.

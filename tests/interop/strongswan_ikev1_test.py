@@ -8,6 +8,7 @@ UDP encapsulation (so every case floats to port 4500 from Main Mode message
 Corridor's SA list (--status FILE, `ikev1_sas`) must agree on the states
 (ESTABLISHED/INSTALLED there, MM_DONE/QM_DONE here), the algorithms, the
 cookies and both ESP SPIs; then strongSwan deletes and Corridor must follow.
+Main Mode and Aggressive Mode, both with pre-shared keys.
 
 Usage: strongswan_ikev1_test.py CORRIDOR_CONTROL [-v] [CASE ...]
 Exits 77 (skipped) without root or strongSwan.
@@ -31,7 +32,7 @@ def wait_v1(corridor, timeout=15):
     status = None
     while time.time() < deadline:
         status = corridor.sas()
-        done = [s for s in status['ikev1_sas'] if s['state'] == 'MM_DONE' and s['children']]
+        done = [s for s in status['ikev1_sas'] if s['state'] in ('MM_DONE', 'AM_DONE') and s['children']]
         if done:
             return done[0], status
         time.sleep(0.1)
@@ -43,7 +44,7 @@ def wait_renewed(corridor, peer, old_spi_in, what, timeout=20):
     deadline = time.time() + timeout
     last = 'nothing'
     while time.time() < deadline:
-        ours = [s for s in corridor.sas()['ikev1_sas'] if s['state'] == 'MM_DONE']
+        ours = [s for s in corridor.sas()['ikev1_sas'] if s['state'] in ('MM_DONE', 'AM_DONE')]
         theirs = peer.list_sas('gw')
         mine = [c for c in ours[0]['children'] if c['state'] == 'QM_DONE'] if len(ours) == 1 else []
         their = [c for c in theirs[0]['child-sas'] if c['state'] == 'INSTALLED'] if len(theirs) == 1 else []
@@ -90,7 +91,7 @@ def compare(ours, peer_sa, expect, nat):
 
 
 def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, peer_rekeys=False,
-             corridor_child_rekey=None):
+             corridor_child_rekey=None, aggressive=False):
     wd = sw.workdir()
     corridor = None
     try:
@@ -98,7 +99,7 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
             net = topo.two_peers(nat=nat)
             conn = sw.Connection('gw', [net.left_addr], [net.right_addr],
                                  [sw.Child('net', [net.left_subnet], [net.right_subnet], esp_proposals=[esp])],
-                                 version=1, proposals=[proposal],
+                                 version=1, proposals=[proposal], aggressive=aggressive or None,
                                  local=sw.Auth('psk', LEFT_ID), remote=sw.Auth('psk', RIGHT_ID))
             peer_conn = conn.mirror([net.right_addr], ['%any'] if nat else [net.left_seen_as])
             if corridor_initiates:
@@ -109,7 +110,8 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 conn.children[0].life_time = '60s'
                 peer_conn.children[0].rekey_time = '0'
             psks = [sw.Psk(PSK, [LEFT_ID, RIGHT_ID])]
-            with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], psks) as peer:
+            with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], psks,
+                           aggressive_psk=aggressive) as peer:
                 peer.start()
                 corridor = Corridor(topo, net.ns_left, binary, wd, conn, psks)
                 if not corridor_initiates:
@@ -127,9 +129,16 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 if nat:
                     check(ours['nat']['local'], 'Corridor did not see its own NAT')
                 log = corridor.log()
-                for step in (['MM_IDLE -> MM_SA_SENT', 'MM_AUTH_SENT -> MM_DONE', 'QM_RESP_RCVD -> QM_DONE']
+                if aggressive:
+                    steps = (['AM_IDLE -> AM_INIT_SENT', 'AM_RESP_RCVD -> AM_DONE', 'QM_RESP_RCVD -> QM_DONE']
                              if corridor_initiates else
-                             ['MM_IDLE -> MM_SA_RCVD', 'MM_AUTH_RCVD -> MM_DONE', 'QM_RESP_SENT -> QM_DONE']):
+                             ['AM_IDLE -> AM_INIT_RCVD', 'AM_RESP_SENT -> AM_DONE', 'QM_RESP_SENT -> QM_DONE'])
+                    check(peer.grep_log(r'generating AGGRESSIVE'), 'strongSwan did not use Aggressive Mode')
+                else:
+                    steps = (['MM_IDLE -> MM_SA_SENT', 'MM_AUTH_SENT -> MM_DONE', 'QM_RESP_RCVD -> QM_DONE']
+                             if corridor_initiates else
+                             ['MM_IDLE -> MM_SA_RCVD', 'MM_AUTH_RCVD -> MM_DONE', 'QM_RESP_SENT -> QM_DONE'])
+                for step in steps:
                     check(step in log, 'Corridor did not log %s' % step)
                 renewals = 0
                 if peer_rekeys:
@@ -183,6 +192,20 @@ CASES = {
                 'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256},
                 'corridor_proposal': 'IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/ECP_256',
                 'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
+    # Aggressive Mode with a PSK, both ways (allow_aggressive_psk on Corridor's
+    # side, charon.i_dont_care_about_security_and_use_aggressive_mode_psk on strongSwan's).
+    'responder-aggressive-psk': dict(
+        corridor_initiates=False, aggressive=True, proposal='aes256-sha256-modp2048', esp='aes256gcm16',
+        expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 256, 'dh-group': 'MODP_2048'},
+                'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256},
+                'corridor_proposal': 'IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048',
+                'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
+    'initiator-aggressive-psk': dict(
+        corridor_initiates=True, aggressive=True, proposal='aes128-sha256-modp3072', esp='aes128-sha256',
+        expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'dh-group': 'MODP_3072'},
+                'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 128},
+                'corridor_proposal': 'IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072',
+                'corridor_child': 'ESP:AES_CBC_128/HMAC_SHA2_256_128/NO_EXT_SEQ'}),
     # Corridor initiates from behind a NAT that remaps ports.
     'initiator-nat': dict(
         corridor_initiates=True, nat=True, proposal='aes256-sha384-modp3072', esp='aes256-sha256',

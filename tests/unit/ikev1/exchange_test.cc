@@ -37,6 +37,7 @@ struct Spec {
   std::string esp = R"(["aes128-sha256-modp2048"])";
   std::string local_ts = R"(["10.1.0.0/16"])";
   std::string remote_ts = R"(["10.2.0.0/16"])";
+  bool aggressive = false;
   std::string child_rekey = "1h";
   std::string child_life = "";  // default: rekey_time + 10%
   // The same spec from the other end: selectors swapped.
@@ -55,6 +56,7 @@ config::Config make_config(const std::string& local, const std::string& remote, 
     "connections": { "legacy": {
       "version": 1, "local_addrs": [")" + local + R"("], "remote_addrs": [")" + raddr + R"("],
       "proposals": )" + s.proposals + R"(, "encap": )" + (s.encap ? "true" : "false") + R"(,
+      "aggressive": )" + (s.aggressive ? "true, \"allow_aggressive_psk\": true" : "false") + R"(,
       "local": { "auth": "psk", "id": ")" + local_id + R"(" },
       "remote": { "auth": "psk", "id": ")" + rid + R"(" },
       "children": { "office": { "local_ts": )" + s.local_ts + R"(, "remote_ts": )" + s.remote_ts + R"(,
@@ -110,7 +112,8 @@ class StateLog {
   StateLog() {
     log::set_listener([this](log::Level, std::string_view, std::string_view message) {
       const std::string m(message);
-      if (m.find(" -> ") != std::string::npos && (m.find("MM_") != std::string::npos || m.find("QM_") != std::string::npos))
+      if (m.find(" -> ") != std::string::npos && (m.find("MM_") != std::string::npos || m.find("QM_") != std::string::npos ||
+                                                   m.find("AM_") != std::string::npos))
         lines.push_back(m);
     });
   }
@@ -584,6 +587,89 @@ TEST(Ikev1QuickMode, AnIpsecSaThatIsNotRenewedExpires) {
   ASSERT_TRUE(p.a_to_b());  // its Delete
   EXPECT_TRUE(p.dp_b.sas.empty());
   EXPECT_EQ(p.a.sa_count(), 1u);  // the ISAKMP SA stays
+}
+
+// --- Aggressive Mode -------------------------------------------------------------------
+
+Spec aggressive_spec() {
+  Spec s;
+  s.aggressive = true;
+  return s;
+}
+
+TEST(Ikev1AggressiveMode, PskEstablishesInThreeMessagesThenQuickMode) {
+  StateLog states;
+  Pair p(aggressive_spec(), aggressive_spec().mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  const auto m1 = parse(p.wire_a.queue.front());
+  EXPECT_EQ(m1.header.exchange, v1::ExchangeType::aggressive);
+  bool id_in_clear = false;
+  for (const auto& pl : m1.payloads) id_in_clear |= pl.type == v1::PayloadType::id;
+  EXPECT_TRUE(id_in_clear);  // what Aggressive Mode gives away
+  ASSERT_TRUE(p.a_to_b());   // 1
+  const auto m2 = parse(p.wire_b.queue.front());
+  int natd = 0;
+  for (const auto& pl : m2.payloads) natd += pl.type == v1::PayloadType::nat_d;
+  EXPECT_EQ(natd, 2);
+  ASSERT_TRUE(p.b_to_a());  // 2
+  ASSERT_EQ(p.wire_a.queue.size(), 2u);  // 3, then Quick Mode 1 at once
+  EXPECT_TRUE(codec::parse_header(p.wire_a.queue.front().bytes)->header.encrypted());
+  ASSERT_TRUE(p.a_to_b());  // 3
+  EXPECT_EQ(p.a.list().at(0).state, "AM_DONE");
+  EXPECT_EQ(p.b.list().at(0).state, "AM_DONE");
+  EXPECT_EQ(p.b.list().at(0).remote_id, "a.example.net");
+  ASSERT_TRUE(p.a_to_b());  // Quick Mode 1
+  ASSERT_TRUE(p.b_to_a());  // 2
+  ASSERT_TRUE(p.a_to_b());  // 3
+  expect_mirrored(p.dp_a, p.dp_b);
+  auto has = [&](const std::string& step) {
+    return std::any_of(states.lines.begin(), states.lines.end(),
+                       [&](const std::string& l) { return l.find(step) != std::string::npos; });
+  };
+  for (const char* step : {"AM_IDLE -> AM_INIT_SENT", "AM_INIT_SENT -> AM_RESP_RCVD", "AM_RESP_RCVD -> AM_DONE",
+                           "AM_IDLE -> AM_INIT_RCVD", "AM_INIT_RCVD -> AM_RESP_SENT", "AM_RESP_SENT -> AM_DONE"})
+    EXPECT_TRUE(has(step)) << step;
+}
+
+TEST(Ikev1AggressiveMode, BehindANatMessageThreeGoesToPort4500) {
+  Spec b = aggressive_spec().mirrored();
+  b.remote_addrs = "%any";
+  Pair p(aggressive_spec(), b);
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  ASSERT_TRUE(p.a_to_b(true));
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_FALSE(p.wire_a.queue.empty());
+  EXPECT_EQ(p.wire_a.queue.front().local.port, 4500);
+  EXPECT_EQ(p.wire_a.queue.front().remote.port, 4500);
+  ASSERT_TRUE(p.a_to_b(true));
+  const auto lb = p.b.list().at(0);
+  EXPECT_EQ(lb.state, "AM_DONE");
+  EXPECT_TRUE(lb.nat_remote);
+  EXPECT_EQ(lb.remote.port, 44500);
+  EXPECT_TRUE(p.a.list().at(0).nat_local);
+}
+
+TEST(Ikev1AggressiveMode, OnlyConnectionsThatAskForItAcceptIt) {
+  Pair p(aggressive_spec(), Spec{}.mirrored());  // B: Main Mode only
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.sa_count(), 0u);
+  EXPECT_EQ(p.b.stats().notifies_sent.at("NO-PROPOSAL-CHOSEN"), 1u);
+}
+
+TEST(Ikev1AggressiveMode, DifferentPresharedKeysFailAtTheInitiator) {
+  Spec wrong = aggressive_spec().mirrored();
+  wrong.psk = "not the same secret at all, sorry";
+  Pair p(aggressive_spec(), wrong);
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());  // HASH_R under B's key: A refuses it
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_EQ(p.a.stats().phase1_failed, 1u);
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  p.now += 31s;
+  p.b.tick(p.now);
+  EXPECT_EQ(p.b.sa_count(), 0u);  // B's half-open SA times out
 }
 
 }  // namespace

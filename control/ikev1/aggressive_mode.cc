@@ -1,0 +1,246 @@
+// Phase 1 in Aggressive Mode (RFC 2409 §5.4), pre-shared keys, both roles:
+//
+//   1  I -> R  SA, KE, Ni, IDii, VIDs                          AM_IDLE -> AM_INIT_SENT
+//   2  R -> I  SA, KE, Nr, IDir, HASH_R, VIDs, NAT-D, NAT-D
+//   3  I -> R  [ HASH_I, NAT-D, NAT-D ]   to port 4500 if a NAT was found  ... -> AM_DONE
+//
+// Three messages instead of six, but the identities travel in the clear and
+// message 2 carries a hash keyed with the PSK that anyone who sees it can
+// attack offline: the config accepts it only with allow_aggressive_psk
+// (common/config), and the responder only for connections that set
+// `aggressive`. KE is in message 1, so the offer carries one group: the
+// first configured suite's. Message 3 is sent encrypted (as strongSwan and
+// Cisco do) and accepted either way.
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
+#include "common/log/log.h"
+#include "control/ike/addresses.h"
+#include "control/ike/identity.h"
+#include "control/ikev1/manager.h"
+#include "control/ikev1/nat_t.h"
+#include "control/ikev1/phase1_payloads.h"
+
+namespace corridor::control::ikev1 {
+
+using codec::Payload;
+using v1::NotifyType;
+using v1::PayloadType;
+
+namespace {
+
+template <typename T>
+const T* first_of(const std::vector<Payload>& payloads, PayloadType type, std::size_t* index = nullptr) {
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    if (payloads[i].type == type) {
+      if (index) *index = i;
+      return std::get_if<T>(&payloads[i].body);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool Manager::start_aggressive_mode(IsakmpSa& sa, TimePoint now) {
+  const auto& conn = *sa.connection;
+  auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
+  if (!suites.ok()) {
+    log::error("ike", sa.name() + " " + suites.error().message);
+    return false;
+  }
+  if (!psk_for(sa)) {
+    log::error("ike", sa.name() + " no pre-shared key for " + local_identity(sa).value + " and the peer");
+    return false;
+  }
+  // One KE payload, so one group: the first suite's.
+  const auto group = suites->front().group;
+  suites->erase(std::remove_if(suites->begin(), suites->end(), [&](const Phase1Suite& s) { return s.group != group; }),
+                suites->end());
+  sa.aggressive = true;
+  sa.offered = std::move(*suites);
+  sa.suite = sa.offered.front();  // for the group and, until message 2, the NAT-D hash
+  Payload sa_payload{PayloadType::sa, phase1_offer(sa.offered)};
+  auto body = codec::serialise_body(sa_payload);
+  if (!body.ok()) return false;
+  sa.sai_b = std::move(*body);
+  auto ke = key_exchange_payloads(sa, false);
+  auto id = identity_payloads(sa);
+  if (!ke || !id) return false;
+  std::vector<Payload> payloads{std::move(sa_payload)};
+  for (auto& p : *ke) payloads.push_back(std::move(p));
+  payloads.push_back(std::move(id->front()));  // IDii (its HASH_I goes in message 3)
+  for (auto& v : vendor_ids(true)) payloads.push_back(std::move(v));
+  log::info("ike", sa.name() + " initiating Aggressive Mode to " + endpoint_text(sa.remote) + " as '" + sa.local_id +
+                       "' offering " + std::to_string(sa.offered.size()) + " transform(s), first " +
+                       sa.offered.front().to_string());
+  if (!transition(sa, State::am_init_sent)) return false;
+  return send_clear(sa, std::move(payloads), true, now);
+}
+
+void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std::vector<Payload>& payloads,
+                                   std::span<const std::uint8_t> body, const net::SocketAddress& local,
+                                   const net::SocketAddress& remote, TimePoint now) {
+  const std::string from = endpoint_text(remote);
+  std::size_t id_index = 0;
+  const auto* offer = first_of<codec::SecurityAssociation>(payloads, PayloadType::sa);
+  const auto* id = first_of<codec::Identification>(payloads, PayloadType::id, &id_index);
+  auto spans = codec::walk_payloads(header.first_payload, body, false);
+  if (!offer || !id || !spans.ok() || payloads.front().type != PayloadType::sa ||
+      !first_of<codec::KeyExchange>(payloads, PayloadType::key_exchange) ||
+      !first_of<codec::Nonce>(payloads, PayloadType::nonce)) {
+    send_clear_notify(header.header, local, remote, NotifyType::payload_malformed);
+    return drop("malformed", "Aggressive Mode 1 from " + from + " without SA, KE, nonce or ID");
+  }
+  std::string why;
+  const auto peer = identity_of(*id, &why);
+  if (!peer) {
+    send_clear_notify(header.header, local, remote, NotifyType::invalid_id_information);
+    return drop("bad_identity", "Aggressive Mode 1 from " + from + ": " + why);
+  }
+  // The first aggressive connection whose addresses and identity fit and
+  // whose suites accept one of the peer's transforms.
+  const config::ConnectionConfig* chosen = nullptr;
+  std::optional<Phase1Selection> selection;
+  std::vector<std::string> mismatches;
+  for (const auto& conn : config_->connections) {
+    if (conn.version == 2 || !conn.aggressive) continue;
+    if (!ike::address_matches(conn.local_addrs, local.address) || !ike::address_matches(conn.remote_addrs, remote.address))
+      continue;
+    if (conn.remote.id && !ike::matches(*conn.remote.id, *peer)) {
+      mismatches.push_back(conn.name + ": peer identity '" + peer->value + "' is not '" + conn.remote.id->value + "'");
+      continue;
+    }
+    auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
+    if (!suites.ok()) {
+      mismatches.push_back(conn.name + ": " + suites.error().message);
+      continue;
+    }
+    auto result = select_phase1(*offer, *suites);
+    if (result.ok()) {
+      chosen = &conn;
+      selection = std::move(*result);
+      break;
+    }
+    mismatches.push_back(conn.name + ": " + result.error().message);
+  }
+  if (!chosen) {
+    if (mismatches.empty())
+      log::warning("ike", "Aggressive Mode from " + from + " as '" + peer->value +
+                              "': no IKEv1 connection with aggressive for these addresses, answering NO-PROPOSAL-CHOSEN");
+    for (const auto& m : mismatches)
+      log::warning("ike", "Aggressive Mode from " + from + " NO-PROPOSAL-CHOSEN for connection " + m);
+    send_clear_notify(header.header, local, remote, NotifyType::no_proposal_chosen);
+    ++stats_.phase1_failed;
+    return drop("no_proposal_chosen", "Aggressive Mode 1 from " + from);
+  }
+
+  IsakmpSa& sa = create_sa(chosen, Role::responder, now);
+  sa.state = State::am_idle;
+  sa.aggressive = true;
+  sa.cookie_i = header.header.cookie_i;
+  sa.local = local;
+  sa.remote = remote;
+  by_peer_cookie_[{sa.cookie_i, from}] = sa.id;
+  const auto sai = (*spans)[0].body(body);
+  sa.sai_b.assign(sai.begin(), sai.end());
+  const auto idii = (*spans)[id_index].body(body);
+  sa.peer_id_b.assign(idii.begin(), idii.end());
+  sa.remote_id = peer->value;
+  sa.suite = selection->suite;
+  sa.offered = {selection->suite};
+  sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
+  sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
+  sa.last_received_datagram.assign(body.begin() - static_cast<std::ptrdiff_t>(codec::kHeaderSize), body.end());
+  log::warning("ike", sa.name() + " Aggressive Mode from " + from + " as '" + peer->value + "' for connection " +
+                          chosen->name + " (allow_aggressive_psk: the PSK hash it sends can be attacked offline)");
+  if (!transition(sa, State::am_init_rcvd)) return;
+  auto ke = key_exchange_payloads(sa, sa.peer_nat_t);
+  if (!ke) return fail(sa, "no key exchange payloads");
+  if (!take_key_exchange(sa, payloads)) return;
+  auto own = identity_payloads(sa);
+  if (!own) return fail(sa, "cannot build our identity and HASH_R");
+  std::vector<Payload> reply{Payload{PayloadType::sa, std::move(selection->reply)}};
+  std::vector<Payload> natd;
+  for (auto& p : *ke) (p.type == PayloadType::nat_d ? natd : reply).push_back(std::move(p));
+  for (auto& p : *own) reply.push_back(std::move(p));  // IDir, HASH_R
+  for (auto& v : vendor_ids(sa.peer_nat_t)) reply.push_back(std::move(v));
+  for (auto& p : natd) reply.push_back(std::move(p));
+  if (!transition(sa, State::am_resp_sent)) return;
+  send_clear(sa, std::move(reply), false, now);
+}
+
+void Manager::aggressive_response_2(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> body,
+                                    const std::vector<Payload>& payloads, TimePoint now) {
+  const auto* reply = first_of<codec::SecurityAssociation>(payloads, PayloadType::sa);
+  if (!reply) return fail(sa, "Aggressive Mode 2 without an SA payload");
+  auto agreed = accept_phase1_reply(*reply, sa.offered);
+  if (!agreed.ok()) return fail(sa, agreed.error().message);
+  sa.cookie_r = header.header.cookie_r;
+  sa.suite = *agreed;
+  sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
+  sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
+  if (!transition(sa, State::am_resp_rcvd)) return;
+  if (!take_key_exchange(sa, payloads)) return;
+  // IDir and HASH_R are in the clear here: the same check as Main Mode 6.
+  Opened clear;
+  clear.plaintext.assign(body.begin(), body.end());
+  clear.payloads = payloads;
+  auto spans = codec::walk_payloads(header.first_payload, body, false);
+  if (!spans.ok()) return fail(sa, spans.error().message);
+  clear.spans = std::move(*spans);
+  if (!verify_identity(sa, clear)) return;
+  if (sa.peer_nat_t && sa.nat_detected()) {
+    sa.local.port = options_.nat_t_port;
+    sa.remote.port = options_.nat_t_port;
+    log::info("ike", sa.name() + " NAT-T: switching to " + endpoint_text(sa.local) + " -> " + endpoint_text(sa.remote));
+  }
+  auto own = identity_payloads(sa);
+  if (!own) return fail(sa, "cannot build HASH_I");
+  std::vector<Payload> message3{std::move(own->back())};  // HASH_I (IDii went in message 1)
+  if (sa.peer_nat_t) {
+    auto natd = nat_d_payloads(sa);
+    if (!natd) return fail(sa, "cannot build the NAT-D payloads");
+    for (auto& p : *natd) message3.push_back(std::move(p));
+  }
+  if (!transition(sa, State::am_done)) return;
+  send_encrypted(sa, v1::ExchangeType::aggressive, 0, sa.iv, sa.last_sent, message3, false, now);
+  established(sa, now);
+}
+
+void Manager::aggressive_request_3(IsakmpSa& sa, const codec::ParsedHeader& header,
+                                   std::span<const std::uint8_t> datagram, const net::SocketAddress& local,
+                                   const net::SocketAddress& remote, TimePoint now) {
+  std::vector<Payload> payloads;
+  if (header.header.encrypted()) {
+    auto message = open(sa, header, datagram, sa.iv);
+    if (!message) {
+      send_clear_notify(header.header, local, remote, NotifyType::authentication_failed);
+      return fail(sa, "Aggressive Mode 3 does not decrypt to valid payloads");
+    }
+    payloads = std::move(message->payloads);
+  } else {
+    auto clear = codec::parse_payloads(header.first_payload, datagram.subspan(codec::kHeaderSize), false);
+    if (!clear.ok()) return drop("malformed", sa.name() + " " + clear.error().message);
+    payloads = std::move(*clear);
+  }
+  const auto* hash = first_of<codec::Hash>(payloads, PayloadType::hash);
+  const corridor::ikev1::Phase1Transcript t{sa.g_xi, sa.g_xr, sa.cookie_i, sa.cookie_r, sa.sai_b};
+  auto want = corridor::ikev1::hash_i(sa.suite->keys().prf, sa.keys->skeyid, t, sa.peer_id_b);
+  if (!hash || !want.ok() || want->size() != hash->data.size() ||
+      CRYPTO_memcmp(want->data(), hash->data.data(), want->size()) != 0) {
+    codec::Header about = header.header;
+    send_clear_notify(about, local, remote, NotifyType::authentication_failed);
+    return fail(sa, "HASH_I of '" + sa.remote_id + "' does not verify: the pre-shared keys differ (AUTHENTICATION-FAILED)");
+  }
+  if (header.header.encrypted()) sa.iv.advance(datagram.subspan(codec::kHeaderSize));
+  sa.last_received_datagram.assign(datagram.begin(), datagram.end());
+  detect_nat(sa, payloads);
+  sa.local = local;  // authenticated: follow a NAT-T float
+  sa.remote = remote;
+  if (!transition(sa, State::am_done)) return;
+  established(sa, now);
+}
+
+}  // namespace corridor::control::ikev1
