@@ -1,5 +1,6 @@
 // Fuzz target: the IKEv1 manager as a responder (control/ikev1/manager.h)
-// fed arbitrary datagrams: ISAKMP parsing, Main Mode 1 proposal selection,
+// fed arbitrary datagrams: ISAKMP parsing, Main Mode 1 and Aggressive Mode 1
+// proposal selection (a second connection, "partner", takes Aggressive Mode),
 // cookie lookup, the MM_* state checks, NAT-D, decryption failures of
 // Main Mode 5 and of Quick Mode / Informational messages, repeats.
 //
@@ -62,7 +63,11 @@ const config::Config& config_for(bool responder) {
       "proposals": ["aes128-sha256-ecp256", "aes256-sha1-modp2048"],
       "local": {"auth": "psk", "id": ")" + lid + R"("}, "remote": {"auth": "psk", "id": ")" + rid + R"("},
       "children": {"net": {"local_ts": ["10.1.0.0/16"], "remote_ts": ["10.2.0.0/16"],
-                           "esp_proposals": ["aes128gcm16", "aes128-sha256-ecp256"]}}}},
+                           "esp_proposals": ["aes128gcm16", "aes128-sha256-ecp256"]}}},
+      "partner": {"version": 1, "aggressive": true, "allow_aggressive_psk": true,
+        "local_addrs": [")" + local + R"("], "proposals": ["aes256-sha256-modp2048"],
+        "local": {"auth": "psk", "id": ")" + lid + R"("}, "remote": {"auth": "psk"},
+        "children": {"lan": {"local_ts": ["10.1.50.0/24"], "remote_ts": ["192.168.77.0/24"]}}}},
       "secrets": {"ike-1": {"secret": "a fuzzing secret of some length"}}})";
     auto r = config::load_config_text(text);
     if (!r.ok()) fail("fuzz config does not load");
