@@ -142,6 +142,7 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
   sa.cookie_i = header.header.cookie_i;
   sa.local = local;
   sa.remote = remote;
+  sa.first_seen_from = from;
   by_peer_cookie_[{sa.cookie_i, from}] = sa.id;
   const auto sai = (*spans)[0].body(body);
   sa.sai_b.assign(sai.begin(), sai.end());
@@ -168,7 +169,9 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
   for (auto& v : vendor_ids(sa.peer_nat_t)) reply.push_back(std::move(v));
   for (auto& p : natd) reply.push_back(std::move(p));
   if (!transition(sa, State::am_resp_sent)) return;
-  send_clear(sa, std::move(reply), false, now);
+  // Resent until message 3 arrives: the initiator cannot know whether its
+  // message 3 got through, but answers a repeated message 2 with it.
+  send_clear(sa, std::move(reply), true, now);
 }
 
 void Manager::aggressive_response_2(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> body,
@@ -239,6 +242,7 @@ void Manager::aggressive_request_3(IsakmpSa& sa, const codec::ParsedHeader& head
   detect_nat(sa, payloads);
   sa.local = local;  // authenticated: follow a NAT-T float
   sa.remote = remote;
+  sa.last_sent.next_retransmit = TimePoint::max();
   if (!transition(sa, State::am_done)) return;
   established(sa, now);
 }

@@ -116,6 +116,7 @@ void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::
   sa.cookie_i = header.header.cookie_i;
   sa.local = local;
   sa.remote = remote;
+  sa.first_seen_from = from;
   by_peer_cookie_[{sa.cookie_i, from}] = sa.id;
   const auto& sa_span = (*spans)[0];
   const auto sai = sa_span.body(body);

@@ -92,7 +92,8 @@ void Manager::remove_sa(std::uint64_t id) {
   IsakmpSa& sa = *it->second;
   discard(sa);
   by_our_cookie_.erase(sa.our_cookie());
-  if (!sa.initiator()) by_peer_cookie_.erase({sa.cookie_i, endpoint_text(sa.remote)});
+  // By the key it was filed under: the peer may have floated to 4500 since.
+  if (!sa.initiator()) by_peer_cookie_.erase({sa.cookie_i, sa.first_seen_from});
   sas_.erase(it);
 }
 
@@ -313,7 +314,7 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
   if (is_zero(h.cookie_r)) {
     // Main Mode message 1 (or a repeat of one we answered).
     const auto known = by_peer_cookie_.find({h.cookie_i, from});
-    if (known != by_peer_cookie_.end()) {
+    if (known != by_peer_cookie_.end() && sas_.count(known->second) != 0) {
       IsakmpSa& sa = *sas_.at(known->second);
       if (!answered_before(sa, datagram)) drop("unexpected", sa.name() + " a second, different Main Mode 1");
       return;

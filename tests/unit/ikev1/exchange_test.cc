@@ -672,4 +672,40 @@ TEST(Ikev1AggressiveMode, DifferentPresharedKeysFailAtTheInitiator) {
   EXPECT_EQ(p.b.sa_count(), 0u);  // B's half-open SA times out
 }
 
+TEST(Ikev1AggressiveMode, ALostMessageThreeIsRecoveredByTheResponder) {
+  Pair p(aggressive_spec(), aggressive_spec().mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  ASSERT_TRUE(p.a_to_b());  // 1
+  ASSERT_TRUE(p.b_to_a());  // 2
+  p.wire_a.queue.clear();   // 3 (and Quick Mode 1) lost
+  EXPECT_EQ(p.b.list().at(0).state, "AM_RESP_SENT");
+  p.now += 5s;
+  p.b.tick(p.now);          // B sends message 2 again
+  ASSERT_TRUE(p.b_to_a());  // A answers the repeat with message 3 again
+  EXPECT_EQ(p.a.stats().duplicates, 1u);
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.list().at(0).state, "AM_DONE");
+}
+
+TEST(Ikev1MainMode, AReplayedMessageOneAfterTheSaIsGoneStartsAfresh) {
+  // Behind a NAT the responder's SA floats to 4500; once it is gone, the
+  // old message 1 (from port 500) must not find a stale entry.
+  Spec anywhere;
+  anywhere.remote_addrs = "%any";
+  Pair p({}, anywhere.mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  Datagram first = p.wire_a.queue.front();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a_to_b(true));
+    ASSERT_TRUE(p.b_to_a());
+  }
+  ASSERT_EQ(p.b.list().at(0).state, "MM_DONE");
+  p.b.shutdown(p.now);
+  ASSERT_EQ(p.b.sa_count(), 0u);
+  first.local = {*net::IpAddress::parse("203.0.113.9"), 40500};
+  p.b.receive(first.remote, first.local, first.bytes, p.now);
+  EXPECT_EQ(p.b.sa_count(), 1u);
+  EXPECT_EQ(p.b.list().at(0).state, "MM_SA_SENT");
+}
+
 }  // namespace
