@@ -524,12 +524,15 @@ TEST(Ikev1QuickMode, ShutdownDeletesOnBothSides) {
 }
 
 TEST(Ikev1QuickMode, RekeyIsMakeBeforeBreak) {
+  // A renews 10-20 s in (rekey_time less up to half of it as jitter); the
+  // new pair's own renewal then comes 10 s after it at the earliest, later
+  // than the old pair's retirement 5 s after it.
   Spec a;
-  a.child_rekey = "10s";
-  a.child_life = "30s";
+  a.child_rekey = "20s";
+  a.child_life = "60s";
   Spec b = Spec{}.mirrored();
   b.child_rekey = "0s";  // only A renews
-  b.child_life = "30s";
+  b.child_life = "60s";
   Pair p(a, b);
   establish(p);
   ASSERT_EQ(p.dp_a.sas.size(), 2u);
@@ -537,7 +540,7 @@ TEST(Ikev1QuickMode, RekeyIsMakeBeforeBreak) {
   std::uint64_t out_policy = 0;
   for (const auto& [id, pol] : p.dp_a.policies)
     if (pol.direction == channel::Direction::outbound) out_policy = id;
-  p.now += 11s;
+  p.now += 21s;
   p.a.tick(p.now);
   p.b.tick(p.now);
   ASSERT_EQ(p.wire_a.queue.size(), 1u);  // Quick Mode 1 renewing the pair
