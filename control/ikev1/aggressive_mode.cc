@@ -99,32 +99,9 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
     send_clear_notify(header.header, local, remote, NotifyType::invalid_id_information);
     return drop("bad_identity", "Aggressive Mode 1 from " + from + ": " + why);
   }
-  // The first aggressive connection whose addresses and identity fit and
-  // whose suites accept one of the peer's transforms.
-  const config::ConnectionConfig* chosen = nullptr;
-  std::optional<Phase1Selection> selection;
   std::vector<std::string> mismatches;
-  for (const auto& conn : config_->connections) {
-    if (conn.version == 2 || !conn.aggressive) continue;
-    if (!ike::address_matches(conn.local_addrs, local.address) || !ike::address_matches(conn.remote_addrs, remote.address))
-      continue;
-    if (conn.remote.id && !ike::matches(*conn.remote.id, *peer)) {
-      mismatches.push_back(conn.name + ": peer identity '" + peer->value + "' is not '" + conn.remote.id->value + "'");
-      continue;
-    }
-    auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
-    if (!suites.ok()) {
-      mismatches.push_back(conn.name + ": " + suites.error().message);
-      continue;
-    }
-    auto result = select_phase1(*offer, *suites);
-    if (result.ok()) {
-      chosen = &conn;
-      selection = std::move(*result);
-      break;
-    }
-    mismatches.push_back(conn.name + ": " + result.error().message);
-  }
+  auto choice = choose_connection(*offer, local, remote, &*peer, &mismatches);
+  const config::ConnectionConfig* chosen = choice ? choice->connection : nullptr;
   if (!chosen) {
     if (mismatches.empty())
       log::warning("ike", "Aggressive Mode from " + from + " as '" + peer->value +
@@ -149,8 +126,8 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
   const auto idii = (*spans)[id_index].body(body);
   sa.peer_id_b.assign(idii.begin(), idii.end());
   sa.remote_id = peer->value;
-  sa.suite = selection->suite;
-  sa.offered = {selection->suite};
+  sa.suite = choice->selection.suite;
+  sa.offered = {choice->selection.suite};
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
   sa.last_received_datagram.assign(body.begin() - static_cast<std::ptrdiff_t>(codec::kHeaderSize), body.end());
@@ -162,7 +139,7 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
   if (!take_key_exchange(sa, payloads)) return;
   auto own = identity_payloads(sa);
   if (!own) return fail(sa, "cannot build our identity and HASH_R");
-  std::vector<Payload> reply{Payload{PayloadType::sa, std::move(selection->reply)}};
+  std::vector<Payload> reply{Payload{PayloadType::sa, std::move(choice->selection.reply)}};
   std::vector<Payload> natd;
   for (auto& p : *ke) (p.type == PayloadType::nat_d ? natd : reply).push_back(std::move(p));
   for (auto& p : *own) reply.push_back(std::move(p));  // IDir, HASH_R

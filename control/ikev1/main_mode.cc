@@ -76,32 +76,9 @@ void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::
     send_clear_notify(header.header, local, remote, NotifyType::payload_malformed);
     return drop("malformed", "Main Mode 1 from " + from + " does not start with an SA payload");
   }
-  // The first connection (in config order) whose addresses fit and whose
-  // Phase 1 suites accept one of the peer's transforms.
-  const config::ConnectionConfig* chosen = nullptr;
-  std::optional<Phase1Selection> selection;
   std::vector<std::string> mismatches;
-  for (const auto& conn : config_->connections) {
-    if (conn.version == 2) continue;
-    if (!ike::address_matches(conn.local_addrs, local.address) || !ike::address_matches(conn.remote_addrs, remote.address))
-      continue;
-    if (conn.local.auth != config::AuthMethod::psk || conn.remote.auth != config::AuthMethod::psk) {
-      mismatches.push_back(conn.name + ": IKEv1 with certificates is not implemented yet");
-      continue;
-    }
-    auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
-    if (!suites.ok()) {
-      mismatches.push_back(conn.name + ": " + suites.error().message);
-      continue;
-    }
-    auto result = select_phase1(*offer, *suites);
-    if (result.ok()) {
-      chosen = &conn;
-      selection = std::move(*result);
-      break;
-    }
-    mismatches.push_back(conn.name + ": " + result.error().message);
-  }
+  auto choice = choose_connection(*offer, local, remote, nullptr, &mismatches);
+  const config::ConnectionConfig* chosen = choice ? choice->connection : nullptr;
   if (!chosen) {
     if (mismatches.empty())
       log::warning("ike", "Main Mode from " + from + " to " + endpoint_text(local) +
@@ -121,8 +98,8 @@ void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::
   const auto& sa_span = (*spans)[0];
   const auto sai = sa_span.body(body);
   sa.sai_b.assign(sai.begin(), sai.end());
-  sa.suite = selection->suite;
-  sa.offered = {selection->suite};
+  sa.suite = choice->selection.suite;
+  sa.offered = {choice->selection.suite};
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
   sa.last_received_datagram.assign(body.begin() - static_cast<std::ptrdiff_t>(codec::kHeaderSize), body.end());
@@ -133,10 +110,39 @@ void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::
   log::info("ike", sa.name() + " Main Mode from " + from + " for connection " + chosen->name + ", selected " +
                        sa.suite->to_string() + (sa.peer_nat_t ? ", peer does NAT-T (RFC 3947)" : ""));
   if (!transition(sa, State::mm_sa_rcvd)) return;
-  std::vector<Payload> reply{Payload{PayloadType::sa, std::move(selection->reply)}};
+  std::vector<Payload> reply{Payload{PayloadType::sa, std::move(choice->selection.reply)}};
   for (auto& v : vendor_ids(sa.peer_nat_t)) reply.push_back(std::move(v));
   if (!transition(sa, State::mm_sa_sent)) return;
   send_clear(sa, std::move(reply), false, now);
+}
+
+std::optional<Manager::Phase1Choice> Manager::choose_connection(const codec::SecurityAssociation& offer,
+                                                               const net::SocketAddress& local,
+                                                               const net::SocketAddress& remote,
+                                                               const config::Identity* peer,
+                                                               std::vector<std::string>* mismatches) const {
+  for (const auto& conn : config_->connections) {
+    if (conn.version == 2 || (peer && !conn.aggressive)) continue;
+    if (!ike::address_matches(conn.local_addrs, local.address) || !ike::address_matches(conn.remote_addrs, remote.address))
+      continue;
+    if (conn.local.auth != config::AuthMethod::psk || conn.remote.auth != config::AuthMethod::psk) {
+      mismatches->push_back(conn.name + ": IKEv1 with certificates is not implemented yet");
+      continue;
+    }
+    if (peer && conn.remote.id && !ike::matches(*conn.remote.id, *peer)) {
+      mismatches->push_back(conn.name + ": peer identity '" + peer->value + "' is not '" + conn.remote.id->value + "'");
+      continue;
+    }
+    auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
+    if (!suites.ok()) {
+      mismatches->push_back(conn.name + ": " + suites.error().message);
+      continue;
+    }
+    auto result = select_phase1(offer, *suites);
+    if (result.ok()) return Phase1Choice{&conn, std::move(*result)};
+    mismatches->push_back(conn.name + ": " + result.error().message);
+  }
+  return std::nullopt;
 }
 
 // --- Message 2 ------------------------------------------------------------------

@@ -221,6 +221,19 @@ class Manager {
   config::Identity local_identity(const IsakmpSa& sa) const;
 
   // main_mode.cc.
+  // The responder's connection for a Phase 1 offer: the first IKEv1 one
+  // (in config order) whose addresses fit, which uses pre-shared keys,
+  // whose suites accept one of the offered transforms and, in Aggressive
+  // Mode (`peer`: the identity of message 1), which sets `aggressive` and
+  // whose remote.id accepts `peer`. nullopt with each connection's reason
+  // in `mismatches`.
+  struct Phase1Choice {
+    const config::ConnectionConfig* connection = nullptr;
+    Phase1Selection selection;
+  };
+  std::optional<Phase1Choice> choose_connection(const codec::SecurityAssociation& offer, const net::SocketAddress& local,
+                                                const net::SocketAddress& remote, const config::Identity* peer,
+                                                std::vector<std::string>* mismatches) const;
   bool start_main_mode(IsakmpSa& sa, TimePoint now);
   void main_mode_request_1(const codec::ParsedHeader& header, const std::vector<codec::Payload>& payloads,
                            std::span<const std::uint8_t> body, const net::SocketAddress& local,
