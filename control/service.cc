@@ -181,6 +181,7 @@ class Service {
     };
     ikev1::ManagerOptions v1_options;
     v1_options.nat_t_port = kNatTPort;
+    v1_options.last_inbound_packet = options.last_inbound_packet;  // the same clock and counters
     ikev1_ = std::make_unique<ikev1::Manager>(config, *sockets_, sink_, v1_options);
     ike_ = std::make_unique<ikev2::Manager>(std::move(config), *sockets_, sink_, options);
     return true;

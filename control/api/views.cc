@@ -150,9 +150,18 @@ json ikev1_sa_json(const ikev1::IsakmpSaView& sa, ikev2::TimePoint now, const Tr
          {"nat", {{"local", sa.nat_local}, {"remote", sa.nat_remote}}},
          {"age_seconds", seconds_since(sa.created_at, now)},
          {"established_seconds", sa.established_at ? json(seconds_since(*sa.established_at, now)) : json(nullptr)},
-         // Phase 1 re-establishment is not scheduled yet (docs/ikev1.md).
-         {"rekey_in_seconds", nullptr},
-         {"expire_in_seconds", nullptr},
+         // IKEv1 renews an ISAKMP SA by negotiating a new one: "rekey" is
+         // when that starts, "expire" the negotiated lifetime.
+         {"rekey_in_seconds", seconds_until(sa.reestablish_at, now)},
+         {"expire_in_seconds", seconds_until(sa.expire_at, now)},
+         {"superseded", sa.superseded},
+         // Dead Peer Detection (RFC 3706), in seconds ago.
+         {"dpd",
+          {{"delay_seconds", sa.dpd_delay.count()},
+           {"last_received_seconds",
+            sa.last_received != ikev2::TimePoint{} ? json(seconds_since(sa.last_received, now)) : json(nullptr)},
+           {"last_sent_seconds", seconds_since(sa.dpd_last_sent, now)},
+           {"last_acknowledged_seconds", seconds_since(sa.dpd_last_acked, now)}}},
          {"quick_modes", sa.quick_modes}};
   auto& children = j["children"] = json::array();
   for (const auto& c : sa.children) {
@@ -191,6 +200,11 @@ json ikev1_stats_json(const ikev1::ManagerStats& s) {
           {"ipsec_sas_deleted", s.ipsec_sas_deleted},
           {"ipsec_sas_rekeyed", s.ipsec_sas_rekeyed},
           {"ipsec_sas_expired", s.ipsec_sas_expired},
+          {"phase1_reestablished", s.phase1_reestablished},
+          {"phase1_expired", s.phase1_expired},
+          {"initial_contact_replaced", s.initial_contact_replaced},
+          {"dpd", {{"sent", s.dpd_sent}, {"acknowledged", s.dpd_acks}, {"answered", s.dpd_answered},
+                   {"dead_peers", s.dpd_dead_peers}}},
           {"drops", s.drops},
           {"notifies_sent", s.notifies_sent},
           {"notifies_received", s.notifies_received}};

@@ -184,6 +184,7 @@ void Manager::aggressive_response_2(IsakmpSa& sa, const codec::ParsedHeader& hea
     if (!natd) return fail(sa, "cannot build the NAT-D payloads");
     for (auto& p : *natd) message3.push_back(std::move(p));
   }
+  if (!has_contact(sa)) message3.push_back(initial_contact(sa));
   if (!transition(sa, State::am_done)) return;
   send_encrypted(sa, v1::ExchangeType::aggressive, 0, sa.iv, sa.last_sent, message3, false, now);
   established(sa, now);
@@ -219,6 +220,8 @@ void Manager::aggressive_request_3(IsakmpSa& sa, const codec::ParsedHeader& head
   detect_nat(sa, payloads);
   sa.local = local;  // authenticated: follow a NAT-T float
   sa.remote = remote;
+  // In the clear, nothing protects the notification: only an encrypted one counts.
+  if (header.header.encrypted()) honour_initial_contact(sa, payloads);
   sa.last_sent.next_retransmit = TimePoint::max();
   if (!transition(sa, State::am_done)) return;
   established(sa, now);

@@ -61,16 +61,8 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
   for (const auto& p : message->payloads) {
     if (const auto* n = std::get_if<codec::Notification>(&p.body)) {
       const std::string name(v1::notify_type_name(n->type));
-      if (n->type == NotifyType::r_u_there) {
-        // RFC 3706 §5: the ACK carries the cookies as SPI and the same sequence number.
-        codec::Notification ack = *n;
-        ack.type = NotifyType::r_u_there_ack;
-        send_informational(sa, {Payload{PayloadType::notification, std::move(ack)}}, now);
-        log::debug("ike", sa.name() + " R-U-THERE answered");
-        continue;
-      }
-      if (n->type == NotifyType::r_u_there_ack) {
-        log::debug("ike", sa.name() + " R-U-THERE-ACK");
+      if (n->type == NotifyType::r_u_there || n->type == NotifyType::r_u_there_ack) {
+        dpd_notify(sa, *n, now);
         continue;
       }
       if (v1::notify_is_error(n->type)) {
@@ -107,7 +99,21 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
     }
   }
   if (delete_isakmp) {
-    log::info("ike", sa.name() + " the peer deleted the ISAKMP SA");
+    // IPsec SAs outlive their ISAKMP SA where a newer one with the peer
+    // can hold them (the peer re-established Phase 1 and adopted them too).
+    IsakmpSa* next = sa.ipsec_sas.empty() ? nullptr : successor(sa);
+    if (next) {
+      log::info("ike", next->name() + " takes over " + std::to_string(sa.ipsec_sas.size()) + " IPsec SA(s) of " +
+                           sa.name());
+      for (auto& ipsec : sa.ipsec_sas) {
+        ipsec.rekey_started = false;
+        next->ipsec_sas.push_back(std::move(ipsec));
+      }
+      sa.ipsec_sas.clear();
+    }
+    log::info("ike", sa.name() + " the peer deleted the ISAKMP SA" +
+                         (sa.ipsec_sas.empty() ? std::string() : " and with it " + std::to_string(sa.ipsec_sas.size()) +
+                                                                     " IPsec SA(s)"));
     transition(sa, State::deleted);
     remove_sa(sa.id);
   }
@@ -149,13 +155,7 @@ void Manager::delete_sa(IsakmpSa& sa, TimePoint now, std::string_view why) {
     for (const auto& ipsec : sa.ipsec_sas) (ipsec.suite.protocol == v1::ProtocolId::ah ? ah : esp).push_back(ipsec.spi_in);
     if (!esp.empty()) send_delete_ipsec(sa, v1::ProtocolId::esp, esp, now);
     if (!ah.empty()) send_delete_ipsec(sa, v1::ProtocolId::ah, ah, now);
-    codec::Delete isakmp;
-    isakmp.protocol = v1::ProtocolId::isakmp;
-    isakmp.spi_size = 16;
-    codec::Bytes cookies(sa.cookie_i.begin(), sa.cookie_i.end());
-    cookies.insert(cookies.end(), sa.cookie_r.begin(), sa.cookie_r.end());
-    isakmp.spis.push_back(std::move(cookies));
-    send_informational(sa, {Payload{PayloadType::delete_, std::move(isakmp)}}, now);
+    return delete_isakmp_only(sa, now, why);
   }
   log::info("ike", sa.name() + " deleted (" + std::string(why) + ")");
   transition(sa, State::deleted);

@@ -8,6 +8,12 @@ std::string IsakmpSa::name() const {
   return (connection ? connection->name : std::string("?")) + "[" + std::to_string(serial) + "]";
 }
 
+Bytes IsakmpSa::cookie_pair() const {
+  Bytes out(cookie_i.begin(), cookie_i.end());
+  out.insert(out.end(), cookie_r.begin(), cookie_r.end());
+  return out;
+}
+
 std::string endpoint_text(const net::SocketAddress& a) {
   return a.address.to_string() + "[" + std::to_string(a.port) + "]";
 }

@@ -125,6 +125,27 @@ struct IsakmpSa {
   std::string local_id;   // as logged and listed ("@gw.example.net", "192.0.2.1")
   std::string remote_id;
 
+  // Lifetime (reestablish.cc). IKEv1 cannot rekey an
+  // ISAKMP SA: a new one is negotiated (Main or Aggressive Mode again) at
+  // reestablish_at, takes over the IPsec SAs, and this one is deleted.
+  // expire_at is the negotiated lifetime: the SA is deleted then at the latest.
+  TimePoint reestablish_at = TimePoint::max();
+  TimePoint expire_at = TimePoint::max();
+  std::uint64_t replaces = 0;     // the new SA: the id of the one it re-establishes
+  std::uint64_t replacement = 0;  // the old SA: the id of its replacement while that negotiates
+  // A newer ISAKMP SA with the same peer took the IPsec SAs: this one
+  // neither probes nor re-establishes, and waits for its Delete or lifetime.
+  bool superseded = false;
+
+  // Dead Peer Detection (RFC 3706), our side (dpd.cc): R-U-THERE sequence
+  // numbers start at a random value and count up; a probe is outstanding
+  // from dpd_first_sent until anything authenticated comes back.
+  std::uint32_t dpd_seq = 0;
+  bool dpd_outstanding = false;
+  TimePoint dpd_first_sent{};
+  TimePoint dpd_last_sent{};
+  std::optional<TimePoint> dpd_last_acked;
+
   LastSent last_sent;
   Bytes last_received_datagram;  // the peer's last message, to recognise a retransmission
 
@@ -137,6 +158,8 @@ struct IsakmpSa {
   std::string name() const;
   bool initiator() const { return role == Role::initiator; }
   const Cookie& our_cookie() const { return initiator() ? cookie_i : cookie_r; }
+  // CKY-I | CKY-R: the SPI of Delete and notifications about the ISAKMP SA.
+  Bytes cookie_pair() const;
 };
 
 // How logs and views write IKEv1 things: "192.0.2.1[500]", "c1a2b3c4"

@@ -291,6 +291,7 @@ void Manager::main_mode_response_4(IsakmpSa& sa, const std::vector<Payload>& pay
   }
   auto id = identity_payloads(sa);
   if (!id) return fail(sa, "cannot build our identity and HASH_I");
+  if (!has_contact(sa)) id->push_back(initial_contact(sa));
   if (!transition(sa, State::mm_auth_sent)) return;
   send_encrypted(sa, v1::ExchangeType::identity_protection, 0, sa.iv, sa.last_sent, *id, true, now);
 }
@@ -382,6 +383,7 @@ void Manager::main_mode_request_5(IsakmpSa& sa, const codec::ParsedHeader& heade
   // Authenticated: now the peer's address and port may change (NAT-T float).
   sa.local = local;
   sa.remote = remote;
+  honour_initial_contact(sa, message->payloads);
   if (!transition(sa, State::mm_auth_rcvd)) return;
   auto id = identity_payloads(sa);
   if (!id) return fail(sa, "cannot build our identity and HASH_R");
@@ -409,6 +411,14 @@ void Manager::established(IsakmpSa& sa, TimePoint now) {
                        "' and " + endpoint_text(sa.remote) + " '" + sa.remote_id + "' (" +
                        (sa.state == State::am_done ? "Aggressive Mode, " : "Main Mode, ") +
                        sa.suite->to_string() + (sa.nat_detected() ? ", NAT-T" : "") + ")");
+  schedule_lifetime(sa, now);
+  {
+    std::array<std::uint8_t, 4> b{};
+    options_.random(b);
+    // RFC 3706 §7: a random start, kept in the lower half so it never wraps.
+    sa.dpd_seq = (std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3]) >> 1;
+  }
+  adopt_ipsec_sas(sa, now);
   const auto pending = std::move(sa.pending_children);
   sa.pending_children.clear();
   for (const auto* child : pending) start_quick_mode(sa, *child, now);

@@ -383,14 +383,21 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
     }
   }
   if (!child_config) return refuse(child.empty() ? "it has no children" : "no child '" + std::string(child) + "'");
-  // A connection keeps one ISAKMP SA: Quick Modes run over it.
+  // A connection keeps one ISAKMP SA: Quick Modes run over its newest
+  // established one (an older one may linger while it is re-established),
+  // or wait for the one we are negotiating.
+  IsakmpSa* established = nullptr;
+  IsakmpSa* negotiating = nullptr;
   for (auto& [id, existing] : sas_) {
     if (existing->connection != conn || existing->state == State::deleted) continue;
-    if (phase1_established(existing->state)) return start_quick_mode(*existing, *child_config, now);
-    if (existing->initiator()) {
-      existing->pending_children.push_back(child_config);
-      return true;
-    }
+    if (phase1_established(existing->state) && !existing->superseded) established = existing.get();
+    else if (!phase1_established(existing->state) && existing->initiator() && existing->replaces == 0 && !negotiating)
+      negotiating = existing.get();
+  }
+  if (established) return start_quick_mode(*established, *child_config, now);
+  if (negotiating) {
+    negotiating->pending_children.push_back(child_config);
+    return true;
   }
   std::string no_endpoints;
   const auto endpoints = ike::initiator_endpoints(*conn, transport_, &no_endpoints);
@@ -468,10 +475,14 @@ std::size_t Manager::reconfigure(std::shared_ptr<const config::Config> next, con
 
 void Manager::tick(TimePoint now) {
   std::vector<std::uint64_t> expired;
+  std::vector<std::uint64_t> ended;  // established SAs at the end of their lifetime
+  std::vector<std::uint64_t> dead;   // DPD found no peer
   for (auto& [id, sa_ptr] : sas_) {
     IsakmpSa& sa = *sa_ptr;
     tick_quick_modes(sa, now);
     tick_ipsec_sas(sa, now);
+    tick_lifetime(sa, now, ended);
+    if (tick_dpd(sa, now)) dead.push_back(id);
     if (!phase1_established(sa.state) && now - sa.created_at >= options_.phase1_timeout) {
       expired.push_back(id);
       continue;
@@ -498,6 +509,17 @@ void Manager::tick(TimePoint now) {
                           ? "no answer after " + std::to_string(options_.retransmit_tries) + " retransmissions"
                           : "not established within " + std::to_string(options_.phase1_timeout.count()) + " s");
   }
+  for (auto id : dead) {
+    const auto it = sas_.find(id);
+    if (it != sas_.end()) peer_dead(*it->second, now);
+  }
+  for (auto id : ended) {
+    const auto it = sas_.find(id);
+    if (it == sas_.end()) continue;
+    ++stats_.phase1_expired;
+    delete_sa(*it->second, now, it->second->superseded ? "its lifetime ended; a newer ISAKMP SA holds its IPsec SAs"
+                                                       : "its lifetime ended without re-establishment");
+  }
 }
 
 IsakmpSaView Manager::view(const IsakmpSa& sa) const {
@@ -519,6 +541,12 @@ IsakmpSaView Manager::view(const IsakmpSa& sa) const {
   v.created_at = sa.created_at;
   v.established_at = sa.established_at;
   v.last_received = sa.last_received;
+  v.reestablish_at = sa.replacement != 0 ? TimePoint::max() : sa.reestablish_at;
+  v.expire_at = sa.expire_at;
+  v.superseded = sa.superseded;
+  if (sa.connection) v.dpd_delay = sa.connection->dpd_delay;
+  if (sa.dpd_last_sent != TimePoint{}) v.dpd_last_sent = sa.dpd_last_sent;
+  v.dpd_last_acked = sa.dpd_last_acked;
   for (const auto& ipsec : sa.ipsec_sas) {
     IpsecSaView c;
     c.name = ipsec.name;

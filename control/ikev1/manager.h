@@ -14,8 +14,9 @@
 // (RFC 3947) detection and the float to port 4500, retransmission; Quick
 // Mode (quick_mode.cc) with PFS, both roles, installing the IPsec SA pair;
 // protected Informational exchanges (informational.cc): Delete, DPD
-// answers; IPsec SA renewal and expiry. Certificates, Phase 1
-// re-establishment and our own DPD are not written yet (docs/ikev1.md).
+// answers; IPsec SA renewal and expiry; Dead Peer Detection (dpd.cc);
+// ISAKMP SA re-establishment and INITIAL-CONTACT (reestablish.cc).
+// Certificates are not written yet (docs/ikev1.md).
 //
 // Every state change goes through transition(), which checks it against
 // the tables of state.h and logs it as "MM_SA_SENT -> MM_SA_RCVD".
@@ -62,6 +63,13 @@ struct ManagerOptions {
   // An IPsec SA replaced by a rekey stays this long, so packets already on
   // their way on it still arrive (strongSwan's delete_rekeyed_delay).
   std::chrono::seconds retire_delay{5};
+  // A failed re-establishment of an ISAKMP SA is tried again after this
+  // (while its lifetime lasts).
+  std::chrono::seconds reestablish_retry{30};
+  // When the last ESP/AH packet arrived on an inbound IPsec SA (its SA
+  // channel id), from the dataplane's counters; nullopt: never or unknown.
+  // Unset: DPD goes by IKE messages alone.
+  std::function<std::optional<TimePoint>(std::uint64_t channel_sa_id)> last_inbound_packet;
 };
 
 struct ManagerStats {
@@ -76,6 +84,13 @@ struct ManagerStats {
   std::uint64_t ipsec_sas_deleted = 0;
   std::uint64_t ipsec_sas_rekeyed = 0;  // Quick Modes that renewed an IPsec SA before it expired
   std::uint64_t ipsec_sas_expired = 0;  // reached their lifetime without being renewed
+  std::uint64_t phase1_reestablished = 0;  // ISAKMP SAs renewed by a new Main/Aggressive Mode of ours
+  std::uint64_t phase1_expired = 0;        // ISAKMP SAs that reached their lifetime
+  std::uint64_t initial_contact_replaced = 0;  // ISAKMP SAs dropped for a peer's INITIAL-CONTACT
+  std::uint64_t dpd_sent = 0;       // R-U-THERE probes of ours
+  std::uint64_t dpd_acks = 0;       // R-U-THERE-ACKs to them
+  std::uint64_t dpd_answered = 0;   // the peer's R-U-THEREs we acknowledged
+  std::uint64_t dpd_dead_peers = 0;  // ISAKMP SAs closed by DPD
   std::map<std::string, std::uint64_t> drops;
   std::map<std::string, std::uint64_t> notifies_sent;
   std::map<std::string, std::uint64_t> notifies_received;
@@ -121,6 +136,12 @@ struct IsakmpSaView {
   TimePoint created_at{};
   std::optional<TimePoint> established_at;
   TimePoint last_received{};
+  TimePoint reestablish_at = TimePoint::max();  // max: none scheduled
+  TimePoint expire_at = TimePoint::max();
+  bool superseded = false;  // a newer ISAKMP SA with the peer holds the IPsec SAs
+  std::chrono::seconds dpd_delay{0};  // the connection's; 0: no probes
+  std::optional<TimePoint> dpd_last_sent;
+  std::optional<TimePoint> dpd_last_acked;
   std::vector<IpsecSaView> children;
   std::vector<std::string> quick_modes;  // "QM_INIT_SENT 0x1a2b3c4d" of exchanges under way
 };
@@ -288,6 +309,37 @@ class Manager {
   // Retransmits our Quick Mode messages, gives up on unanswered ones,
   // forgets finished ones after quick_mode_linger.
   void tick_quick_modes(IsakmpSa& sa, TimePoint now);
+
+  // dpd.cc.
+  // R-U-THERE answered, R-U-THERE-ACK matched to our probe.
+  void dpd_notify(IsakmpSa& sa, const codec::Notification& n, TimePoint now);
+  // Sends a probe when due; true when the peer is to be declared dead.
+  bool tick_dpd(IsakmpSa& sa, TimePoint now);
+  bool ipsec_traffic_since(const IsakmpSa& sa, TimePoint since) const;
+  // Closes the SA without a message and applies each child's dpd_action.
+  void peer_dead(IsakmpSa& sa, TimePoint now);
+
+  // reestablish.cc.
+  // At MM_DONE/AM_DONE: when to re-establish and when the SA ends.
+  void schedule_lifetime(IsakmpSa& sa, TimePoint now);
+  // Starts a new Main/Aggressive Mode that will take over `old`'s IPsec SAs.
+  bool reestablish(IsakmpSa& old, TimePoint now);
+  // At MM_DONE/AM_DONE: the IPsec SAs of older ISAKMP SAs with the same
+  // peer move to `sa`; the one it re-establishes is deleted.
+  void adopt_ipsec_sas(IsakmpSa& sa, TimePoint now);
+  // Same connection, peer address and peer identity.
+  static bool same_peer(const IsakmpSa& a, const IsakmpSa& b);
+  // The newest other established ISAKMP SA with the same peer, or nullptr.
+  IsakmpSa* successor(const IsakmpSa& sa);
+  // A Delete of the ISAKMP SA alone (its IPsec SAs live on elsewhere).
+  void delete_isakmp_only(IsakmpSa& sa, TimePoint now, std::string_view why);
+  // Whether another established ISAKMP SA with this peer exists (no
+  // INITIAL-CONTACT then).
+  bool has_contact(const IsakmpSa& sa) const;
+  static codec::Payload initial_contact(const IsakmpSa& sa);
+  // The peer sent INITIAL-CONTACT in an authenticated message: older SAs go.
+  void honour_initial_contact(IsakmpSa& sa, const std::vector<codec::Payload>& payloads);
+  void tick_lifetime(IsakmpSa& sa, TimePoint now, std::vector<std::uint64_t>& ended);
 
   // informational.cc.
   void informational(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,

@@ -1,0 +1,310 @@
+// What happens to an established ISAKMP SA over time, with two Corridor
+// IKEv1 peers in one process (tests/unit/ikev1/pair.h): Dead Peer
+// Detection (RFC 3706) both ways and dpd_action, re-establishment of the
+// ISAKMP SA by either side with the IPsec SAs carried over untouched, the
+// end of its lifetime, and INITIAL-CONTACT after a restart.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ikev1/message.h"
+#include "control/ikev1/manager.h"
+#include "control/ikev1/nat_t.h"
+#include "tests/unit/ikev1/pair.h"
+
+namespace {
+
+using namespace corridor;                 // NOLINT: test brevity
+using namespace corridor::control::ikev1;  // NOLINT
+using namespace corridor::ikev1_test;      // NOLINT
+using namespace std::chrono_literals;
+
+// The SA channel ids of a dataplane's SAs, to show they did not change.
+std::vector<std::uint64_t> sa_ids(const Dataplane& dp) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, sa] : dp.sas) ids.push_back(id);
+  return ids;
+}
+
+std::size_t count_exchanges(const Wire& w, v1::ExchangeType type) {
+  return static_cast<std::size_t>(std::count_if(w.queue.begin(), w.queue.end(), [&](const Datagram& d) {
+    auto h = codec::parse_header(d.bytes);
+    return h.ok() && h->header.exchange == type;
+  }));
+}
+
+Spec with_dpd(std::string delay, std::string timeout, std::string action) {
+  Spec s;
+  s.connection_extra = R"("dpd_delay": ")" + delay + R"(", "dpd_timeout": ")" + timeout + R"(")";
+  s.child_extra = R"("dpd_action": ")" + action + R"(")";
+  return s;
+}
+
+// --- Dead Peer Detection ------------------------------------------------------------
+
+TEST(Ikev1Dpd, AnIdlePeerIsProbedAndItsAckCounted) {
+  Pair p(with_dpd("10s", "30s", "clear"));
+  establish(p);
+  p.now += 5s;
+  p.tick();
+  EXPECT_TRUE(p.wire_a.queue.empty()) << "nothing before dpd_delay";
+  p.now += 6s;
+  p.tick();
+  ASSERT_EQ(count_exchanges(p.wire_a, v1::ExchangeType::informational), 1u);  // R-U-THERE
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.stats().dpd_answered, 1u);
+  ASSERT_TRUE(p.b_to_a());  // R-U-THERE-ACK
+  EXPECT_EQ(p.a.stats().dpd_sent, 1u);
+  EXPECT_EQ(p.a.stats().dpd_acks, 1u);
+  EXPECT_TRUE(p.a.stats().drops.empty());
+  const auto view = p.a.list().at(0);
+  ASSERT_TRUE(view.dpd_last_acked.has_value());
+  EXPECT_EQ(view.dpd_delay, 10s);
+  // Answered: the next probe waits another dpd_delay.
+  p.now += 5s;
+  p.tick();
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  // B has no dpd_delay: it never probes.
+  EXPECT_EQ(p.b.stats().dpd_sent, 0u);
+}
+
+TEST(Ikev1Dpd, AnUnansweredProbeIsRepeatedEveryDpdDelay) {
+  Pair p(with_dpd("10s", "30s", "clear"));
+  establish(p);
+  p.now += 11s;
+  p.tick();
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  // B answers, but the answer is lost.
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_EQ(p.wire_b.queue.size(), 1u);
+  p.wire_b.queue.clear();
+  p.now += 5s;
+  p.tick();
+  EXPECT_EQ(p.a.stats().dpd_sent, 1u) << "not before dpd_delay";
+  EXPECT_EQ(p.a.stats().dpd_acks, 0u);
+  p.now += 5s;
+  p.tick();
+  EXPECT_EQ(p.a.stats().dpd_sent, 2u) << "probed again after dpd_delay";
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_EQ(p.a.stats().dpd_acks, 1u);
+}
+
+TEST(Ikev1Dpd, ADeadPeerIsClosedAndDpdActionRestartNegotiatesAgain) {
+  Pair p(with_dpd("10s", "30s", "restart"));
+  establish(p);
+  ASSERT_EQ(p.dp_a.sas.size(), 2u);
+  // B is gone: whatever A sends is lost.
+  for (int i = 0; i < 4; ++i) {
+    p.now += 10s;
+    p.a.tick(p.now);
+    p.wire_a.queue.clear();
+  }
+  EXPECT_EQ(p.a.stats().dpd_sent, 3u);  // at 10, 20 and 30 s
+  EXPECT_EQ(p.a.stats().dpd_dead_peers, 1u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_a.policies.empty());
+  // restart: a new Main Mode for the child is under way.
+  ASSERT_EQ(p.a.sa_count(), 1u);
+  EXPECT_EQ(p.a.list().at(0).state, "MM_SA_SENT");
+}
+
+TEST(Ikev1Dpd, DpdActionClearLeavesTheConnectionDown) {
+  Pair p(with_dpd("10s", "20s", "clear"));
+  establish(p);
+  for (int i = 0; i < 3; ++i) {
+    p.now += 10s;
+    p.a.tick(p.now);
+    p.wire_a.queue.clear();
+  }
+  EXPECT_EQ(p.a.stats().dpd_dead_peers, 1u);
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+}
+
+TEST(Ikev1Dpd, EspFromThePeerCountsAsAliveAndNoProbeIsSent) {
+  TimePoint last_esp{};
+  ManagerOptions options;
+  options.last_inbound_packet = [&](std::uint64_t) -> std::optional<TimePoint> { return last_esp; };
+  Pair p(with_dpd("10s", "30s", "clear"), Spec{}.mirrored(), options);
+  establish(p);
+  for (int i = 0; i < 6; ++i) {
+    p.now += 10s;
+    last_esp = p.now - 1s;  // traffic keeps arriving
+    p.a.tick(p.now);
+  }
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  EXPECT_EQ(p.a.stats().dpd_sent, 0u);
+  EXPECT_EQ(p.a.sa_count(), 1u);
+}
+
+TEST(Ikev1Dpd, NoProbesToAPeerWithoutTheDpdVendorId) {
+  Pair p(with_dpd("10s", "30s", "clear"));
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  // B's answers lose their DPD vendor ID on the way (an old peer).
+  const auto dpd_vid = dpd_vendor_id();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    auto& d = p.wire_b.queue.front();
+    auto m = codec::parse_message(d.bytes);
+    if (m.ok() && !m->header.encrypted()) {
+      std::erase_if(m->payloads, [&](const codec::Payload& pl) {
+        const auto* vid = std::get_if<codec::VendorId>(&pl.body);
+        return vid && std::ranges::equal(vid->data, dpd_vid);
+      });
+      auto bytes = codec::serialise_message(*m);
+      ASSERT_TRUE(bytes.ok());
+      d.bytes = *bytes;
+    }
+    ASSERT_TRUE(p.b_to_a());
+  }
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_EQ(p.dp_a.sas.size(), 2u);
+  for (int i = 0; i < 6; ++i) {
+    p.now += 10s;
+    p.a.tick(p.now);
+  }
+  EXPECT_EQ(p.a.stats().dpd_sent, 0u);
+  EXPECT_EQ(p.a.sa_count(), 1u);
+}
+
+// --- Re-establishment of the ISAKMP SA ------------------------------------------------
+
+// Renews after `rekey`, exactly (no jitter); the lifetime is rekey + over.
+Spec renewing(const std::string& rekey, const std::string& over, bool mirrored = false) {
+  Spec s = mirrored ? Spec{}.mirrored() : Spec{};
+  s.connection_extra = R"("rekey_time": ")" + rekey + R"(", "rand_time": "0s", "over_time": ")" + over + R"(")";
+  return s;
+}
+
+// Never renews; offers an hour's lifetime.
+Spec never_renewing(bool mirrored) {
+  Spec s = mirrored ? Spec{}.mirrored() : Spec{};
+  s.connection_extra = R"("rekey_time": "0s", "over_time": "1h")";
+  return s;
+}
+
+TEST(Ikev1Reestablish, TheInitiatorRenewsPhaseOneAndTheIpsecSasCarryOver) {
+  // Lifetime 120 s; the IPsec SA renews after 90-100 s.
+  Spec a = renewing("60s", "60s");
+  a.child_rekey = "100s";
+  Pair p(a, never_renewing(true));
+  establish(p);
+  const auto ids_a = sa_ids(p.dp_a);
+  const auto ids_b = sa_ids(p.dp_b);
+  const auto old_b = p.b.list().at(0).id;
+  EXPECT_NE(p.a.list().at(0).reestablish_at, TimePoint::max());
+  p.now += 59s;
+  p.tick();
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  p.now += 2s;
+  p.tick();
+  ASSERT_EQ(count_exchanges(p.wire_a, v1::ExchangeType::identity_protection), 1u);  // a new Main Mode 1
+  EXPECT_EQ(p.a.stats().phase1_reestablished, 1u);
+  EXPECT_EQ(p.a.sa_count(), 2u);
+  p.settle();
+  // One ISAKMP SA each, the new one, holding the same IPsec SAs.
+  ASSERT_EQ(p.a.sa_count(), 1u);
+  ASSERT_EQ(p.b.sa_count(), 1u);
+  const auto a_view = p.a.list().at(0);
+  const auto b_view = p.b.list().at(0);
+  EXPECT_EQ(a_view.state, "MM_DONE");
+  EXPECT_NE(b_view.id, old_b);
+  EXPECT_EQ(a_view.children.size(), 1u);
+  EXPECT_EQ(b_view.children.size(), 1u);
+  EXPECT_EQ(sa_ids(p.dp_a), ids_a);
+  EXPECT_EQ(sa_ids(p.dp_b), ids_b);
+  expect_mirrored(p.dp_a, p.dp_b);
+  // Not a first contact: B dropped nothing for INITIAL-CONTACT.
+  EXPECT_EQ(p.b.stats().initial_contact_replaced, 0u);
+  EXPECT_EQ(p.b.stats().ipsec_sas_deleted, 0u);
+  // The carried-over IPsec SA is still renewed, over the new ISAKMP SA.
+  p.now += 40s;
+  p.tick();
+  ASSERT_EQ(count_exchanges(p.wire_a, v1::ExchangeType::quick_mode), 1u);
+}
+
+TEST(Ikev1Reestablish, TheResponderRenewsPhaseOneAndTheInitiatorAdoptsTheIpsecSas) {
+  Pair p(never_renewing(false), renewing("60s", "60s", true));
+  establish(p);
+  const auto ids_a = sa_ids(p.dp_a);
+  p.now += 61s;
+  p.tick();
+  ASSERT_EQ(count_exchanges(p.wire_b, v1::ExchangeType::identity_protection), 1u);
+  EXPECT_TRUE(p.wire_a.queue.empty());
+  p.settle();
+  ASSERT_EQ(p.a.sa_count(), 1u);
+  ASSERT_EQ(p.b.sa_count(), 1u);
+  EXPECT_FALSE(p.a.list().at(0).initiator);
+  EXPECT_TRUE(p.b.list().at(0).initiator);
+  EXPECT_EQ(p.a.list().at(0).children.size(), 1u);
+  EXPECT_EQ(sa_ids(p.dp_a), ids_a);
+  expect_mirrored(p.dp_a, p.dp_b);
+}
+
+TEST(Ikev1Reestablish, AnIsakmpSaThatIsNotRenewedEndsAtItsLifetime) {
+  Spec a;
+  a.connection_extra = R"("rekey_time": "0s", "over_time": "30s")";
+  Spec b = a.mirrored();
+  Pair p(a, b);
+  establish(p);
+  EXPECT_EQ(p.a.list().at(0).reestablish_at, TimePoint::max());
+  p.now += 31s;
+  p.a.tick(p.now);
+  EXPECT_EQ(p.a.stats().phase1_expired, 1u);
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  p.settle();  // its Deletes
+  EXPECT_EQ(p.b.sa_count(), 0u);
+  EXPECT_TRUE(p.dp_b.sas.empty());
+}
+
+TEST(Ikev1Reestablish, AFailedRenewalIsRetriedWhileTheLifetimeLasts) {
+  Pair p(renewing("60s", "1h"), never_renewing(true));
+  establish(p);
+  p.now += 61s;
+  p.tick();
+  ASSERT_EQ(p.a.sa_count(), 2u);
+  // B never answers: the new Main Mode gives up after phase1_timeout.
+  p.wire_a.queue.clear();
+  p.now += 31s;
+  p.a.tick(p.now);
+  p.wire_a.queue.clear();
+  ASSERT_EQ(p.a.sa_count(), 1u);
+  p.a.tick(p.now);  // notices and schedules a retry
+  p.now += 31s;
+  p.a.tick(p.now);
+  EXPECT_EQ(p.a.stats().phase1_reestablished, 2u);
+  EXPECT_EQ(p.a.list().at(0).children.size(), 1u) << "the old SA still holds the IPsec SA";
+}
+
+// --- INITIAL-CONTACT --------------------------------------------------------------------
+
+TEST(Ikev1InitialContact, APeerThatRestartedReplacesItsOldSas) {
+  Pair p;
+  establish(p);
+  ASSERT_EQ(p.b.sa_count(), 1u);
+  ASSERT_EQ(p.dp_b.sas.size(), 2u);
+  // A restarts: a new manager with no memory of the SA B still holds.
+  Dataplane dp_a2;
+  Manager a2(p.config_a, p.wire_a, dp_a2);
+  ASSERT_TRUE(a2.initiate("legacy", "office", p.now));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.step(p.wire_b, a2));
+  }
+  EXPECT_EQ(p.b.stats().initial_contact_replaced, 1u);
+  ASSERT_EQ(p.b.sa_count(), 1u);
+  EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
+  EXPECT_TRUE(p.dp_b.sas.empty()) << "the old IPsec SAs went with the old ISAKMP SA";
+  // Quick Mode over the new SA installs fresh ones.
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.step(p.wire_b, a2));
+  ASSERT_TRUE(p.a_to_b());
+  expect_mirrored(dp_a2, p.dp_b);
+}
+
+}  // namespace
