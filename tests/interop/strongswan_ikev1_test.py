@@ -8,7 +8,10 @@ UDP encapsulation (so every case floats to port 4500 from Main Mode message
 Corridor's SA list (--status FILE, `ikev1_sas`) must agree on the states
 (ESTABLISHED/INSTALLED there, MM_DONE/QM_DONE here), the algorithms, the
 cookies and both ESP SPIs; then strongSwan deletes and Corridor must follow.
-Main Mode and Aggressive Mode, both with pre-shared keys.
+Main Mode and Aggressive Mode, both with pre-shared keys. Three more cases
+follow an ISAKMP SA over time (run_lifecycle): re-established by Corridor's
+rekey_time or by strongSwan's reauthentication, with the IPsec SA carried over
+on both sides, and Dead Peer Detection both ways up to a killed charon.
 
 Usage: strongswan_ikev1_test.py CORRIDOR_CONTROL [-v] [CASE ...]
 Exits 77 (skipped) without root or strongSwan.
@@ -175,6 +178,143 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
         shutil.rmtree(wd, ignore_errors=True)
 
 
+
+def isakmp_sas(corridor):
+    """Corridor's established ISAKMP SAs, less those a newer one superseded (they hold
+    no IPsec SAs and wait for the peer's delete or their lifetime, as strongSwan's old
+    SA waits in REKEYING)."""
+    return [s for s in corridor.sas()['ikev1_sas'] if s['state'] in ('MM_DONE', 'AM_DONE') and not s['superseded']]
+
+
+def wait_one_sa(corridor, peer, old_cookies, spis, what, timeout=30):
+    """Waits until each side has exactly one ISAKMP SA, the same one, other than
+    `old_cookies`, holding the one IPsec SA with Corridor's (spi_in, spi_out) `spis`."""
+    deadline = time.time() + timeout
+    last = 'nothing yet'
+    while time.time() < deadline:
+        ours, theirs = isakmp_sas(corridor), [s for s in peer.list_sas() if s['state'] == 'ESTABLISHED']
+        if len(ours) == 1 and len(theirs) == 1:
+            o, t = ours[0], theirs[0]
+            cookies = (o['spi_i'], o['spi_r'])
+            kids = [c for c in t['child-sas'] if c['state'] == 'INSTALLED']
+            mine = [(c['spi_in'], c['spi_out']) for c in o['children'] if c['state'] == 'QM_DONE']
+            if cookies != old_cookies and cookies == (t['initiator-spi'], t['responder-spi']) and \
+                    mine == [spis] and len(kids) == 1 and \
+                    ('0x' + spi_hex(kids[0]['spi-out']), '0x' + spi_hex(kids[0]['spi-in'])) == spis:
+                return o
+            last = 'Corridor %s with %s, strongSwan %s/%s with %s' % (
+                cookies, mine, t['initiator-spi'], t['responder-spi'],
+                [(c['spi-in'], c['spi-out']) for c in kids])
+        else:
+            last = 'Corridor %d ISAKMP SAs, strongSwan %d IKE SAs' % (len(ours), len(theirs))
+        time.sleep(0.3)
+    raise Failure('%s: no single renewed ISAKMP SA carrying IPsec SA %s on both sides (%s)' % (what, spis, last))
+
+
+def run_lifecycle(binary, name, kind, verbose=False):
+    """What happens to an established ISAKMP SA over time, against strongSwan:
+    kind 'corridor-reestablishes' / 'peer-reestablishes': the ISAKMP SA is made
+    anew before its lifetime ends (by Corridor's rekey_time, or strongSwan's
+    `swanctl --rekey --ike`, which is IKEv1 reauthentication); both sides must
+    end with one new ISAKMP SA and the IPsec SA carried over unchanged.
+    kind 'dpd': both sides probe each other (RFC 3706) while idle; then charon
+    is killed, Corridor must declare the peer dead within dpd_timeout, close
+    the SAs and (dpd_action restart) negotiate again once charon is back."""
+    wd = sw.workdir()
+    corridor = peer = None
+    try:
+        with sw.Topology() as topo:
+            net = topo.two_peers()
+            conn = sw.Connection('gw', [net.left_addr], [net.right_addr],
+                                 [sw.Child('net', [net.left_subnet], [net.right_subnet], esp_proposals=['aes128gcm16'])],
+                                 version=1, proposals=['aes128-sha256-modp2048'],
+                                 local=sw.Auth('psk', LEFT_ID), remote=sw.Auth('psk', RIGHT_ID))
+            peer_conn = conn.mirror([net.right_addr], [net.left_seen_as])
+            peer_conn.rekey_time = peer_conn.reauth_time = '0'  # strongSwan renews only when told to
+            if kind == 'corridor-reestablishes':
+                conn.rekey_time = '10s'
+                conn.extra = {'over_time': '20s', 'rand_time': '2s'}
+                # strongSwan probes Corridor meanwhile (Corridor, hearing from it, never needs to).
+                peer_conn.dpd_delay = '2s'
+            if kind == 'dpd':
+                # Only Corridor probes: R-U-THERE from strongSwan would prove it alive (RFC 3706
+                # counts any message from the peer), and Corridor would never probe.
+                conn.dpd_delay = '2s'
+                conn.extra = {'dpd_timeout': '6s'}
+                conn.children[0].dpd_action = 'restart'
+            conn.children[0].start_action = 'start'
+            psks = [sw.Psk(PSK, [LEFT_ID, RIGHT_ID])]
+            peer = sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], psks)
+            with peer:
+                peer.start()
+                corridor = Corridor(topo, net.ns_left, binary, wd, conn, psks)
+                first, _ = wait_v1(corridor)
+                peer.wait_sa('gw', timeout=15)
+                cookies = (first['spi_i'], first['spi_r'])
+                spis = (first['children'][0]['spi_in'], first['children'][0]['spi_out'])
+                if kind == 'corridor-reestablishes':
+                    now = wait_one_sa(corridor, peer, cookies, spis, 'Corridor re-established', timeout=25)
+                    check(now['initiator'], 'the renewed ISAKMP SA is not Corridor-initiated')
+                    stats = corridor.sas()['ikev1']
+                    check(stats['phase1_reestablished'] >= 1, 'Corridor counted no re-establishment: %s' % stats)
+                    check('re-establishing the ISAKMP SA' in corridor.log(), 'Corridor did not log the renewal')
+                    check(peer.grep_log(r'detected reauth of existing IKE_SA, adopting 1 children'),
+                          'strongSwan did not take the IPsec SA over to the new ISAKMP SA')
+                    check(stats['dpd']['answered'] >= 2, 'strongSwan\'s R-U-THERE went unanswered: %s' % stats['dpd'])
+                    check(stats['dpd']['sent'] == 0, 'Corridor probed a peer it kept hearing from: %s' % stats['dpd'])
+                elif kind == 'peer-reestablishes':
+                    check(peer.rekey(ike='gw'), 'strongSwan refused to reauthenticate the ISAKMP SA')
+                    now = wait_one_sa(corridor, peer, cookies, spis, 'strongSwan re-established', timeout=20)
+                    check(not now['initiator'], 'Corridor initiated the renewed ISAKMP SA, not strongSwan')
+                    check('takes over 1 IPsec SA(s)' in corridor.log(), 'Corridor did not log the take-over')
+                    # strongSwan keeps its old SA (REKEYING) until it ends; Corridor's twin is superseded.
+                    old = [s for s in corridor.sas()['ikev1_sas'] if (s['spi_i'], s['spi_r']) == cookies]
+                    check(not old or (old[0]['superseded'] and not old[0]['children']),
+                          'Corridor\'s old ISAKMP SA is still in use: %s' % old)
+                else:
+                    deadline = time.time() + 15
+                    stats = corridor.sas()['ikev1']
+                    while time.time() < deadline and stats['dpd']['acknowledged'] < 2:
+                        time.sleep(0.5)
+                        stats = corridor.sas()['ikev1']
+                    check(stats['dpd']['acknowledged'] >= 2, 'strongSwan did not answer R-U-THERE: %s' % stats['dpd'])
+                    check(stats['dpd']['dead_peers'] == 0 and len(isakmp_sas(corridor)) == 1,
+                          'Corridor gave up on a live peer: %s' % stats)
+                    peer.crash()
+                    killed = time.time()
+                    corridor.wait_log('DPD: no answer from', 15)
+                    took = time.time() - killed
+                    check(took <= 6 + 2 + 2, 'dead peer declared after %.1f s (dpd_timeout 6 s, delay 2 s)' % took)
+                    stats = corridor.sas()['ikev1']
+                    check(stats['dpd']['dead_peers'] == 1, 'Corridor counters: %s' % stats['dpd'])
+                    check('restarting net of gw (dpd_action restart)' in corridor.log(), 'Corridor did not restart')
+                    peer.start()
+                    deadline = time.time() + 30
+                    while time.time() < deadline:
+                        again = [s for s in isakmp_sas(corridor) if s['children'] and s['spi_i'] != cookies[0]]
+                        if again:
+                            break
+                        time.sleep(0.3)
+                    check(again, 'Corridor did not negotiate again after charon came back: %s' %
+                          corridor.sas()['ikev1_sas'])
+                    peer_sa = peer.wait_sa('gw', timeout=15)
+                    check((again[0]['spi_i'], again[0]['spi_r']) == (peer_sa['initiator-spi'], peer_sa['responder-spi']),
+                          'the new ISAKMP SA differs between the two sides')
+                rc = corridor.stop()
+                check(rc == 0, 'corridor-control exited with %s' % rc)
+        if verbose:
+            print(corridor.log())
+        return None
+    except (Failure, sw.HarnessError) as e:
+        log = corridor.log() if corridor else ''
+        return '%s\n--- corridor log (tail) ---\n%s\n--- strongSwan log (tail) ---\n%s' % (
+            e, '\n'.join(log.splitlines()[-40:]), peer.log_tail(400) if peer else '')
+    finally:
+        if corridor:
+            corridor.stop()
+        shutil.rmtree(wd, ignore_errors=True)
+
+
 CASES = {
     # strongSwan initiates Main Mode; Quick Mode with PFS (MODP-2048).
     'responder-main-psk-pfs': dict(
@@ -213,6 +353,10 @@ CASES = {
                 'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 256, 'integ-alg': 'HMAC_SHA2_256_128'},
                 'corridor_proposal': 'IKE:AES_CBC_256/HMAC_SHA2_384_192/PRF_HMAC_SHA2_384/MODP_3072',
                 'corridor_child': 'ESP:AES_CBC_256/HMAC_SHA2_256_128/NO_EXT_SEQ'}),
+    # Life after establishment: ISAKMP SA re-establishment by either side, Dead Peer Detection.
+    'corridor-reestablishes': dict(kind='corridor-reestablishes'),
+    'peer-reestablishes': dict(kind='peer-reestablishes'),
+    'dpd': dict(kind='dpd'),
 }
 
 
@@ -229,7 +373,9 @@ def main():
     failed = 0
     for name in wanted:
         start = time.time()
-        error = run_case(binary, name, verbose=verbose, **CASES[name])
+        case = dict(CASES[name])
+        runner = run_lifecycle if 'kind' in case else run_case
+        error = runner(binary, name, verbose=verbose, **case)
         print('%s %s (%.1f s)' % ('PASS' if error is None else 'FAIL', name, time.time() - start))
         if error:
             print('  ' + error.replace('\n', '\n  '))

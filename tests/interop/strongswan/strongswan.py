@@ -579,7 +579,7 @@ class Charon:
     # -- lifecycle -------------------------------------------------------
     def start(self, timeout=10, load=True):
         """Starts charon in the namespace, waits for its vici socket, loads the config."""
-        if self.proc:
+        if self.running():
             raise HarnessError('%s already started' % self.name)
         for stale in (self.socket_path, os.path.join(self.run_dir, 'charon.pid')):
             if os.path.exists(stale):
@@ -628,6 +628,16 @@ class Charon:
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def crash(self):
+        """SIGKILL: charon vanishes without deleting its SAs (a peer that died or lost
+        power); start() brings up a fresh one with no SAs."""
+        if self.running():
+            self.proc.kill()
+            self.proc.wait()
+        if self._stdout:
+            self._stdout.close()
+            self._stdout = None
 
     def stop(self, timeout=5):
         """SIGTERM, then SIGKILL after `timeout` seconds. Returns charon's exit status (None if never started)."""
