@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Corridor's demo: the whole appliance negotiating an IPsec tunnel with IKEv2
-# and carrying real traffic between network namespaces.
+# (or IKEv1) and carrying real traffic between network namespaces.
 #
 #   host A -- [Corridor gateway A] -- WAN -- [gateway B] -- host B
 #
@@ -14,6 +14,7 @@
 #
 #   scripts/demo.sh                    Corridor <-> Corridor
 #   scripts/demo.sh --peer strongswan  gateway B is strongSwan (ESP in UDP 4500: it always encapsulates)
+#   scripts/demo.sh --ike 1            IKEv1: Main Mode (PSK, AES-256/SHA-384, ECP-384), then Quick Mode
 #   scripts/demo.sh --nat              gateway A behind a NAT that remaps ports (NAT-T)
 #   scripts/demo.sh --keep             leave everything running until Ctrl-C
 #   scripts/demo.sh --static           the earlier demo: static SAs, no IKE
@@ -32,10 +33,10 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --static) static=true ;;
     --ike)
-      if [ "${2:-}" = 1 ]; then
-        echo "demo.sh: --ike 1 (IKEv1) is not implemented yet; the demo negotiates IKEv2" >&2
-        exit 64
-      fi
+      case "${2:-}" in
+        1|2) args+=("$1" "$2") ;;
+        *) echo "demo.sh: --ike takes 1 (IKEv1) or 2 (IKEv2, the default)" >&2; exit 64 ;;
+      esac
       shift ;;
     --peer|--nat|--keep|strongswan|corridor) args+=("$1") ;;
     *) echo "demo.sh: unknown option '$1' (see the comment at the top of $0)" >&2; exit 64 ;;

@@ -142,9 +142,7 @@ void Manager::uninstall(IpsecSa& ipsec) {
 void Manager::discard(IsakmpSa& sa) {
   for (auto& ipsec : sa.ipsec_sas) uninstall(ipsec);
   sa.ipsec_sas.clear();
-  for (const auto& [mid, qm] : sa.quick_modes) {
-    if (qm.state != State::qm_done) spis_in_use_.erase(qm.spi_in);
-  }
+  for (auto& [mid, qm] : sa.quick_modes) abandon(qm);
   sa.quick_modes.clear();
 }
 

@@ -55,6 +55,12 @@ struct QuickMode {
   std::vector<Phase2Suite> offered;
   std::optional<Phase2Suite> suite;
   std::uint32_t rekeys_spi_in = 0;  // initiator: the IPsec SA this Quick Mode renews (0: a new one)
+  // SA channel ids of the pair's SA records once pushed: by the responder
+  // before it sends message 2, so that its inbound SA is there when the
+  // initiator, installed on message 2, starts sending. No policy steers
+  // traffic into them before message 3. 0: not pushed.
+  std::uint64_t sa_id_in = 0;
+  std::uint64_t sa_id_out = 0;
   net::TrafficSelector local_ts;   // our side's proxy identity
   net::TrafficSelector remote_ts;  // the peer's
   bool ids_sent = true;            // false: the initiator sent no IDs (the IKE addresses)

@@ -302,7 +302,13 @@ class Manager {
   void quick_mode_request_3(IsakmpSa& sa, QuickMode& qm, const Opened& message, TimePoint now);
   // HASH(n) followed by `rest` (whose bytes the hash covers), encrypted on qm's chain.
   bool send_quick_mode(IsakmpSa& sa, QuickMode& qm, std::vector<codec::Payload> rest, bool request, TimePoint now);
+  // The Quick Mode's two SA records to the dataplane (KEYMAT, no policy).
+  bool push_ipsec_keys(IsakmpSa& sa, QuickMode& qm);
+  // The pair in full: SA records if not pushed yet, policies (taking over a
+  // predecessor's outbound ones), lifetimes; the IpsecSa joins sa.ipsec_sas.
   bool install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now);
+  // A Quick Mode that ends before QM_DONE: its SPI and any pushed SA records go.
+  void abandon(QuickMode& qm);
   void quick_mode_failed(IsakmpSa& sa, std::uint32_t message_id, std::string_view why);
   std::uint32_t random_spi();
   bool step(IsakmpSa& sa, QuickMode& qm, State to);

@@ -6,10 +6,14 @@
 //   3  I -> R  [ HASH(3) ]                                 ... -> QM_DONE
 //
 // Each exchange has its own IV chain from hash(last Phase 1 block | M-ID).
-// KEYMAT for each SA takes the SPI its receiver chose; the initiator
-// installs the pair when message 2 checks out, the responder when message 3
-// does. The commit bit is not used (it is ignored when received, which RFC
-// 2408 §3.1 allows as long as nothing is sent before the pair is installed).
+// KEYMAT for each SA takes the SPI its receiver chose. The initiator
+// installs the pair, and sends on it, when message 2 checks out. The
+// responder pushes both SAs to the dataplane before it sends message 2, so
+// its inbound SA is ready for the initiator's first packets, but steers its
+// own traffic into the new pair (outbound policies) only when message 3
+// checks out; a Quick Mode that fails before that takes the two SAs back.
+// The commit bit is not used (it is ignored when received, which RFC 2408
+// §3.1 allows as long as nothing is sent before the pair is installed).
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -77,7 +81,7 @@ void Manager::quick_mode_failed(IsakmpSa& sa, std::uint32_t message_id, std::str
   std::string child = "?";
   if (it != sa.quick_modes.end()) {
     if (it->second.child) child = it->second.child->name;
-    if (it->second.state != State::qm_done) spis_in_use_.erase(it->second.spi_in);
+    abandon(it->second);
     sa.quick_modes.erase(it);
   }
   ++stats_.quick_modes_failed;
@@ -299,12 +303,17 @@ void Manager::quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& head
                        qm.local_ts.to_string() + " === " + qm.remote_ts.to_string() + ", selected " +
                        qm.suite->to_string());
   auto& stored = sa.quick_modes[mid] = std::move(qm);
-  if (!step(sa, stored, State::qm_init_rcvd) || !step(sa, stored, State::qm_resp_sent) ||
-      !send_quick_mode(sa, stored, std::move(rest), false, now)) {
+  if (!step(sa, stored, State::qm_init_rcvd)) return quick_mode_failed(sa, mid, "could not answer");
+  // The inbound SA must be in the dataplane before the initiator can use it.
+  if (!push_ipsec_keys(sa, stored)) {
+    return quick_mode_failed(sa, mid, "the IPsec SAs could not be installed");
+  }
+  sink_.flush();
+  if (!step(sa, stored, State::qm_resp_sent) || !send_quick_mode(sa, stored, std::move(rest), false, now)) {
     quick_mode_failed(sa, mid, "could not answer");
     return;
   }
-  // Wait for message 3 (the responder installs then); give up with the SA's timeout.
+  // Wait for message 3 (the responder's traffic moves then); give up with the SA's timeout.
   stored.last_sent.next_retransmit = TimePoint::max();
 }
 
@@ -365,7 +374,7 @@ void Manager::quick_mode_request_3(IsakmpSa& sa, QuickMode& qm, const Opened& me
 
 // --- Installing ---------------------------------------------------------------------
 
-bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
+bool Manager::push_ipsec_keys(IsakmpSa& sa, QuickMode& qm) {
   const auto& suite = *qm.suite;
   const auto prf = sa.suite->keys().prf;
   auto size = suite.keymat_size();
@@ -380,20 +389,10 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
   const std::size_t enc = *size - (cs.integrity ? *corridor::ike::integrity_key_size(cs.integrity) : 0);
   const std::span<const std::uint8_t> in_v(in->data(), in->size()), out_v(out->data(), out->size());
 
-  IpsecSa ipsec;
-  ipsec.name = qm.child->name;
-  ipsec.child = qm.child;
-  ipsec.spi_in = qm.spi_in;
-  ipsec.spi_out = qm.spi_out;
-  ipsec.suite = suite;
-  ipsec.encap = suite.udp_encapsulated() || sa.connection->encap;
-  ipsec.local_ts = qm.local_ts;
-  ipsec.remote_ts = qm.remote_ts;
-  ipsec.installed_at = now;
   ike::ChildSaParams params;
   params.child = qm.child;
   params.ah = suite.protocol == v1::ProtocolId::ah;
-  params.encap = ipsec.encap;
+  params.encap = suite.udp_encapsulated() || sa.connection->encap;
   params.local = sa.local;
   params.remote = sa.remote;
   params.encryption = cs.encryption;
@@ -408,17 +407,46 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
   auto records = ike::child_sa_records(
       params, {in_v.first(enc), in_v.subspan(enc), out_v.first(enc), out_v.subspan(enc)}, &why);
   if (!records) {
-    log::warning("ike", sa.name() + " IPsec SA " + ipsec.name + ": " + why);
+    log::warning("ike", sa.name() + " IPsec SA " + qm.child->name + ": " + why);
     return false;
   }
   if (!sink_.set_sa(records->first) || !sink_.set_sa(records->second)) {
     sink_.remove_sa(params.sa_id_in);
     sink_.remove_sa(params.sa_id_out);
-    log::warning("ike", sa.name() + " IPsec SA " + ipsec.name + " refused by the SA channel");
+    log::warning("ike", sa.name() + " IPsec SA " + qm.child->name + " refused by the SA channel");
     return false;
   }
-  ipsec.sa_id_in = params.sa_id_in;
-  ipsec.sa_id_out = params.sa_id_out;
+  qm.sa_id_in = params.sa_id_in;
+  qm.sa_id_out = params.sa_id_out;
+  return true;
+}
+
+void Manager::abandon(QuickMode& qm) {
+  if (qm.state == State::qm_done) return;  // its SPI and SAs belong to an IpsecSa now
+  spis_in_use_.erase(qm.spi_in);
+  if (qm.sa_id_in != 0) {
+    sink_.remove_sa(qm.sa_id_in);
+    sink_.remove_sa(qm.sa_id_out);
+    sink_.flush();
+    qm.sa_id_in = qm.sa_id_out = 0;
+  }
+}
+
+bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
+  if (qm.sa_id_in == 0 && !push_ipsec_keys(sa, qm)) return false;
+  const auto& suite = *qm.suite;
+  IpsecSa ipsec;
+  ipsec.name = qm.child->name;
+  ipsec.child = qm.child;
+  ipsec.spi_in = qm.spi_in;
+  ipsec.spi_out = qm.spi_out;
+  ipsec.suite = suite;
+  ipsec.encap = suite.udp_encapsulated() || sa.connection->encap;
+  ipsec.local_ts = qm.local_ts;
+  ipsec.remote_ts = qm.remote_ts;
+  ipsec.installed_at = now;
+  ipsec.sa_id_in = qm.sa_id_in;
+  ipsec.sa_id_out = qm.sa_id_out;
   // The pair this one renews: ours by SPI when we rekeyed, else an
   // installed pair of the same child and selectors (the peer rekeyed).
   IpsecSa* predecessor = nullptr;
@@ -432,7 +460,7 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
     return a.src == b.src && a.dst == b.dst && a.ip_protocol == b.ip_protocol && a.src_ports == b.src_ports &&
            a.dst_ports == b.dst_ports;
   };
-  for (auto& pair : ike::child_policies({qm.local_ts}, {qm.remote_ts}, params.sa_id_in, params.sa_id_out)) {
+  for (auto& pair : ike::child_policies({qm.local_ts}, {qm.remote_ts}, ipsec.sa_id_in, ipsec.sa_id_out)) {
     // Make-before-break: the predecessor's outbound policy of the same
     // selectors (same id) now points at the new SA.
     if (predecessor) {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""The whole appliance negotiating a tunnel with IKEv2 and carrying real traffic.
+"""The whole appliance negotiating a tunnel with IKE and carrying real traffic.
 
-    /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--nat]
+    /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--ike 1|2] [--nat]
                                                                [--rekey] [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
@@ -17,9 +17,14 @@ strongswan, strongSwan 5.9.8 (kernel-libipsec; it always UDP-encapsulates,
 so ESP crosses the WAN in UDP 4500). With --nat, gateway A sits behind a
 NAT namespace that remaps ports (its WAN is then 10.0.0.2).
 
+IKEv2 by default; --ike 1 negotiates IKEv1 instead (Main Mode with the PSK,
+then Quick Mode; Phase 1 with AES-CBC and SHA-384, since IKEv1 has no AEAD
+for the ISAKMP SA).
+
 With --rekey, gateway A rekeys its Child SA every ~8 s and its IKE SA every
 ~14 s while host A pings host B 20 times a second for 25 s: no ping may be
-lost (make-before-break).
+lost (make-before-break). With IKEv1 that is a new Quick Mode for the IPsec
+SA, and a new Main Mode that takes the IPsec SAs over for the ISAKMP SA.
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -50,12 +55,14 @@ keep = '--keep' in sys.argv
 nat = '--nat' in sys.argv
 rekey = '--rekey' in sys.argv
 peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 'corridor'
+ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else '2'
 failures = []
 passes = []
 PSK = 'a pre-shared key long enough for the demo'
 ID_A, ID_B = 'gw-a.corridor.test', 'gw-b.corridor.test'
 TAP = 'corridor0'
 PROPOSAL, ESP = 'aes256gcm16-prfsha384-ecp384', 'aes256gcm16'
+PROPOSAL_V1 = 'aes256-sha384-ecp384'  # IKEv1 has no AEAD for the ISAKMP SA
 
 
 def say(text):
@@ -181,8 +188,18 @@ class Appliance:
         return subprocess.run(['ip', 'netns', 'exec', self.ns, '/usr/bin/python3', '-c', code], capture_output=True,
                               text=True, timeout=15, check=True).stdout
 
+    def ike_sas(self):
+        """The IKE SAs (IKEv2) or ISAKMP SAs (IKEv1) of the status file."""
+        return self.status()['ikev1_sas' if ike_version == '1' else 'ike_sas']
+
     def established(self):
-        sas = [s for s in self.status()['ike_sas'] if s['state'] == 'ESTABLISHED' and s['children']]
+        """The established IKE SA with a Child SA; for IKEv1 the current ISAKMP SA (not one a
+        re-establishment superseded) with an IPsec SA in QM_DONE."""
+        if ike_version == '1':
+            sas = [s for s in self.ike_sas() if s['state'] in ('MM_DONE', 'AM_DONE') and not s['superseded'] and
+                   any(c['state'] == 'QM_DONE' for c in s['children'])]
+        else:
+            sas = [s for s in self.ike_sas() if s['state'] == 'ESTABLISHED' and s['children']]
         return sas[0] if sas else None
 
     def stop(self):
@@ -300,7 +317,7 @@ def check_dataplane_api(gw):
     deadline = time.time() + 5
     while True:
         sas = gw.api('/sas')['items']
-        children = [c for sa in sas for c in sa['children'] if c['state'] == 'INSTALLED']
+        children = [c for sa in sas for c in sa['children'] if c['state'] in ('INSTALLED', 'QM_DONE')]
         traffic = children[0]['traffic'] if len(children) == 1 else None
         if (traffic and traffic['in'] and traffic['out'] and traffic['in']['packets'] > 0 and
                 traffic['out']['packets'] > 0) or time.time() > deadline:
@@ -308,7 +325,8 @@ def check_dataplane_api(gw):
         time.sleep(0.2)
     check(traffic and traffic['in'] and traffic['out'] and traffic['in']['packets'] > 0 and
           traffic['out']['packets'] > 0 and traffic['in']['last_use_seconds'] is not None,
-          'GET /sas: the Child SA\'s traffic both ways, from the dataplane (%s)' % traffic)
+          'GET /sas: the Child SA\'s traffic both ways, from the dataplane (%s)' % (
+              traffic if len(children) == 1 else '%d children: %s' % (len(children), children)))
     connection = sas[0]['connection'] if sas else '?'
     text = gw.metrics()
     for direction in ('in', 'out'):
@@ -354,10 +372,14 @@ def rekey_under_traffic(host_a, gw_a):
     summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
     if demo or r.returncode != 0:
         print('   ' + (summary[0] if summary else r.stdout[-500:]))
-    ike = gw_a.status()['ike']
-    check(ike['child_sas_rekeyed'] >= 2 and ike['ike_sas_rekeyed'] >= 1,
-          'gateway A rekeyed the Child SA %d times and the IKE SA %d times during the stream' % (
-              ike['child_sas_rekeyed'], ike['ike_sas_rekeyed']))
+    if ike_version == '1':
+        v1 = gw_a.status()['ikev1']
+        children, ike_sas = v1['ipsec_sas_rekeyed'], v1['phase1_reestablished']
+    else:
+        ike = gw_a.status()['ike']
+        children, ike_sas = ike['child_sas_rekeyed'], ike['ike_sas_rekeyed']
+    check(children >= 2 and ike_sas >= 1,
+          'gateway A rekeyed the Child SA %d times and the IKE SA %d times during the stream' % (children, ike_sas))
     check(r.returncode == 0 and ' 0% packet loss' in r.stdout,
           'no ping lost across the rekeys (%s)' % (summary[0] if summary else 'no summary'))
 
@@ -396,7 +418,8 @@ def run(build):
             conn_a = sw.Connection('site-b', [wan_a], ['192.0.2.2'],
                                    [sw.Child('lans', ['10.1.0.0/24'], ['10.2.0.0/24'], esp_proposals=[ESP],
                                              start_action='start')],
-                                   proposals=[PROPOSAL], local=sw.Auth('psk', ID_A), remote=sw.Auth('psk', ID_B))
+                                   proposals=[PROPOSAL_V1 if ike_version == '1' else PROPOSAL],
+                                   version=int(ike_version), local=sw.Auth('psk', ID_A), remote=sw.Auth('psk', ID_B))
             if rekey:
                 # Gateway A rekeys the Child SA every ~8 s and the IKE SA every ~14 s while traffic runs.
                 conn_a.children[0].rekey_time, conn_a.children[0].life_time = '8s', '60s'
@@ -426,7 +449,8 @@ def run(build):
             say('gateway A: corridor-dataplane owns the veths, corridor-control negotiates behind its TAP')
             gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, conn_a)
 
-            say('Phase 1 / Phase 2: corridor-control initiates IKE_SA_INIT and IKE_AUTH (start_action=start)')
+            say('Phase 1 / Phase 2: corridor-control initiates %s (start_action=start)' % (
+                'IKEv1 Main Mode, then Quick Mode' if ike_version == '1' else 'IKE_SA_INIT and IKE_AUTH'))
             gw_a.wait_for(gw_a.established, 'established IKE SA with a Child SA', 30)
             sa_a = gw_a.established()
             child_a = sa_a['children'][0]
@@ -521,9 +545,9 @@ def run(build):
                     time.sleep(0.1)
                 check(not peer.list_sas(), 'strongSwan removed the IKE SA on Corridor\'s Delete')
             else:
-                while peer.status()['ike_sas'] and time.time() < deadline:
+                while peer.ike_sas() and time.time() < deadline:
                     time.sleep(0.1)
-                check(not peer.status()['ike_sas'], 'Corridor B removed the IKE SA on A\'s Delete')
+                check(not peer.ike_sas(), 'Corridor B removed the IKE SA on A\'s Delete')
                 codes = peer.stop()
                 check(codes == [0, 0], 'gateway B exits cleanly (%s)' % codes)
                 peer = None
@@ -545,7 +569,8 @@ def run(build):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith('--') and a not in ('strongswan', 'corridor')]
+    values = {sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a in ('--peer', '--ike')}
+    args = [a for a in sys.argv[1:] if not a.startswith('--') and a not in values]
     if not args:
         print(__doc__)
         return 64
@@ -554,6 +579,9 @@ def main():
         return 77
     if peer_kind not in ('strongswan', 'corridor'):
         print('--peer must be strongswan or corridor')
+        return 64
+    if ike_version not in ('1', '2'):
+        print('--ike must be 1 or 2')
         return 64
     run(args[0])
     print('%d passed, %d failed' % (len(passes), len(failures)))

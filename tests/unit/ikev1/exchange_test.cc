@@ -359,6 +359,36 @@ TEST(Ikev1QuickMode, LostMessageTwoIsResentForARepeatedMessageOne) {
   expect_mirrored(p.dp_a, p.dp_b);
 }
 
+// The initiator installs and sends on the new pair when message 2 arrives;
+// the responder's inbound SA must already be there, or the first packets
+// are dropped (a packet lost at every renewal). Its own traffic moves on 3.
+TEST(Ikev1QuickMode, TheResponderCanReceiveBeforeMessageThreeAndTakesItBackIfThreeNeverComes) {
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  ASSERT_TRUE(p.a_to_b());  // Quick Mode 1; B answers with 2
+  ASSERT_EQ(p.dp_b.sas.size(), 2u) << "both SAs pushed before message 2 left";
+  EXPECT_TRUE(p.dp_b.policies.empty()) << "no traffic steered into them yet";
+  ASSERT_TRUE(p.b_to_a());  // 2: A installs and may send at once
+  const auto* a_out = p.dp_a.find(channel::Direction::outbound);
+  ASSERT_NE(a_out, nullptr);
+  const auto* b_in = p.dp_b.find(channel::Direction::inbound);
+  ASSERT_NE(b_in, nullptr);
+  EXPECT_EQ(b_in->spi, a_out->spi);
+  EXPECT_EQ(b_in->encryption_key.bytes, a_out->encryption_key.bytes);
+  EXPECT_EQ(p.b.list().at(0).children.size(), 0u) << "not an IPsec SA of B's before message 3";
+  // Message 3 is lost for good: B's Quick Mode times out and its SAs go.
+  p.wire_a.queue.clear();
+  p.now += 31s;
+  p.b.tick(p.now);
+  EXPECT_TRUE(p.dp_b.sas.empty());
+  EXPECT_TRUE(p.dp_b.policies.empty());
+  EXPECT_EQ(p.b.stats().quick_modes_failed, 1u);
+}
+
 TEST(Ikev1QuickMode, SelectorsOutsideTheChildAreRefused) {
   Pair q({}, [] {
     Spec b = Spec{}.mirrored();
