@@ -243,13 +243,47 @@ void Api::add_routes() {
                      ctx, [&](const ikev2::IkeSaView& sa, std::string* why) { return sources_.ike->terminate(sa.id, now(), why); },
                      "terminating");
                }});
-  router_.add({verb::post, "/sas/{id}/rekey", Scope::operate, {}, [this, now, command](RequestContext& ctx) {
+  // The same commands on an IKEv1 SA (its ids are apart from IKEv2's):
+  // nullopt when `id` is not one. `spi` (inbound, 0: none) must name one of
+  // its IPsec SAs, or 404.
+  auto v1_command = [this](RequestContext& ctx, std::uint32_t spi,
+                           const std::function<bool(std::uint64_t, std::string*)>& run,
+                           const std::string& done) -> std::optional<Reply> {
+    const auto id = parse_u64(ctx.params.at("id"));
+    if (!id || !sources_.ikev1) return std::nullopt;
+    const auto sa = sources_.ikev1->find(*id);
+    if (!sa) return std::nullopt;
+    if (spi != 0 && std::none_of(sa->children.begin(), sa->children.end(),
+                                 [&](const ikev1::IpsecSaView& c) { return c.spi_in == spi; }))
+      return ctx.problem(not_found(sa->name + " has no IPsec SA with inbound SPI " + ctx.params.at("spi")));
+    std::string why;
+    if (!run(*id, &why)) return ctx.problem(conflict(why));
+    log::info("api", done + " " + sa->name + (ctx.caller ? " (token " + ctx.caller->id + ")" : ""));
+    return accepted(ctx, done + " " + sa->name);
+  };
+  router_.add({verb::post, "/sas/{id}/rekey", Scope::operate, {}, [this, now, command, v1_command](RequestContext& ctx) {
+                 if (auto r = v1_command(ctx, 0,
+                                         [&](std::uint64_t id, std::string* why) {
+                                           return sources_.ikev1->rekey(id, now(), why);
+                                         },
+                                         "re-establishing"))
+                   return std::move(*r);
                  return command(
                      ctx, [&](const ikev2::IkeSaView& sa, std::string* why) { return sources_.ike->rekey(sa.id, now(), why); },
                      "rekeying");
                }});
-  auto child_command = [this, now, command, find_sa](RequestContext& ctx, bool rekey) -> Reply {
+  auto child_command = [this, now, command, find_sa, v1_command](RequestContext& ctx, bool rekey) -> Reply {
     const auto spi = parse_spi(ctx.params.at("spi"));
+    if (spi) {
+      auto r = v1_command(
+          ctx, *spi,
+          [&](std::uint64_t id, std::string* why) {
+            return rekey ? sources_.ikev1->rekey_ipsec(id, *spi, now(), why)
+                         : sources_.ikev1->delete_ipsec(id, *spi, now(), why);
+          },
+          std::string(rekey ? "renewing" : "deleting") + " IPsec SA " + spi_hex(*spi) + " of");
+      if (r) return std::move(*r);
+    }
     std::optional<ikev2::IkeSaView> sa;
     if (auto r = find_sa(ctx, &sa)) return std::move(*r);
     const bool exists = spi && std::any_of(sa->children.begin(), sa->children.end(),

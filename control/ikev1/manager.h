@@ -191,6 +191,14 @@ class Manager {
   // Deletes an ISAKMP SA and its IPsec SAs (a Delete to the peer when
   // established); false with the reason if there is no such SA.
   bool terminate(std::uint64_t id, TimePoint now, std::string* why = nullptr);
+  // Operator commands (operator.cc), false with the reason when refused.
+  // rekey: IKEv1 cannot rekey an ISAKMP SA, so a new Main/Aggressive Mode
+  // starts now and takes the IPsec SAs over (reestablish.cc).
+  bool rekey(std::uint64_t id, TimePoint now, std::string* why = nullptr);
+  // A new Quick Mode renewing the IPsec SA with inbound SPI `spi_in` now.
+  bool rekey_ipsec(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
+  // Deletes that IPsec SA, with a Delete to the peer.
+  bool delete_ipsec(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
   // The connection of each installed IPsec SA's channel ids (traffic ledger).
   void visit_channel_ids(const std::function<void(std::uint64_t sa_id, const std::string& connection)>& visit) const;
   const ManagerStats& stats() const { return stats_; }
@@ -353,6 +361,8 @@ class Manager {
   // An Informational exchange protected with HASH(1) (RFC 2409 §5.7).
   bool send_informational(IsakmpSa& sa, std::vector<codec::Payload> payloads, TimePoint now);
   void uninstall(IpsecSa& ipsec);
+  // Uninstalls these IPsec SAs (by inbound SPI) and tells the peer.
+  void delete_ipsec_sas(IsakmpSa& sa, const std::vector<std::uint32_t>& spis_in, TimePoint now);
   // Lifetimes of the installed IPsec SAs: rekey, expiry, retirement.
   void tick_ipsec_sas(IsakmpSa& sa, TimePoint now);
   // Sends a Delete for these inbound SPIs of ours (one Informational).

@@ -563,6 +563,10 @@ void Manager::tick_ipsec_sas(IsakmpSa& sa, TimePoint now) {
     }
   }
   for (std::size_t i = 0; i < renew.size(); ++i) start_quick_mode(sa, *renew[i], now, renew_spi[i]);
+  delete_ipsec_sas(sa, gone, now);
+}
+
+void Manager::delete_ipsec_sas(IsakmpSa& sa, const std::vector<std::uint32_t>& gone, TimePoint now) {
   if (gone.empty()) return;
   std::vector<std::uint32_t> esp, ah;
   for (auto spi : gone) {

@@ -281,6 +281,75 @@ TEST(Ikev1Reestablish, AFailedRenewalIsRetriedWhileTheLifetimeLasts) {
   EXPECT_EQ(p.a.list().at(0).children.size(), 1u) << "the old SA still holds the IPsec SA";
 }
 
+// --- Operator commands (the API's rekey and child routes) -------------------------------
+
+TEST(Ikev1Operator, RekeyReestablishesNowAndTheIpsecSaCarriesOver) {
+  Pair p;
+  establish(p);
+  const auto old = p.a.list().at(0);
+  const auto ids_a = sa_ids(p.dp_a);
+  std::string why;
+  ASSERT_TRUE(p.a.rekey(old.id, p.now, &why)) << why;
+  EXPECT_FALSE(p.a.rekey(old.id, p.now, &why)) << "a second one while the first runs";
+  EXPECT_NE(why.find("already being re-established"), std::string::npos) << why;
+  p.settle();
+  ASSERT_EQ(p.a.sa_count(), 1u);
+  ASSERT_EQ(p.b.sa_count(), 1u);
+  const auto now_a = p.a.list().at(0);
+  EXPECT_NE(now_a.id, old.id);
+  EXPECT_NE(now_a.cookie_i, old.cookie_i);
+  EXPECT_EQ(now_a.children.at(0).spi_in, old.children.at(0).spi_in);
+  EXPECT_EQ(sa_ids(p.dp_a), ids_a);
+  expect_mirrored(p.dp_a, p.dp_b);
+  EXPECT_FALSE(p.a.rekey(old.id, p.now, &why));
+  EXPECT_NE(why.find("no ISAKMP SA"), std::string::npos) << why;
+}
+
+TEST(Ikev1Operator, RekeyRefusesWhatItCannotCarryOver) {
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  std::string why;
+  EXPECT_FALSE(p.a.rekey(p.a.list().at(0).id, p.now, &why));
+  EXPECT_NE(why.find("not established"), std::string::npos) << why;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  p.wire_a.queue.clear();  // Quick Mode 1 lost: established, no IPsec SA yet
+  EXPECT_FALSE(p.a.rekey(p.a.list().at(0).id, p.now, &why));
+  EXPECT_NE(why.find("no IPsec SA"), std::string::npos) << why;
+}
+
+TEST(Ikev1Operator, AnIpsecSaIsRenewedOrDeletedOnRequest) {
+  Pair p;
+  establish(p);
+  const auto sa = p.a.list().at(0);
+  const auto spi = sa.children.at(0).spi_in;
+  std::string why;
+  EXPECT_FALSE(p.a.rekey_ipsec(sa.id, spi ^ 1u, p.now, &why));
+  EXPECT_NE(why.find("no IPsec SA with inbound SPI"), std::string::npos) << why;
+  ASSERT_TRUE(p.a.rekey_ipsec(sa.id, spi, p.now, &why)) << why;
+  EXPECT_FALSE(p.a.rekey_ipsec(sa.id, spi, p.now, &why));
+  EXPECT_NE(why.find("already being renewed"), std::string::npos) << why;
+  p.settle();
+  EXPECT_EQ(p.a.stats().ipsec_sas_rekeyed, 1u);
+  const auto renewed = p.a.list().at(0).children;
+  ASSERT_EQ(renewed.size(), 2u);  // the new pair, and the old one retiring
+  const auto fresh = std::find_if(renewed.begin(), renewed.end(), [](const auto& c) { return c.state == "QM_DONE"; });
+  ASSERT_NE(fresh, renewed.end());
+  EXPECT_NE(fresh->spi_in, spi);
+  EXPECT_FALSE(p.a.rekey_ipsec(sa.id, spi, p.now, &why));
+  EXPECT_NE(why.find("being retired"), std::string::npos) << why;
+  // Delete the new one: both sides let it go.
+  ASSERT_TRUE(p.a.delete_ipsec(sa.id, fresh->spi_in, p.now, &why)) << why;
+  p.settle();
+  const auto left_a = p.a.list().at(0).children;
+  const auto left_b = p.b.list().at(0).children;
+  EXPECT_TRUE(std::none_of(left_a.begin(), left_a.end(), [&](const auto& c) { return c.spi_in == fresh->spi_in; }));
+  EXPECT_TRUE(std::none_of(left_b.begin(), left_b.end(), [&](const auto& c) { return c.spi_out == fresh->spi_in; }));
+  EXPECT_GE(p.b.stats().ipsec_sas_deleted, 1u);
+}
+
 // --- INITIAL-CONTACT --------------------------------------------------------------------
 
 TEST(Ikev1InitialContact, APeerThatRestartedReplacesItsOldSas) {
