@@ -406,6 +406,10 @@ void Api::add_routes() {
                    out["ike"]["ike_sas"] = sources_.ike->ike_sa_count();
                    out["ike"]["half_open"] = sources_.ike->half_open_count();
                  }
+                 if (sources_.ikev1) {
+                   out["ikev1"] = ikev1_stats_json(sources_.ikev1->stats());
+                   out["ikev1"]["isakmp_sas"] = sources_.ikev1->sa_count();
+                 }
                  if (sources_.config)
                    out["config"] = {{"revision", sources_.config->revision()},
                                     {"revisions_kept", sources_.config->revisions().size()},

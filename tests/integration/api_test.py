@@ -62,7 +62,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # meson runs this from the build dir
 
-from api import auth, certificates, config, events, limits, load, metrics_ctl, resources, sas  # noqa: E402
+from api import auth, certificates, config, events, ikev1, limits, load, metrics_ctl, resources, sas  # noqa: E402
 from api.client import tls_context  # noqa: E402
 from api.common import (GATEWAYS, GLOBAL_SECTION, KEEP, NS_A, NS_B, PORT_A, PORT_B, PSK, PSK2, RECEIVED,  # noqa: E402
                         SECTIONS, Ctx, Failure, check, run_section, use_section)
@@ -70,7 +70,7 @@ from api.harness import setup, teardown  # noqa: E402
 
 
 EVENTS = 'event stream (SSE): SA events in order, log, keepalive'
-SECTION_COUNT = 13
+SECTION_COUNT = 14
 
 
 class Interrupted(BaseException):
@@ -128,6 +128,7 @@ def main():
         run_section(10, 'load while IKE SAs come and go', load.section_load)
         run_section(12, 'config changed live: PUT, connections, revisions, rollback, restart', config.section_config)
         run_section(13, 'certificates and authorities: store, describe, refuse, in use', certificates.section_certificates)
+        run_section(14, 'IKEv1 through the API: initiate, re-establish, renew, delete', ikev1.section_ikev1)
         run_section(11, EVENTS, events.section_events_probe_close, True)
         # Last, as they may leave the gateways disagreeing or down: two IKE SAs
         # of one connection; a Child SA rekey after an IKE SA rekey (on gw2).
