@@ -164,10 +164,12 @@ void Manager::quick_mode_message(IsakmpSa& sa, const codec::ParsedHeader& header
   const auto it = sa.quick_modes.find(mid);
   if (it == sa.quick_modes.end()) return quick_mode_request_1(sa, header, datagram, now);
   QuickMode& qm = it->second;
-  // A repeat of the message we answered: the same answer again.
+  // A repeat of the message we answered: the same answer again (also while
+  // we retransmit message 2 ourselves: the initiator evidently lost it).
   if (qm.last_received_datagram.size() == datagram.size() &&
       std::equal(datagram.begin(), datagram.end(), qm.last_received_datagram.begin())) {
-    if (qm.last_sent.next_retransmit == TimePoint::max() && !qm.last_sent.datagram.empty()) {
+    const bool answer = qm.last_sent.next_retransmit == TimePoint::max() || qm.state == State::qm_resp_sent;
+    if (answer && !qm.last_sent.datagram.empty()) {
       ++stats_.duplicates;
       send_datagram(sa, qm.last_sent.datagram);
     } else {
@@ -309,12 +311,14 @@ void Manager::quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& head
     return quick_mode_failed(sa, mid, "the IPsec SAs could not be installed");
   }
   sink_.flush();
-  if (!step(sa, stored, State::qm_resp_sent) || !send_quick_mode(sa, stored, std::move(rest), false, now)) {
+  // Message 2 is retransmitted until message 3 arrives: message 3 is never
+  // repeated on its own (nothing answers it), so a lost one is recovered by
+  // the initiator answering our repeated 2 with its 3 again. Without that
+  // the initiator, installed on 2, would send into SAs we never finish.
+  if (!step(sa, stored, State::qm_resp_sent) || !send_quick_mode(sa, stored, std::move(rest), true, now)) {
     quick_mode_failed(sa, mid, "could not answer");
     return;
   }
-  // Wait for message 3 (the responder's traffic moves then); give up with the SA's timeout.
-  stored.last_sent.next_retransmit = TimePoint::max();
 }
 
 // --- Message 2 ----------------------------------------------------------------------

@@ -389,6 +389,32 @@ TEST(Ikev1QuickMode, TheResponderCanReceiveBeforeMessageThreeAndTakesItBackIfThr
   EXPECT_EQ(p.b.stats().quick_modes_failed, 1u);
 }
 
+TEST(Ikev1QuickMode, ALostMessageThreeIsRecoveredByTheResponderRepeatingTwo) {
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  ASSERT_TRUE(p.a_to_b());  // 1
+  ASSERT_TRUE(p.b_to_a());  // 2: A is done and sends 3
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  p.wire_a.queue.clear();   // 3 lost
+  ASSERT_EQ(p.b.list().at(0).children.size(), 0u);
+  p.now += 5s;
+  p.b.tick(p.now);          // B repeats 2 (retransmit_timeout 4 s)
+  ASSERT_EQ(p.wire_b.queue.size(), 1u);
+  ASSERT_TRUE(p.b_to_a());  // A answers the repeat with 3 again
+  ASSERT_TRUE(p.a_to_b());
+  expect_mirrored(p.dp_a, p.dp_b);
+  EXPECT_EQ(p.b.list().at(0).children.at(0).state, "QM_DONE");
+  EXPECT_EQ(p.a.stats().duplicates, 1u);
+  // Done: B repeats nothing more.
+  p.now += 30s;
+  p.b.tick(p.now);
+  EXPECT_TRUE(p.wire_b.queue.empty());
+}
+
 TEST(Ikev1QuickMode, SelectorsOutsideTheChildAreRefused) {
   Pair q({}, [] {
     Spec b = Spec{}.mirrored();
