@@ -119,7 +119,9 @@ class Service {
       log::info("chan", std::string(hard ? "hard" : "soft") + " lifetime reached for SA " + std::to_string(e.sa_id) +
                             " (SPI " + api::spi_hex(e.spi) + ") after " + std::to_string(e.bytes) + " bytes, " +
                             std::to_string(e.packets) + " packets");
-      if (ike_) ike_->lifetime_reached(e.sa_id, hard, ikev2::Clock::now());
+      // IKEv1 and IKEv2 SA records have ids apart: whichever owns it acts.
+      if (ike_ && ike_->lifetime_reached(e.sa_id, hard, ikev2::Clock::now())) return;
+      if (ikev1_) ikev1_->lifetime_reached(e.sa_id, hard, ikev2::Clock::now());
     };
     cb.on_counters = [this](const channel::SaCounters& c) { traffic_.record(c); };
     cb.on_seq_overflow = [](const channel::SeqOverflow& e) {

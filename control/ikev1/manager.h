@@ -199,6 +199,10 @@ class Manager {
   bool rekey_ipsec(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
   // Deletes that IPsec SA, with a Delete to the peer.
   bool delete_ipsec(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
+  // The dataplane's volume lifetime event for one of our SA records
+  // (rekey_bytes/rekey_packets soft, life_* hard): soft renews the IPsec
+  // SA by Quick Mode, hard deletes it. False if the id is not ours.
+  bool lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint now);
   // The connection of each installed IPsec SA's channel ids (traffic ledger).
   void visit_channel_ids(const std::function<void(std::uint64_t sa_id, const std::string& connection)>& visit) const;
   const ManagerStats& stats() const { return stats_; }

@@ -350,6 +350,39 @@ TEST(Ikev1Operator, AnIpsecSaIsRenewedOrDeletedOnRequest) {
   EXPECT_GE(p.b.stats().ipsec_sas_deleted, 1u);
 }
 
+// --- Volume lifetimes (the dataplane's soft and hard limit events) -----------------------
+
+TEST(Ikev1VolumeLifetime, SoftRenewsTheIpsecSaAndHardDeletesIt) {
+  Spec a;
+  a.child_extra = R"("rekey_bytes": "1M", "life_bytes": "2M")";
+  Pair p(a, Spec{}.mirrored());
+  establish(p);
+  const auto* out = p.dp_a.find(channel::Direction::outbound);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(out->soft.bytes, 1u << 20) << "the limits reach the dataplane";
+  EXPECT_EQ(out->hard.bytes, 2u << 20);
+  const auto out_id = out->sa_id;
+  const auto old_spi = p.a.list().at(0).children.at(0).spi_in;
+  EXPECT_FALSE(p.a.lifetime_reached(12345, false, p.now)) << "not ours";
+  // Soft: a Quick Mode renews it.
+  ASSERT_TRUE(p.a.lifetime_reached(out_id, false, p.now));
+  ASSERT_EQ(count_exchanges(p.wire_a, v1::ExchangeType::quick_mode), 1u);
+  EXPECT_TRUE(p.a.lifetime_reached(out_id, false, p.now)) << "a repeat starts nothing more";
+  EXPECT_EQ(count_exchanges(p.wire_a, v1::ExchangeType::quick_mode), 1u);
+  p.settle();
+  EXPECT_EQ(p.a.stats().ipsec_sas_rekeyed, 1u);
+  const auto children = p.a.list().at(0).children;
+  const auto fresh = std::find_if(children.begin(), children.end(), [](const auto& c) { return c.state == "QM_DONE"; });
+  ASSERT_NE(fresh, children.end());
+  EXPECT_NE(fresh->spi_in, old_spi);
+  // Hard on the new one: deleted here and, by the Delete, at the peer.
+  ASSERT_TRUE(p.a.lifetime_reached(fresh->sa_id_in, true, p.now));
+  EXPECT_EQ(p.a.stats().ipsec_sas_expired, 1u);
+  p.settle();
+  for (const auto& c : p.b.list().at(0).children) EXPECT_NE(c.spi_out, fresh->spi_in);
+  EXPECT_EQ(p.b.stats().ipsec_sas_deleted, 1u);
+}
+
 // --- INITIAL-CONTACT --------------------------------------------------------------------
 
 TEST(Ikev1InitialContact, APeerThatRestartedReplacesItsOldSas) {
