@@ -200,6 +200,7 @@ json ikev1_stats_json(const ikev1::ManagerStats& s) {
           {"ipsec_sas_deleted", s.ipsec_sas_deleted},
           {"ipsec_sas_rekeyed", s.ipsec_sas_rekeyed},
           {"ipsec_sas_expired", s.ipsec_sas_expired},
+          {"ipsec_rekey_collisions", s.ipsec_rekey_collisions},
           {"phase1_reestablished", s.phase1_reestablished},
           {"phase1_expired", s.phase1_expired},
           {"initial_contact_replaced", s.initial_contact_replaced},

@@ -67,6 +67,9 @@ struct QuickMode {
   LastSent last_sent;
   Bytes last_received_datagram;
   TimePoint started_at{};
+  // Manager::install_seq_ when the exchange began: a pair installed after
+  // that cannot be what this Quick Mode renews (both ends renewed at once).
+  std::uint64_t begun_seq = 0;
 };
 
 // An installed IPsec SA pair (QM_DONE), as pushed to the dataplane.
@@ -91,6 +94,13 @@ struct IpsecSa {
   bool rekey_started = false;
   // Replaced by a newer pair: deleted (with a Delete to the peer) at this time.
   std::optional<TimePoint> retire_at;
+  // For renewal collisions (quick_mode.cc, install_ipsec_sa):
+  std::uint64_t installed_seq = 0;  // Manager::install_seq_ at installation
+  bool initiated = false;           // we sent its Quick Mode 1
+  Bytes lowest_nonce;               // the lower of its Quick Mode's Ni and Nr
+  // Lost a collision: carries no outbound traffic and is not renewed; its
+  // initiator deletes it (retire_at), the other end waits for that Delete.
+  bool redundant = false;
 };
 
 struct IsakmpSa {

@@ -550,7 +550,7 @@ IsakmpSaView Manager::view(const IsakmpSa& sa) const {
   for (const auto& ipsec : sa.ipsec_sas) {
     IpsecSaView c;
     c.name = ipsec.name;
-    c.state = ipsec.retire_at ? "REKEYED" : "QM_DONE";
+    c.state = ipsec.retire_at || ipsec.redundant ? "REKEYED" : "QM_DONE";
     c.protocol = ipsec.suite.protocol == v1::ProtocolId::ah ? "AH" : "ESP";
     c.mode = ipsec.suite.tunnel() ? "TUNNEL" : "TRANSPORT";
     c.spi_in = ipsec.spi_in;

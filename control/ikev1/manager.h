@@ -84,6 +84,7 @@ struct ManagerStats {
   std::uint64_t ipsec_sas_deleted = 0;
   std::uint64_t ipsec_sas_rekeyed = 0;  // Quick Modes that renewed an IPsec SA before it expired
   std::uint64_t ipsec_sas_expired = 0;  // reached their lifetime without being renewed
+  std::uint64_t ipsec_rekey_collisions = 0;  // both ends renewed one IPsec SA at once; one new pair went
   std::uint64_t phase1_reestablished = 0;  // ISAKMP SAs renewed by a new Main/Aggressive Mode of ours
   std::uint64_t phase1_expired = 0;        // ISAKMP SAs that reached their lifetime
   std::uint64_t initial_contact_replaced = 0;  // ISAKMP SAs dropped for a peer's INITIAL-CONTACT
@@ -386,6 +387,7 @@ class Manager {
   std::map<std::pair<Cookie, std::string>, std::uint64_t> by_peer_cookie_;
   std::uint64_t next_sa_id_ = 0;
   std::uint64_t next_channel_id_ = 0;  // set from options.first_channel_id
+  std::uint64_t install_seq_ = 0;      // counts IPsec SA installations (renewal collisions)
   std::set<std::uint32_t> spis_in_use_;
   ManagerStats stats_;
 };

@@ -42,7 +42,8 @@ bool Manager::rekey_ipsec(std::uint64_t id, std::uint32_t spi_in, TimePoint now,
   IpsecSa* ipsec = find_ipsec(sa, spi_in);
   if (!ipsec) return refuse(why, sa.name() + " has no IPsec SA with inbound SPI " + hex32(spi_in));
   if (!phase1_established(sa.state)) return refuse(why, sa.name() + " is not established");
-  if (ipsec->retire_at) return refuse(why, "IPsec SA " + hex32(spi_in) + " was already renewed and is being retired");
+  if (ipsec->retire_at || ipsec->redundant)
+    return refuse(why, "IPsec SA " + hex32(spi_in) + " was already renewed and is being retired");
   if (ipsec->rekey_started) return refuse(why, "IPsec SA " + hex32(spi_in) + " is already being renewed");
   if (!ipsec->child) return refuse(why, "IPsec SA " + hex32(spi_in) + " has no child in the running config");
   ipsec->rekey_started = true;

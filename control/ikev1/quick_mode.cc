@@ -33,6 +33,14 @@ using v1::PayloadType;
 
 namespace {
 
+// The nonce order of the collision rule: shorter first, then byte by byte.
+// Any total order works as long as both ends use it on the same four
+// nonces; this one is strongSwan's (memcmp-style with the length).
+bool nonce_less(const Bytes& x, const Bytes& y) {
+  if (x.size() != y.size()) return x.size() < y.size();
+  return std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end());
+}
+
 std::string mid_text(std::uint32_t mid) { return "0x" + hex32(mid); }
 
 // Our side's and the peer's selectors of a child: the first of each
@@ -130,6 +138,7 @@ bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, T
   qm.local_ts = first_selector(child.local_ts, sa.local.address);
   qm.remote_ts = first_selector(child.remote_ts, sa.remote.address);
   qm.started_at = now;
+  qm.begun_seq = install_seq_;
   std::vector<Payload> rest{Payload{PayloadType::sa, phase2_offer(qm.offered, qm.spi_in)},
                             Payload{PayloadType::nonce, codec::Nonce{qm.ni_b}}};
   const auto group = qm.offered.front().group;
@@ -213,6 +222,7 @@ void Manager::quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& head
   qm.role = Role::responder;
   qm.iv = std::move(*chain);
   qm.started_at = now;
+  qm.begun_seq = install_seq_;
   qm.last_received_datagram.assign(datagram.begin(), datagram.end());
   const codec::SecurityAssociation* offer = nullptr;
   const codec::KeyExchange* ke = nullptr;
@@ -451,20 +461,42 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
   ipsec.installed_at = now;
   ipsec.sa_id_in = qm.sa_id_in;
   ipsec.sa_id_out = qm.sa_id_out;
+  ipsec.installed_seq = ++install_seq_;
+  ipsec.initiated = qm.role == Role::initiator;
+  ipsec.lowest_nonce = std::min(qm.ni_b, qm.nr_b, nonce_less);
   // The pair this one renews: ours by SPI when we rekeyed, else an
   // installed pair of the same child and selectors (the peer rekeyed).
   IpsecSa* predecessor = nullptr;
   for (auto& old : sa.ipsec_sas) {
-    if (old.retire_at || old.name != ipsec.name || !(old.local_ts == ipsec.local_ts) ||
+    if (old.retire_at || old.redundant || old.name != ipsec.name || !(old.local_ts == ipsec.local_ts) ||
         !(old.remote_ts == ipsec.remote_ts))
       continue;
     if (!predecessor || old.spi_in == qm.rekeys_spi_in) predecessor = &old;
+  }
+  // A pair installed after this Quick Mode began is not what it renews:
+  // both ends renewed the same pair at once, and each now holds both new
+  // pairs. Both ends must keep the same one. As RFC 7296 §2.8.1 settles
+  // it for IKEv2: the pair with the lowest of the four nonces is redundant,
+  // carries no traffic and is deleted by whoever initiated it.
+  IpsecSa* redundant = nullptr;
+  if (predecessor && predecessor->installed_seq > qm.begun_seq) {
+    ++stats_.ipsec_rekey_collisions;
+    const bool this_one = nonce_less(ipsec.lowest_nonce, predecessor->lowest_nonce);
+    redundant = this_one ? &ipsec : predecessor;
+    log::info("ike", sa.name() + " IPsec SA " + ipsec.name + ": both ends renewed it at once; keeping " +
+                         hex32(this_one ? predecessor->spi_in : ipsec.spi_in) + "_i, " +
+                         hex32(redundant->spi_in) + "_i (lowest nonce) goes" +
+                         (redundant->initiated ? ", deleted by us" : ", the peer deletes it"));
+    if (this_one) predecessor = nullptr;  // the kept pair keeps the traffic
   }
   auto same_selectors = [](const channel::PolicyRecord& a, const channel::PolicyRecord& b) {
     return a.src == b.src && a.dst == b.dst && a.ip_protocol == b.ip_protocol && a.src_ports == b.src_ports &&
            a.dst_ports == b.dst_ports;
   };
   for (auto& pair : ike::child_policies({qm.local_ts}, {qm.remote_ts}, ipsec.sa_id_in, ipsec.sa_id_out)) {
+    pair.in.policy_id = ++next_channel_id_;
+    if (sink_.set_policy(pair.in)) ipsec.inbound_policy_ids.push_back(pair.in.policy_id);
+    if (redundant == &ipsec) continue;  // receives what the peer still sends on it, sends nothing
     // Make-before-break: the predecessor's outbound policy of the same
     // selectors (same id) now points at the new SA.
     if (predecessor) {
@@ -476,9 +508,7 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
       }
     }
     if (pair.out.policy_id == 0) pair.out.policy_id = ++next_channel_id_;
-    pair.in.policy_id = ++next_channel_id_;
     if (sink_.set_policy(pair.out)) ipsec.outbound_policies.push_back(pair.out);
-    if (sink_.set_policy(pair.in)) ipsec.inbound_policy_ids.push_back(pair.in.policy_id);
   }
   // Lifetimes: the agreed one (the shorter of ours and the peer's) or the
   // child's; the rekey comes before it by the child's rekey_time, less a
@@ -495,7 +525,11 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
                       (static_cast<std::uint32_t>(spread.count()) + 1);
     ipsec.rekey_at = std::min(now + cc.rekey_time - std::chrono::milliseconds(draw), ipsec.expire_at);
   }
-  if (predecessor) {
+  if (redundant) {
+    redundant->redundant = true;
+    redundant->rekey_at = TimePoint::max();
+    if (redundant->initiated) redundant->retire_at = now + options_.retire_delay;
+  } else if (predecessor) {
     predecessor->retire_at = now + options_.retire_delay;
     ++stats_.ipsec_sas_rekeyed;
     log::info("ike", sa.name() + " IPsec SA " + predecessor->name + " " + hex32(predecessor->spi_in) + "_i renewed by " +
@@ -581,7 +615,8 @@ bool Manager::lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint
         log::warning("ike", sa.name() + " IPsec SA " + ipsec.name + " " + hex32(ipsec.spi_in) +
                                 "_i reached its hard volume limit (life_bytes/life_packets), deleting it");
         delete_ipsec_sas(sa, {ipsec.spi_in}, now);
-      } else if (!ipsec.rekey_started && !ipsec.retire_at && ipsec.child && phase1_established(sa.state)) {
+      } else if (!ipsec.rekey_started && !ipsec.retire_at && !ipsec.redundant && ipsec.child &&
+                 phase1_established(sa.state)) {
         log::info("ike", sa.name() + " IPsec SA " + ipsec.name + " " + hex32(ipsec.spi_in) +
                              "_i reached its soft volume limit (rekey_bytes/rekey_packets), renewing it");
         ipsec.rekey_started = true;

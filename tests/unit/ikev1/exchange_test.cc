@@ -502,6 +502,65 @@ TEST(Ikev1QuickMode, RekeyIsMakeBeforeBreak) {
   EXPECT_EQ(p.b.list().at(0).children.size(), 1u);
 }
 
+// Both ends renew the same IPsec SA at once (their Quick Mode 1 cross):
+// each ends with two new pairs. Both must keep the same one for traffic and
+// the other must go, or each side retires the pair the other uses and the
+// tunnel is left with none. The pair with the lowest of the four nonces is
+// the redundant one (the rule of RFC 7296 §2.8.1), deleted by its initiator.
+void renew_at_once(Pair& p, bool a_first) {
+  const auto sa_a = p.a.list().at(0);
+  const auto sa_b = p.b.list().at(0);
+  std::string why;
+  ASSERT_TRUE(p.a.rekey_ipsec(sa_a.id, sa_a.children.at(0).spi_in, p.now, &why)) << why;
+  ASSERT_TRUE(p.b.rekey_ipsec(sa_b.id, sa_b.children.at(0).spi_in, p.now, &why)) << why;
+  // Both Quick Mode 1 are on the wire before either is answered.
+  if (a_first) {
+    ASSERT_TRUE(p.a_to_b());  // A's 1: B answers 2
+    ASSERT_TRUE(p.b_to_a());  // B's 1: A answers 2
+  } else {
+    ASSERT_TRUE(p.b_to_a());
+    ASSERT_TRUE(p.a_to_b());
+  }
+  p.settle();
+}
+
+void expect_one_pair_after_collision(Pair& p) {
+  EXPECT_EQ(p.a.stats().ipsec_rekey_collisions, 1u);
+  EXPECT_EQ(p.b.stats().ipsec_rekey_collisions, 1u);
+  // Past retire_delay: the old pair and the redundant one are gone.
+  p.now += 6s;
+  p.tick();
+  p.settle();
+  p.now += 6s;
+  p.tick();
+  p.settle();
+  expect_mirrored(p.dp_a, p.dp_b);
+  ASSERT_EQ(p.a.list().at(0).children.size(), 1u);
+  ASSERT_EQ(p.b.list().at(0).children.size(), 1u);
+  EXPECT_EQ(p.a.list().at(0).children[0].state, "QM_DONE");
+  EXPECT_EQ(p.b.list().at(0).children[0].state, "QM_DONE");
+  // Each side's outbound policy leads into the pair the other receives on.
+  const auto* out_a = p.dp_a.find(channel::Direction::outbound);
+  ASSERT_EQ(p.dp_a.policies.size(), 2u);
+  bool steered = false;
+  for (const auto& [id, pol] : p.dp_a.policies) steered |= pol.sa_id == out_a->sa_id;
+  EXPECT_TRUE(steered);
+}
+
+TEST(Ikev1QuickMode, BothEndsRenewingAtOnceKeepOnePairBetweenThem) {
+  Pair p(Spec{}, Spec{}.mirrored());
+  establish(p);
+  renew_at_once(p, true);
+  expect_one_pair_after_collision(p);
+}
+
+TEST(Ikev1QuickMode, BothEndsRenewingAtOnceKeepOnePairWhicheverIsAnsweredFirst) {
+  Pair p(Spec{}, Spec{}.mirrored());
+  establish(p);
+  renew_at_once(p, false);
+  expect_one_pair_after_collision(p);
+}
+
 TEST(Ikev1QuickMode, AnIpsecSaThatIsNotRenewedExpires) {
   Spec a;
   a.child_rekey = "0s";
