@@ -15,6 +15,7 @@
 #   scripts/demo.sh                    Corridor <-> Corridor
 #   scripts/demo.sh --peer strongswan  gateway B is strongSwan (ESP in UDP 4500: it always encapsulates)
 #   scripts/demo.sh --ike 1            IKEv1: Main Mode (PSK, AES-256/SHA-384, ECP-384), then Quick Mode
+#   scripts/demo.sh --ike 1 --aggressive   IKEv1 Aggressive Mode (allowed with the PSK on both sides)
 #   scripts/demo.sh --nat              gateway A behind a NAT that remaps ports (NAT-T)
 #   scripts/demo.sh --keep             leave everything running until Ctrl-C
 #   scripts/demo.sh --static           the earlier demo: static SAs, no IKE
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
         *) echo "demo.sh: --ike takes 1 (IKEv1) or 2 (IKEv2, the default)" >&2; exit 64 ;;
       esac
       shift ;;
-    --peer|--nat|--keep|strongswan|corridor) args+=("$1") ;;
+    --peer|--nat|--keep|--aggressive|strongswan|corridor) args+=("$1") ;;
     *) echo "demo.sh: unknown option '$1' (see the comment at the top of $0)" >&2; exit 64 ;;
   esac
   shift

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The whole appliance negotiating a tunnel with IKE and carrying real traffic.
 
-    /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--ike 1|2] [--nat]
-                                                               [--rekey] [--demo] [--keep]
+    /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--ike 1|2]
+                                                               [--aggressive] [--nat] [--rekey] [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
     10.1.0.10 ==== lan 10.1.0.1 [dataplane] wan 192.0.2.1 ==== ... ==== wan 192.0.2.2  lan 10.2.0.1 ==== 10.2.0.10
@@ -19,7 +19,8 @@ NAT namespace that remaps ports (its WAN is then 10.0.0.2).
 
 IKEv2 by default; --ike 1 negotiates IKEv1 instead (Main Mode with the PSK,
 then Quick Mode; Phase 1 with AES-CBC and SHA-384, since IKEv1 has no AEAD
-for the ISAKMP SA).
+for the ISAKMP SA). --aggressive (with --ike 1) uses Aggressive Mode, which
+both sides must allow with a PSK (allow_aggressive_psk on Corridor's side).
 
 With --rekey, gateway A rekeys its Child SA every ~8 s and its IKE SA every
 ~14 s while host A pings host B 20 times a second for 25 s: no ping may be
@@ -56,6 +57,7 @@ nat = '--nat' in sys.argv
 rekey = '--rekey' in sys.argv
 peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 'corridor'
 ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else '2'
+aggressive = '--aggressive' in sys.argv
 failures = []
 passes = []
 PSK = 'a pre-shared key long enough for the demo'
@@ -419,7 +421,8 @@ def run(build):
                                    [sw.Child('lans', ['10.1.0.0/24'], ['10.2.0.0/24'], esp_proposals=[ESP],
                                              start_action='start')],
                                    proposals=[PROPOSAL_V1 if ike_version == '1' else PROPOSAL],
-                                   version=int(ike_version), local=sw.Auth('psk', ID_A), remote=sw.Auth('psk', ID_B))
+                                   version=int(ike_version), aggressive=aggressive or None,
+                                   local=sw.Auth('psk', ID_A), remote=sw.Auth('psk', ID_B))
             if rekey:
                 # Gateway A rekeys the Child SA every ~8 s and the IKE SA every ~14 s while traffic runs.
                 conn_a.children[0].rekey_time, conn_a.children[0].life_time = '8s', '60s'
@@ -440,7 +443,8 @@ def run(build):
                          os.path.join(wd, '%s-%s.pcap' % (ns, dev))) for ns, dev in capture_points]
             if peer_kind == 'strongswan':
                 say('gateway B: strongSwan 5.9.8 with swanctl.conf for the same tunnel')
-                peer = sw.Charon(ns_b, os.path.join(wd, 'strongswan'), [conn_b], [sw.Psk(PSK, [ID_A, ID_B])])
+                peer = sw.Charon(ns_b, os.path.join(wd, 'strongswan'), [conn_b], [sw.Psk(PSK, [ID_A, ID_B])],
+                                 aggressive_psk=aggressive)
                 peer.start()
             else:
                 say('gateway B: a second Corridor appliance, the responder')
@@ -450,7 +454,8 @@ def run(build):
             gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, conn_a)
 
             say('Phase 1 / Phase 2: corridor-control initiates %s (start_action=start)' % (
-                'IKEv1 Main Mode, then Quick Mode' if ike_version == '1' else 'IKE_SA_INIT and IKE_AUTH'))
+                'IKEv1 %s Mode, then Quick Mode' % ('Aggressive' if aggressive else 'Main') if ike_version == '1'
+                else 'IKE_SA_INIT and IKE_AUTH'))
             gw_a.wait_for(gw_a.established, 'established IKE SA with a Child SA', 30)
             sa_a = gw_a.established()
             child_a = sa_a['children'][0]
@@ -476,6 +481,9 @@ def run(build):
             if demo:
                 print('   Corridor A: ' + describe(sa_a))
                 print('   ' + view_b['text'])
+            if ike_version == '1':
+                want = 'AM_DONE' if aggressive else 'MM_DONE'
+                check(sa_a['state'] == want, 'Corridor A\'s ISAKMP SA is %s (%s)' % (want, sa_a['state']))
             check(sa_a['spi_i'] == view_b['spi_i'] and sa_a['spi_r'] == view_b['spi_r'],
                   'IKE SA SPIs agree (%s_i %s_r)' % (sa_a['spi_i'], sa_a['spi_r']))
             check(child_a['spi_in'] == view_b['child_out'] and child_a['spi_out'] == view_b['child_in'],
@@ -582,6 +590,9 @@ def main():
         return 64
     if ike_version not in ('1', '2'):
         print('--ike must be 1 or 2')
+        return 64
+    if aggressive and ike_version != '1':
+        print('--aggressive is IKEv1 only (--ike 1)')
         return 64
     run(args[0])
     print('%d passed, %d failed' % (len(passes), len(failures)))
