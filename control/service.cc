@@ -184,6 +184,8 @@ class Service {
     ikev1::ManagerOptions v1_options;
     v1_options.nat_t_port = kNatTPort;
     v1_options.last_inbound_packet = options.last_inbound_packet;  // the same clock and counters
+    // One dataplane, one inbound SPI space for both IKE versions.
+    options.spis = v1_options.spis = std::make_shared<ike::SpiRegistry>();
     ikev1_ = std::make_unique<ikev1::Manager>(config, *sockets_, sink_, v1_options);
     ike_ = std::make_unique<ikev2::Manager>(std::move(config), *sockets_, sink_, options);
     return true;

@@ -135,7 +135,7 @@ void Manager::uninstall(IpsecSa& ipsec) {
   ipsec.inbound_policy_ids.clear();
   sink_.remove_sa(ipsec.sa_id_in);
   sink_.remove_sa(ipsec.sa_id_out);
-  spis_in_use_.erase(ipsec.spi_in);
+  spis_->release(ipsec.spi_in);
   ++stats_.ipsec_sas_deleted;
 }
 

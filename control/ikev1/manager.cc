@@ -42,6 +42,7 @@ Manager::Manager(std::shared_ptr<const config::Config> config, ike::Transport& t
     : config_(std::move(config)), transport_(transport), sink_(sink), options_(std::move(options)) {
   next_channel_id_ = options_.first_channel_id;
   next_sa_id_ = options_.first_sa_id;
+  spis_ = options_.spis ? options_.spis : std::make_shared<ike::SpiRegistry>();
   if (!options_.random) {
     options_.random = [](std::span<std::uint8_t> out) {
       if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {

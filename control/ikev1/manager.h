@@ -36,6 +36,7 @@
 
 #include "common/config/model.h"
 #include "common/ikev1/message.h"
+#include "control/ike/spi_registry.h"
 #include "control/ike/transport.h"
 #include "control/ikev1/isakmp_sa.h"
 
@@ -51,6 +52,8 @@ struct ManagerOptions {
   std::uint16_t nat_t_port = 4500;
   // Randomness for cookies and nonces; RAND_bytes unless a test injects its own.
   std::function<void(std::span<std::uint8_t>)> random;
+  // Inbound SPIs shared with the IKEv2 manager (one dataplane); none: our own.
+  std::shared_ptr<ike::SpiRegistry> spis;
   std::uint32_t nonce_size = 32;
   // SA channel ids of IPsec SAs and policies start here, far from the
   // IKEv2 manager's (which count from 1), so both can share one channel.
@@ -388,7 +391,7 @@ class Manager {
   std::uint64_t next_sa_id_ = 0;
   std::uint64_t next_channel_id_ = 0;  // set from options.first_channel_id
   std::uint64_t install_seq_ = 0;      // counts IPsec SA installations (renewal collisions)
-  std::set<std::uint32_t> spis_in_use_;
+  std::shared_ptr<ike::SpiRegistry> spis_;  // inbound SPIs in use or reserved
   ManagerStats stats_;
 };
 

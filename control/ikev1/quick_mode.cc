@@ -61,16 +61,7 @@ bool selectors_cover(const std::vector<net::TrafficSelector>& configured, const 
 
 }  // namespace
 
-std::uint32_t Manager::random_spi() {
-  std::uint32_t spi = 0;
-  while (spi < 256 || spis_in_use_.count(spi) != 0) {  // 1-255 are reserved (RFC 4303 §2.1)
-    std::array<std::uint8_t, 4> b{};
-    options_.random(b);
-    spi = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
-  }
-  spis_in_use_.insert(spi);
-  return spi;
-}
+std::uint32_t Manager::random_spi() { return spis_->reserve(options_.random); }
 
 bool Manager::step(IsakmpSa& sa, QuickMode& qm, State to) {
   if (!transition_allowed(qm.role, qm.state, to)) {
@@ -146,7 +137,7 @@ bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, T
     auto dh = corridor::ike::DiffieHellman::generate(group);
     if (!dh.ok()) {
       log::error("ike", sa.name() + " PFS: " + dh.error().message);
-      spis_in_use_.erase(qm.spi_in);
+      spis_->release(qm.spi_in);
       return false;
     }
     rest.push_back(Payload{PayloadType::key_exchange, codec::KeyExchange{dh->public_value()}});
@@ -437,7 +428,7 @@ bool Manager::push_ipsec_keys(IsakmpSa& sa, QuickMode& qm) {
 
 void Manager::abandon(QuickMode& qm) {
   if (qm.state == State::qm_done) return;  // its SPI and SAs belong to an IpsecSa now
-  spis_in_use_.erase(qm.spi_in);
+  spis_->release(qm.spi_in);
   if (qm.sa_id_in != 0) {
     sink_.remove_sa(qm.sa_id_in);
     sink_.remove_sa(qm.sa_id_out);

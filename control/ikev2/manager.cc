@@ -56,6 +56,7 @@ Manager::Manager(std::shared_ptr<const config::Config> config, Transport& transp
       sink_(sink),
       options_(std::move(options)),
       cookies_(std::array<std::uint8_t, 32>{}) {
+  child_spis_ = options_.spis ? options_.spis : std::make_shared<corridor::control::ike::SpiRegistry>();
   if (!options_.random) {
     options_.random = [](std::span<std::uint8_t> out) {
       if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
@@ -205,17 +206,9 @@ Spi Manager::random_spi() {
   return spi;
 }
 
-std::uint32_t Manager::random_child_spi() {
-  for (;;) {
-    std::array<std::uint8_t, 4> b;
-    options_.random(b);
-    const std::uint32_t spi = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
-    if (spi < 256) continue;  // RFC 4303 §2.1: 1-255 reserved, 0 local use
-    if (child_spis_.insert(spi).second) return spi;
-  }
-}
+std::uint32_t Manager::random_child_spi() { return child_spis_->reserve(options_.random); }
 
-void Manager::release_child_spi(std::uint32_t spi) { child_spis_.erase(spi); }
+void Manager::release_child_spi(std::uint32_t spi) { child_spis_->release(spi); }
 
 Bytes Manager::random_bytes(std::size_t n) {
   Bytes out(n);

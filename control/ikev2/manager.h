@@ -26,6 +26,7 @@
 #include "common/channel/records.h"
 #include "common/config/model.h"
 #include "common/ike/message.h"
+#include "control/ike/spi_registry.h"
 #include "control/ike/transport.h"
 #include "control/ikev2/cookie.h"
 #include "control/ikev2/fragmentation.h"
@@ -71,6 +72,9 @@ struct ManagerOptions {
   std::uint16_t nat_t_port = 4500;
   // Randomness for SPIs and nonces; RAND_bytes unless a test injects its own.
   std::function<void(std::span<std::uint8_t>)> random;
+  // Inbound Child SA SPIs shared with the IKEv1 manager (one dataplane);
+  // none: our own.
+  std::shared_ptr<corridor::control::ike::SpiRegistry> spis;
   std::uint32_t nonce_size = 32;
   // Half-open responder SAs (RFC 7296 §2.6), strongSwan's defaults: past
   // cookie_threshold overall or cookie_threshold_ip from one address an
@@ -254,7 +258,7 @@ class Manager {
   const ManagerStats& stats() const { return stats_; }
   std::size_t ike_sa_count() const { return sas_.size(); }
   std::size_t half_open_count() const { return half_open_; }
-  std::size_t reserved_child_spis() const { return child_spis_.size(); }
+  std::size_t reserved_child_spis() const { return child_spis_->size(); }
 
  private:
   struct Received;  // one parsed datagram on its way through dispatch
@@ -424,7 +428,7 @@ class Manager {
   void count_half_open(IkeSa& sa, bool on);
   CookieJar cookies_;
   std::map<const config::ConnectionConfig*, Credentials> credentials_;
-  std::unordered_set<std::uint32_t> child_spis_;  // inbound Child SA SPIs in use or reserved
+  std::shared_ptr<corridor::control::ike::SpiRegistry> child_spis_;  // inbound Child SA SPIs in use or reserved
   TimePoint cookies_rotated_at_{};
   std::uint64_t next_sa_id_ = 0;       // IKE SA ids
   std::uint64_t next_channel_id_ = 0;  // SA channel ids for Child SAs and policies
