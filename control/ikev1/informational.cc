@@ -22,6 +22,13 @@ using v1::ExchangeType;
 using v1::NotifyType;
 using v1::PayloadType;
 
+namespace {
+// How many of the peer's Informational Message IDs are remembered: far
+// more than a DPD interval or a rekey brings in the time a replay is worth
+// trying, and a linear search of this many is nothing.
+constexpr std::size_t kInformationalReplayWindow = 64;
+}  // namespace
+
 bool Manager::send_informational(IsakmpSa& sa, std::vector<Payload> payloads, TimePoint now) {
   if (!sa.keys || !sa.cipher) return false;
   const std::uint32_t mid = random_message_id(sa);
@@ -55,6 +62,11 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
   if (!hash || !want.ok() || want->size() != hash->data.size() ||
       CRYPTO_memcmp(want->data(), hash->data.data(), want->size()) != 0)
     return drop("hash_mismatch", sa.name() + " Informational with a missing or wrong HASH(1)");
+  auto& seen = sa.recent_informational_ids;
+  if (std::find(seen.begin(), seen.end(), mid) != seen.end())
+    return drop("replayed", sa.name() + " Informational " + "0x" + hex32(mid) + " seen before (a replay)");
+  if (seen.size() >= kInformationalReplayWindow) seen.erase(seen.begin());
+  seen.push_back(mid);
   sa.last_received = now;
 
   bool delete_isakmp = false;

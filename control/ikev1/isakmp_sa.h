@@ -70,6 +70,10 @@ struct QuickMode {
   // Manager::install_seq_ when the exchange began: a pair installed after
   // that cannot be what this Quick Mode renews (both ends renewed at once).
   std::uint64_t begun_seq = 0;
+  // Responder: install_seq_ when our message 2 left, the moment the peer
+  // could first know of the pair; its IpsecSa is stamped with this, not
+  // with the later installation, so both ends order the pairs alike.
+  std::uint64_t known_seq = 0;
 };
 
 // An installed IPsec SA pair (QM_DONE), as pushed to the dataplane.
@@ -95,7 +99,7 @@ struct IpsecSa {
   // Replaced by a newer pair: deleted (with a Delete to the peer) at this time.
   std::optional<TimePoint> retire_at;
   // For renewal collisions (quick_mode.cc, install_ipsec_sa):
-  std::uint64_t installed_seq = 0;  // Manager::install_seq_ at installation
+  std::uint64_t installed_seq = 0;  // Manager::install_seq_ when the peer could first know of it
   bool initiated = false;           // we sent its Quick Mode 1
   Bytes lowest_nonce;               // the lower of its Quick Mode's Ni and Nr
   // Lost a collision: carries no outbound traffic and is not renewed; its
@@ -117,6 +121,11 @@ struct IsakmpSa {
   TimePoint created_at{};
   std::optional<TimePoint> established_at;
   TimePoint last_received{};
+  // Message IDs of the peer's recent Informational exchanges. Nothing in
+  // an Informational stops a replay (RFC 3706 §6 relies on sequence
+  // numbers for DPD): a repeated ID is refused, so a captured R-U-THERE or
+  // ACK cannot keep a dead peer looking alive.
+  std::vector<std::uint32_t> recent_informational_ids;
 
   // Phase 1 negotiation.
   std::vector<Phase1Suite> offered;     // initiator: our transforms; responder: the chosen one

@@ -325,7 +325,7 @@ class Manager {
   bool install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now);
   // A Quick Mode that ends before QM_DONE: its SPI and any pushed SA records go.
   void abandon(QuickMode& qm);
-  void quick_mode_failed(IsakmpSa& sa, std::uint32_t message_id, std::string_view why);
+  void quick_mode_failed(IsakmpSa& sa, std::uint32_t message_id, std::string_view why, TimePoint now);
   std::uint32_t random_spi();
   bool step(IsakmpSa& sa, QuickMode& qm, State to);
   // Retransmits our Quick Mode messages, gives up on unanswered ones,

@@ -75,13 +75,28 @@ bool Manager::step(IsakmpSa& sa, QuickMode& qm, State to) {
   return true;
 }
 
-void Manager::quick_mode_failed(IsakmpSa& sa, std::uint32_t message_id, std::string_view why) {
+void Manager::quick_mode_failed(IsakmpSa& sa, std::uint32_t message_id, std::string_view why, TimePoint now) {
   const auto it = sa.quick_modes.find(message_id);
   std::string child = "?";
   if (it != sa.quick_modes.end()) {
-    if (it->second.child) child = it->second.child->name;
-    abandon(it->second);
+    QuickMode& qm = it->second;
+    if (qm.child) child = qm.child->name;
+    // A failed renewal may be tried again: by time at the next tick, by
+    // volume or by the operator.
+    if (qm.rekeys_spi_in) {
+      for (auto& ipsec : sa.ipsec_sas)
+        if (ipsec.spi_in == qm.rekeys_spi_in) ipsec.rekey_started = false;
+    }
+    // The initiator installed the pair when our message 2 arrived and may
+    // be sending on it: tell it the pair is gone rather than leave it
+    // sending into nothing.
+    const bool peer_may_use = qm.role == Role::responder && qm.state == State::qm_resp_sent && qm.suite &&
+                              phase1_established(sa.state);
+    const auto spi = qm.spi_in;
+    const auto protocol = qm.suite ? qm.suite->protocol : v1::ProtocolId::esp;
+    abandon(qm);
     sa.quick_modes.erase(it);
+    if (peer_may_use) send_delete_ipsec(sa, protocol, {spi}, now);
   }
   ++stats_.quick_modes_failed;
   log::warning("ike", sa.name() + " Quick Mode " + mid_text(message_id) + " for " + child + " failed: " + std::string(why));
@@ -151,7 +166,7 @@ bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, T
                        (qm.offered.size() > 1 ? " and " + std::to_string(qm.offered.size() - 1) + " more" : ""));
   auto& stored = sa.quick_modes[mid] = std::move(qm);
   if (!step(sa, stored, State::qm_init_sent) || !send_quick_mode(sa, stored, std::move(rest), true, now)) {
-    quick_mode_failed(sa, mid, "could not send message 1");
+    quick_mode_failed(sa, mid, "could not send message 1", now);
     return false;
   }
   return true;
@@ -306,18 +321,19 @@ void Manager::quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& head
                        qm.local_ts.to_string() + " === " + qm.remote_ts.to_string() + ", selected " +
                        qm.suite->to_string());
   auto& stored = sa.quick_modes[mid] = std::move(qm);
-  if (!step(sa, stored, State::qm_init_rcvd)) return quick_mode_failed(sa, mid, "could not answer");
+  if (!step(sa, stored, State::qm_init_rcvd)) return quick_mode_failed(sa, mid, "could not answer", now);
   // The inbound SA must be in the dataplane before the initiator can use it.
   if (!push_ipsec_keys(sa, stored)) {
-    return quick_mode_failed(sa, mid, "the IPsec SAs could not be installed");
+    return quick_mode_failed(sa, mid, "the IPsec SAs could not be installed", now);
   }
   sink_.flush();
+  stored.known_seq = ++install_seq_;
   // Message 2 is retransmitted until message 3 arrives: message 3 is never
   // repeated on its own (nothing answers it), so a lost one is recovered by
   // the initiator answering our repeated 2 with its 3 again. Without that
   // the initiator, installed on 2, would send into SAs we never finish.
   if (!step(sa, stored, State::qm_resp_sent) || !send_quick_mode(sa, stored, std::move(rest), true, now)) {
-    quick_mode_failed(sa, mid, "could not answer");
+    quick_mode_failed(sa, mid, "could not answer", now);
     return;
   }
 }
@@ -344,19 +360,19 @@ void Manager::quick_mode_response_2(IsakmpSa& sa, QuickMode& qm, const Opened& m
   }
   const auto datagram_ct = std::span<const std::uint8_t>(qm.last_received_datagram).subspan(codec::kHeaderSize);
   qm.iv.advance(datagram_ct);
-  if (!reply || qm.nr_b.empty()) return quick_mode_failed(sa, mid, "message 2 without SA or nonce");
+  if (!reply || qm.nr_b.empty()) return quick_mode_failed(sa, mid, "message 2 without SA or nonce", now);
   auto accepted = accept_phase2_reply(*reply, qm.offered);
-  if (!accepted.ok()) return quick_mode_failed(sa, mid, accepted.error().message);
+  if (!accepted.ok()) return quick_mode_failed(sa, mid, accepted.error().message, now);
   qm.suite = accepted->suite;
   qm.spi_out = accepted->peer_spi;
   if (qm.dh) {
-    if (!ke) return quick_mode_failed(sa, mid, "PFS offered but message 2 has no KE payload");
+    if (!ke) return quick_mode_failed(sa, mid, "PFS offered but message 2 has no KE payload", now);
     auto g = qm.dh->shared_secret(ke->data);
-    if (!g.ok()) return quick_mode_failed(sa, mid, g.error().message);
+    if (!g.ok()) return quick_mode_failed(sa, mid, g.error().message, now);
     qm.g_qm = std::move(*g);
   }
   if (!step(sa, qm, State::qm_resp_rcvd)) return;
-  if (!install_ipsec_sa(sa, qm, now)) return quick_mode_failed(sa, mid, "the IPsec SAs could not be installed");
+  if (!install_ipsec_sa(sa, qm, now)) return quick_mode_failed(sa, mid, "the IPsec SAs could not be installed", now);
   if (!send_quick_mode(sa, qm, {}, false, now)) return;
   step(sa, qm, State::qm_done);
 }
@@ -373,7 +389,7 @@ void Manager::quick_mode_request_3(IsakmpSa& sa, QuickMode& qm, const Opened& me
     return drop("hash_mismatch", sa.name() + " Quick Mode " + mid_text(qm.message_id) + " message 3 with a wrong HASH(3)");
   }
   if (!install_ipsec_sa(sa, qm, now))
-    return quick_mode_failed(sa, qm.message_id, "the IPsec SAs could not be installed");
+    return quick_mode_failed(sa, qm.message_id, "the IPsec SAs could not be installed", now);
   step(sa, qm, State::qm_done);
 }
 
@@ -452,7 +468,7 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
   ipsec.installed_at = now;
   ipsec.sa_id_in = qm.sa_id_in;
   ipsec.sa_id_out = qm.sa_id_out;
-  ipsec.installed_seq = ++install_seq_;
+  ipsec.installed_seq = qm.known_seq ? qm.known_seq : ++install_seq_;
   ipsec.initiated = qm.role == Role::initiator;
   ipsec.lowest_nonce = std::min(qm.ni_b, qm.nr_b, nonce_less);
   // The pair this one renews: ours by SPI when we rekeyed, else an
@@ -464,7 +480,9 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
       continue;
     if (!predecessor || old.spi_in == qm.rekeys_spi_in) predecessor = &old;
   }
-  // A pair installed after this Quick Mode began is not what it renews:
+  // A pair the peer knew of only after this Quick Mode began (installed by
+  // us as initiator, or answered with message 2 as responder) is not what
+  // it renews:
   // both ends renewed the same pair at once, and each now holds both new
   // pairs. Both ends must keep the same one. As RFC 7296 §2.8.1 settles
   // it for IKEv2: the pair with the lowest of the four nonces is redundant,
@@ -513,7 +531,7 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
     std::array<std::uint8_t, 4> r{};
     options_.random(r);
     const auto draw = (std::uint32_t{r[0]} << 24 | std::uint32_t{r[1]} << 16 | std::uint32_t{r[2]} << 8 | r[3]) %
-                      (static_cast<std::uint32_t>(spread.count()) + 1);
+                      (static_cast<std::uint64_t>(spread.count()) + 1);
     ipsec.rekey_at = std::min(now + cc.rekey_time - std::chrono::milliseconds(draw), ipsec.expire_at);
   }
   if (redundant) {
@@ -562,14 +580,7 @@ void Manager::tick_quick_modes(IsakmpSa& sa, TimePoint now) {
     last.next_retransmit = now + std::chrono::duration_cast<Clock::duration>(backoff);
   }
   for (auto mid : finished) sa.quick_modes.erase(mid);
-  for (auto mid : failed) {
-    // A failed renewal may be tried again at the next tick.
-    if (const auto it = sa.quick_modes.find(mid); it != sa.quick_modes.end() && it->second.rekeys_spi_in) {
-      for (auto& ipsec : sa.ipsec_sas)
-        if (ipsec.spi_in == it->second.rekeys_spi_in) ipsec.rekey_started = false;
-    }
-    quick_mode_failed(sa, mid, "no answer in time");
-  }
+  for (auto mid : failed) quick_mode_failed(sa, mid, "no answer in time", now);
 }
 
 void Manager::tick_ipsec_sas(IsakmpSa& sa, TimePoint now) {
@@ -591,7 +602,11 @@ void Manager::tick_ipsec_sas(IsakmpSa& sa, TimePoint now) {
       renew_spi.push_back(ipsec.spi_in);
     }
   }
-  for (std::size_t i = 0; i < renew.size(); ++i) start_quick_mode(sa, *renew[i], now, renew_spi[i]);
+  for (std::size_t i = 0; i < renew.size(); ++i) {
+    if (start_quick_mode(sa, *renew[i], now, renew_spi[i])) continue;
+    for (auto& ipsec : sa.ipsec_sas)  // tried again at the next tick
+      if (ipsec.spi_in == renew_spi[i]) ipsec.rekey_started = false;
+  }
   delete_ipsec_sas(sa, gone, now);
 }
 

@@ -50,7 +50,7 @@ void Manager::schedule_lifetime(IsakmpSa& sa, TimePoint now) {
     std::array<std::uint8_t, 4> b{};
     options_.random(b);
     const std::uint32_t r = std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
-    jitter = static_cast<std::int64_t>(r % static_cast<std::uint32_t>(span + 1));
+    jitter = static_cast<std::int64_t>(r % static_cast<std::uint64_t>(span + 1));
   }
   sa.reestablish_at = now + soft - std::chrono::seconds(jitter);
 }
@@ -94,6 +94,12 @@ void Manager::adopt_ipsec_sas(IsakmpSa& sa, TimePoint now) {
     if (id == sa.id || !phase1_established(other.state) || other.superseded || !same_peer(sa, other)) continue;
     other.superseded = true;
     other.reestablish_at = TimePoint::max();
+    // Its Quick Modes under way would install into an SA that no longer
+    // holds the IPsec SAs: they end here, and the new SA renews what is due.
+    std::vector<std::uint32_t> running;
+    for (const auto& [mid, qm] : other.quick_modes)
+      if (qm.state != State::qm_done) running.push_back(mid);
+    for (const auto mid : running) quick_mode_failed(other, mid, "its ISAKMP SA was superseded by " + sa.name(), now);
     if (!other.ipsec_sas.empty())
       log::info("ike", sa.name() + " takes over " + std::to_string(other.ipsec_sas.size()) + " IPsec SA(s) of " +
                            other.name());

@@ -561,6 +561,34 @@ TEST(Ikev1QuickMode, BothEndsRenewingAtOnceKeepOnePairWhicheverIsAnsweredFirst) 
   expect_one_pair_after_collision(p);
 }
 
+// B starts its own renewal after answering A's, before A's message 3 comes:
+// B's Quick Mode renews A's new pair, not the old one. Both ends must see
+// it that way (no collision), or each deletes the pair the other keeps.
+TEST(Ikev1QuickMode, ARenewalStartedAfterAnsweringTheOtherIsNoCollision) {
+  Pair p(Spec{}, Spec{}.mirrored());
+  establish(p);
+  const auto sa_a = p.a.list().at(0);
+  const auto sa_b = p.b.list().at(0);
+  std::string why;
+  ASSERT_TRUE(p.a.rekey_ipsec(sa_a.id, sa_a.children.at(0).spi_in, p.now, &why)) << why;
+  ASSERT_TRUE(p.a_to_b());  // A's 1: B answers 2
+  ASSERT_TRUE(p.b.rekey_ipsec(sa_b.id, sa_b.children.at(0).spi_in, p.now, &why)) << why;
+  ASSERT_TRUE(p.b_to_a());  // B's 2: A installs its new pair, sends 3
+  ASSERT_TRUE(p.b_to_a());  // B's 1 (renewing the old pair, as B sees it)
+  p.settle();
+  EXPECT_EQ(p.a.stats().ipsec_rekey_collisions, 0u);
+  EXPECT_EQ(p.b.stats().ipsec_rekey_collisions, 0u);
+  p.now += 6s;
+  p.tick();
+  p.settle();
+  p.now += 6s;
+  p.tick();
+  p.settle();
+  expect_mirrored(p.dp_a, p.dp_b);
+  ASSERT_EQ(p.a.list().at(0).children.size(), 1u);
+  EXPECT_EQ(p.a.list().at(0).children[0].state, "QM_DONE");
+}
+
 TEST(Ikev1QuickMode, AnIpsecSaThatIsNotRenewedExpires) {
   Spec a;
   a.child_rekey = "0s";

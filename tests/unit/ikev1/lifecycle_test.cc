@@ -93,6 +93,30 @@ TEST(Ikev1Dpd, AnUnansweredProbeIsRepeatedEveryDpdDelay) {
   EXPECT_EQ(p.a.stats().dpd_acks, 1u);
 }
 
+TEST(Ikev1Dpd, AReplayedAckDoesNotKeepADeadPeerAlive) {
+  Pair p(with_dpd("10s", "30s", "clear"));
+  establish(p);
+  p.now += 11s;
+  p.tick();
+  ASSERT_TRUE(p.a_to_b());                      // R-U-THERE
+  ASSERT_EQ(p.wire_b.queue.size(), 1u);
+  const Datagram ack = p.wire_b.queue.front();  // captured on the wire
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_EQ(p.a.stats().dpd_acks, 1u);
+  // B dies; an attacker replays the captured ACK after every probe.
+  for (int i = 0; i < 4; ++i) {
+    p.now += 10s;
+    p.a.tick(p.now);
+    p.wire_a.queue.clear();
+    p.wire_b.queue.push_back(ack);
+    p.b_to_a();
+  }
+  EXPECT_GE(p.a.stats().drops.at("replayed"), 3u);
+  EXPECT_EQ(p.a.stats().dpd_acks, 1u);
+  EXPECT_EQ(p.a.stats().dpd_dead_peers, 1u);
+  EXPECT_EQ(p.a.sa_count(), 0u);
+}
+
 TEST(Ikev1Dpd, ADeadPeerIsClosedAndDpdActionRestartNegotiatesAgain) {
   Pair p(with_dpd("10s", "30s", "restart"));
   establish(p);
