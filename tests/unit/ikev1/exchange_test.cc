@@ -524,21 +524,25 @@ void renew_at_once(Pair& p, bool a_first) {
   p.settle();
 }
 
-void expect_one_pair_after_collision(Pair& p) {
-  EXPECT_EQ(p.a.stats().ipsec_rekey_collisions, 1u);
-  EXPECT_EQ(p.b.stats().ipsec_rekey_collisions, 1u);
-  // Past retire_delay: the old pair and the redundant one are gone.
-  p.now += 6s;
-  p.tick();
-  p.settle();
-  p.now += 6s;
-  p.tick();
-  p.settle();
+// Twice past retire_delay, Deletes delivered: every retired or redundant
+// pair is gone; exactly one pair must be left, the same at both ends.
+void expect_one_pair_once_retired(Pair& p) {
+  for (int i = 0; i < 2; ++i) {
+    p.now += 6s;
+    p.tick();
+    p.settle();
+  }
   expect_mirrored(p.dp_a, p.dp_b);
   ASSERT_EQ(p.a.list().at(0).children.size(), 1u);
   ASSERT_EQ(p.b.list().at(0).children.size(), 1u);
   EXPECT_EQ(p.a.list().at(0).children[0].state, "QM_DONE");
   EXPECT_EQ(p.b.list().at(0).children[0].state, "QM_DONE");
+}
+
+void expect_one_pair_after_collision(Pair& p) {
+  EXPECT_EQ(p.a.stats().ipsec_rekey_collisions, 1u);
+  EXPECT_EQ(p.b.stats().ipsec_rekey_collisions, 1u);
+  expect_one_pair_once_retired(p);
   // Each side's outbound policy leads into the pair the other receives on.
   const auto* out_a = p.dp_a.find(channel::Direction::outbound);
   ASSERT_EQ(p.dp_a.policies.size(), 2u);
@@ -578,15 +582,7 @@ TEST(Ikev1QuickMode, ARenewalStartedAfterAnsweringTheOtherIsNoCollision) {
   p.settle();
   EXPECT_EQ(p.a.stats().ipsec_rekey_collisions, 0u);
   EXPECT_EQ(p.b.stats().ipsec_rekey_collisions, 0u);
-  p.now += 6s;
-  p.tick();
-  p.settle();
-  p.now += 6s;
-  p.tick();
-  p.settle();
-  expect_mirrored(p.dp_a, p.dp_b);
-  ASSERT_EQ(p.a.list().at(0).children.size(), 1u);
-  EXPECT_EQ(p.a.list().at(0).children[0].state, "QM_DONE");
+  expect_one_pair_once_retired(p);
 }
 
 TEST(Ikev1QuickMode, AnIpsecSaThatIsNotRenewedExpires) {
