@@ -403,7 +403,8 @@ TEST(Ikev1VolumeLifetime, SoftRenewsTheIpsecSaAndHardDeletesIt) {
   ASSERT_TRUE(p.a.lifetime_reached(fresh->sa_id_in, true, p.now));
   EXPECT_EQ(p.a.stats().ipsec_sas_expired, 1u);
   p.settle();
-  for (const auto& c : p.b.list().at(0).children) EXPECT_NE(c.spi_out, fresh->spi_in);
+  const auto b_sas = p.b.list();  // kept: a range-for over list().at(0).children would outlive the list
+  for (const auto& c : b_sas.at(0).children) EXPECT_NE(c.spi_out, fresh->spi_in);
   EXPECT_EQ(p.b.stats().ipsec_sas_deleted, 1u);
 }
 
