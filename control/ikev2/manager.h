@@ -31,13 +31,21 @@
 #include "control/ikev2/cookie.h"
 #include "control/ikev2/fragmentation.h"
 #include "control/ikev2/ike_sa.h"
-#include "control/ikev2/pubkey_auth.h"
+#include "control/ike/pubkey_auth.h"
 
 namespace corridor::control::ikev2 {
 
 // The ports both IKE versions share (control/ike/transport.h).
 using Transport = ike::Transport;
 using ChildSaSink = ike::ChildSaSink;
+// Certificates and signatures (control/ike/pubkey_auth.h).
+using ike::LocalCredential;
+using ike::SignOptions;
+using ike::TrustStore;
+using ike::VerifyOptions;
+using ike::parse_signature_hash_algorithms;
+using ike::signature_hash_algorithms_notify_data;
+using ike::verify_peer;
 
 // A change in the SA set that operators and monitoring follow (the REST
 // API's event stream), in the words of strongSwan's vici events.

@@ -1,4 +1,4 @@
-// Certificate authentication (control/ikev2/pubkey_auth.h) against a PKI
+// Certificate authentication (control/ike/pubkey_auth.h) against a PKI
 // built at test time with OpenSSL and written as PEM/DER to a temp dir:
 //
 //   Root CA (RSA-2048) --+-- gw-rsa.example   (RSA-3072)
@@ -14,7 +14,7 @@
 // /usr/bin/python3 has `cryptography` an independent script parses the AUTH
 // data by hand and verifies it (RSA PKCS#1 v1.5, RSA-PSS, ECDSA in method
 // 14, ECDSA r|s in method 9, RSA method 1) and recomputes the CERTREQ hash.
-#include "control/ikev2/pubkey_auth.h"
+#include "control/ike/pubkey_auth.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -40,7 +40,7 @@
 namespace {
 
 using namespace corridor;                 // NOLINT: test brevity
-using namespace corridor::control::ikev2;  // NOLINT
+using namespace corridor::control::ike;  // NOLINT
 using corridor::control::ike::to_wire;
 using Bytes = std::vector<std::uint8_t>;
 using WireMethod = iana::AuthMethod;
@@ -270,7 +270,7 @@ class PubkeyAuth : public ::testing::Test {
     const config::SecretBytes sk_p(Bytes(32, 0x22));
     const auto wire = to_wire(who);
     EXPECT_TRUE(wire.has_value());
-    auto out = signed_octets(iana::PrfId::hmac_sha2_256, message, nonce, sk_p, *wire);
+    auto out = control::ikev2::signed_octets(iana::PrfId::hmac_sha2_256, message, nonce, sk_p, *wire);
     EXPECT_TRUE(out.ok());
     return *out;
   }

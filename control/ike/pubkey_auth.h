@@ -97,7 +97,7 @@
 #include "common/config/secret.h"
 #include "common/ike/message.h"
 
-namespace corridor::control::ikev2 {
+namespace corridor::control::ike {
 
 // RFC 7427 §4 / IANA "IKEv2 Hash Algorithms".
 enum class SignatureHash : std::uint16_t {
@@ -219,4 +219,4 @@ VerifyResult verify_peer(const TrustStore& trust, std::span<const corridor::ike:
                          const config::Identity& claimed, const corridor::ike::Authentication& auth,
                          std::span<const std::uint8_t> octets, std::time_t now, const VerifyOptions& options);
 
-}  // namespace corridor::control::ikev2
+}  // namespace corridor::control::ike

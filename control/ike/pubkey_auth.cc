@@ -1,4 +1,4 @@
-#include "control/ikev2/pubkey_auth.h"
+#include "control/ike/pubkey_auth.h"
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -24,10 +24,8 @@
 #include "common/net/address.h"
 #include "control/ike/identity.h"
 
-namespace corridor::control::ikev2 {
+namespace corridor::control::ike {
 
-using ike::to_wire;
-using ike::from_wire;
 
 // Gives verify_peer() the store without making it part of the public API.
 struct TrustStoreAccess {
@@ -1057,4 +1055,4 @@ VerifyResult verify_peer(const TrustStore& trust, std::span<const corridor::ike:
   return r;
 }
 
-}  // namespace corridor::control::ikev2
+}  // namespace corridor::control::ike
