@@ -1,10 +1,12 @@
-// Certificate (public key) authentication for IKEv2: RFC 7296 §2.15 and
-// §3.6-3.8, RFC 7427 (Digital Signature, AUTH method 14, and the
-// SIGNATURE_HASH_ALGORITHMS notify), RFC 4754 (ECDSA methods 9-11), with
-// the certificate profile of RFC 4945. OpenSSL 3 only; nothing here logs or
-// returns key material.
+// Certificate (public key) authentication for both IKE versions: the
+// certificates and keys, path validation and identity checks (RFC 4945
+// profile) they share; IKEv2's AUTH payload (RFC 7296 §2.15 and §3.6-3.8,
+// RFC 7427 Digital Signature, AUTH method 14, and the
+// SIGNATURE_HASH_ALGORITHMS notify, RFC 4754 ECDSA methods 9-11); and
+// IKEv1's SIG payload (RFC 2409 §5.1, see DigestSignature). OpenSSL 3 only;
+// nothing here logs or returns key material.
 //
-// What is signed is always the <SignedOctets> of RFC 7296 §2.15 (see
+// IKEv2: what is signed is always the <SignedOctets> of RFC 7296 §2.15 (see
 // signed_octets() in auth.h): the same octets PSK authentication MACs.
 //
 // Sending (LocalCredential::sign), decided per AUTH payload:
@@ -90,6 +92,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config/identity.h"
@@ -118,6 +121,20 @@ std::vector<std::uint8_t> signature_hash_algorithms_notify_data();
 // notify, in the order sent, unknown values included (callers ignore them).
 // A trailing odd octet is ignored, as strongSwan does.
 std::vector<std::uint16_t> parse_signature_hash_algorithms(std::span<const std::uint8_t> notify_data);
+
+// IKEv1 signatures (RFC 2409 §5.1): what is signed is HASH_I or HASH_R
+// itself, and it is not hashed again (it already is a PRF output):
+//   rsa    Phase 1 method 3 (RSA signatures): a PKCS#1 v1.5 signature block
+//          (type 1) around the bare hash, no DigestInfo, as RFC 2409 §5.1
+//          and every IKEv1 implementation (strongSwan's
+//          SIGN_RSA_EMSA_PKCS1_NULL) do.
+//   ecdsa  methods 9/10/11 (RFC 4754 §5): the hash signed as the digest by a
+//          key on P-256/P-384/P-521; the signature r|s, each the curve's
+//          field size (32/48/66 octets, §7).
+// The method is one SA attribute for both directions, so both ends sign
+// with the same kind of key.
+enum class DigestSignature : std::uint8_t { rsa, ecdsa_p256, ecdsa_p384, ecdsa_p521 };
+std::string_view to_string(DigestSignature s);  // "RSA", "ECDSA P-256", ...
 
 struct SignOptions {
   bool rsa_pss = false;     // RSA keys sign RSASSA-PSS (config `auth: rsa/pss`); method 14 always
@@ -158,6 +175,13 @@ class LocalCredential {
   // "RSA-3072", "ECDSA P-256": for logs.
   std::string key_description() const;
 
+  // IKEv1: the signature scheme of our key (see DigestSignature below);
+  // nullopt for an EC key on a curve other than P-256/P-384/P-521.
+  std::optional<DigestSignature> digest_signature() const;
+  // IKEv1: the SIG payload data over HASH_I/HASH_R. nullopt and `why` if
+  // OpenSSL fails or the key has no digest_signature().
+  std::optional<std::vector<std::uint8_t>> sign_digest(std::span<const std::uint8_t> digest, std::string* why) const;
+
   // The AUTH payload over `octets` (see the top of this file for the method
   // and hash). `peer_hashes`: parse_signature_hash_algorithms() of the
   // peer's notify, empty if it sent none. nullopt and `why` only if OpenSSL
@@ -183,6 +207,10 @@ class TrustStore {
   // §3.7, encoding 4): the concatenated SHA-1 hashes of each anchor's
   // SubjectPublicKeyInfo DER, in file order, each key once.
   std::vector<std::uint8_t> certreq_authorities() const;
+
+  // IKEv1 CERTREQ payloads (RFC 2408 §3.10, RFC 4945 §3.2.7.1): one per
+  // anchor, the Certificate Authority field its DER subject name.
+  std::vector<std::vector<std::uint8_t>> certreq_names() const;
 
   std::size_t size() const { return anchors_.size(); }
 
@@ -211,6 +239,25 @@ struct VerifyResult {
   config::Identity subject;  // the end entity's subject DN (set once the certificate parsed)
   std::string algorithm;     // when ok: e.g. "ECDSA SHA2-384 (method 14)"
 };
+
+// Checks 1-4 at the top of this file: the peer's certificate, without its
+// AUTH. IKEv1 then checks the signature with verify_digest_signature().
+struct PeerCertificate {
+  bool ok = false;
+  std::string why;           // as VerifyResult::why
+  config::Identity subject;  // the end entity's subject DN
+  std::string label;         // the subject, for logs
+  std::shared_ptr<X509> leaf;
+};
+PeerCertificate validate_peer_certificate(const TrustStore& trust, std::span<const corridor::ike::Certificate> certs,
+                                          const config::Identity& claimed, std::time_t now);
+
+// IKEv1: `signature` (SIG payload data) over `digest` (HASH_I/HASH_R) by the
+// key of a validated certificate, in `scheme` (from the Phase 1 method).
+// `accept`: the config's `remote.auth` (rsa/ecdsa narrow it; rsa/pss cannot
+// be met in IKEv1). false and `why` on any mismatch.
+bool verify_digest_signature(const PeerCertificate& cert, DigestSignature scheme, std::span<const std::uint8_t> digest,
+                             std::span<const std::uint8_t> signature, config::AuthMethod accept, std::string* why);
 
 // The checks listed at the top of this file. `certs`: the peer's CERT
 // payloads in the order received; `claimed`: its IDi/IDr (from_wire());

@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -673,6 +674,78 @@ TEST_F(PubkeyAuth, KeyIsFoundAmongTheSecrets) {
 
 // An implementation independent of Corridor's: parses the RFC 7427 AUTH data
 // itself and verifies with python3-cryptography. Exit 77: not available.
+// IKEv1 signatures (RFC 2409 §5.1): each key signs HASH_I as it is and the
+// signature verifies with the certificate; a changed digest, another key, a
+// method that does not fit the key, or a `remote.auth` that excludes it fail
+// with a reason.
+TEST_F(PubkeyAuth, Ikev1DigestSignaturesRoundTrip) {
+  const auto roots = trust({"root"});
+  struct Case {
+    std::string cred, claimed;
+    DigestSignature scheme;
+    std::size_t size;  // 0: the RSA modulus size
+  };
+  for (const auto& c : std::vector<Case>{{"rsa", "gw-rsa.example", DigestSignature::rsa, 384},
+                                         {"p256", "gw-p256.example", DigestSignature::ecdsa_p256, 64},
+                                         {"p384", "gw-p384.example", DigestSignature::ecdsa_p384, 96},
+                                         {"p521", "gw-p521.example", DigestSignature::ecdsa_p521, 132}}) {
+    SCOPED_TRACE(c.cred);
+    const auto cred = credential(c.cred);
+    ASSERT_EQ(cred.digest_signature(), c.scheme);
+    const Bytes digest(32, 0x3c);
+    std::string why;
+    const auto sig = cred.sign_digest(digest, &why);
+    ASSERT_TRUE(sig.has_value()) << why;
+    EXPECT_EQ(sig->size(), c.size);
+    const auto wire = cred.cert_payloads();
+    const auto peer = validate_peer_certificate(roots, wire, id(c.claimed), now_);
+    ASSERT_TRUE(peer.ok) << peer.why;
+    EXPECT_TRUE(verify_digest_signature(peer, c.scheme, digest, *sig, config::AuthMethod::pubkey, &why)) << why;
+
+    Bytes changed = digest;
+    changed[5] ^= 0x80;
+    EXPECT_FALSE(verify_digest_signature(peer, c.scheme, changed, *sig, config::AuthMethod::pubkey, &why));
+    EXPECT_NE(why.find("signature does not verify"), std::string::npos) << why;
+
+    const DigestSignature other = c.scheme == DigestSignature::rsa ? DigestSignature::ecdsa_p256 : DigestSignature::rsa;
+    EXPECT_FALSE(verify_digest_signature(peer, other, digest, *sig, config::AuthMethod::pubkey, &why));
+    EXPECT_NE(why.find("the Phase 1 method is"), std::string::npos) << why;
+
+    const auto exclude = c.scheme == DigestSignature::rsa ? config::AuthMethod::ecdsa : config::AuthMethod::rsa;
+    EXPECT_FALSE(verify_digest_signature(peer, c.scheme, digest, *sig, exclude, &why));
+    EXPECT_NE(why.find("remote auth is"), std::string::npos) << why;
+    EXPECT_FALSE(verify_digest_signature(peer, c.scheme, digest, *sig, config::AuthMethod::rsa_pss, &why));
+  }
+  // A signature by another key of the same kind.
+  const auto p256 = credential("p256");
+  const Bytes digest(32, 0x3c);
+  std::string why;
+  const auto sig = credential("kuenc").sign_digest(digest, &why);
+  ASSERT_TRUE(sig.has_value()) << why;
+  const auto peer = validate_peer_certificate(roots, p256.cert_payloads(), id("gw-p256.example"), now_);
+  ASSERT_TRUE(peer.ok) << peer.why;
+  EXPECT_FALSE(verify_digest_signature(peer, DigestSignature::ecdsa_p256, digest, *sig, config::AuthMethod::pubkey, &why));
+  // A truncated ECDSA signature is refused by its size.
+  const auto own = p256.sign_digest(digest, &why);
+  ASSERT_TRUE(own.has_value()) << why;
+  const Bytes truncated(own->begin(), own->end() - 1);
+  EXPECT_FALSE(verify_digest_signature(peer, DigestSignature::ecdsa_p256, digest, truncated, config::AuthMethod::pubkey, &why));
+  EXPECT_NE(why.find("63 octets, not 64"), std::string::npos) << why;
+}
+
+// The IKEv1 CERTREQ names each CA by its DER subject (RFC 4945 §3.2.7.1).
+TEST_F(PubkeyAuth, Ikev1CertreqNamesEachCaSubject) {
+  const auto names = trust({"roots", "root"}).certreq_names();
+  ASSERT_EQ(names.size(), 2u);  // root twice counts once
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const unsigned char* p = names[i].data();
+    const std::unique_ptr<X509_NAME, decltype(&X509_NAME_free)> name(
+        d2i_X509_NAME(nullptr, &p, static_cast<long>(names[i].size())), X509_NAME_free);
+    ASSERT_NE(name, nullptr);
+    EXPECT_EQ(X509_NAME_cmp(name.get(), X509_get_subject_name(certs()[i == 0 ? "root" : "other"].get())), 0);
+  }
+}
+
 constexpr const char* kCrossCheck = R"PY(
 import sys, hashlib
 try:
@@ -715,10 +788,33 @@ def verify(cert, octets, method, auth):
     else:
         raise ValueError('method %d' % method)
 
+def verify_v1(cert, digest, scheme, sig):
+    # IKEv1 (RFC 2409 5.1): HASH_I/HASH_R signed as it is, no hash applied.
+    key = cert.public_key()
+    if scheme == 'rsa':
+        # PKCS#1 v1.5 block type 1 around the bare hash, no DigestInfo.
+        if key.recover_data_from_signature(sig, padding.PKCS1v15(), None) != digest:
+            raise InvalidSignature()
+    else:
+        half = len(sig) // 2
+        der = utils.encode_dss_signature(int.from_bytes(sig[:half], 'big'), int.from_bytes(sig[half:], 'big'))
+        h = {32: hashes.SHA256, 48: hashes.SHA384, 64: hashes.SHA512}[len(digest)]
+        key.verify(der, digest, ec.ECDSA(utils.Prehashed(h())))
+
 failures = 0
 for line in open(sys.argv[1]):
     f = line.split()
     cert = x509.load_pem_x509_certificate(open(f[1], 'rb').read())
+    if f[0] == 'v1sig':
+        digest, sig, expect = open(f[2], 'rb').read(), open(f[4], 'rb').read(), f[5]
+        try:
+            verify_v1(cert, digest, f[3], sig)
+            ok = True
+        except (InvalidSignature, ValueError):
+            ok = False
+        if ok != (expect == 'good'):
+            print('%s: expected %s' % (f[4], expect)); failures += 1
+        continue
     if f[0] == 'certreq':
         spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         got = hashlib.sha1(spki).hexdigest()
@@ -766,6 +862,23 @@ TEST_F(PubkeyAuth, IndependentImplementationAgrees) {
   add("p256", "gw-p256.example", {}, {});
   add("p521", "gw-p521.example", {}, {});
   manifest += "certreq " + path("root.pem") + " " + to_hex(trust({"root"}).certreq_authorities()) + "\n";
+  // IKEv1 SIG payloads over a HASH_I of each PRF length.
+  for (const auto& [cred_name, scheme, digest_len] : std::vector<std::tuple<std::string, std::string, std::size_t>>{
+           {"rsa", "rsa", 32}, {"rsa", "rsa", 64}, {"p256", "ecdsa", 32}, {"p384", "ecdsa", 48}, {"p521", "ecdsa", 64}}) {
+    const auto cred = credential(cred_name);
+    Bytes digest(digest_len);
+    for (std::size_t i = 0; i < digest.size(); ++i) digest[i] = static_cast<std::uint8_t>(i * 7 + n);
+    std::string why;
+    const auto sig = cred.sign_digest(digest, &why);
+    ASSERT_TRUE(sig.has_value()) << why;
+    const std::string base = path("x" + std::to_string(n++));
+    write_file(base + ".digest", std::string(digest.begin(), digest.end()));
+    write_file(base + ".sig", std::string(sig->begin(), sig->end()));
+    manifest += "v1sig " + path(cred_name + ".pem") + " " + base + ".digest " + scheme + " " + base + ".sig good\n";
+    digest.back() ^= 1;
+    write_file(base + ".bad", std::string(digest.begin(), digest.end()));
+    manifest += "v1sig " + path(cred_name + ".pem") + " " + base + ".bad " + scheme + " " + base + ".sig bad\n";
+  }
   write_file(path("manifest"), manifest);
 
   const std::string cmd =
