@@ -243,6 +243,15 @@ ConnectionConfig read_connection(const std::string& name, const nlohmann::ordere
   if (c.aggressive && c.version != 1)
     ctx.diag.error(r.pointer_of("aggressive"), "Aggressive Mode exists only in IKEv1: set \"version\": 1");
   const bool psk = c.local.auth == AuthMethod::psk || c.remote.auth == AuthMethod::psk;
+  // IKEv1 negotiates one Authentication Method for both ends (RFC 2409 §5).
+  if (c.version == 1 && (c.local.auth == AuthMethod::psk) != (c.remote.auth == AuthMethod::psk))
+    ctx.diag.error(r.pointer_of("remote"),
+                   "IKEv1 authenticates both ends by one Phase 1 method: local.auth and remote.auth must both be "
+                   "psk or both certificates");
+  for (const auto& [end, method] : {std::pair{"local", c.local.auth}, std::pair{"remote", c.remote.auth}}) {
+    if (c.version == 1 && method == AuthMethod::rsa_pss)
+      ctx.diag.error(r.pointer_of(end), "IKEv1 has no RSASSA-PSS signatures: use auth pubkey or rsa");
+  }
   if (c.aggressive && psk && !c.allow_aggressive_psk)
     ctx.diag.error(r.pointer_of("aggressive"),
                    "Aggressive Mode with a pre-shared key sends a hash of the PSK that an eavesdropper can "

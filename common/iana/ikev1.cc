@@ -95,4 +95,19 @@ std::string_view protocol_name(ProtocolId protocol) {
   return "UNKNOWN";
 }
 
+std::string_view phase1_auth_name(Phase1Auth auth) {
+  // strongSwan's words for these methods (auth_method_names).
+  switch (auth) {
+    case Phase1Auth::pre_shared_key: return "PRE_SHARED_KEY";
+    case Phase1Auth::dss_signatures: return "DSS_SIG";
+    case Phase1Auth::rsa_signatures: return "RSA_SIG";
+    case Phase1Auth::rsa_encryption: return "RSA_ENC";
+    case Phase1Auth::rsa_revised_encryption: return "RSA_ENC_REV";
+    case Phase1Auth::ecdsa_sha256_p256: return "ECDSA_256";
+    case Phase1Auth::ecdsa_sha384_p384: return "ECDSA_384";
+    case Phase1Auth::ecdsa_sha512_p521: return "ECDSA_521";
+  }
+  return "UNKNOWN";
+}
+
 }  // namespace corridor::iana::ikev1

@@ -1,18 +1,16 @@
-// Phase 1 in Aggressive Mode (RFC 2409 §5.4), pre-shared keys, both roles:
+// Phase 1 in Aggressive Mode (RFC 2409 §5.4), both roles:
 //
-//   1  I -> R  SA, KE, Ni, IDii, VIDs                          AM_IDLE -> AM_INIT_SENT
-//   2  R -> I  SA, KE, Nr, IDir, HASH_R, VIDs, NAT-D, NAT-D
-//   3  I -> R  [ HASH_I, NAT-D, NAT-D ]   to port 4500 if a NAT was found  ... -> AM_DONE
+//   1  I -> R  SA, KE, Ni, [CERTREQ...], IDii, VIDs                  AM_IDLE -> AM_INIT_SENT
+//   2  R -> I  SA, KE, Nr, [CERTREQ...], IDir, HASH_R | CERT..., SIG_R, VIDs, NAT-D, NAT-D
+//   3  I -> R  [ HASH_I | CERT..., SIG_I, NAT-D, NAT-D ]   to port 4500 if a NAT was found  ... -> AM_DONE
 //
-// Three messages instead of six, but the identities travel in the clear and
-// message 2 carries a hash keyed with the PSK that anyone who sees it can
-// attack offline: the config accepts it only with allow_aggressive_psk
+// Three messages instead of six, but the identities travel in the clear;
+// with a pre-shared key, message 2 carries a hash keyed with the PSK that
+// anyone who sees it can attack offline: the config accepts that only with allow_aggressive_psk
 // (common/config), and the responder only for connections that set
 // `aggressive`. KE is in message 1, so the offer carries one group: the
 // first configured suite's. Message 3 is sent encrypted (as strongSwan and
 // Cisco do) and accepted either way.
-#include <openssl/crypto.h>
-
 #include <algorithm>
 
 #include "common/log/log.h"
@@ -45,12 +43,18 @@ const T* first_of(const std::vector<Payload>& payloads, PayloadType type, std::s
 
 bool Manager::start_aggressive_mode(IsakmpSa& sa, TimePoint now) {
   const auto& conn = *sa.connection;
-  auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
+  std::string why;
+  const auto method = phase1_method(conn, &why);
+  if (!method) {
+    log::error("ike", sa.name() + " " + why);
+    return false;
+  }
+  auto suites = phase1_suites(conn.proposals, *method, phase1_lifetime(conn));
   if (!suites.ok()) {
     log::error("ike", sa.name() + " " + suites.error().message);
     return false;
   }
-  if (!psk_for(sa)) {
+  if (*method == v1::Phase1Auth::pre_shared_key && !psk_for(sa)) {
     log::error("ike", sa.name() + " no pre-shared key for " + local_identity(sa).value + " and the peer");
     return false;
   }
@@ -66,11 +70,11 @@ bool Manager::start_aggressive_mode(IsakmpSa& sa, TimePoint now) {
   if (!body.ok()) return false;
   sa.sai_b = std::move(*body);
   auto ke = key_exchange_payloads(sa, false);
-  auto id = identity_payloads(sa);
+  auto id = own_identification(sa);
   if (!ke || !id) return false;
   std::vector<Payload> payloads{std::move(sa_payload)};
   for (auto& p : *ke) payloads.push_back(std::move(p));
-  payloads.push_back(std::move(id->front()));  // IDii (its HASH_I goes in message 3)
+  payloads.push_back(std::move(*id));  // IDii (its proof goes in message 3)
   for (auto& v : vendor_ids(true)) payloads.push_back(std::move(v));
   log::info("ike", sa.name() + " initiating Aggressive Mode to " + endpoint_text(sa.remote) + " as '" + sa.local_id +
                        "' offering " + std::to_string(sa.offered.size()) + " transform(s), first " +
@@ -126,13 +130,18 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
   const auto idii = (*spans)[id_index].body(body);
   sa.peer_id_b.assign(idii.begin(), idii.end());
   sa.remote_id = peer->value;
+  sa.peer_identity = *peer;
   sa.suite = choice->selection.suite;
   sa.offered = {choice->selection.suite};
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
   sa.last_received_datagram.assign(body.begin() - static_cast<std::ptrdiff_t>(codec::kHeaderSize), body.end());
-  log::warning("ike", sa.name() + " Aggressive Mode from " + from + " as '" + peer->value + "' for connection " +
-                          chosen->name + " (allow_aggressive_psk: the PSK hash it sends can be attacked offline)");
+  if (sa.suite->auth == v1::Phase1Auth::pre_shared_key)
+    log::warning("ike", sa.name() + " Aggressive Mode from " + from + " as '" + peer->value + "' for connection " +
+                            chosen->name + " (allow_aggressive_psk: the PSK hash it sends can be attacked offline)");
+  else
+    log::info("ike", sa.name() + " Aggressive Mode from " + from + " as '" + peer->value + "' for connection " +
+                         chosen->name + ", selected " + sa.suite->to_string());
   if (!transition(sa, State::am_init_rcvd)) return;
   auto ke = key_exchange_payloads(sa, sa.peer_nat_t);
   if (!ke) return fail(sa, "no key exchange payloads");
@@ -142,7 +151,7 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
   std::vector<Payload> reply{Payload{PayloadType::sa, std::move(choice->selection.reply)}};
   std::vector<Payload> natd;
   for (auto& p : *ke) (p.type == PayloadType::nat_d ? natd : reply).push_back(std::move(p));
-  for (auto& p : *own) reply.push_back(std::move(p));  // IDir, HASH_R
+  for (auto& p : *own) reply.push_back(std::move(p));  // IDir, HASH_R or CERTs and SIG_R
   for (auto& v : vendor_ids(sa.peer_nat_t)) reply.push_back(std::move(v));
   for (auto& p : natd) reply.push_back(std::move(p));
   if (!transition(sa, State::am_resp_sent)) return;
@@ -176,9 +185,10 @@ void Manager::aggressive_response_2(IsakmpSa& sa, const codec::ParsedHeader& hea
     sa.remote.port = options_.nat_t_port;
     log::info("ike", sa.name() + " NAT-T: switching to " + endpoint_text(sa.local) + " -> " + endpoint_text(sa.remote));
   }
-  auto own = identity_payloads(sa);
-  if (!own) return fail(sa, "cannot build HASH_I");
-  std::vector<Payload> message3{std::move(own->back())};  // HASH_I (IDii went in message 1)
+  auto id = own_identification(sa);
+  auto proof = id ? proof_payloads(sa, *id) : std::nullopt;
+  if (!proof) return fail(sa, "cannot build HASH_I or SIG_I");
+  std::vector<Payload> message3 = std::move(*proof);  // IDii went in message 1
   if (sa.peer_nat_t) {
     auto natd = nat_d_payloads(sa);
     if (!natd) return fail(sa, "cannot build the NAT-D payloads");
@@ -206,14 +216,10 @@ void Manager::aggressive_request_3(IsakmpSa& sa, const codec::ParsedHeader& head
     if (!clear.ok()) return drop("malformed", sa.name() + " " + clear.error().message);
     payloads = std::move(*clear);
   }
-  const auto* hash = first_of<codec::Hash>(payloads, PayloadType::hash);
-  const corridor::ikev1::Phase1Transcript t{sa.g_xi, sa.g_xr, sa.cookie_i, sa.cookie_r, sa.sai_b};
-  auto want = corridor::ikev1::hash_i(sa.suite->keys().prf, sa.keys->skeyid, t, sa.peer_id_b);
-  if (!hash || !want.ok() || want->size() != hash->data.size() ||
-      CRYPTO_memcmp(want->data(), hash->data.data(), want->size()) != 0) {
-    codec::Header about = header.header;
-    send_clear_notify(about, local, remote, NotifyType::authentication_failed);
-    return fail(sa, "HASH_I of '" + sa.remote_id + "' does not verify: the pre-shared keys differ (AUTHENTICATION-FAILED)");
+  if (!sa.peer_identity) return fail(sa, "no identity kept from Aggressive Mode 1");
+  if (!verify_proof(sa, payloads, sa.peer_id_b, *sa.peer_identity)) {  // the SA is gone now
+    send_clear_notify(header.header, local, remote, NotifyType::authentication_failed);
+    return;
   }
   if (header.header.encrypted()) sa.iv.advance(datagram.subspan(codec::kHeaderSize));
   sa.last_received_datagram.assign(datagram.begin(), datagram.end());

@@ -132,6 +132,7 @@ struct IsakmpSa {
   std::optional<Phase1Suite> suite;     // agreed
   Bytes sai_b;                          // the initiator's SA payload body, as sent
   Bytes peer_id_b;                      // Aggressive Mode responder: IDii_b, for HASH_I in message 3
+  std::optional<config::Identity> peer_identity;  // Aggressive Mode responder: IDii, for its certificate
   std::string first_seen_from;          // responder: the address message 1 came from (its index key)
   std::optional<corridor::ike::DiffieHellman> dh;
   Bytes g_xi, g_xr;                     // KE data

@@ -1,17 +1,18 @@
-// Phase 1 in Main Mode (RFC 2409 §5), pre-shared keys, both roles:
+// Phase 1 in Main Mode (RFC 2409 §5), both roles:
 //
 //   1  I -> R  SA, VID(RFC 3947), VID(DPD)                 MM_IDLE -> MM_SA_SENT
 //   2  R -> I  SA (the chosen transform), VIDs
-//   3  I -> R  KE, Ni, NAT-D(R), NAT-D(I)
-//   4  R -> I  KE, Nr, NAT-D(I), NAT-D(R)
-//   5  I -> R  [ IDii, HASH_I ]   encrypted; to port 4500 if a NAT was found
-//   6  R -> I  [ IDir, HASH_R ]   encrypted                   ... -> MM_DONE
+//   3  I -> R  KE, Ni, [CERTREQ...], NAT-D(R), NAT-D(I)
+//   4  R -> I  KE, Nr, [CERTREQ...], NAT-D(I), NAT-D(R)
+//   5  I -> R  [ IDii, HASH_I | CERT..., SIG_I ]   encrypted; to port 4500 if a NAT was found
+//   6  R -> I  [ IDir, HASH_R | CERT..., SIG_R ]   encrypted      ... -> MM_DONE
+//
+// Pre-shared keys prove the identity with HASH, certificates with SIG
+// (authentication.cc).
 //
 // Each received message moves the SA through its "_RCVD" state, and the
 // answer through the next "_SENT" one (state.h), so the log shows every
 // line of the operator's table.
-#include <openssl/crypto.h>
-
 #include <algorithm>
 
 #include "common/ike/message.h"
@@ -44,12 +45,18 @@ const T* first_of(const std::vector<Payload>& payloads, PayloadType type) {
 
 bool Manager::start_main_mode(IsakmpSa& sa, TimePoint now) {
   const auto& conn = *sa.connection;
-  auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
+  std::string why;
+  const auto method = phase1_method(conn, &why);
+  if (!method) {
+    log::error("ike", sa.name() + " " + why);
+    return false;
+  }
+  auto suites = phase1_suites(conn.proposals, *method, phase1_lifetime(conn));
   if (!suites.ok()) {
     log::error("ike", sa.name() + " " + suites.error().message);
     return false;
   }
-  if (!psk_for(sa)) {
+  if (*method == v1::Phase1Auth::pre_shared_key && !psk_for(sa)) {
     log::error("ike", sa.name() + " no pre-shared key for " + local_identity(sa).value + " and the peer");
     return false;
   }
@@ -103,12 +110,13 @@ void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
   sa.last_received_datagram.assign(body.begin() - static_cast<std::ptrdiff_t>(codec::kHeaderSize), body.end());
-  if (!psk_for(sa)) {
+  if (sa.suite->auth == v1::Phase1Auth::pre_shared_key && !psk_for(sa)) {
     fail(sa, "no pre-shared key for connection " + chosen->name);
     return;
   }
   log::info("ike", sa.name() + " Main Mode from " + from + " for connection " + chosen->name + ", selected " +
-                       sa.suite->to_string() + (sa.peer_nat_t ? ", peer does NAT-T (RFC 3947)" : ""));
+                       sa.suite->to_string() + " with " + std::string(v1::phase1_auth_name(sa.suite->auth)) +
+                       (sa.peer_nat_t ? ", peer does NAT-T (RFC 3947)" : ""));
   if (!transition(sa, State::mm_sa_rcvd)) return;
   std::vector<Payload> reply{Payload{PayloadType::sa, std::move(choice->selection.reply)}};
   for (auto& v : vendor_ids(sa.peer_nat_t)) reply.push_back(std::move(v));
@@ -125,15 +133,17 @@ std::optional<Manager::Phase1Choice> Manager::choose_connection(const codec::Sec
     if (conn.version == 2 || (peer && !conn.aggressive)) continue;
     if (!ike::address_matches(conn.local_addrs, local.address) || !ike::address_matches(conn.remote_addrs, remote.address))
       continue;
-    if (conn.local.auth != config::AuthMethod::psk || conn.remote.auth != config::AuthMethod::psk) {
-      mismatches->push_back(conn.name + ": IKEv1 with certificates is not implemented yet");
+    std::string why;
+    const auto method = phase1_method(conn, &why);
+    if (!method) {
+      mismatches->push_back(conn.name + ": " + why);
       continue;
     }
     if (peer && conn.remote.id && !ike::matches(*conn.remote.id, *peer)) {
       mismatches->push_back(conn.name + ": peer identity '" + peer->value + "' is not '" + conn.remote.id->value + "'");
       continue;
     }
-    auto suites = phase1_suites(conn.proposals, v1::Phase1Auth::pre_shared_key, phase1_lifetime(conn));
+    auto suites = phase1_suites(conn.proposals, *method, phase1_lifetime(conn));
     if (!suites.ok()) {
       mismatches->push_back(conn.name + ": " + suites.error().message);
       continue;
@@ -158,7 +168,8 @@ void Manager::main_mode_response_2(IsakmpSa& sa, const codec::ParsedHeader& head
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
   if (!transition(sa, State::mm_sa_rcvd)) return;
-  log::info("ike", sa.name() + " responder selected " + sa.suite->to_string());
+  log::info("ike", sa.name() + " responder selected " + sa.suite->to_string() + " with " +
+                       std::string(v1::phase1_auth_name(sa.suite->auth)));
   auto ke = key_exchange_payloads(sa, sa.peer_nat_t);
   if (!ke) return fail(sa, "no key exchange payloads");
   if (!transition(sa, State::mm_ke_sent)) return;
@@ -179,6 +190,7 @@ std::optional<std::vector<Payload>> Manager::key_exchange_payloads(IsakmpSa& sa,
   (sa.initiator() ? sa.ni_b : sa.nr_b) = nonce;
   std::vector<Payload> out{Payload{PayloadType::key_exchange, codec::KeyExchange{sa.dh->public_value()}},
                            Payload{PayloadType::nonce, codec::Nonce{std::move(nonce)}}};
+  for (auto& p : certificate_requests(sa)) out.push_back(std::move(p));
   if (with_nat_d) {
     auto natd = nat_d_payloads(sa);
     if (!natd) return std::nullopt;
@@ -240,18 +252,8 @@ bool Manager::take_key_exchange(IsakmpSa& sa, const std::vector<Payload>& payloa
   (sa.initiator() ? sa.nr_b : sa.ni_b) = nonce->data;
 
   detect_nat(sa, payloads);
-  const auto prf = sa.suite->keys().prf;
-
-  const auto* secret = psk_for(sa);
-  if (!secret) {
-    fail(sa, "no pre-shared key");
-    return false;
-  }
-  auto skeyid = corridor::ikev1::skeyid_psk(prf, {secret->secret.data(), secret->secret.size()}, sa.ni_b, sa.nr_b);
-  if (!skeyid.ok()) {
-    fail(sa, skeyid.error().message);
-    return false;
-  }
+  auto skeyid = this->skeyid(sa, {g_xy->data(), g_xy->size()});
+  if (!skeyid) return false;
   auto keys = corridor::ikev1::derive_phase1_keys(sa.suite->keys(), std::move(*skeyid),
                                                   {g_xy->data(), g_xy->size()}, sa.cookie_i, sa.cookie_r, sa.g_xi,
                                                   sa.g_xr);
@@ -296,69 +298,7 @@ void Manager::main_mode_response_4(IsakmpSa& sa, const std::vector<Payload>& pay
   send_encrypted(sa, v1::ExchangeType::identity_protection, 0, sa.iv, sa.last_sent, *id, true, now);
 }
 
-// --- Messages 5 and 6: identities and HASH_I / HASH_R ---------------------------------------
-
-std::optional<std::vector<Payload>> Manager::identity_payloads(IsakmpSa& sa) {
-  std::string why;
-  const auto me = local_identity(sa);
-  auto id = wire_identity(me, &why);
-  if (!id) {
-    log::error("ike", sa.name() + " our identity " + me.value + ": " + why);
-    return std::nullopt;
-  }
-  Payload id_payload{PayloadType::id, *id};
-  auto id_b = codec::serialise_body(id_payload);
-  if (!id_b.ok()) return std::nullopt;
-  const corridor::ikev1::Phase1Transcript t{sa.g_xi, sa.g_xr, sa.cookie_i, sa.cookie_r, sa.sai_b};
-  const auto prf = sa.suite->keys().prf;
-  auto hash = sa.initiator() ? corridor::ikev1::hash_i(prf, sa.keys->skeyid, t, *id_b)
-                             : corridor::ikev1::hash_r(prf, sa.keys->skeyid, t, *id_b);
-  if (!hash.ok()) return std::nullopt;
-  sa.local_id = me.value;
-  return std::vector<Payload>{std::move(id_payload), Payload{PayloadType::hash, codec::Hash{std::move(*hash)}}};
-}
-
-bool Manager::verify_identity(IsakmpSa& sa, const Opened& message) {
-  const codec::PayloadSpan* id_span = nullptr;
-  const codec::Identification* id = nullptr;
-  const codec::Hash* hash = nullptr;
-  for (std::size_t i = 0; i < message.payloads.size(); ++i) {
-    const auto& p = message.payloads[i];
-    if (p.type == PayloadType::id && !id) {
-      id = std::get_if<codec::Identification>(&p.body);
-      id_span = &message.spans[i];
-    }
-    if (p.type == PayloadType::hash && !hash) hash = std::get_if<codec::Hash>(&p.body);
-  }
-  if (!id || !hash) {
-    fail(sa, "identity message without ID or HASH");
-    return false;
-  }
-  std::string why;
-  const auto peer = identity_of(*id, &why);
-  if (!peer) {
-    fail(sa, "peer's identity: " + why);
-    return false;
-  }
-  const auto& expected = sa.connection->remote.id;
-  if (expected && !ike::matches(*expected, *peer)) {
-    fail(sa, "peer identity '" + peer->value + "' is not the configured '" + expected->value + "'");
-    return false;
-  }
-  const auto id_b = id_span->body(message.plaintext);
-  const corridor::ikev1::Phase1Transcript t{sa.g_xi, sa.g_xr, sa.cookie_i, sa.cookie_r, sa.sai_b};
-  const auto prf = sa.suite->keys().prf;
-  auto want = sa.initiator() ? corridor::ikev1::hash_r(prf, sa.keys->skeyid, t, id_b)
-                             : corridor::ikev1::hash_i(prf, sa.keys->skeyid, t, id_b);
-  if (!want.ok() || want->size() != hash->data.size() ||
-      CRYPTO_memcmp(want->data(), hash->data.data(), want->size()) != 0) {
-    fail(sa, std::string(sa.initiator() ? "HASH_R" : "HASH_I") + " of '" + peer->value +
-                 "' does not verify: the pre-shared keys differ (AUTHENTICATION-FAILED)");
-    return false;
-  }
-  sa.remote_id = peer->value;
-  return true;
-}
+// --- Messages 5 and 6: identities and their proof (authentication.cc) ----------------------
 
 void Manager::main_mode_request_5(IsakmpSa& sa, const codec::ParsedHeader& header,
                                   std::span<const std::uint8_t> datagram, const net::SocketAddress& local,

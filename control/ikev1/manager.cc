@@ -374,8 +374,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   const auto* conn = config_->find_connection(connection);
   if (!conn) return refuse("no such connection");
   if (conn->version != 1) return refuse("not an IKEv1 connection (version 1)");
-  if (conn->local.auth != config::AuthMethod::psk || conn->remote.auth != config::AuthMethod::psk)
-    return refuse("IKEv1 with certificates is not implemented yet (pre-shared keys are)");
+  if (std::string reason; !phase1_method(*conn, &reason)) return refuse(reason);
   const config::ChildConfig* child_config = nullptr;
   for (const auto& c : conn->children) {
     if (child.empty() || c.name == child) {
@@ -462,6 +461,7 @@ std::size_t Manager::reconfigure(std::shared_ptr<const config::Config> next, con
   }
   const auto previous = config_;
   config_ = std::move(next);
+  credentials_.clear();  // keyed by the old config's connections; files are read again
   for (const auto& conn : config_->connections) {
     if (conn.version != 1 || kept(conn.name)) continue;
     for (const auto& child : conn.children) {
@@ -627,25 +627,6 @@ void Manager::visit_channel_ids(const std::function<void(std::uint64_t, const st
       visit(ipsec.sa_id_out, sa->connection->name);
     }
   }
-}
-
-// --- Credentials -------------------------------------------------------------------
-
-config::Identity Manager::local_identity(const IsakmpSa& sa) const {
-  if (sa.connection->local.id && sa.connection->local.id->type != config::IdType::any) return *sa.connection->local.id;
-  return config::Identity{sa.local.address.is_v4() ? config::IdType::ipv4_addr : config::IdType::ipv6_addr,
-                          sa.local.address.to_string()};
-}
-
-const config::Secret* Manager::psk_for(const IsakmpSa& sa) const {
-  // Main Mode hides identities until message 5, but SKEYID needs the PSK at
-  // message 4: it is chosen by the connection's configured identities (the
-  // peer's address when none is configured), as strongSwan does.
-  config::Identity remote{sa.remote.address.is_v4() ? config::IdType::ipv4_addr : config::IdType::ipv6_addr,
-                          sa.remote.address.to_string()};
-  if (sa.connection->remote.id && sa.connection->remote.id->type != config::IdType::any)
-    remote = *sa.connection->remote.id;
-  return ike::find_psk(*config_, local_identity(sa), remote);
 }
 
 }  // namespace corridor::control::ikev1

@@ -10,13 +10,13 @@
 // dispatch, sending, timers and the SA table are in manager.cc.
 //
 // What is here today: Main Mode (main_mode.cc) and Aggressive Mode
-// (aggressive_mode.cc) with pre-shared keys, both roles, NAT-T
+// (aggressive_mode.cc) with pre-shared keys or certificates
+// (authentication.cc), both roles, NAT-T
 // (RFC 3947) detection and the float to port 4500, retransmission; Quick
 // Mode (quick_mode.cc) with PFS, both roles, installing the IPsec SA pair;
 // protected Informational exchanges (informational.cc): Delete, DPD
 // answers; IPsec SA renewal and expiry; Dead Peer Detection (dpd.cc);
 // ISAKMP SA re-establishment and INITIAL-CONTACT (reestablish.cc).
-// Certificates are not written yet (docs/ikev1.md).
 //
 // Every state change goes through transition(), which checks it against
 // the tables of state.h and logs it as "MM_SA_SENT -> MM_SA_RCVD".
@@ -36,6 +36,7 @@
 
 #include "common/config/model.h"
 #include "common/ikev1/message.h"
+#include "control/ike/pubkey_auth.h"
 #include "control/ike/spi_registry.h"
 #include "control/ike/transport.h"
 #include "control/ikev1/isakmp_sa.h"
@@ -253,14 +254,47 @@ class Manager {
   std::uint32_t random_message_id(const IsakmpSa& sa);
   // The peer sent the message we answered last again: answer again.
   bool answered_before(IsakmpSa& sa, std::span<const std::uint8_t> datagram);
+
+  // authentication.cc: pre-shared keys or certificates, both modes.
+  struct Credentials {
+    std::optional<ike::LocalCredential> local;
+    std::optional<ike::TrustStore> trust;
+    std::string local_error;
+    std::string trust_error;
+  };
+  // Loaded on first use, kept until reconfigure().
+  const Credentials& credentials(const config::ConnectionConfig& conn) const;
+  // The Authentication Method a connection uses: PRE_SHARED_KEY, or the
+  // signature method of its certificate's key; nullopt and `why` if the
+  // config or the credentials do not allow one.
+  std::optional<v1::Phase1Auth> phase1_method(const config::ConnectionConfig& conn, std::string* why) const;
   // The PSK for the SA's connection (and identities), or nullptr.
   const config::Secret* psk_for(const IsakmpSa& sa) const;
+  // Ours: the configured id, else the certificate subject (certificates)
+  // or the IKE address (PSK), as swanctl does.
   config::Identity local_identity(const IsakmpSa& sa) const;
+  // CERTREQ payloads, one per trusted CA, when signatures authenticate.
+  std::vector<codec::Payload> certificate_requests(const IsakmpSa& sa) const;
+  // SKEYID for the agreed method (fails the SA when it cannot).
+  std::optional<config::SecretBytes> skeyid(IsakmpSa& sa, std::span<const std::uint8_t> g_xy);
+  // Our ID payload (and sa.local_id).
+  std::optional<codec::Payload> own_identification(IsakmpSa& sa);
+  // What proves that ID: HASH_I/HASH_R, or our CERTs and SIG.
+  std::optional<std::vector<codec::Payload>> proof_payloads(IsakmpSa& sa, const codec::Payload& id_payload);
+  // Both: our ID and its proof for Main Mode 5/6 and Aggressive Mode 2.
+  std::optional<std::vector<codec::Payload>> identity_payloads(IsakmpSa& sa);
+  // Checks the peer's ID (against remote.id) and its proof in Main Mode
+  // 5/6 and Aggressive Mode 2; fails the SA with the reason otherwise.
+  bool verify_identity(IsakmpSa& sa, const Opened& message);
+  // The peer's HASH or CERTs and SIG for the ID payload body `id_b`.
+  bool verify_proof(IsakmpSa& sa, const std::vector<codec::Payload>& payloads, std::span<const std::uint8_t> id_b,
+                    const config::Identity& peer);
 
   // main_mode.cc.
   // The responder's connection for a Phase 1 offer: the first IKEv1 one
-  // (in config order) whose addresses fit, which uses pre-shared keys,
-  // whose suites accept one of the offered transforms and, in Aggressive
+  // (in config order) whose addresses fit, whose credentials load, whose
+  // suites (with its Authentication Method) accept one of the offered
+  // transforms and, in Aggressive
   // Mode (`peer`: the identity of message 1), which sets `aggressive` and
   // whose remote.id accepts `peer`. nullopt with each connection's reason
   // in `mismatches`.
@@ -283,18 +317,14 @@ class Manager {
                            const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now);
   void main_mode_response_6(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
                             TimePoint now);
-  // KE and nonce of ours (Main Mode 3/4, Aggressive Mode 1/2), with the
-  // NAT-D payloads when `with_nat_d`.
+  // KE and nonce of ours (Main Mode 3/4, Aggressive Mode 1/2), CERTREQs
+  // when signatures authenticate, and the NAT-D payloads when `with_nat_d`.
   std::optional<std::vector<codec::Payload>> key_exchange_payloads(IsakmpSa& sa, bool with_nat_d);
   std::optional<std::vector<codec::Payload>> nat_d_payloads(IsakmpSa& sa);
   // RFC 3947 §3.2: compares the peer's NAT-D hashes with what we see.
   void detect_nat(IsakmpSa& sa, const std::vector<codec::Payload>& payloads);
   // Reads the peer's KE, nonce and NAT-D; derives SKEYID and the keys.
   bool take_key_exchange(IsakmpSa& sa, const std::vector<codec::Payload>& payloads);
-  // Our ID and HASH for message 5 (initiator) or 6 (responder).
-  std::optional<std::vector<codec::Payload>> identity_payloads(IsakmpSa& sa);
-  // Checks the peer's ID and HASH in message 5/6.
-  bool verify_identity(IsakmpSa& sa, const Opened& message);
   void established(IsakmpSa& sa, TimePoint now);
 
   // aggressive_mode.cc.
@@ -392,6 +422,7 @@ class Manager {
   std::uint64_t next_channel_id_ = 0;  // set from options.first_channel_id
   std::uint64_t install_seq_ = 0;      // counts IPsec SA installations (renewal collisions)
   std::shared_ptr<ike::SpiRegistry> spis_;  // inbound SPIs in use or reserved
+  mutable std::map<const config::ConnectionConfig*, Credentials> credentials_;
   ManagerStats stats_;
 };
 

@@ -393,8 +393,17 @@ ProposalExpected<Phase1Selection> select_phase1(const codec::SecurityAssociation
   const Phase1Suite* want = nullptr;
   const auto* chosen = offer.first_configured(configured, &want);
   if (!chosen) {
+    // The proposal strings leave the Authentication Method out (as
+    // strongSwan's do): say so when that is what differs.
+    std::string methods;
+    if (!configured.empty() && !offer.received.empty() &&
+        std::none_of(offer.received.begin(), offer.received.end(),
+                     [&](const Phase1Suite& r) { return r.auth == configured.front().auth; })) {
+      methods = " (authentication method: received " + std::string(v1::phase1_auth_name(offer.received.front().auth)) +
+                ", configured " + std::string(v1::phase1_auth_name(configured.front().auth)) + ")";
+    }
     return ProposalError{"no acceptable Phase 1 proposal: received " + list<Phase1Suite>(offer.received) +
-                         ", configured " + list<Phase1Suite>(configured) + offer.ignored};
+                         ", configured " + list<Phase1Suite>(configured) + methods + offer.ignored};
   }
   return Phase1Selection{chosen->suite, Offer<Phase1Suite>::echo(*chosen)};
 }

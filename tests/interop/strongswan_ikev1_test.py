@@ -8,7 +8,8 @@ UDP encapsulation (so every case floats to port 4500 from Main Mode message
 Corridor's SA list (--status FILE, `ikev1_sas`) must agree on the states
 (ESTABLISHED/INSTALLED there, MM_DONE/QM_DONE here), the algorithms, the
 cookies and both ESP SPIs; then strongSwan deletes and Corridor must follow.
-Main Mode and Aggressive Mode, both with pre-shared keys. Three more cases
+Main Mode and Aggressive Mode with pre-shared keys and with RSA and ECDSA
+certificates (one CA, swanctl-style pubkey auth on both sides). Three more cases
 follow an ISAKMP SA over time (run_lifecycle): re-established by Corridor's
 rekey_time or by strongSwan's reauthentication, with the IPsec SA carried over
 on both sides, and Dead Peer Detection both ways up to a killed charon.
@@ -18,6 +19,7 @@ Exits 77 (skipped) without root or strongSwan.
 """
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -94,7 +96,7 @@ def compare(ours, peer_sa, expect, nat):
 
 
 def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, peer_rekeys=False,
-             corridor_child_rekey=None, aggressive=False):
+             corridor_child_rekey=None, aggressive=False, certs=None):
     wd = sw.workdir()
     corridor = None
     try:
@@ -104,7 +106,17 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                                  [sw.Child('net', [net.left_subnet], [net.right_subnet], esp_proposals=[esp])],
                                  version=1, proposals=[proposal], aggressive=aggressive or None,
                                  local=sw.Auth('psk', LEFT_ID), remote=sw.Auth('psk', RIGHT_ID))
-            peer_conn = conn.mirror([net.right_addr], ['%any'] if nat else [net.left_seen_as])
+            pki, keys = None, ()
+            if certs:
+                # Certificates (RSA or ECDSA signatures over HASH_I/HASH_R) from one CA;
+                # each side trusts only that CA.
+                pki = sw.make_pki(os.path.join(wd, 'pki'), {'left': LEFT_ID, 'right': RIGHT_ID}, key_type=certs)
+                conn.local = sw.Auth('pubkey', LEFT_ID, certs=[pki.hosts['left'].cert])
+                conn.remote = sw.Auth('pubkey', RIGHT_ID, cacerts=[pki.ca_cert])
+                keys = [(certs, pki.hosts['left'].key)]
+            peer_conn = conn.mirror([net.right_addr], ['%any'] if nat else [net.left_seen_as],
+                                    local=sw.Auth('pubkey', RIGHT_ID, certs=['right.pem']) if certs else None,
+                                    remote=sw.Auth('pubkey', LEFT_ID, cacerts=['ca.pem']) if certs else None)
             if corridor_initiates:
                 conn.children[0].start_action = 'start'
             if corridor_child_rekey:
@@ -113,10 +125,11 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 conn.children[0].life_time = '60s'
                 peer_conn.children[0].rekey_time = '0'
             psks = [sw.Psk(PSK, [LEFT_ID, RIGHT_ID])]
-            with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], psks,
-                           aggressive_psk=aggressive) as peer:
+            with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], [] if certs else psks,
+                           aggressive_psk=aggressive and not certs, pki=pki,
+                           host='right' if certs else None) as peer:
                 peer.start()
-                corridor = Corridor(topo, net.ns_left, binary, wd, conn, psks)
+                corridor = Corridor(topo, net.ns_left, binary, wd, conn, [] if certs else psks, keys)
                 if not corridor_initiates:
                     ok, lines = peer.initiate(child='net', timeout=15, check=False)
                     check(ok, 'strongSwan initiate failed:\n' + '\n'.join(lines[-15:]))
@@ -143,6 +156,12 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                              ['MM_IDLE -> MM_SA_RCVD', 'MM_AUTH_RCVD -> MM_DONE', 'QM_RESP_SENT -> QM_DONE'])
                 for step in steps:
                     check(step in log, 'Corridor did not log %s' % step)
+                if certs:
+                    scheme = 'RSA' if certs == 'rsa' else 'ECDSA P-256'
+                    check(("'%s' authenticated with an %s signature" % (RIGHT_ID, scheme)) in log,
+                          'Corridor did not log verifying the %s signature of %s' % (scheme, RIGHT_ID))
+                    check(peer.grep_log(r"authentication of '%s' with" % re.escape(LEFT_ID)),
+                          'strongSwan did not log verifying our signature')
                 renewals = 0
                 if peer_rekeys:
                     # strongSwan renews the IPsec SA with a new Quick Mode over the same ISAKMP SA.
@@ -346,6 +365,26 @@ CASES = {
                 'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 128},
                 'corridor_proposal': 'IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072',
                 'corridor_child': 'ESP:AES_CBC_128/HMAC_SHA2_256_128/NO_EXT_SEQ'}),
+    # Certificates: strongSwan initiates Main Mode with RSA signatures; Corridor
+    # initiates with ECDSA P-256 (RFC 4754 method 9); Aggressive Mode with RSA.
+    'responder-main-rsa-certs': dict(
+        corridor_initiates=False, certs='rsa', proposal='aes256-sha256-modp3072', esp='aes128-sha256-modp3072',
+        expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 256, 'dh-group': 'MODP_3072'},
+                'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'dh-group': 'MODP_3072'},
+                'corridor_proposal': 'IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072',
+                'corridor_child': 'ESP:AES_CBC_128/HMAC_SHA2_256_128/MODP_3072/NO_EXT_SEQ'}),
+    'initiator-main-ecdsa-certs': dict(
+        corridor_initiates=True, certs='ecdsa', proposal='aes128-sha256-ecp256', esp='aes256gcm16',
+        expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'dh-group': 'ECP_256'},
+                'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256},
+                'corridor_proposal': 'IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/ECP_256',
+                'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
+    'initiator-aggressive-rsa-certs': dict(
+        corridor_initiates=True, aggressive=True, certs='rsa', proposal='aes256-sha384-modp3072', esp='aes256-sha256',
+        expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 256, 'dh-group': 'MODP_3072'},
+                'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 256},
+                'corridor_proposal': 'IKE:AES_CBC_256/HMAC_SHA2_384_192/PRF_HMAC_SHA2_384/MODP_3072',
+                'corridor_child': 'ESP:AES_CBC_256/HMAC_SHA2_256_128/NO_EXT_SEQ'}),
     # Corridor initiates from behind a NAT that remaps ports.
     'initiator-nat': dict(
         corridor_initiates=True, nat=True, proposal='aes256-sha384-modp3072', esp='aes256-sha256',

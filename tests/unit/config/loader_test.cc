@@ -170,6 +170,27 @@ TEST(Loader, AggressiveModeNeedsIkev1AndExplicitPskOptIn) {
   EXPECT_TRUE(r.ok()) << all(r);
 }
 
+// IKEv1 has one Phase 1 Authentication Method for both ends, and no PSS.
+TEST(Loader, Ikev1AuthenticatesBothEndsAlike) {
+  auto r = load(R"({"connections": {"a": {"version": 1,
+                     "local": {"auth": "psk"}, "remote": {"auth": "pubkey", "cacerts": ["/etc/ca.pem"]}}}})");
+  ASSERT_FALSE(r.ok());
+  ASSERT_TRUE(find(r, "/connections/a/remote")) << all(r);
+  EXPECT_NE(find(r, "/connections/a/remote")->message.find("one Phase 1 method"), std::string::npos) << all(r);
+
+  r = load(R"({"connections": {"a": {"version": 1, "local": {"auth": "rsa/pss", "certs": ["/etc/gw.pem"]},
+               "remote": {"auth": "pubkey", "cacerts": ["/etc/ca.pem"]}}}})");
+  ASSERT_FALSE(r.ok());
+  ASSERT_TRUE(find(r, "/connections/a/local")) << all(r);
+  EXPECT_NE(find(r, "/connections/a/local")->message.find("RSASSA-PSS"), std::string::npos) << all(r);
+
+  // The same in IKEv2 is fine.
+  r = load(R"({"connections": {"a": {"version": 2,
+               "local": {"auth": "psk"}, "remote": {"auth": "pubkey", "cacerts": ["/etc/ca.pem"]}}},
+               "secrets": {"ike-a": {"secret": "0sc2VjcmV0LXNlY3JldC1zZWNyZXQ="}}})");
+  EXPECT_TRUE(r.ok()) << all(r);
+}
+
 TEST(Loader, WeakAlgorithmsNeedAllowWeak) {
   auto r = load(R"({"connections": {"a": {"proposals": ["aes128-sha1-modp1024"]}}})");
   ASSERT_FALSE(r.ok());

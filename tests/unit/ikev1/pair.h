@@ -39,6 +39,12 @@ struct Spec {
   // ("\"dpd_delay\": \"10s\""); empty: none.
   std::string connection_extra;
   std::string child_extra;
+  // Certificates instead of the PSK: the members of "local" and "remote"
+  // besides "id" (e.g. "\"auth\": \"pubkey\", \"certs\": [...]"), and the
+  // members of "secrets" (the private key). Empty: the PSK.
+  std::string local_auth;
+  std::string remote_auth;
+  std::string secrets;
   // The same spec from the other end: selectors swapped.
   Spec mirrored() const {
     Spec m = *this;
@@ -57,13 +63,15 @@ inline config::Config make_config(const std::string& local, const std::string& r
       "version": 1, "local_addrs": [")" + local + R"("], "remote_addrs": [")" + raddr + R"("],
       "proposals": )" + s.proposals + R"(, "encap": )" + (s.encap ? "true" : "false") + R"(,
       "aggressive": )" + (s.aggressive ? "true, \"allow_aggressive_psk\": true" : "false") + extra(s.connection_extra) + R"(,
-      "local": { "auth": "psk", "id": ")" + local_id + R"(" },
-      "remote": { "auth": "psk", "id": ")" + rid + R"(" },
+      "local": { )" + (s.local_auth.empty() ? R"("auth": "psk")" : s.local_auth) + R"(, "id": ")" + local_id + R"(" },
+      "remote": { )" + (s.remote_auth.empty() ? R"("auth": "psk")" : s.remote_auth) + R"(, "id": ")" + rid + R"(" },
       "children": { "office": { "local_ts": )" + s.local_ts + R"(, "remote_ts": )" + s.remote_ts + R"(,
                                 "esp_proposals": )" + s.esp + R"(, "rekey_time": ")" + s.child_rekey + R"(")" +
                            (s.child_life.empty() ? std::string() : R"(, "life_time": ")" + s.child_life + R"(")") +
                            extra(s.child_extra) + R"( } } } },
-    "secrets": { "ike-legacy": { "id": [")" + local_id + R"(", ")" + remote_id + R"("], "secret": ")" + s.psk + R"(" } }
+    "secrets": { )" + (s.secrets.empty() ? R"("ike-legacy": { "id": [")" + local_id + R"(", ")" + remote_id +
+                                                 R"("], "secret": ")" + s.psk + R"(" })"
+                                           : s.secrets) + R"( }
   })";
   auto result = config::load_config_text(text);
   EXPECT_TRUE(result.ok()) << [&] {
