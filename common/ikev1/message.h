@@ -310,4 +310,9 @@ Expected<Bytes> serialise_body(const Payload& payload);
 // An unencrypted datagram: header and payloads, Length computed.
 Expected<Bytes> serialise_message(const Message& message);
 
+// A bare list of data attributes (RFC 2408 §3.3), as the RESPONDER-LIFETIME
+// notification carries it (RFC 2407 §4.6.3.1).
+Expected<std::vector<Attribute>> parse_attributes(std::span<const std::uint8_t> bytes);
+Expected<Bytes> serialise_attributes(const std::vector<Attribute>& attributes);
+
 }  // namespace corridor::ikev1

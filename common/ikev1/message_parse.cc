@@ -107,6 +107,38 @@ Error error(Errc code, std::uint8_t payload, std::size_t offset, const std::stri
   return Error{code, payload, offset, payload_name(payload) + " at offset " + std::to_string(offset) + ": " + what};
 }
 
+// Data attributes (RFC 2408 §3.3) up to the end of `r`; the first problem
+// (code, absolute offset, what) otherwise.
+struct AttributeError {
+  Errc code;
+  std::size_t offset;
+  std::string message;
+};
+std::optional<AttributeError> read_attributes(ike::Reader& r, std::vector<Attribute>& out, const char* container) {
+  while (!r.empty()) {
+    const std::size_t a_at = r.offset();
+    auto type = r.u16();
+    auto value = r.u16();
+    if (!type || !value) return AttributeError{Errc::attribute_bad_length, a_at, "attribute truncated"};
+    Attribute a;
+    a.type = static_cast<std::uint16_t>(*type & ~kAttributeFormatTv);
+    a.tv = (*type & kAttributeFormatTv) != 0;
+    if (a.tv) {
+      a.value = *value;
+    } else {
+      auto data = r.bytes(*value);
+      if (!data) {
+        return AttributeError{Errc::attribute_bad_length, a_at,
+                              "attribute " + std::to_string(a.type) + " of " + std::to_string(*value) +
+                                  " bytes runs past " + container};
+      }
+      a.data.assign(data->begin(), data->end());
+    }
+    out.push_back(std::move(a));
+  }
+  return std::nullopt;
+}
+
 // Payload types a chain may carry (P and T only inside an SA).
 bool chain_type_known(std::uint8_t t) {
   switch (static_cast<PayloadType>(t)) {
@@ -359,27 +391,7 @@ class BodyParser {
       t.number = *body->u8();
       t.id = *body->u8();
       body->skip(2);
-      while (!body->empty()) {
-        const std::size_t a_at = body->offset();
-        auto type = body->u16();
-        auto value = body->u16();
-        if (!type || !value) return fail(Errc::attribute_bad_length, a_at, "attribute truncated");
-        Attribute a;
-        a.type = static_cast<std::uint16_t>(*type & ~kAttributeFormatTv);
-        a.tv = (*type & kAttributeFormatTv) != 0;
-        if (a.tv) {
-          a.value = *value;
-        } else {
-          auto data = body->bytes(*value);
-          if (!data) {
-            return fail(Errc::attribute_bad_length, a_at,
-                        "attribute " + std::to_string(a.type) + " of " + std::to_string(*value) +
-                            " bytes runs past its Transform");
-          }
-          a.data.assign(data->begin(), data->end());
-        }
-        t.attributes.push_back(std::move(a));
-      }
+      if (auto e = read_attributes(*body, t.attributes, "its Transform")) return fail(e->code, e->offset, e->message);
       p.transforms.push_back(std::move(t));
     } while (next != 0);
     if (p.transforms.size() != count || !r.empty()) {
@@ -396,6 +408,15 @@ class BodyParser {
 };
 
 }  // namespace
+
+Expected<std::vector<Attribute>> parse_attributes(std::span<const std::uint8_t> bytes) {
+  ike::Reader r(bytes);
+  std::vector<Attribute> out;
+  if (auto e = read_attributes(r, out, "the attribute list")) {
+    return Error{e->code, 0, e->offset, "attribute list at offset " + std::to_string(e->offset) + ": " + e->message};
+  }
+  return out;
+}
 
 Expected<ParsedHeader> parse_header(std::span<const std::uint8_t> datagram) {
   if (datagram.size() < kHeaderSize) {

@@ -208,6 +208,12 @@ Expected<Bytes> serialise_body(const Payload& payload) {
   return w.take();
 }
 
+Expected<Bytes> serialise_attributes(const std::vector<Attribute>& attributes) {
+  Writer w;
+  if (!write_attributes(w, attributes)) return too_large(0, "an attribute");
+  return w.take();
+}
+
 Expected<Bytes> serialise_message(const Message& message) {
   auto body = serialise_payloads(message.payloads);
   if (!body) return body.error();

@@ -47,6 +47,11 @@ std::optional<std::pair<channel::SaRecord, channel::SaRecord>> child_sa_records(
     // soft/hard lifetime events; time limits stay with the IKE SA.
     r.soft = {child.rekey_bytes, child.rekey_packets};
     r.hard = {child.life_bytes, child.life_packets};
+    if (p.life_bytes != 0 && (r.hard.bytes == 0 || p.life_bytes < r.hard.bytes)) {
+      r.hard.bytes = p.life_bytes;
+      const std::uint64_t before = p.life_bytes - p.life_bytes / 10;
+      if (r.soft.bytes == 0 || r.soft.bytes > before) r.soft.bytes = before;
+    }
     return r;
   };
   channel::SaRecord out = base(channel::Direction::outbound);

@@ -28,6 +28,11 @@ struct ChildSaParams {
   std::uint16_t key_bits = 0;
   std::uint16_t integrity = 0;   // IKEv2 INTEG ID; 0 with AEAD
   bool esn = false;
+  // A byte lifetime agreed with the peer (IKEv1 Life Duration in
+  // kilobytes) when shorter than the child's life_bytes; 0: the child's.
+  // The soft limit then comes at nine tenths of it at the latest, so the
+  // SA is renewed before the peer drops it.
+  std::uint64_t life_bytes = 0;
   std::uint32_t spi_in = 0;
   std::uint32_t spi_out = 0;
   std::uint64_t sa_id_in = 0;

@@ -131,8 +131,9 @@ bool each_attribute(const codec::Transform& t, std::uint16_t life_a, std::uint16
 }
 
 
-// The shorter of two lifetimes in seconds, 0 standing for "none given".
-std::uint32_t shorter_life(std::uint32_t a, std::uint32_t b) {
+// The shorter of two lifetimes (seconds or kilobytes), 0 standing for "none given".
+template <typename T>
+T shorter_life(T a, T b) {
   if (a == 0) return b;
   if (b == 0) return a;
   return std::min(a, b);
@@ -705,7 +706,10 @@ ProposalExpected<Phase2Selection> select_phase2(const codec::SecurityAssociation
   }
   Phase2Selection out;
   out.suite = chosen->suite;
+  out.offered_life_seconds = chosen->suite.life_seconds;
+  out.offered_life_kilobytes = chosen->suite.life_kilobytes;
   out.suite.life_seconds = shorter_life(out.suite.life_seconds, want->life_seconds);
+  out.suite.life_kilobytes = shorter_life(out.suite.life_kilobytes, want->life_kilobytes);
   out.peer_spi = spi_value(chosen->proposal->spi);
   out.reply = Offer<Phase2Suite>::echo(*chosen);
   return out;
@@ -723,10 +727,59 @@ ProposalExpected<Phase2Accepted> accept_phase2_reply(const codec::SecurityAssoci
     if (!o.same_algorithms(*s)) continue;
     Phase2Accepted out{*s, spi_value(p.spi)};
     out.suite.life_seconds = shorter_life(out.suite.life_seconds, o.life_seconds);
+    out.suite.life_kilobytes = shorter_life(out.suite.life_kilobytes, o.life_kilobytes);
     return out;
   }
   return ProposalError{"the responder chose " + s->to_string() + ", which was not offered (" +
                        list<Phase2Suite>(offered) + ")"};
+}
+
+// --- RESPONDER-LIFETIME (RFC 2407 §4.6.3.1) ---
+
+std::optional<codec::Notification> responder_lifetime(const Phase2Selection& selection, std::uint32_t our_spi) {
+  const auto& agreed = selection.suite;
+  const bool seconds = agreed.life_seconds != 0 && agreed.life_seconds != selection.offered_life_seconds;
+  const bool kilobytes = agreed.life_kilobytes != 0 && agreed.life_kilobytes != selection.offered_life_kilobytes;
+  if (!seconds && !kilobytes) return std::nullopt;
+  std::vector<codec::Attribute> attributes;
+  auto add = [&](v1::LifeType type, std::uint64_t duration) {
+    attributes.push_back(codec::make_attribute(attr(v1::IpsecAttribute::life_type), static_cast<std::uint16_t>(type)));
+    attributes.push_back(codec::make_attribute(attr(v1::IpsecAttribute::life_duration), duration));
+  };
+  if (seconds) add(v1::LifeType::seconds, agreed.life_seconds);
+  if (kilobytes) add(v1::LifeType::kilobytes, agreed.life_kilobytes);
+  auto data = codec::serialise_attributes(attributes);
+  if (!data.ok()) return std::nullopt;
+  codec::Notification n;
+  n.protocol = agreed.protocol;
+  n.type = v1::NotifyType::responder_lifetime;
+  n.spi = spi_bytes(our_spi);
+  n.data = std::move(*data);
+  return n;
+}
+
+ProposalExpected<Phase2Suite> apply_responder_lifetime(const codec::Notification& n, Phase2Suite suite) {
+  auto attributes = codec::parse_attributes(n.data);
+  if (!attributes.ok()) return ProposalError{"RESPONDER-LIFETIME: " + attributes.error().message};
+  std::optional<v1::LifeType> type;
+  for (const auto& a : *attributes) {
+    const auto value = a.integer();
+    if (!value) return ProposalError{"RESPONDER-LIFETIME: attribute " + std::to_string(a.type) + " has no value"};
+    if (a.type == attr(v1::IpsecAttribute::life_type)) {
+      type = static_cast<v1::LifeType>(*value);
+    } else if (a.type == attr(v1::IpsecAttribute::life_duration)) {
+      if (type == v1::LifeType::seconds) {
+        suite.life_seconds = shorter_life(suite.life_seconds, static_cast<std::uint32_t>(std::min<std::uint64_t>(*value, 0xffffffffu)));
+      } else if (type == v1::LifeType::kilobytes) {
+        suite.life_kilobytes = shorter_life(suite.life_kilobytes, *value);
+      } else {
+        return ProposalError{"RESPONDER-LIFETIME: a Life Duration without a known Life Type"};
+      }
+      type.reset();
+    }
+    // Other attributes (none are defined for this notification) are ignored.
+  }
+  return suite;
 }
 
 }  // namespace corridor::control::ikev1

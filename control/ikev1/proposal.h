@@ -145,7 +145,9 @@ codec::SecurityAssociation phase2_offer(std::span<const Phase2Suite> suites, std
 ProposalExpected<Phase2Suite> read_phase2_transform(v1::ProtocolId protocol, const codec::Transform& transform);
 
 struct Phase2Selection {
-  Phase2Suite suite;
+  Phase2Suite suite;  // lifetimes: the shorter of the offer's and ours
+  std::uint32_t offered_life_seconds = 0;  // the offer's, 0: none
+  std::uint64_t offered_life_kilobytes = 0;
   std::uint32_t peer_spi = 0;  // the SPI in the offered proposal: our outbound SPI
   codec::SecurityAssociation reply;  // with our SPI put in by the caller (with_spi)
   // The reply with `our_spi` as the proposal's SPI.
@@ -165,5 +167,14 @@ struct Phase2Accepted {
 };
 ProposalExpected<Phase2Accepted> accept_phase2_reply(const codec::SecurityAssociation& reply,
                                                      std::span<const Phase2Suite> offered);
+
+// RFC 2407 §4.6.3.1. Responder: the RESPONDER-LIFETIME notification for
+// Quick Mode message 2 when our lifetime (seconds or kilobytes) is shorter
+// than the offer's or the offer gave none; nullopt when the offer's stands.
+// Its SPI is ours (the one in our SA payload).
+std::optional<codec::Notification> responder_lifetime(const Phase2Selection& selection, std::uint32_t our_spi);
+// Initiator: `suite` with the lifetimes of a received RESPONDER-LIFETIME
+// applied (only ever shortened); an error names what is malformed.
+ProposalExpected<Phase2Suite> apply_responder_lifetime(const codec::Notification& n, Phase2Suite suite);
 
 }  // namespace corridor::control::ikev1

@@ -43,6 +43,12 @@ bool nonce_less(const Bytes& x, const Bytes& y) {
 
 std::string mid_text(std::uint32_t mid) { return "0x" + hex32(mid); }
 
+std::string lifetime_text(std::uint32_t seconds, std::uint64_t kilobytes) {
+  std::string out = seconds ? std::to_string(seconds) + " s" : "";
+  if (kilobytes) out += (out.empty() ? "" : ", ") + std::to_string(kilobytes) + " KB";
+  return out.empty() ? "without limit" : out;
+}
+
 // Our side's and the peer's selectors of a child: the first of each
 // (IKEv1 negotiates one pair per Quick Mode), "dynamic" as the IKE address.
 net::TrafficSelector first_selector(const std::vector<net::TrafficSelector>& configured, const net::IpAddress& ike) {
@@ -317,6 +323,13 @@ void Manager::quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& head
   if (qm.ids_sent) {
     for (const auto* id : ids) rest.push_back(Payload{PayloadType::id, *id});
   }
+  if (auto n = responder_lifetime(*selection, qm.spi_in)) {
+    // Our lifetime is shorter than the offer's (RFC 2407 §4.6.3.1): say so,
+    // or the initiator would renew too late.
+    log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + ": our lifetime is shorter, sending RESPONDER-LIFETIME " +
+                         lifetime_text(qm.suite->life_seconds, qm.suite->life_kilobytes));
+    rest.push_back(Payload{PayloadType::notification, std::move(*n)});
+  }
   log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + " from the peer for " + qm.child->name + ": " +
                        qm.local_ts.to_string() + " === " + qm.remote_ts.to_string() + ", selected " +
                        qm.suite->to_string());
@@ -363,6 +376,15 @@ void Manager::quick_mode_response_2(IsakmpSa& sa, QuickMode& qm, const Opened& m
   if (!reply || qm.nr_b.empty()) return quick_mode_failed(sa, mid, "message 2 without SA or nonce", now);
   auto accepted = accept_phase2_reply(*reply, qm.offered);
   if (!accepted.ok()) return quick_mode_failed(sa, mid, accepted.error().message, now);
+  for (const auto& p : message.payloads) {
+    const auto* n = std::get_if<codec::Notification>(&p.body);
+    if (!n || n->type != v1::NotifyType::responder_lifetime) continue;
+    auto shorter = apply_responder_lifetime(*n, accepted->suite);
+    if (!shorter.ok()) return quick_mode_failed(sa, mid, shorter.error().message, now);
+    accepted->suite = *shorter;
+    log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + ": RESPONDER-LIFETIME, the IPsec SA lives " +
+                         lifetime_text(accepted->suite.life_seconds, accepted->suite.life_kilobytes));
+  }
   qm.suite = accepted->suite;
   qm.spi_out = accepted->peer_spi;
   if (qm.dh) {
@@ -420,6 +442,7 @@ bool Manager::push_ipsec_keys(IsakmpSa& sa, QuickMode& qm) {
   params.key_bits = cs.key_bits;
   params.integrity = cs.integrity;
   params.esn = suite.esn;
+  params.life_bytes = suite.life_kilobytes * 1024;
   params.spi_in = qm.spi_in;
   params.spi_out = qm.spi_out;
   params.sa_id_out = ++next_channel_id_;
@@ -533,6 +556,9 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
     const auto draw = (std::uint32_t{r[0]} << 24 | std::uint32_t{r[1]} << 16 | std::uint32_t{r[2]} << 8 | r[3]) %
                       (static_cast<std::uint64_t>(spread.count()) + 1);
     ipsec.rekey_at = std::min(now + cc.rekey_time - std::chrono::milliseconds(draw), ipsec.expire_at);
+    // A lifetime (the peer's, by its offer or RESPONDER-LIFETIME) shorter
+    // than rekey_time: renew at nine tenths of it, not as it ends.
+    if (life.count() > 0 && life <= cc.rekey_time) ipsec.rekey_at = now + life * 9 / 10;
   }
   if (redundant) {
     redundant->redundant = true;

@@ -408,6 +408,40 @@ TEST(Ikev1VolumeLifetime, SoftRenewsTheIpsecSaAndHardDeletesIt) {
   EXPECT_EQ(p.b.stats().ipsec_sas_deleted, 1u);
 }
 
+// RFC 2407 §4.6.3.1: B's lifetimes (time and volume) are shorter than A's
+// offer; B says so with RESPONDER-LIFETIME in message 2, A adopts both and
+// renews before the shorter time, and both dataplanes get B's byte limit.
+TEST(Ikev1ResponderLifetime, TheInitiatorAdoptsTheResponderShorterLifetimes) {
+  std::vector<std::string> lines;
+  log::set_listener([&](log::Level, std::string_view, std::string_view m) { lines.emplace_back(m); });
+  Spec a;
+  a.child_extra = R"("rekey_bytes": "8M", "life_bytes": "10M")";
+  Spec b = Spec{}.mirrored();
+  b.child_rekey = "15m";
+  b.child_life = "20m";
+  b.child_extra = R"("rekey_bytes": "1M", "life_bytes": "2M")";
+  Pair p(a, b);
+  establish(p);
+  log::set_listener(nullptr);
+  ASSERT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("sending RESPONDER-LIFETIME 1200 s, 2048 KB") != std::string::npos;
+  })) << "B did not announce its shorter lifetimes";
+  ASSERT_TRUE(std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("RESPONDER-LIFETIME, the IPsec SA lives 1200 s, 2048 KB") != std::string::npos;
+  })) << "A did not adopt them";
+  const auto la = p.a.list();
+  const auto& child = la.at(0).children.at(0);
+  EXPECT_EQ(child.expire_at, p.now + 1200s);
+  EXPECT_EQ(child.rekey_at, p.now + 1080s) << "renewed at nine tenths of the peer's lifetime, not A's 1h";
+  for (const auto* dp : {&p.dp_a, &p.dp_b}) {
+    const auto* out = dp->find(channel::Direction::outbound);
+    ASSERT_NE(out, nullptr);
+    EXPECT_EQ(out->hard.bytes, 2u << 20);
+    EXPECT_LE(out->soft.bytes, (2u << 20) - (2u << 20) / 10) << "the soft limit comes before the peer's hard one";
+  }
+  EXPECT_EQ(p.a.stats().quick_modes_failed + p.b.stats().quick_modes_failed, 0u);
+}
+
 // --- INITIAL-CONTACT --------------------------------------------------------------------
 
 TEST(Ikev1InitialContact, APeerThatRestartedReplacesItsOldSas) {

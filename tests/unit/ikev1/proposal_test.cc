@@ -205,4 +205,62 @@ TEST(Ikev1QuickModeProposal, AhSuites) {
   EXPECT_EQ(*chosen->suite.keymat_size(), 32u);
 }
 
+// RFC 2407 §4.6.3.1: the responder says when its lifetime is shorter than
+// the offer's, the initiator adopts it, and nothing ever lengthens one.
+TEST(Ikev1QuickModeProposal, ResponderLifetimeShortensAndOnlyShortens) {
+  auto offered = *phase2_suites(child({"aes128gcm16"}), false);
+  offered[0].life_kilobytes = 4000000;
+  auto offer = over_the_wire(phase2_offer(offered, 0xc1c2c3c4));
+  auto configured = *phase2_suites(child({"aes128gcm16"}), false);
+
+  // Same lifetimes: no notification.
+  configured[0].life_kilobytes = 4000000;
+  auto same = select_phase2(offer, configured);
+  ASSERT_TRUE(same.ok()) << same.error().message;
+  EXPECT_FALSE(responder_lifetime(*same, 0xd1d2d3d4).has_value());
+
+  // Ours shorter in both: the notification carries both, with our SPI.
+  configured[0].life_seconds = 1200;
+  configured[0].life_kilobytes = 50000;
+  auto shorter = select_phase2(offer, configured);
+  ASSERT_TRUE(shorter.ok()) << shorter.error().message;
+  EXPECT_EQ(shorter->suite.life_seconds, 1200u);
+  EXPECT_EQ(shorter->suite.life_kilobytes, 50000u);
+  const auto n = responder_lifetime(*shorter, 0xd1d2d3d4);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n->type, v1::NotifyType::responder_lifetime);
+  EXPECT_EQ(n->protocol, v1::ProtocolId::esp);
+  EXPECT_EQ(n->spi, (codec::Bytes{0xd1, 0xd2, 0xd3, 0xd4}));
+  auto attributes = codec::parse_attributes(n->data);
+  ASSERT_TRUE(attributes.ok()) << attributes.error().message;
+  ASSERT_EQ(attributes->size(), 4u);  // type seconds, 1200, type kilobytes, 50000
+  EXPECT_EQ(*(*attributes)[1].integer(), 1200u);
+  EXPECT_EQ(*(*attributes)[3].integer(), 50000u);
+
+  // The initiator: what it offered, shortened by the notification.
+  auto adopted = apply_responder_lifetime(*n, offered[0]);
+  ASSERT_TRUE(adopted.ok()) << adopted.error().message;
+  EXPECT_EQ(adopted->life_seconds, 1200u);
+  EXPECT_EQ(adopted->life_kilobytes, 50000u);
+  // A longer lifetime in the notification does not lengthen ours.
+  Phase2Suite tight = offered[0];
+  tight.life_seconds = 600;
+  tight.life_kilobytes = 1000;
+  auto kept = apply_responder_lifetime(*n, tight);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->life_seconds, 600u);
+  EXPECT_EQ(kept->life_kilobytes, 1000u);
+
+  // Malformed: an attribute running past the data; a duration without a type.
+  codec::Notification bad = *n;
+  bad.data.pop_back();
+  EXPECT_FALSE(apply_responder_lifetime(bad, offered[0]).ok());
+  auto orphan = codec::serialise_attributes({codec::make_attribute(2, 99)});
+  ASSERT_TRUE(orphan.ok());
+  bad.data = *orphan;
+  const auto refused = apply_responder_lifetime(bad, offered[0]);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("without a known Life Type"), std::string::npos);
+}
+
 }  // namespace
