@@ -75,7 +75,7 @@ bool Manager::start_aggressive_mode(IsakmpSa& sa, TimePoint now) {
   std::vector<Payload> payloads{std::move(sa_payload)};
   for (auto& p : *ke) payloads.push_back(std::move(p));
   payloads.push_back(std::move(*id));  // IDii (its proof goes in message 3)
-  for (auto& v : vendor_ids(true)) payloads.push_back(std::move(v));
+  for (auto& v : vendor_ids(true, announces_fragmentation(conn))) payloads.push_back(std::move(v));
   log::info("ike", sa.name() + " initiating Aggressive Mode to " + endpoint_text(sa.remote) + " as '" + sa.local_id +
                        "' offering " + std::to_string(sa.offered.size()) + " transform(s), first " +
                        sa.offered.front().to_string());
@@ -135,6 +135,7 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
   sa.offered = {choice->selection.suite};
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
+  sa.peer_fragmentation = has_fragmentation_vendor_id(payloads);
   sa.last_received_datagram.assign(body.begin() - static_cast<std::ptrdiff_t>(codec::kHeaderSize), body.end());
   if (sa.suite->auth == v1::Phase1Auth::pre_shared_key)
     log::warning("ike", sa.name() + " Aggressive Mode from " + from + " as '" + peer->value + "' for connection " +
@@ -152,7 +153,7 @@ void Manager::aggressive_request_1(const codec::ParsedHeader& header, const std:
   std::vector<Payload> natd;
   for (auto& p : *ke) (p.type == PayloadType::nat_d ? natd : reply).push_back(std::move(p));
   for (auto& p : *own) reply.push_back(std::move(p));  // IDir, HASH_R or CERTs and SIG_R
-  for (auto& v : vendor_ids(sa.peer_nat_t)) reply.push_back(std::move(v));
+  for (auto& v : vendor_ids(sa.peer_nat_t, announces_fragmentation(*sa.connection))) reply.push_back(std::move(v));
   for (auto& p : natd) reply.push_back(std::move(p));
   if (!transition(sa, State::am_resp_sent)) return;
   // Resent until message 3 arrives: the initiator cannot know whether its
@@ -170,6 +171,7 @@ void Manager::aggressive_response_2(IsakmpSa& sa, const codec::ParsedHeader& hea
   sa.suite = *agreed;
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
+  sa.peer_fragmentation = has_fragmentation_vendor_id(payloads);
   if (!transition(sa, State::am_resp_rcvd)) return;
   if (!take_key_exchange(sa, payloads)) return;
   // IDir and HASH_R are in the clear here: the same check as Main Mode 6.

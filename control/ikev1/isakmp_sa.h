@@ -20,6 +20,7 @@
 #include "common/ikev1/keys.h"
 #include "common/net/address.h"
 #include "common/net/traffic_selector.h"
+#include "control/ikev1/fragmentation.h"
 #include "control/ikev1/proposal.h"
 #include "control/ikev1/state.h"
 
@@ -144,6 +145,8 @@ struct IsakmpSa {
   // RFC 3947 / RFC 3706 support the peer announced, and what NAT-D found.
   bool peer_nat_t = false;
   bool peer_dpd = false;
+  bool peer_fragmentation = false;  // VID "FRAGMENTATION" (fragmentation.h)
+  Reassembly reassembly;            // the peer's fragments of one message
   bool nat_local = false;   // we are behind a NAT
   bool nat_remote = false;  // the peer is
   bool nat_detected() const { return nat_local || nat_remote; }

@@ -66,7 +66,7 @@ bool Manager::start_main_mode(IsakmpSa& sa, TimePoint now) {
   if (!body.ok()) return false;
   sa.sai_b = std::move(*body);
   std::vector<Payload> payloads{std::move(sa_payload)};
-  for (auto& v : vendor_ids(true)) payloads.push_back(std::move(v));
+  for (auto& v : vendor_ids(true, announces_fragmentation(conn))) payloads.push_back(std::move(v));
   log::info("ike", sa.name() + " initiating Main Mode to " + endpoint_text(sa.remote) + " offering " +
                        std::to_string(sa.offered.size()) + " transform(s), first " + sa.offered.front().to_string());
   if (!transition(sa, State::mm_sa_sent)) return false;
@@ -109,6 +109,7 @@ void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::
   sa.offered = {choice->selection.suite};
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
+  sa.peer_fragmentation = has_fragmentation_vendor_id(payloads);
   sa.last_received_datagram.assign(body.begin() - static_cast<std::ptrdiff_t>(codec::kHeaderSize), body.end());
   if (sa.suite->auth == v1::Phase1Auth::pre_shared_key && !psk_for(sa)) {
     fail(sa, "no pre-shared key for connection " + chosen->name);
@@ -119,7 +120,7 @@ void Manager::main_mode_request_1(const codec::ParsedHeader& header, const std::
                        (sa.peer_nat_t ? ", peer does NAT-T (RFC 3947)" : ""));
   if (!transition(sa, State::mm_sa_rcvd)) return;
   std::vector<Payload> reply{Payload{PayloadType::sa, std::move(choice->selection.reply)}};
-  for (auto& v : vendor_ids(sa.peer_nat_t)) reply.push_back(std::move(v));
+  for (auto& v : vendor_ids(sa.peer_nat_t, announces_fragmentation(*sa.connection))) reply.push_back(std::move(v));
   if (!transition(sa, State::mm_sa_sent)) return;
   send_clear(sa, std::move(reply), false, now);
 }
@@ -167,6 +168,7 @@ void Manager::main_mode_response_2(IsakmpSa& sa, const codec::ParsedHeader& head
   sa.suite = *agreed;
   sa.peer_nat_t = has_vendor_id(payloads, rfc3947_vendor_id());
   sa.peer_dpd = has_vendor_id(payloads, dpd_vendor_id());
+  sa.peer_fragmentation = has_fragmentation_vendor_id(payloads);
   if (!transition(sa, State::mm_sa_rcvd)) return;
   log::info("ike", sa.name() + " responder selected " + sa.suite->to_string() + " with " +
                        std::string(v1::phase1_auth_name(sa.suite->auth)));

@@ -140,8 +140,49 @@ void Manager::fail(IsakmpSa& sa, std::string_view why) {
 // --- Sending ----------------------------------------------------------------
 
 void Manager::send_datagram(IsakmpSa& sa, const Bytes& datagram) {
+  const auto policy = sa.connection->fragmentation;
+  if (policy == config::Fragmentation::force || (policy == config::Fragmentation::yes && sa.peer_fragmentation)) {
+    const bool port_4500 = sa.remote.port == options_.nat_t_port || sa.local.port == options_.nat_t_port;
+    const auto pieces = fragment_datagram(datagram, max_datagram(!sa.remote.address.is_v4(), port_4500, options_.fragment_size),
+                                          sa.aggressive ? ExchangeType::aggressive : ExchangeType::identity_protection);
+    if (!pieces.empty()) {
+      log::debug("ike", sa.name() + " sending a " + std::to_string(datagram.size()) + "-byte message in " +
+                            std::to_string(pieces.size()) + " fragments");
+      for (const auto& piece : pieces) transport_.send(sa.local, sa.remote, piece);
+      stats_.fragments_sent += pieces.size();
+      ++stats_.sent;
+      return;
+    }
+  }
   transport_.send(sa.local, sa.remote, datagram);
   ++stats_.sent;
+}
+
+void Manager::fragment_received(const codec::ParsedHeader& header, const net::SocketAddress& local,
+                                const net::SocketAddress& remote, std::span<const std::uint8_t> datagram,
+                                TimePoint now) {
+  const std::string from = endpoint_text(remote);
+  IsakmpSa* sa = find_sa(header.header, remote);
+  if (!sa) return drop("fragment_without_sa", "IKEv1 fragment for no SA of ours, from " + from);
+  std::string why;
+  const auto fragment = parse_fragment(datagram, &why);
+  if (!fragment) return drop("fragment_malformed", sa->name() + " " + why);
+  ++stats_.fragments_received;
+  switch (sa->reassembly.add(*fragment, &why)) {
+    case Reassembly::Result::incomplete: return;
+    case Reassembly::Result::rejected: return drop("fragment_rejected", sa->name() + " " + why);
+    case Reassembly::Result::complete: break;
+  }
+  const auto whole = sa->reassembly.take();
+  const auto inner = codec::parse_header(whole);
+  if (!inner.ok() || inner->header.cookie_i != header.header.cookie_i ||
+      inner->header.cookie_r != header.header.cookie_r ||
+      inner->first_payload == static_cast<PayloadType>(kFragmentPayload))
+    return drop("fragment_rejected", sa->name() + " the fragments do not join into a message of this SA");
+  ++stats_.messages_reassembled;
+  log::debug("ike", sa->name() + " reassembled a " + std::to_string(whole.size()) + "-byte message from its fragments");
+  --stats_.received;  // counted once, as the message it is
+  receive(local, remote, whole, now);
 }
 
 bool Manager::send_clear(IsakmpSa& sa, std::vector<Payload> payloads, bool request, TimePoint now) {
@@ -284,6 +325,8 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
   const std::string from = endpoint_text(remote);
   auto header = codec::parse_header(datagram);
   if (!header.ok()) return drop("malformed", header.error().message + " (from " + from + ")");
+  if (header->first_payload == static_cast<PayloadType>(kFragmentPayload))
+    return fragment_received(*header, local, remote, datagram, now);
   const auto& h = header->header;
   if (h.exchange == ExchangeType::informational && !h.encrypted()) {
     // Unprotected notifications (before keys exist) are only logged: they

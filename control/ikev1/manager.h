@@ -56,6 +56,10 @@ struct ManagerOptions {
   // Inbound SPIs shared with the IKEv2 manager (one dataplane); none: our own.
   std::shared_ptr<ike::SpiRegistry> spis;
   std::uint32_t nonce_size = 32;
+  // The IP datagram size a fragment is kept within (strongSwan's
+  // charon.fragment_size); larger messages go in fragments when the
+  // connection's `fragmentation` and the peer allow (fragmentation.h).
+  std::size_t fragment_size = 1280;
   // SA channel ids of IPsec SAs and policies start here, far from the
   // IKEv2 manager's (which count from 1), so both can share one channel.
   std::uint64_t first_channel_id = std::uint64_t{1} << 48;
@@ -96,6 +100,9 @@ struct ManagerStats {
   std::uint64_t dpd_acks = 0;       // R-U-THERE-ACKs to them
   std::uint64_t dpd_answered = 0;   // the peer's R-U-THEREs we acknowledged
   std::uint64_t dpd_dead_peers = 0;  // ISAKMP SAs closed by DPD
+  std::uint64_t fragments_sent = 0;      // IKEv1 fragments of our messages (fragmentation.h)
+  std::uint64_t fragments_received = 0;  // the peer's fragments accepted
+  std::uint64_t messages_reassembled = 0;
   std::map<std::string, std::uint64_t> drops;
   std::map<std::string, std::uint64_t> notifies_sent;
   std::map<std::string, std::uint64_t> notifies_received;
@@ -233,7 +240,12 @@ class Manager {
   bool send_encrypted(IsakmpSa& sa, v1::ExchangeType exchange, std::uint32_t message_id,
                       corridor::ikev1::IvChain& chain, LastSent& last, const std::vector<codec::Payload>& payloads,
                       bool request, TimePoint now);
+  // Whole, or in fragments when too large and fragmentation is on for the SA.
   void send_datagram(IsakmpSa& sa, const Bytes& datagram);
+  // A fragment message: kept until its message is whole, which is then
+  // handled as received.
+  void fragment_received(const codec::ParsedHeader& header, const net::SocketAddress& local,
+                         const net::SocketAddress& remote, std::span<const std::uint8_t> datagram, TimePoint now);
   // An unencrypted Informational with one notification (before keys exist).
   void send_clear_notify(const codec::Header& about, const net::SocketAddress& local,
                          const net::SocketAddress& remote, iana::ikev1::NotifyType type);

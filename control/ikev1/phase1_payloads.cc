@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "control/ike/identity.h"
+#include "control/ikev1/fragmentation.h"
 #include "control/ikev1/isakmp_sa.h"
 #include "control/ikev1/nat_t.h"
 
@@ -19,7 +20,19 @@ bool has_vendor_id(const std::vector<Payload>& payloads, std::span<const std::ui
   return false;
 }
 
-std::vector<Payload> vendor_ids(bool nat_t) {
+bool announces_fragmentation(const config::ConnectionConfig& conn) {
+  return conn.fragmentation != config::Fragmentation::no;
+}
+
+bool has_fragmentation_vendor_id(const std::vector<Payload>& payloads) {
+  for (const auto& p : payloads) {
+    const auto* v = std::get_if<codec::VendorId>(&p.body);
+    if (v && is_fragmentation_vendor_id(v->data)) return true;
+  }
+  return false;
+}
+
+std::vector<Payload> vendor_ids(bool nat_t, bool fragmentation) {
   std::vector<Payload> out;
   if (nat_t) {
     const auto id = rfc3947_vendor_id();
@@ -27,6 +40,10 @@ std::vector<Payload> vendor_ids(bool nat_t) {
   }
   const auto dpd = dpd_vendor_id();
   out.push_back(Payload{PayloadType::vendor_id, codec::VendorId{Bytes(dpd.begin(), dpd.end())}});
+  if (fragmentation) {
+    const auto frag = fragmentation_vendor_id();
+    out.push_back(Payload{PayloadType::vendor_id, codec::VendorId{Bytes(frag.begin(), frag.end())}});
+  }
   return out;
 }
 

@@ -2,7 +2,8 @@
 // fed arbitrary datagrams: ISAKMP parsing, Main Mode 1 and Aggressive Mode 1
 // proposal selection (a second connection, "partner", takes Aggressive Mode),
 // cookie lookup, the MM_* state checks, NAT-D, decryption failures of
-// Main Mode 5 and of Quick Mode / Informational messages, repeats.
+// Main Mode 5 and of Quick Mode / Informational messages, repeats, IKEv1
+// fragments and their reassembly (fragmentation.h).
 //
 // Input: a mode byte, then datagrams separated by the 4-byte marker
 // "\xfe\xed\xfa\xce".

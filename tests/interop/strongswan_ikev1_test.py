@@ -96,7 +96,7 @@ def compare(ours, peer_sa, expect, nat):
 
 
 def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, peer_rekeys=False,
-             corridor_child_rekey=None, aggressive=False, certs=None):
+             corridor_child_rekey=None, aggressive=False, certs=None, fragmented=False):
     wd = sw.workdir()
     corridor = None
     try:
@@ -119,6 +119,10 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                                     remote=sw.Auth('pubkey', LEFT_ID, cacerts=['ca.pem']) if certs else None)
             if corridor_initiates:
                 conn.children[0].start_action = 'start'
+            if fragmented:
+                # strongSwan fragments whatever exceeds its fragment_size (1280); Corridor
+                # (fragmentation yes, the default) answers in fragments as strongSwan announced them.
+                peer_conn.fragmentation = 'force'
             if corridor_child_rekey:
                 # Corridor renews by time; strongSwan's own rekeying is off so that only one side does.
                 conn.children[0].rekey_time = corridor_child_rekey
@@ -162,6 +166,12 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                           'Corridor did not log verifying the %s signature of %s' % (scheme, RIGHT_ID))
                     check(peer.grep_log(r"authentication of '%s' with" % re.escape(LEFT_ID)),
                           'strongSwan did not log verifying our signature')
+                if fragmented:
+                    frags = corridor.sas()['ikev1']['fragments']
+                    check(frags['sent'] >= 2 and frags['reassembled'] >= 1,
+                          'Corridor did not fragment and reassemble: %s' % frags)
+                    check(peer.grep_log(r'splitting IKE message'), 'strongSwan did not send fragments')
+                    check(peer.grep_log(r'received fragment #'), 'strongSwan did not receive our fragments')
                 renewals = 0
                 if peer_rekeys:
                     # strongSwan renews the IPsec SA with a new Quick Mode over the same ISAKMP SA.
@@ -378,6 +388,14 @@ CASES = {
         expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 128, 'dh-group': 'ECP_256'},
                 'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256},
                 'corridor_proposal': 'IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/ECP_256',
+                'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
+    # IKEv1 fragmentation: RSA-3072 certificates make Main Mode 5/6 larger than
+    # 1280 bytes; both sides send them in fragments and join the other's.
+    'initiator-main-rsa-certs-fragmented': dict(
+        corridor_initiates=True, certs='rsa', fragmented=True, proposal='aes256-sha256-modp2048', esp='aes256gcm16',
+        expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 256, 'dh-group': 'MODP_2048'},
+                'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 256},
+                'corridor_proposal': 'IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048',
                 'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
     'initiator-aggressive-rsa-certs': dict(
         corridor_initiates=True, aggressive=True, certs='rsa', proposal='aes256-sha384-modp3072', esp='aes256-sha256',

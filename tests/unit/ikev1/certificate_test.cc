@@ -320,4 +320,85 @@ TEST_F(Ikev1Certificates, AMissingCertificateRefusesToInitiate) {
   EXPECT_TRUE(p.wire_a.queue.empty());
 }
 
+// Certificates make Main Mode 5/6 larger than a small path MTU: both ends
+// announced FRAGMENTATION, so each sends them in fragments the other
+// joins. With `fragmentation: no` at B, B announces nothing and A sends
+// whole messages; B still accepts fragments (as strongSwan does).
+TEST_F(Ikev1Certificates, LargeMessagesTravelInFragments) {
+  ManagerOptions small;
+  small.fragment_size = 576;
+  {
+    Pair p(with_cert("a-rsa"), with_cert("b-rsa", "ca", Spec{}.mirrored()), small, small);
+    ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+    p.settle();  // fragments travel one datagram at a time
+    EXPECT_EQ(p.a.list().at(0).state, "MM_DONE");
+    EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
+    EXPECT_GE(p.a.stats().fragments_sent, 2u);
+    EXPECT_GE(p.b.stats().fragments_sent, 2u);
+    EXPECT_GE(p.a.stats().messages_reassembled, 1u);
+    EXPECT_GE(p.b.stats().messages_reassembled, 1u);
+    EXPECT_EQ(p.a.stats().fragments_received, p.b.stats().fragments_sent);
+    for (const auto* w : {&p.wire_a, &p.wire_b}) EXPECT_TRUE(w->queue.empty());
+    expect_mirrored(p.dp_a, p.dp_b);
+  }
+  {
+    Spec b = with_cert("b-rsa", "ca", Spec{}.mirrored());
+    b.connection_extra = R"("fragmentation": "no")";
+    Pair p(with_cert("a-rsa"), b, small, small);
+    ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+    p.settle();  // fragments travel one datagram at a time
+    EXPECT_EQ(p.a.stats().fragments_sent, 0u) << "B did not announce fragmentation";
+    EXPECT_EQ(p.b.stats().fragments_sent, 0u);
+    EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
+  }
+  {
+    // force: A fragments without waiting for B's VID; B, set to no, still joins them.
+    Spec a = with_cert("a-rsa");
+    a.connection_extra = R"("fragmentation": "force")";
+    Spec b = with_cert("b-rsa", "ca", Spec{}.mirrored());
+    b.connection_extra = R"("fragmentation": "no")";
+    Pair p(a, b, small, small);
+    ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+    p.settle();  // fragments travel one datagram at a time
+    EXPECT_GE(p.a.stats().fragments_sent, 2u);
+    EXPECT_GE(p.b.stats().messages_reassembled, 1u);
+    EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
+  }
+}
+
+// Fragments for no SA, malformed ones, and pieces that do not join into a
+// message of the SA they came for are dropped by name.
+TEST_F(Ikev1Certificates, BadFragmentsAreDroppedByName) {
+  ManagerOptions small;
+  small.fragment_size = 576;
+  Pair p(with_cert("a-rsa"), with_cert("b-rsa", "ca", Spec{}.mirrored()), small, small);
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  // A's message 5 now waits on the wire in fragments.
+  ASSERT_GE(p.wire_a.queue.size(), 2u);
+  auto first = p.wire_a.queue.front().bytes;
+  // For no SA: other cookies.
+  auto stray = first;
+  stray[0] ^= 0xff;
+  p.b.receive(p.wire_a.queue.front().remote, p.wire_a.queue.front().local, stray, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("fragment_without_sa"), 1u);
+  // Malformed: a Payload Length that disagrees with the datagram.
+  auto bad = first;
+  bad[28 + 3] ^= 0x01;
+  p.b.receive(p.wire_a.queue.front().remote, p.wire_a.queue.front().local, bad, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("fragment_malformed"), 1u);
+  // A one-piece "message" that is not an ISAKMP message of this SA.
+  auto alone = first;
+  alone[28 + 7] = 0x01;  // the first piece claims to be the last
+  p.b.receive(p.wire_a.queue.front().remote, p.wire_a.queue.front().local, alone, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("fragment_rejected"), 1u);
+  // The genuine fragments still complete the exchange.
+  p.settle();
+  EXPECT_EQ(p.a.list().at(0).state, "MM_DONE");
+  EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
+}
+
 }  // namespace

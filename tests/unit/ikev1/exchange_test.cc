@@ -88,11 +88,11 @@ TEST(Ikev1MainMode, MessagesFiveAndSixAreEncryptedAndNothingLeaksTheKey) {
     const std::string text(seen[i].bytes.begin(), seen[i].bytes.end());
     EXPECT_EQ(text.find("example.net"), std::string::npos) << "identity in the clear in message " << i + 1;
   }
-  // Message 1 carries the RFC 3947 and DPD vendor IDs; 3 and 4 the NAT-D payloads.
+  // Message 1 carries the RFC 3947, DPD and FRAGMENTATION vendor IDs; 3 and 4 the NAT-D payloads.
   const auto m1 = parse(seen[0]);
   int vids = 0;
   for (const auto& pl : m1.payloads) vids += pl.type == v1::PayloadType::vendor_id;
-  EXPECT_EQ(vids, 2);
+  EXPECT_EQ(vids, 3);
   int natd = 0;
   for (const auto& pl : parse(seen[2]).payloads) natd += pl.type == v1::PayloadType::nat_d;
   EXPECT_EQ(natd, 2);
