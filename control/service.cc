@@ -184,6 +184,7 @@ class Service {
     ikev1::ManagerOptions v1_options;
     v1_options.nat_t_port = kNatTPort;
     v1_options.last_inbound_packet = options.last_inbound_packet;  // the same clock and counters
+    v1_options.on_event = options.on_event;  // one event stream for both IKE versions
     // One dataplane, one inbound SPI space for both IKE versions.
     options.spis = v1_options.spis = std::make_shared<ike::SpiRegistry>();
     ikev1_ = std::make_unique<ikev1::Manager>(config, *sockets_, sink_, v1_options);

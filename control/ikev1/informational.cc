@@ -106,7 +106,7 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
       }
       log::info("ike", sa.name() + " the peer deleted IPsec SA " + it->name + " (SPIs " + hex32(it->spi_in) + "_i " +
                            hex32(it->spi_out) + "_o)");
-      uninstall(*it);
+      uninstall(sa, *it);
       sa.ipsec_sas.erase(it);
     }
   }
@@ -140,7 +140,7 @@ void Manager::send_delete_ipsec(IsakmpSa& sa, v1::ProtocolId protocol, const std
   send_informational(sa, {Payload{PayloadType::delete_, std::move(d)}}, now);
 }
 
-void Manager::uninstall(IpsecSa& ipsec) {
+void Manager::uninstall(const IsakmpSa& sa, IpsecSa& ipsec) {
   for (const auto& p : ipsec.outbound_policies) sink_.remove_policy(p.policy_id);
   for (auto id : ipsec.inbound_policy_ids) sink_.remove_policy(id);
   ipsec.outbound_policies.clear();
@@ -149,10 +149,11 @@ void Manager::uninstall(IpsecSa& ipsec) {
   sink_.remove_sa(ipsec.sa_id_out);
   spis_->release(ipsec.spi_in);
   ++stats_.ipsec_sas_deleted;
+  if (!ipsec.renewed) emit(ike::SaEvent::Kind::child_down, sa, &ipsec);
 }
 
 void Manager::discard(IsakmpSa& sa) {
-  for (auto& ipsec : sa.ipsec_sas) uninstall(ipsec);
+  for (auto& ipsec : sa.ipsec_sas) uninstall(sa, ipsec);
   sa.ipsec_sas.clear();
   for (auto& [mid, qm] : sa.quick_modes) abandon(qm);
   sa.quick_modes.clear();

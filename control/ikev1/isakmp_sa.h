@@ -97,6 +97,7 @@ struct IpsecSa {
   TimePoint rekey_at = TimePoint::max();   // the child's rekey_time less jitter; max: never
   TimePoint expire_at = TimePoint::max();  // life_time (or the peer's shorter lifetime)
   bool rekey_started = false;
+  bool renewed = false;  // replaced by a newer pair (published as child-rekey): its end is no child-down
   // Replaced by a newer pair: deleted (with a Delete to the peer) at this time.
   std::optional<TimePoint> retire_at;
   // For renewal collisions (quick_mode.cc, install_ipsec_sa):

@@ -360,7 +360,10 @@ void Manager::established(IsakmpSa& sa, TimePoint now) {
     // RFC 3706 §7: a random start, kept in the lower half so it never wraps.
     sa.dpd_seq = (std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3]) >> 1;
   }
-  adopt_ipsec_sas(sa, now);
+  // Published as ike-rekey when it takes over from an older SA with the
+  // peer (a re-establishment by either side), else as ike-up.
+  if (const auto old = adopt_ipsec_sas(sa, now)) emit(ike::SaEvent::Kind::ike_rekey, sa, nullptr, old);
+  else emit(ike::SaEvent::Kind::ike_up, sa);
   const auto pending = std::move(sa.pending_children);
   sa.pending_children.clear();
   for (const auto* child : pending) start_quick_mode(sa, *child, now);

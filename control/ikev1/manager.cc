@@ -92,10 +92,30 @@ void Manager::remove_sa(std::uint64_t id) {
   if (it == sas_.end()) return;
   IsakmpSa& sa = *it->second;
   discard(sa);
+  // Up once, down once; a re-established SA lives on in its successor.
+  if (sa.established_at && !sa.superseded) emit(ike::SaEvent::Kind::ike_down, sa);
   by_our_cookie_.erase(sa.our_cookie());
   // By the key it was filed under: the peer may have floated to 4500 since.
   if (!sa.initiator()) by_peer_cookie_.erase({sa.cookie_i, sa.first_seen_from});
   sas_.erase(it);
+}
+
+void Manager::emit(ike::SaEvent::Kind kind, const IsakmpSa& sa, const IpsecSa* ipsec, std::uint64_t old_id,
+                   std::uint32_t old_spi_in) {
+  if (!options_.on_event) return;
+  ike::SaEvent e;
+  e.kind = kind;
+  e.ike_id = sa.id;
+  e.ike_sa = sa.name();
+  e.connection = sa.connection ? sa.connection->name : "";
+  e.old_ike_id = old_id;
+  if (ipsec) {
+    e.child = ipsec->name;
+    e.spi_in = ipsec->spi_in;
+    e.spi_out = ipsec->spi_out;
+  }
+  e.old_spi_in = old_spi_in;
+  options_.on_event(e);
 }
 
 IsakmpSa* Manager::find_sa(const codec::Header& h, const net::SocketAddress& remote) {

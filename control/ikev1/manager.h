@@ -37,6 +37,7 @@
 #include "common/config/model.h"
 #include "common/ikev1/message.h"
 #include "control/ike/pubkey_auth.h"
+#include "control/ike/sa_event.h"
 #include "control/ike/spi_registry.h"
 #include "control/ike/transport.h"
 #include "control/ikev1/isakmp_sa.h"
@@ -78,6 +79,10 @@ struct ManagerOptions {
   // channel id), from the dataplane's counters; nullopt: never or unknown.
   // Unset: DPD goes by IKE messages alone.
   std::function<std::optional<TimePoint>(std::uint64_t channel_sa_id)> last_inbound_packet;
+  // Called for every SA event (ISAKMP SA up/down/re-established as
+  // ike-*, IPsec SAs as child-*), synchronously; must not call back into
+  // the manager.
+  std::function<void(const ike::SaEvent&)> on_event;
 };
 
 struct ManagerStats {
@@ -225,6 +230,8 @@ class Manager {
   IsakmpSa& create_sa(const config::ConnectionConfig* connection, Role role, TimePoint now);
   IsakmpSaView view(const IsakmpSa& sa) const;
   void remove_sa(std::uint64_t id);
+  void emit(ike::SaEvent::Kind kind, const IsakmpSa& sa, const IpsecSa* ipsec = nullptr, std::uint64_t old_id = 0,
+            std::uint32_t old_spi_in = 0);
   IsakmpSa* find_sa(const codec::Header& header, const net::SocketAddress& remote);
   // Moves the SA to `to` if the state tables allow it, logging the step;
   // otherwise logs the refusal and returns false.
@@ -389,8 +396,9 @@ class Manager {
   // Starts a new Main/Aggressive Mode that will take over `old`'s IPsec SAs.
   bool reestablish(IsakmpSa& old, TimePoint now);
   // At MM_DONE/AM_DONE: the IPsec SAs of older ISAKMP SAs with the same
-  // peer move to `sa`; the one it re-establishes is deleted.
-  void adopt_ipsec_sas(IsakmpSa& sa, TimePoint now);
+  // peer move to `sa`; the one it re-establishes is deleted. Returns the
+  // id of the SA it took over from (0: none).
+  std::uint64_t adopt_ipsec_sas(IsakmpSa& sa, TimePoint now);
   // Same connection, peer address and peer identity.
   static bool same_peer(const IsakmpSa& a, const IsakmpSa& b);
   // The newest other established ISAKMP SA with the same peer, or nullptr.
@@ -410,7 +418,8 @@ class Manager {
                      TimePoint now);
   // An Informational exchange protected with HASH(1) (RFC 2409 §5.7).
   bool send_informational(IsakmpSa& sa, std::vector<codec::Payload> payloads, TimePoint now);
-  void uninstall(IpsecSa& ipsec);
+  // Out of the dataplane, with a child-down event unless it was renewed.
+  void uninstall(const IsakmpSa& sa, IpsecSa& ipsec);
   // Uninstalls these IPsec SAs (by inbound SPI) and tells the peer.
   void delete_ipsec_sas(IsakmpSa& sa, const std::vector<std::uint32_t>& spis_in, TimePoint now);
   // Lifetimes of the installed IPsec SAs: rekey, expiry, retirement.

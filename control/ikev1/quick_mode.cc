@@ -560,12 +560,15 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
     // than rekey_time: renew at nine tenths of it, not as it ends.
     if (life.count() > 0 && life <= cc.rekey_time) ipsec.rekey_at = now + life * 9 / 10;
   }
+  std::uint32_t renews_spi_in = 0;  // the pair this one renews, for the child-rekey event
   if (redundant) {
     redundant->redundant = true;
     redundant->rekey_at = TimePoint::max();
     if (redundant->initiated) redundant->retire_at = now + options_.retire_delay;
   } else if (predecessor) {
     predecessor->retire_at = now + options_.retire_delay;
+    predecessor->renewed = true;
+    renews_spi_in = predecessor->spi_in;
     ++stats_.ipsec_sas_rekeyed;
     log::info("ike", sa.name() + " IPsec SA " + predecessor->name + " " + hex32(predecessor->spi_in) + "_i renewed by " +
                          hex32(ipsec.spi_in) + "_i; the old pair goes in " +
@@ -578,6 +581,8 @@ bool Manager::install_ipsec_sa(IsakmpSa& sa, QuickMode& qm, TimePoint now) {
                        ipsec.remote_ts.to_string() + " (" + suite.to_string() +
                        (ipsec.encap ? ", UDP-encapsulated" : "") + ", QM_DONE)");
   sa.ipsec_sas.push_back(std::move(ipsec));
+  if (renews_spi_in) emit(ike::SaEvent::Kind::child_rekey, sa, &sa.ipsec_sas.back(), 0, renews_spi_in);
+  else emit(ike::SaEvent::Kind::child_up, sa, &sa.ipsec_sas.back());
   return true;
 }
 
@@ -674,7 +679,7 @@ void Manager::delete_ipsec_sas(IsakmpSa& sa, const std::vector<std::uint32_t>& g
     (it->suite.protocol == v1::ProtocolId::ah ? ah : esp).push_back(spi);
     log::info("ike", sa.name() + " deleting IPsec SA " + it->name + " (SPIs " + hex32(it->spi_in) + "_i " +
                          hex32(it->spi_out) + "_o)");
-    uninstall(*it);
+    uninstall(sa, *it);
     sa.ipsec_sas.erase(it);
   }
   if (phase1_established(sa.state)) {

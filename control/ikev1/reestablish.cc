@@ -87,13 +87,15 @@ bool Manager::same_peer(const IsakmpSa& a, const IsakmpSa& b) {
   return a.connection == b.connection && a.remote.address == b.remote.address && a.remote_id == b.remote_id;
 }
 
-void Manager::adopt_ipsec_sas(IsakmpSa& sa, TimePoint now) {
+std::uint64_t Manager::adopt_ipsec_sas(IsakmpSa& sa, TimePoint now) {
   std::vector<std::uint64_t> replaced;
+  std::uint64_t took_over = 0;
   for (auto& [id, other_ptr] : sas_) {
     IsakmpSa& other = *other_ptr;
     if (id == sa.id || !phase1_established(other.state) || other.superseded || !same_peer(sa, other)) continue;
     other.superseded = true;
     other.reestablish_at = TimePoint::max();
+    if (!took_over) took_over = id;
     // Its Quick Modes under way would install into an SA that no longer
     // holds the IPsec SAs: they end here, and the new SA renews what is due.
     std::vector<std::uint32_t> running;
@@ -116,6 +118,7 @@ void Manager::adopt_ipsec_sas(IsakmpSa& sa, TimePoint now) {
     IsakmpSa& old = *sas_.at(id);
     delete_isakmp_only(old, now, "re-established as " + sa.name());
   }
+  return took_over;
 }
 
 void Manager::delete_isakmp_only(IsakmpSa& sa, TimePoint now, std::string_view why) {

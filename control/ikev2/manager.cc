@@ -161,18 +161,6 @@ void Manager::emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child, st
   options_.on_event(e);
 }
 
-std::string_view to_string(SaEvent::Kind kind) {
-  switch (kind) {
-    case SaEvent::Kind::ike_up: return "ike-up";
-    case SaEvent::Kind::ike_down: return "ike-down";
-    case SaEvent::Kind::ike_rekey: return "ike-rekey";
-    case SaEvent::Kind::child_up: return "child-up";
-    case SaEvent::Kind::child_down: return "child-down";
-    case SaEvent::Kind::child_rekey: return "child-rekey";
-  }
-  return "unknown";
-}
-
 void Manager::index_peer_identity(const IkeSa& sa) {
   if (sa.remote_id) by_peer_identity_.emplace(std::make_pair(sa.connection, sa.remote_id->to_string()), sa.id);
 }

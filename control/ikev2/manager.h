@@ -32,6 +32,7 @@
 #include "control/ikev2/fragmentation.h"
 #include "control/ikev2/ike_sa.h"
 #include "control/ike/pubkey_auth.h"
+#include "control/ike/sa_event.h"
 
 namespace corridor::control::ikev2 {
 
@@ -47,21 +48,9 @@ using ike::parse_signature_hash_algorithms;
 using ike::signature_hash_algorithms_notify_data;
 using ike::verify_peer;
 
-// A change in the SA set that operators and monitoring follow (the REST
-// API's event stream), in the words of strongSwan's vici events.
-struct SaEvent {
-  enum class Kind : std::uint8_t { ike_up, ike_down, ike_rekey, child_up, child_down, child_rekey };
-  Kind kind = Kind::ike_up;
-  std::uint64_t ike_id = 0;
-  std::string ike_sa;  // "conn[3]"
-  std::string connection;
-  std::uint64_t old_ike_id = 0;  // ike_rekey: the IKE SA it replaced
-  std::string child;             // the child events: its config name
-  std::uint32_t spi_in = 0;
-  std::uint32_t spi_out = 0;
-  std::uint32_t old_spi_in = 0;  // child_rekey: the Child SA it replaced
-};
-std::string_view to_string(SaEvent::Kind kind);  // "ike-up", "child-rekey", ...
+// SA set changes for the API's event stream (control/ike/sa_event.h).
+using SaEvent = ike::SaEvent;
+using ike::to_string;
 
 struct ManagerOptions {
   // Retransmission (RFC 7296 §2.1), strongSwan's defaults: 4 s, x1.8, 5 resends.

@@ -7,10 +7,12 @@ POST /sas/{id}/rekey re-establishes it (new cookies on both sides, the same
 IPsec SA carried over); POST /sas/{id}/children/{spi}/rekey renews the IPsec
 SA (new SPIs that match across A and B); 404 for an SPI it does not hold;
 DELETE /sas/{id}/children/{spi} deletes it on both sides; 409 for a rekey of
-an ISAKMP SA that holds no IPsec SA; DELETE /sas/{id}; the connection is
-removed again, so the sections after this one find the gateways as before.
+an ISAKMP SA that holds no IPsec SA; DELETE /sas/{id}; B's event stream
+told each step; the connection is removed again, so the sections after
+this one find the gateways as before.
 """
 
+from . import events
 from .client import check_accepted, check_problem
 from .common import ADDR_A, ADDR_B, ID_A, ID_B, Ctx, check, require, wait_until
 
@@ -57,6 +59,23 @@ def agreed_pair(not_cookie=None):
     if len(ca) != 1 or len(cb) != 1 or ca[0]['spi_in'] != cb[0]['spi_out'] or ca[0]['spi_out'] != cb[0]['spi_in']:
         return None
     return a, b, ca[0]
+
+
+def check_events_on_b():
+    """B's event stream (open since before section 1) told the ISAKMP SA's life in IKEv2's words: up with its
+    IPsec SA, re-established (ike-rekey), renewed (child-rekey), the renewed IPsec SA deleted, the ISAKMP SA deleted;
+    nothing for the re-established SA's end or the renewed pair's retirement."""
+    stream = events.Probe.stream
+    if stream is None:
+        return
+
+    def v1_events():
+        return [(k, d.get('up')) for k, d, _ in stream.events() if isinstance(d, dict) and d.get('connection') == V1]
+    want = [('ike-updown', True), ('child-updown', True), ('ike-rekey', None), ('child-rekey', None),
+            ('child-updown', False), ('ike-updown', False)]
+    stream.wait_for(lambda items: len(v1_events()) >= len(want), 5)
+    check(v1_events() == want, 'B\'s event stream: the IKEv1 SA\'s life as ike-updown, child-updown, ike-rekey, '
+          'child-rekey, child-updown (down), ike-updown (down)', str(v1_events()))
 
 
 def section_ikev1():
@@ -107,6 +126,7 @@ def section_ikev1():
 
         check_accepted(a.request('DELETE', '/sas/%d' % new_a['id']), 'DELETE /sas/{id} of an ISAKMP SA')
         wait_until(lambda: not current(a) and not current(b), 10, 'the ISAKMP SA gone on A and B')
+        check_events_on_b()
     finally:
         for client, name in ((a, 'A'), (b, 'B')):
             r = client.request('DELETE', '/connections/' + V1)

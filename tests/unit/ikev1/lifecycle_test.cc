@@ -442,6 +442,62 @@ TEST(Ikev1ResponderLifetime, TheInitiatorAdoptsTheResponderShorterLifetimes) {
   EXPECT_EQ(p.a.stats().quick_modes_failed + p.b.stats().quick_modes_failed, 0u);
 }
 
+// --- Events (the API's event stream) -----------------------------------------------------
+
+// Each side publishes what an operator follows, in the words of IKEv2's
+// (strongSwan's) events: ike-up and child-up at establishment; child-rekey
+// naming the renewed pair; ike-rekey naming the ISAKMP SA a re-established
+// one replaced, with no ike-down for it; child-down and ike-down at the
+// end, and nothing for a pair that was renewed.
+TEST(Ikev1Events, EachChangeIsPublishedOnce) {
+  std::vector<std::string> a_events, b_events;
+  auto record = [](std::vector<std::string>& into) {
+    return [&into](const control::ike::SaEvent& e) {
+      std::string text(control::ike::to_string(e.kind));
+      if (!e.child.empty()) text += " " + e.child;
+      if (e.old_ike_id) text += " old_ike";
+      if (e.old_spi_in) text += " old_spi";
+      into.push_back(text);
+    };
+  };
+  ManagerOptions ao, bo;
+  ao.on_event = record(a_events);
+  bo.on_event = record(b_events);
+  Pair p({}, Spec{}.mirrored(), ao, bo);
+  establish(p);
+  const std::vector<std::string> up{"ike-up", "child-up office"};
+  EXPECT_EQ(a_events, up);
+  EXPECT_EQ(b_events, up);
+
+  // Renewal of the IPsec SA; the old pair's retirement publishes nothing.
+  const auto sa = p.a.list().at(0);
+  std::string why;
+  ASSERT_TRUE(p.a.rekey_ipsec(sa.id, sa.children.at(0).spi_in, p.now, &why)) << why;
+  p.settle();
+  p.now += 10s;  // past retire_delay
+  p.tick();
+  p.settle();
+  EXPECT_EQ(a_events.at(2), "child-rekey office old_spi");
+  EXPECT_EQ(b_events.at(2), "child-rekey office old_spi");
+  EXPECT_EQ(a_events.size(), 3u);
+  EXPECT_EQ(b_events.size(), 3u);
+
+  // Re-establishment: ike-rekey on both sides, no ike-down for the old SA.
+  ASSERT_TRUE(p.a.rekey(sa.id, p.now, &why)) << why;
+  p.settle();
+  EXPECT_EQ(a_events.at(3), "ike-rekey old_ike");
+  EXPECT_EQ(b_events.at(3), "ike-rekey old_ike");
+  EXPECT_EQ(a_events.size(), 4u);
+  EXPECT_EQ(b_events.size(), 4u);
+
+  // The end.
+  p.a.shutdown(p.now);
+  p.settle();
+  const std::vector<std::string> down{"child-down office", "ike-down"};
+  EXPECT_EQ(std::vector<std::string>(a_events.begin() + 4, a_events.end()), down);
+  EXPECT_EQ(std::vector<std::string>(b_events.begin() + 4, b_events.end()), down);
+}
+
 // --- INITIAL-CONTACT --------------------------------------------------------------------
 
 TEST(Ikev1InitialContact, APeerThatRestartedReplacesItsOldSas) {
