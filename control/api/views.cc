@@ -204,6 +204,7 @@ json ikev1_stats_json(const ikev1::ManagerStats& s) {
           {"phase1_reestablished", s.phase1_reestablished},
           {"phase1_expired", s.phase1_expired},
           {"initial_contact_replaced", s.initial_contact_replaced},
+          {"nat_keepalives", s.nat_keepalives},
           {"fragments", {{"sent", s.fragments_sent}, {"received", s.fragments_received},
                          {"reassembled", s.messages_reassembled}}},
           {"dpd", {{"sent", s.dpd_sent}, {"acknowledged", s.dpd_acks}, {"answered", s.dpd_answered},

@@ -44,6 +44,10 @@ inline constexpr std::size_t kMaxReassembled = 10000;
 // More pieces than this are refused (16 of the smallest useful size hold
 // kMaxReassembled; strongSwan sends far fewer).
 inline constexpr std::size_t kMaxFragments = 64;
+// What all SAs together may hold in unfinished messages: fragments reach
+// SAs before their peer is authenticated, so one budget for the manager
+// keeps a flood of half-open SAs from buying memory (about 50 messages).
+inline constexpr std::size_t kMaxReassemblyBudget = 512 * 1024;
 
 // The VID we send (20 bytes), and whether a received one is it.
 std::span<const std::uint8_t> fragmentation_vendor_id();
@@ -81,6 +85,7 @@ class Reassembly {
   // The joined message, once add() said complete; the buffer starts afresh.
   std::vector<std::uint8_t> take();
   bool empty() const { return pieces_.empty(); }
+  std::size_t bytes() const { return bytes_; }
 
  private:
   std::uint16_t id_ = 0;

@@ -151,6 +151,7 @@ struct IsakmpSa {
   bool nat_local = false;   // we are behind a NAT
   bool nat_remote = false;  // the peer is
   bool nat_detected() const { return nat_local || nat_remote; }
+  TimePoint next_keepalive = TimePoint::max();  // behind a NAT once established: the next RFC 3948 keepalive
 
   std::string local_id;   // as logged and listed ("@gw.example.net", "192.0.2.1")
   std::string remote_id;

@@ -349,6 +349,7 @@ void Manager::main_mode_response_6(IsakmpSa& sa, const codec::ParsedHeader& head
 void Manager::established(IsakmpSa& sa, TimePoint now) {
   sa.established_at = now;
   ++stats_.phase1_established;
+  if (sa.nat_local) sa.next_keepalive = now + options_.keepalive_interval;
   log::info("ike", sa.name() + " ISAKMP SA established between " + endpoint_text(sa.local) + " '" + sa.local_id +
                        "' and " + endpoint_text(sa.remote) + " '" + sa.remote_id + "' (" +
                        (sa.state == State::am_done ? "Aggressive Mode, " : "Main Mode, ") +

@@ -91,6 +91,7 @@ void Manager::remove_sa(std::uint64_t id) {
   const auto it = sas_.find(id);
   if (it == sas_.end()) return;
   IsakmpSa& sa = *it->second;
+  reassembly_bytes_ -= sa.reassembly.bytes();
   discard(sa);
   // Up once, down once; a re-established SA lives on in its successor.
   if (sa.established_at && !sa.superseded) emit(ike::SaEvent::Kind::ike_down, sa);
@@ -183,16 +184,31 @@ void Manager::fragment_received(const codec::ParsedHeader& header, const net::So
                                 TimePoint now) {
   const std::string from = endpoint_text(remote);
   IsakmpSa* sa = find_sa(header.header, remote);
+  // A fragmented first message (no SA yet) is not joined: strongSwan sends
+  // Main Mode 1 and Aggressive Mode 1 whole unless they exceed 1280 bytes.
   if (!sa) return drop("fragment_without_sa", "IKEv1 fragment for no SA of ours, from " + from);
+  // Only the peer's address may add pieces (its port may float to 4500).
+  if (remote.address != sa->remote.address)
+    return drop("fragment_rejected", sa->name() + " fragment from " + from + ", not from the peer");
   std::string why;
   const auto fragment = parse_fragment(datagram, &why);
   if (!fragment) return drop("fragment_malformed", sa->name() + " " + why);
   ++stats_.fragments_received;
-  switch (sa->reassembly.add(*fragment, &why)) {
+  const std::size_t held = sa->reassembly.bytes();
+  if (reassembly_bytes_ + fragment->data.size() > kMaxReassemblyBudget) {
+    reassembly_bytes_ -= held;
+    sa->reassembly.take();  // drops this SA's pieces too: the peer resends the whole message
+    return drop("fragment_budget", sa->name() + " unfinished fragments of all SAs exceed " +
+                                       std::to_string(kMaxReassemblyBudget) + " bytes");
+  }
+  const auto result = sa->reassembly.add(*fragment, &why);
+  reassembly_bytes_ = reassembly_bytes_ - held + sa->reassembly.bytes();
+  switch (result) {
     case Reassembly::Result::incomplete: return;
     case Reassembly::Result::rejected: return drop("fragment_rejected", sa->name() + " " + why);
     case Reassembly::Result::complete: break;
   }
+  reassembly_bytes_ -= sa->reassembly.bytes();
   const auto whole = sa->reassembly.take();
   const auto inner = codec::parse_header(whole);
   if (!inner.ok() || inner->header.cookie_i != header.header.cookie_i ||
@@ -547,6 +563,11 @@ void Manager::tick(TimePoint now) {
     tick_ipsec_sas(sa, now);
     tick_lifetime(sa, now, ended);
     if (tick_dpd(sa, now)) dead.push_back(id);
+    if (sa.nat_local && phase1_established(sa.state) && !sa.superseded && now >= sa.next_keepalive) {
+      transport_.send_nat_keepalive(sa.local, sa.remote);
+      ++stats_.nat_keepalives;
+      sa.next_keepalive = now + options_.keepalive_interval;
+    }
     if (!phase1_established(sa.state) && now - sa.created_at >= options_.phase1_timeout) {
       expired.push_back(id);
       continue;

@@ -52,6 +52,9 @@ struct ManagerOptions {
   // A negotiation that has not reached MM_DONE in this time is dropped.
   std::chrono::seconds phase1_timeout{30};
   std::uint16_t nat_t_port = 4500;
+  // NAT keepalives (RFC 3948 §4) from an established ISAKMP SA when we are
+  // behind a NAT, so the mapping stays open while no IKE message flows.
+  std::chrono::seconds keepalive_interval{20};
   // Randomness for cookies and nonces; RAND_bytes unless a test injects its own.
   std::function<void(std::span<std::uint8_t>)> random;
   // Inbound SPIs shared with the IKEv2 manager (one dataplane); none: our own.
@@ -105,6 +108,7 @@ struct ManagerStats {
   std::uint64_t dpd_acks = 0;       // R-U-THERE-ACKs to them
   std::uint64_t dpd_answered = 0;   // the peer's R-U-THEREs we acknowledged
   std::uint64_t dpd_dead_peers = 0;  // ISAKMP SAs closed by DPD
+  std::uint64_t nat_keepalives = 0;  // RFC 3948 keepalives sent from behind a NAT
   std::uint64_t fragments_sent = 0;      // IKEv1 fragments of our messages (fragmentation.h)
   std::uint64_t fragments_received = 0;  // the peer's fragments accepted
   std::uint64_t messages_reassembled = 0;
@@ -443,6 +447,7 @@ class Manager {
   std::uint64_t next_channel_id_ = 0;  // set from options.first_channel_id
   std::uint64_t install_seq_ = 0;      // counts IPsec SA installations (renewal collisions)
   std::shared_ptr<ike::SpiRegistry> spis_;  // inbound SPIs in use or reserved
+  std::size_t reassembly_bytes_ = 0;         // held in all SAs' unfinished fragments (kMaxReassemblyBudget)
   mutable std::map<const config::ConnectionConfig*, Credentials> credentials_;
   ManagerStats stats_;
 };

@@ -684,6 +684,20 @@ namespace {
 
 }  // namespace
 
+namespace {
+
+// A lifetime in seconds the peer imposes (shorter than ours) below this is
+// refused: every pair would be renewed at once, again and again.
+constexpr std::uint32_t kMinPeerLifeSeconds = 10;
+
+std::optional<ProposalError> too_short(std::uint32_t peers, std::uint32_t ours) {
+  if (peers == 0 || peers >= kMinPeerLifeSeconds || (ours != 0 && ours <= peers)) return std::nullopt;
+  return ProposalError{"the peer's IPsec SA lifetime of " + std::to_string(peers) + " s is below the " +
+                       std::to_string(kMinPeerLifeSeconds) + " s Corridor accepts"};
+}
+
+}  // namespace
+
 ProposalExpected<Phase2Selection> select_phase2(const codec::SecurityAssociation& offered,
                                                 std::span<const Phase2Suite> configured) {
   Offer<Phase2Suite> offer;
@@ -704,6 +718,7 @@ ProposalExpected<Phase2Selection> select_phase2(const codec::SecurityAssociation
     return ProposalError{"no acceptable Quick Mode proposal: received " + list<Phase2Suite>(offer.received) +
                          ", configured " + list<Phase2Suite>(configured) + offer.ignored};
   }
+  if (auto e = too_short(chosen->suite.life_seconds, want->life_seconds)) return *e;
   Phase2Selection out;
   out.suite = chosen->suite;
   out.offered_life_seconds = chosen->suite.life_seconds;
@@ -725,6 +740,7 @@ ProposalExpected<Phase2Accepted> accept_phase2_reply(const codec::SecurityAssoci
   if (!s) return ProposalError{"the responder chose an unusable transform: " + s.error().message};
   for (const auto& o : offered) {
     if (!o.same_algorithms(*s)) continue;
+    if (auto e = too_short(s->life_seconds, o.life_seconds)) return *e;
     Phase2Accepted out{*s, spi_value(p.spi)};
     out.suite.life_seconds = shorter_life(out.suite.life_seconds, o.life_seconds);
     out.suite.life_kilobytes = shorter_life(out.suite.life_kilobytes, o.life_kilobytes);
@@ -769,7 +785,9 @@ ProposalExpected<Phase2Suite> apply_responder_lifetime(const codec::Notification
       type = static_cast<v1::LifeType>(*value);
     } else if (a.type == attr(v1::IpsecAttribute::life_duration)) {
       if (type == v1::LifeType::seconds) {
-        suite.life_seconds = shorter_life(suite.life_seconds, static_cast<std::uint32_t>(std::min<std::uint64_t>(*value, 0xffffffffu)));
+        const auto peers = static_cast<std::uint32_t>(std::min<std::uint64_t>(*value, 0xffffffffu));
+        if (auto e = too_short(peers, suite.life_seconds)) return ProposalError{"RESPONDER-LIFETIME: " + e->message};
+        suite.life_seconds = shorter_life(suite.life_seconds, peers);
       } else if (type == v1::LifeType::kilobytes) {
         suite.life_kilobytes = shorter_life(suite.life_kilobytes, *value);
       } else {

@@ -442,7 +442,8 @@ bool Manager::push_ipsec_keys(IsakmpSa& sa, QuickMode& qm) {
   params.key_bits = cs.key_bits;
   params.integrity = cs.integrity;
   params.esn = suite.esn;
-  params.life_bytes = suite.life_kilobytes * 1024;
+  // A peer's absurd kilobyte count must not wrap into a tiny limit.
+  params.life_bytes = suite.life_kilobytes > UINT64_MAX / 1024 ? 0 : suite.life_kilobytes * 1024;
   params.spi_in = qm.spi_in;
   params.spi_out = qm.spi_out;
   params.sa_id_out = ++next_channel_id_;

@@ -390,15 +390,55 @@ TEST_F(Ikev1Certificates, BadFragmentsAreDroppedByName) {
   bad[28 + 3] ^= 0x01;
   p.b.receive(p.wire_a.queue.front().remote, p.wire_a.queue.front().local, bad, p.now);
   EXPECT_EQ(p.b.stats().drops.at("fragment_malformed"), 1u);
+  // From another address than the peer's.
+  const net::SocketAddress elsewhere{*net::IpAddress::parse("203.0.113.66"), 4500};
+  p.b.receive(p.wire_a.queue.front().remote, elsewhere, first, p.now);
+  EXPECT_EQ(p.b.stats().drops.at("fragment_rejected"), 1u);
   // A one-piece "message" that is not an ISAKMP message of this SA.
   auto alone = first;
   alone[28 + 7] = 0x01;  // the first piece claims to be the last
   p.b.receive(p.wire_a.queue.front().remote, p.wire_a.queue.front().local, alone, p.now);
-  EXPECT_EQ(p.b.stats().drops.at("fragment_rejected"), 1u);
+  EXPECT_EQ(p.b.stats().drops.at("fragment_rejected"), 2u);
   // The genuine fragments still complete the exchange.
   p.settle();
   EXPECT_EQ(p.a.list().at(0).state, "MM_DONE");
   EXPECT_EQ(p.b.list().at(0).state, "MM_DONE");
+}
+
+// Half-open SAs cannot buy unbounded memory with unfinished fragments:
+// past kMaxReassemblyBudget for all SAs together, pieces are dropped.
+TEST_F(Ikev1Certificates, UnfinishedFragmentsOfAllSasShareOneBudget) {
+  Pair p(with_cert("a-rsa"), with_cert("b-rsa", "ca", Spec{}.mirrored()));
+  ASSERT_TRUE(p.a.initiate("legacy", "", p.now));
+  const Datagram m1 = p.wire_a.queue.front();
+  const std::vector<std::uint8_t> piece(9000, 0x5a);
+  for (int i = 0; i < 64; ++i) {
+    auto mm1 = m1.bytes;
+    mm1[0] = static_cast<std::uint8_t>(i);  // another initiator cookie: another half-open SA at B
+    mm1[1] = 0xee;
+    p.b.receive(m1.remote, m1.local, mm1, p.now);
+    ASSERT_FALSE(p.wire_b.queue.empty());
+    const auto reply = p.wire_b.queue.back().bytes;
+    p.wire_b.queue.clear();
+    // One big first piece for that SA, never finished.
+    corridor::ikev1::Header h;
+    std::copy_n(reply.begin(), 8, h.cookie_i.begin());
+    std::copy_n(reply.begin() + 8, 8, h.cookie_r.begin());
+    const auto header = corridor::ikev1::serialise_header(h, static_cast<v1::PayloadType>(kFragmentPayload),
+                                                          static_cast<std::uint32_t>(28 + 8 + piece.size()));
+    std::vector<std::uint8_t> frag(header.begin(), header.end());
+    const std::size_t len = 8 + piece.size();
+    for (std::uint8_t b : {std::uint8_t{0}, std::uint8_t{0}, static_cast<std::uint8_t>(len >> 8),
+                           static_cast<std::uint8_t>(len), std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{1},
+                           std::uint8_t{0}})
+      frag.push_back(b);
+    frag.insert(frag.end(), piece.begin(), piece.end());
+    p.b.receive(m1.remote, m1.local, frag, p.now);
+  }
+  EXPECT_EQ(p.b.sa_count(), 64u);
+  EXPECT_EQ(p.b.stats().fragments_received, 64u);
+  ASSERT_TRUE(p.b.stats().drops.count("fragment_budget"));
+  EXPECT_GE(p.b.stats().drops.at("fragment_budget"), 64u - kMaxReassemblyBudget / piece.size());
 }
 
 }  // namespace

@@ -138,6 +138,29 @@ TEST(Ikev1MainMode, EncapForcesNatTraversal) {
   EXPECT_EQ(p.b.list().at(0).remote.port, 4500);
 }
 
+// RFC 3948 §4: the end behind the NAT (here A, by `encap`) keeps the
+// mapping open with a keepalive every keepalive_interval; the other end
+// sends none.
+TEST(Ikev1MainMode, TheEndBehindANatSendsKeepalives) {
+  Spec encap;
+  encap.encap = true;
+  Pair p(encap, Spec{}.mirrored());
+  establish(p);
+  p.tick();
+  EXPECT_EQ(p.wire_a.keepalives, 0) << "not before keepalive_interval";
+  p.now += 21s;
+  p.tick();
+  EXPECT_EQ(p.wire_a.keepalives, 1);
+  p.now += 5s;
+  p.tick();
+  EXPECT_EQ(p.wire_a.keepalives, 1);
+  p.now += 20s;
+  p.tick();
+  EXPECT_EQ(p.wire_a.keepalives, 2);
+  EXPECT_EQ(p.a.stats().nat_keepalives, 2u);
+  EXPECT_EQ(p.wire_b.keepalives, 0) << "B is not behind a NAT";
+}
+
 TEST(Ikev1MainMode, LostMessagesAreRetransmittedAndRepeatsAnswered) {
   Pair p;
   ASSERT_TRUE(p.a.initiate("legacy", "", p.now));

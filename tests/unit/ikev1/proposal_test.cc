@@ -263,4 +263,28 @@ TEST(Ikev1QuickModeProposal, ResponderLifetimeShortensAndOnlyShortens) {
   EXPECT_NE(refused.error().message.find("without a known Life Type"), std::string::npos);
 }
 
+// A peer that imposes a lifetime of a few seconds would have every pair
+// renewed at once, forever: below 10 s it is refused, in an offer, a reply
+// or a RESPONDER-LIFETIME. Our own short lifetime stands.
+TEST(Ikev1QuickModeProposal, APeersLifetimeBelowTenSecondsIsRefused) {
+  auto offered = *phase2_suites(child({"aes128gcm16"}), false);
+  offered[0].life_seconds = 5;
+  auto configured = *phase2_suites(child({"aes128gcm16"}), false);
+  auto refused = select_phase2(over_the_wire(phase2_offer(offered, 1000)), configured);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("5 s is below the 10 s"), std::string::npos) << refused.error().message;
+  configured[0].life_seconds = 5;  // ours is as short: no one imposes anything
+  EXPECT_TRUE(select_phase2(over_the_wire(phase2_offer(offered, 1000)), configured).ok());
+
+  codec::Notification n;
+  n.type = v1::NotifyType::responder_lifetime;
+  auto data = codec::serialise_attributes({codec::make_attribute(1, 1), codec::make_attribute(2, 3)});
+  ASSERT_TRUE(data.ok());
+  n.data = *data;
+  const auto short_rl = apply_responder_lifetime(n, (*phase2_suites(child({"aes128gcm16"}), false))[0]);
+  ASSERT_FALSE(short_rl.ok());
+  EXPECT_NE(short_rl.error().message.find("RESPONDER-LIFETIME: the peer's IPsec SA lifetime of 3 s"), std::string::npos)
+      << short_rl.error().message;
+}
+
 }  // namespace
