@@ -49,6 +49,37 @@ std::string lifetime_text(std::uint32_t seconds, std::uint64_t kilobytes) {
   return out.empty() ? "without limit" : out;
 }
 
+// RFC 3947 §5.2: in transport mode through a NAT both Quick Mode messages
+// carry the original addresses, the initiator's first (NAT-OAi), then the
+// responder's (NAT-OAr), each as this end knows it. The receiver needs them
+// to correct TCP/UDP checksums after decapsulation (RFC 3948 §3.1.2).
+codec::Payload nat_oa(const net::IpAddress& a) {
+  const auto bytes = a.bytes();
+  const std::size_t n = a.is_v4() ? 4 : 16;
+  return codec::Payload{v1::PayloadType::nat_oa,
+                        codec::NatOriginalAddress{a.is_v4() ? v1::IdType::ipv4_addr : v1::IdType::ipv6_addr,
+                                                  codec::Bytes(bytes.begin(), bytes.begin() + n)}};
+}
+
+bool transport_through_nat(const IsakmpSa& sa, const config::ChildConfig& child) {
+  return child.mode == config::ChildMode::transport && (sa.nat_detected() || sa.connection->encap);
+}
+
+// The peer's NAT-OA payloads, for the log: "initiator 10.0.0.5, responder 192.0.2.1".
+std::string peer_nat_oa(const std::vector<codec::Payload>& payloads) {
+  std::vector<std::string> seen;
+  for (const auto& p : payloads) {
+    const auto* oa = std::get_if<codec::NatOriginalAddress>(&p.body);
+    if (!oa) continue;
+    if (oa->address.size() != 4 && oa->address.size() != 16) continue;  // the codec refuses these already
+    seen.push_back(net::IpAddress::from_bytes(oa->address.size() == 4 ? net::Family::ipv4 : net::Family::ipv6,
+                                              oa->address.data())
+                       .to_string());
+  }
+  if (seen.empty()) return "";
+  return "initiator " + seen[0] + (seen.size() > 1 ? ", responder " + seen[1] : "");
+}
+
 // Our side's and the peer's selectors of a child: the first of each
 // (IKEv1 negotiates one pair per Quick Mode), "dynamic" as the IKE address.
 net::TrafficSelector first_selector(const std::vector<net::TrafficSelector>& configured, const net::IpAddress& ike) {
@@ -166,6 +197,10 @@ bool Manager::start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, T
   }
   rest.push_back(Payload{PayloadType::id, to_proxy_id(qm.local_ts)});
   rest.push_back(Payload{PayloadType::id, to_proxy_id(qm.remote_ts)});
+  if (transport_through_nat(sa, child)) {
+    rest.push_back(nat_oa(sa.local.address));
+    rest.push_back(nat_oa(sa.remote.address));
+  }
   log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + (rekeys_spi_in ? " renewing " + hex32(rekeys_spi_in) + "_i" : "") +
                        " for " + child.name + ": " + qm.local_ts.to_string() +
                        " === " + qm.remote_ts.to_string() + ", offering " + qm.offered.front().to_string() +
@@ -323,6 +358,13 @@ void Manager::quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& head
   if (qm.ids_sent) {
     for (const auto* id : ids) rest.push_back(Payload{PayloadType::id, *id});
   }
+  if (transport_through_nat(sa, *qm.child)) {
+    rest.push_back(nat_oa(sa.remote.address));
+    rest.push_back(nat_oa(sa.local.address));
+    const auto theirs = peer_nat_oa(message->payloads);
+    log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + ": transport mode through a NAT, the peer's NAT-OA " +
+                         (theirs.empty() ? std::string("missing") : theirs));
+  }
   if (auto n = responder_lifetime(*selection, qm.spi_in)) {
     // Our lifetime is shorter than the offer's (RFC 2407 §4.6.3.1): say so,
     // or the initiator would renew too late.
@@ -387,6 +429,11 @@ void Manager::quick_mode_response_2(IsakmpSa& sa, QuickMode& qm, const Opened& m
   }
   qm.suite = accepted->suite;
   qm.spi_out = accepted->peer_spi;
+  if (transport_through_nat(sa, *qm.child)) {
+    const auto theirs = peer_nat_oa(message.payloads);
+    log::info("ike", sa.name() + " Quick Mode " + mid_text(mid) + ": transport mode through a NAT, the peer's NAT-OA " +
+                         (theirs.empty() ? std::string("missing") : theirs));
+  }
   if (qm.dh) {
     if (!ke) return quick_mode_failed(sa, mid, "PFS offered but message 2 has no KE payload", now);
     auto g = qm.dh->shared_secret(ke->data);

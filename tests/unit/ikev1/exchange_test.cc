@@ -138,6 +138,29 @@ TEST(Ikev1MainMode, EncapForcesNatTraversal) {
   EXPECT_EQ(p.b.list().at(0).remote.port, 4500);
 }
 
+// RFC 3947 §5.2: transport mode through a NAT (forced here by `encap`):
+// both Quick Mode messages carry NAT-OAi and NAT-OAr, the original
+// addresses as each end knows them, and each end logs the other's.
+TEST(Ikev1QuickMode, TransportModeThroughANatCarriesNatOa) {
+  std::vector<std::string> lines;
+  log::set_listener([&](log::Level, std::string_view, std::string_view m) { lines.emplace_back(m); });
+  Spec a;
+  a.encap = true;
+  a.local_ts = R"(["192.0.2.1/32"])";
+  a.remote_ts = R"(["198.51.100.2/32"])";
+  a.child_extra = R"("mode": "transport")";
+  Pair p(a, a.mirrored());
+  establish(p);
+  log::set_listener(nullptr);
+  ASSERT_EQ(p.a.list().at(0).children.size(), 1u);
+  EXPECT_EQ(p.a.list().at(0).children.at(0).mode, "TRANSPORT");
+  const auto nat_oa_lines = std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("transport mode through a NAT, the peer's NAT-OA initiator 192.0.2.1, responder 198.51.100.2") !=
+           std::string::npos;
+  });
+  EXPECT_EQ(nat_oa_lines, 2) << "each end logs the other's NAT-OA payloads";
+}
+
 // RFC 3948 §4: the end behind the NAT (here A, by `encap`) keeps the
 // mapping open with a keepalive every keepalive_interval; the other end
 // sends none.
