@@ -96,7 +96,7 @@ def compare(ours, peer_sa, expect, nat):
 
 
 def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, peer_rekeys=False,
-             corridor_child_rekey=None, aggressive=False, certs=None, fragmented=False, transport=False):
+             corridor_child_rekey=None, aggressive=False, certs=None, fragmented=False):
     wd = sw.workdir()
     corridor = None
     try:
@@ -119,12 +119,6 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                                     remote=sw.Auth('pubkey', LEFT_ID, cacerts=['ca.pem']) if certs else None)
             if corridor_initiates:
                 conn.children[0].start_action = 'start'
-            if transport:
-                # Transport mode between the two gateways themselves, through the NAT:
-                # both sides send NAT-OA (RFC 3947 §5.2) in Quick Mode.
-                for c in (conn.children[0], peer_conn.children[0]):
-                    c.mode = 'transport'
-                    c.local_ts, c.remote_ts = ['dynamic'], ['dynamic']
             if fragmented:
                 # strongSwan fragments whatever exceeds its fragment_size (1280); Corridor
                 # (fragmentation yes, the default) answers in fragments as strongSwan announced them.
@@ -172,9 +166,6 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                           'Corridor did not log verifying the %s signature of %s' % (scheme, RIGHT_ID))
                     check(peer.grep_log(r"authentication of '%s' with" % re.escape(LEFT_ID)),
                           'strongSwan did not log verifying our signature')
-                if transport:
-                    check(re.search(r"transport mode through a NAT, the peer's NAT-OA initiator [0-9.]+, responder [0-9.]+",
-                                    log), 'Corridor did not log strongSwan\'s NAT-OA payloads')
                 if fragmented:
                     frags = corridor.sas()['ikev1']['fragments']
                     check(frags['sent'] >= 2 and frags['reassembled'] >= 1,
@@ -419,13 +410,6 @@ CASES = {
                 'child': {'encr-alg': 'AES_CBC', 'encr-keysize': 256, 'integ-alg': 'HMAC_SHA2_256_128'},
                 'corridor_proposal': 'IKE:AES_CBC_256/HMAC_SHA2_384_192/PRF_HMAC_SHA2_384/MODP_3072',
                 'corridor_child': 'ESP:AES_CBC_256/HMAC_SHA2_256_128/NO_EXT_SEQ'}),
-    # Transport mode from behind the NAT: NAT-OA both ways.
-    'initiator-transport-nat': dict(
-        corridor_initiates=True, nat=True, transport=True, proposal='aes256-sha256-modp2048', esp='aes128gcm16',
-        expect={'ike': {'encr-alg': 'AES_CBC', 'encr-keysize': 256, 'dh-group': 'MODP_2048'},
-                'child': {'encr-alg': 'AES_GCM_16', 'encr-keysize': 128, 'mode': 'TRANSPORT'},
-                'corridor_proposal': 'IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048',
-                'corridor_child': 'ESP:AES_GCM_16_128/NO_EXT_SEQ'}),
     # Life after establishment: ISAKMP SA re-establishment by either side, Dead Peer Detection.
     'corridor-reestablishes': dict(kind='corridor-reestablishes'),
     'peer-reestablishes': dict(kind='peer-reestablishes'),
