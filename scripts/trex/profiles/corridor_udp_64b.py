@@ -1,0 +1,19 @@
+"""TRex STL profile: UDP over IPv4, 64-byte frames.
+
+    trex-console> start -f corridor_udp_64b.py -m 1mpps --port 0 -t size=64,n_tunnels=1000,n_flows=4000
+
+Tunables: size (frame size with FCS, or imix; for ESP the size of the
+decrypted frame), n_tunnels, n_flows (a multiple of n_tunnels; default one
+per tunnel), proposal and seed (the static SAs' algorithms and key seed).
+scripts/trex/README.md has the topology; render_pcap.py writes the same
+packets to a pcap, and the DUT's matching config.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from corridor_trex.profile import Profile  # noqa: E402
+
+
+def register():
+    return Profile('clear', __doc__.splitlines()[0], size='64')
