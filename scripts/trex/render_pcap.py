@@ -4,7 +4,7 @@ matches it, without TRex.
 
     /usr/bin/python3 scripts/trex/render_pcap.py PROFILE -o traffic.pcap
         [-t NAME=VALUE ...] [--direction 0|1] [--packets N]
-        [--config gateway.json [--ports PROTECTED UNPROTECTED]]
+        [--config gateway.json [--ports PROTECTED UNPROTECTED] [--tg-macs M0 M1] [--dut 1|2]]
 
 PROFILE is a file under scripts/trex/profiles/ or its short name
 (udp_imix, esp_decrypt, ...). Tunables as TRex takes them: size, n_tunnels,
@@ -78,6 +78,12 @@ def main(argv=None):
     parser.add_argument('--ports', nargs=2, metavar=('PROTECTED', 'UNPROTECTED'),
                         default=['0000:3b:00.0', '0000:3b:00.1'],
                         help='DPDK port names for --config (default: two PCI addresses to edit)')
+    parser.add_argument('--tg-macs', nargs=2, metavar=('PORT0', 'PORT1'),
+                        help='MACs of TRex\'s ports 0 and 1 for --config: the DUT sends to them '
+                             '(default: the topology\'s, corridor_trex/topology.py)')
+    parser.add_argument('--dut', type=int, choices=(1, 2), default=1,
+                        help='--config for DUT1 (2-node, or 3-node encrypting side) or DUT2 '
+                             '(3-node, the mirror; needs -t peers=one)')
     args = parser.parse_args(argv)
     profile = load_profile(args.profile)
     direction = args.direction if args.direction is not None else (1 if profile.kind == 'esp' else 0)
@@ -90,13 +96,18 @@ def main(argv=None):
     print('%s: %d frames (%s bytes with FCS), %d tunnels, %d flows, direction %d' % (
         args.output, len(frames), '/'.join(map(str, sizes)), t.n_tunnels, t.n_flows, t.direction))
     if args.config:
-        cfg = gateway.config(t, gateway.port(args.ports[0], 'protected'), gateway.port(args.ports[1], 'unprotected'))
+        try:
+            cfg = gateway.config(t, gateway.port(args.ports[0], 'protected', dut=args.dut),
+                                 gateway.port(args.ports[1], 'unprotected', dut=args.dut),
+                                 tg_macs=args.tg_macs, dut=args.dut)
+        except ValueError as e:
+            raise SystemExit('render_pcap: %s' % e)
         with open(args.config, 'w') as f:
             json.dump(cfg, f, indent=2)
             f.write('\n')
         os.chmod(args.config, 0o600)   # it holds the static SAs' keys
-        print('%s: %d static SAs for %d tunnels (keys from seed %r: benchmark use only)' % (
-            args.config, len(cfg['dataplane']['static_sas']), t.n_tunnels, t.seed))
+        print('%s: DUT%d, %d static SAs for %d tunnels (keys from seed %r: benchmark use only)' % (
+            args.config, args.dut, len(cfg['dataplane']['static_sas']), t.n_tunnels, t.seed))
     return 0
 
 

@@ -10,6 +10,9 @@
   writes (keys read back from the config file, not from the generator), and
   corridor-control --check accepts that config.
 - Bad tunables are refused with a message naming the tunable.
+- The 3-node topology's two configs (render_pcap.py --dut 1 and --dut 2)
+  as two real corridor-dataplane processes on net_pcap ports: each decrypts
+  exactly what the other encrypted, both ways, over every tunnel.
 - The NDR/PDR search, through its Driver interface, against simulated
   devices: a clean capacity limit, one spurious loss below it, random
   noise, a device that passes at the maximum rate, and a time budget.
@@ -23,6 +26,7 @@ import ipaddress
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -66,7 +70,8 @@ class ClearProfiles(unittest.TestCase):
             ip, udp = p[IP], p[UDP]
             local, remote = (ip.src, ip.dst) if direction == 0 else (ip.dst, ip.src)
             self.assertEqual(local, topo.LAN_HOST)
-            self.assertEqual(p.dst, topo.DUT_LAN_MAC if direction == 0 else topo.DUT_WAN_MAC)
+            # Direction 1 is the 3-node topology's: into DUT2's protected port.
+            self.assertEqual(p.dst, topo.DUT_LAN_MAC if direction == 0 else topo.DUT2_LAN_MAC)
             # The remote host of a tunnel: 10.128.0.0 + 256 t + 10.
             offset = int(ipaddress.IPv4Address(remote)) - topo.ip_int(topo.REMOTE_BASE) - topo.REMOTE_HOST
             self.assertEqual(offset % 256, 0, remote)
@@ -116,7 +121,8 @@ class ClearProfiles(unittest.TestCase):
         profile = render_pcap.load_profile('udp_imix')
         cases = [({'size': '63'}, 'size'), ({'size': 'jumbo'}, 'size'), ({'n_tunnels': '0'}, 'n_tunnels'),
                  ({'n_tunnels': '40000'}, 'n_tunnels'), ({'n_tunnels': '4', 'n_flows': '6'}, 'multiple'),
-                 ({'colour': 'red'}, 'colour'), ({'proposal': 'des-md5'}, 'proposal')]
+                 ({'colour': 'red'}, 'colour'), ({'proposal': 'des-md5'}, 'proposal'),
+                 ({'peers': 'some'}, 'peers')]
         for tunables, word in cases:
             with self.subTest(**tunables):
                 with self.assertRaises(ValueError) as e:
@@ -193,6 +199,85 @@ class EspProfile(unittest.TestCase):
         sas = esp.static_sas(64, 'aes128gcm16', 'a')
         self.assertEqual(len({sa.key for sa in sas}), 128)
         self.assertNotEqual(esp.static_sas(1, 'aes128gcm16', 'b')[0].key, sas[0].key)
+
+
+class ThreeNode(unittest.TestCase):
+    """DUT1 and DUT2 of the 3-node topology as two real corridor-dataplane
+    processes on net_pcap ports, their WAN sides joined through pcap files:
+    DUT2 encrypts the direction-1 traffic, DUT1 decrypts that and encrypts
+    the direction-0 traffic, DUT2 decrypts that. What comes out of each
+    protected port is what went into the other one. Checks that the two
+    rendered configs mirror each other."""
+
+    def run_dut(self, wd, name, dut, t, protected_rx, unprotected_rx):
+        paths = {'lan_out': os.path.join(wd, name + '-lan-out.pcap'), 'wan_out': os.path.join(wd, name + '-wan-out.pcap')}
+        ports = [gateway.port('net_pcap0', 'protected', 'rx_pcap=%s,tx_pcap=%s' % (protected_rx, paths['lan_out']), dut),
+                 gateway.port('net_pcap1', 'unprotected', 'rx_pcap=%s,tx_pcap=%s' % (unprotected_rx, paths['wan_out']),
+                              dut)]
+        tag = 'corridor-trex-%s-%d' % (name, os.getpid())
+        cfg = gateway.config(t, *ports, poll_mode='adaptive', sa_channel='/' + tag, dut=dut)
+        config, stats = os.path.join(wd, name + '.json'), os.path.join(wd, name + '-stats.json')
+        with open(config, 'w') as f:
+            json.dump(cfg, f)
+        expected = len(pcap.read(protected_rx)) + len(pcap.read(unprotected_rx))
+        proc = subprocess.Popen([os.path.join(BUILD, 'dataplane', 'corridor-dataplane'), '--no-huge', '-m', '256',
+                                 '--file-prefix', tag, '--log-level', 'error', '--', '--config', config,
+                                 '--stats', stats], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline and proc.poll() is None:
+                if os.path.exists(stats):
+                    proc.send_signal(signal.SIGUSR1)
+                    time.sleep(0.2)
+                    with open(stats) as f:
+                        if json.load(f)['forwarding']['rx'] >= expected:
+                            break
+                time.sleep(0.1)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            output = proc.communicate(timeout=30)[0]
+            subprocess.run(['rm', '-rf', '/dev/shm/' + tag, '/var/run/dpdk/' + tag])
+        self.assertEqual(proc.returncode, 0, output)
+        with open(stats) as f:
+            final = json.load(f)
+        self.assertEqual(final['forwarding']['rx'], expected, final['forwarding'])
+        self.assertFalse({k: v for k, v in final['forwarding']['drops'].items() if v}, name)
+        return {k: pcap.read(v) if os.path.getsize(v) > 24 else [] for k, v in paths.items()}, final
+
+    @staticmethod
+    def flows(frames):
+        """What must survive the tunnel: addresses, ports, length, payload."""
+        out = []
+        for raw in frames:
+            ip = Ether(raw)[IP]
+            out.append((ip.src, ip.dst, ip[UDP].sport, ip.len, bytes(ip[UDP].payload)))
+        return sorted(out)
+
+    @unittest.skipUnless(os.path.exists(os.path.join(BUILD or '', 'dataplane', 'corridor-dataplane')) or BUILD is None,
+                         'built without the dataplane')
+    def test_dut1_and_dut2_terminate_each_other(self):
+        tunables = {'n_tunnels': '4', 'n_flows': '8', 'peers': 'one', 'proposal': 'aes256gcm16'}
+        with tempfile.TemporaryDirectory() as wd:
+            inputs = {}
+            for direction in (0, 1):
+                frames, t = frames_of('udp_imix', direction, **tunables)
+                inputs[direction] = os.path.join(wd, 'clear%d.pcap' % direction)
+                pcap.write(inputs[direction], frames)
+            empty = os.path.join(wd, 'empty.pcap')
+            pcap.write(empty, [])
+            dut2_first, _ = self.run_dut(wd, 'dut2-a', 2, t, inputs[1], empty)
+            dut1, stats1 = self.run_dut(wd, 'dut1', 1, t, inputs[0], os.path.join(wd, 'dut2-a-wan-out.pcap'))
+            dut2, stats2 = self.run_dut(wd, 'dut2-b', 2, t, empty, os.path.join(wd, 'dut1-wan-out.pcap'))
+            clear = {d: pcap.read(inputs[d]) for d in (0, 1)}
+            self.assertEqual(len(dut2_first['wan_out']), len(clear[1]))
+            self.assertTrue(all(Ether(f).haslayer(ESP) for f in dut1['wan_out'] + dut2_first['wan_out']))
+            self.assertEqual(self.flows(dut1['lan_out']), self.flows(clear[1]))    # DUT2 -> DUT1
+            self.assertEqual(self.flows(dut2['lan_out']), self.flows(clear[0]))    # DUT1 -> DUT2
+            for stats in (stats1, stats2):
+                inbound = [sa for sa in stats['sas'] if sa['direction'] == 'in']
+                self.assertEqual(len(inbound), 4)
+                self.assertTrue(all(sa['packets'] > 0 and not sa['drops'] for sa in inbound), inbound)
 
 
 # --- The search against simulated devices ---------------------------------

@@ -35,10 +35,11 @@ class StaticSa:
     proposal: str
     key: bytes
     integ_key: bytes
+    peers: str = 'many'
 
     @property
     def peer(self):
-        return topo.peer(self.tunnel)
+        return topo.peer(self.tunnel, self.peers)
 
     def scapy_sa(self):
         """The SA as the peer would hold it: for 'in', the peer encrypts
@@ -51,16 +52,25 @@ class StaticSa:
                                    auth_algo=auth, auth_key=self.integ_key or None,
                                    tunnel_header=IP(src=src, dst=dst))
 
-    def config(self):
-        """The DUT's static_sas entry (docs/configuration.md)."""
-        sa = {'spi': '0x%08x' % self.spi, 'direction': self.direction, 'protocol': 'esp', 'mode': 'tunnel',
-              'local': topo.DUT_WAN, 'remote': self.peer, 'proposal': self.proposal,
-              'key': '0x' + self.key.hex(),
-              'local_ts': [topo.LAN_PREFIX], 'remote_ts': [topo.remote_subnet(self.tunnel)]}
+    def config(self, mirror=False):
+        """The DUT's static_sas entry (docs/configuration.md), or with
+        `mirror` the same SA as the peer (DUT2 of the 3-node topology)
+        holds it: the other direction, the addresses and selectors swapped.
+        The DUT's in SAs have anti-replay off (pre-encrypted ESP repeats);
+        DUT2 only ever receives live ESP from DUT1, so it keeps the window."""
+        local, remote = topo.DUT_WAN, self.peer
+        local_ts, remote_ts = [topo.LAN_PREFIX], [topo.remote_subnet(self.tunnel)]
+        direction = self.direction
+        if mirror:
+            local, remote, local_ts, remote_ts = remote, local, remote_ts, local_ts
+            direction = 'in' if direction == 'out' else 'out'
+        sa = {'spi': '0x%08x' % self.spi, 'direction': direction, 'protocol': 'esp', 'mode': 'tunnel',
+              'local': local, 'remote': remote, 'proposal': self.proposal,
+              'key': '0x' + self.key.hex(), 'local_ts': local_ts, 'remote_ts': remote_ts}
         if self.integ_key:
             sa['integ_key'] = '0x' + self.integ_key.hex()
-        if self.direction == 'in':
-            sa['replay_window'] = 0
+        if direction == 'in':
+            sa['replay_window'] = 1024 if mirror else 0
         return sa
 
 
@@ -73,7 +83,7 @@ def _derive(seed, label, length):
     return out[:length]
 
 
-def static_sas(n_tunnels, proposal='aes128gcm16', seed='corridor-trex'):
+def static_sas(n_tunnels, proposal='aes128gcm16', seed='corridor-trex', peers='many'):
     """Both SAs of every tunnel, the out SA first."""
     if proposal not in PROPOSALS:
         raise ValueError('proposal must be one of %s, not %r' % (', '.join(PROPOSALS), proposal))
@@ -83,7 +93,7 @@ def static_sas(n_tunnels, proposal='aes128gcm16', seed='corridor-trex'):
         for direction, base in (('out', topo.OUT_SPI_BASE), ('in', topo.IN_SPI_BASE)):
             label = '%s|%s|%d' % (proposal, direction, t)
             sas.append(StaticSa(t, direction, base + t, proposal, _derive(seed, 'key|' + label, key_len),
-                                _derive(seed, 'integ|' + label, integ_len) if integ_len else b''))
+                                _derive(seed, 'integ|' + label, integ_len) if integ_len else b'', peers))
     return sas
 
 
@@ -112,7 +122,7 @@ def esp_streams(t):
     from scapy.layers.inet import IP, UDP
     from scapy.layers.l2 import Ether
 
-    inbound = [sa for sa in static_sas(t.n_tunnels, t.proposal, t.seed) if sa.direction == 'in']
+    inbound = [sa for sa in static_sas(t.n_tunnels, t.proposal, t.seed, t.peers) if sa.direction == 'in']
     engines = [sa.scapy_sa() for sa in inbound]
     streams = []
     for size, weight in t.frame_sizes():

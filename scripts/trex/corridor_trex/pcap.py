@@ -3,6 +3,7 @@ import struct
 import time
 
 _MAGIC = 0xa1b2c3d4
+_MAGIC_NS = 0xa1b23c4d   # nanosecond timestamps, as DPDK's net_pcap writes
 _LINKTYPE_ETHERNET = 1
 
 
@@ -17,12 +18,12 @@ def write(path, frames, snaplen=65535):
 
 
 def read(path):
-    """The frames of a little-endian microsecond pcap as bytes."""
+    """The frames of a little-endian pcap (micro- or nanosecond) as bytes."""
     frames = []
     with open(path, 'rb') as f:
         header = f.read(24)
         magic, _, _, _, _, _, linktype = struct.unpack('<IHHiIII', header)
-        if magic != _MAGIC or linktype != _LINKTYPE_ETHERNET:
+        if magic not in (_MAGIC, _MAGIC_NS) or linktype != _LINKTYPE_ETHERNET:
             raise ValueError('%s: not a little-endian Ethernet pcap' % path)
         while True:
             record = f.read(16)

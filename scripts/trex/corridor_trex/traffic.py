@@ -84,6 +84,7 @@ class Tunables:
     direction: int = 0        # 0: from TRex port 0 (protected side), 1: from port 1
     seed: str = 'corridor-trex'   # the static SAs' keys are derived from it (esp.py)
     proposal: str = 'aes128gcm16'  # the static SAs' algorithms (esp.PROPOSALS)
+    peers: str = 'many'       # one peer per tunnel, or 'one' for all (topology.py)
 
     def frame_sizes(self):
         """[(frame size, weight)]."""
@@ -110,6 +111,8 @@ class Tunables:
         from .esp import PROPOSALS
         if self.proposal not in PROPOSALS:
             raise ValueError('proposal must be one of %s, not %r' % (', '.join(PROPOSALS), self.proposal))
+        if self.peers not in ('many', 'one'):
+            raise ValueError('peers must be many or one, not %r' % self.peers)
         if self.direction not in (0, 1):
             raise ValueError('direction must be 0 or 1, not %r' % self.direction)
         return self
@@ -124,7 +127,7 @@ def _is_size(size):
         return False
 
 
-STRING_TUNABLES = ('size', 'seed', 'proposal')
+STRING_TUNABLES = ('size', 'seed', 'proposal', 'peers')
 INT_TUNABLES = ('n_tunnels', 'n_flows')
 
 
@@ -152,9 +155,9 @@ def parse_tunables(defaults, direction=0, tunables=None, **kwargs):
 # --- Clear UDP on the protected side -------------------------------------
 
 def clear_streams(t):
-    """UDP from the LAN host to the tunnels' remote hosts (direction 0), or
-    back from them (direction 1, for a 3-node topology where a second DUT
-    decrypts). The tunnel variable walks the destination (source for
+    """UDP from the LAN host to the tunnels' remote hosts (direction 0, into
+    the DUT's protected port), or back from them (direction 1: in the 3-node
+    topology, into DUT2's protected port). The tunnel variable walks the destination (source for
     direction 1) over the tunnels' /24s; the flow variable walks the source
     port. UDP checksum 0 (allowed for IPv4, RFC 768) so that the field engine
     need not fix it."""
@@ -168,7 +171,7 @@ def clear_streams(t):
             ip = IP(src=topo.LAN_HOST, dst=topo.remote_host(0), ttl=64)
             moving = 'IP.dst'
         else:
-            eth = Ether(src=topo.TG_WAN_MAC, dst=topo.DUT_WAN_MAC)
+            eth = Ether(src=topo.TG2_LAN_MAC, dst=topo.DUT2_LAN_MAC)
             ip = IP(src=topo.remote_host(0), dst=topo.LAN_HOST, ttl=64)
             moving = 'IP.src'
         base = eth / ip / UDP(sport=topo.UDP_SPORT_BASE, dport=topo.UDP_DPORT, chksum=0)
