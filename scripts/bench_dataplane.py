@@ -88,7 +88,7 @@ def run(args):
     decrypt = profile.kind == 'esp'
     direction = 1 if decrypt else 0
     tunables = render_pcap.parse_assignments(args.tunable)
-    frames, t = render_pcap.render(profile, direction, tunables, args.packets)
+    frames, t = render_pcap.render(profile, direction, tunables, args.packets, args.max_packets)
     wd = tempfile.mkdtemp(prefix='corridor-bench-dp-')
     tag = 'corridor-bench-%d' % os.getpid()
     try:
@@ -198,6 +198,8 @@ def main(argv=None):
     parser.add_argument('--profile', default='udp_imix', help='a scripts/trex/profiles/ short name')
     parser.add_argument('-t', '--tunable', action='append', metavar='NAME=VALUE[,NAME=VALUE]')
     parser.add_argument('--packets', type=int, default=1024, help='at least this many frames in the pcap')
+    # net_pcap holds the whole pcap in mbufs of corridor-dataplane's pool (16,383).
+    parser.add_argument('--max-packets', type=int, default=8192, help='at most this many frames in the pcap')
     parser.add_argument('--seconds', type=float, default=10)
     parser.add_argument('--warmup', type=float, default=1)
     parser.add_argument('--every', type=float, default=1.0,

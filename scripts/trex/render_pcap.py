@@ -58,10 +58,10 @@ def parse_assignments(items):
     return out
 
 
-def render(profile, direction, tunables, packets=0):
+def render(profile, direction, tunables, packets=0, max_packets=None):
     """(frames, Tunables) for a loaded profile."""
     t = profile.tunables(direction, **tunables)
-    return traffic.render(profile.streams(direction, **tunables), packets), t
+    return traffic.render(profile.streams(direction, **tunables), packets, max_packets), t
 
 
 def main(argv=None):
@@ -74,6 +74,7 @@ def main(argv=None):
                         help='0: from TRex port 0 (clear, protected side), 1: from port 1; '
                              'default 1 for ESP profiles, else 0')
     parser.add_argument('--packets', type=int, default=0, help='at least this many frames')
+    parser.add_argument('--max-packets', type=int, help='at most this many (whole IMIX cycles)')
     parser.add_argument('--config', help='also write the matching Corridor config here')
     parser.add_argument('--ports', nargs=2, metavar=('PROTECTED', 'UNPROTECTED'),
                         default=['0000:3b:00.0', '0000:3b:00.1'],
@@ -88,7 +89,7 @@ def main(argv=None):
     profile = load_profile(args.profile)
     direction = args.direction if args.direction is not None else (1 if profile.kind == 'esp' else 0)
     try:
-        frames, t = render(profile, direction, parse_assignments(args.tunable), args.packets)
+        frames, t = render(profile, direction, parse_assignments(args.tunable), args.packets, args.max_packets)
     except ValueError as e:
         raise SystemExit('render_pcap: %s' % e)
     pcap.write(args.output, frames)
