@@ -117,6 +117,18 @@ class ClearProfiles(unittest.TestCase):
         t = profile.tunables(direction=1, port_id=1, size='imix')   # as older TRex passes them
         self.assertEqual((t.size, t.direction), ('imix', 1))
 
+    def test_get_streams_signature_takes_every_tunable(self):
+        """TRex before v2.89 lists a profile's tunables from get_streams()'s
+        signature (every argument after self needs a default) and refuses
+        `-t name=value` for a name not in it."""
+        import inspect
+        for name in list(CLEAR_PROFILES) + ['esp_decrypt']:
+            params = inspect.signature(render_pcap.load_profile(name).get_streams).parameters
+            positional = [p for p in params.values() if p.kind == p.POSITIONAL_OR_KEYWORD]
+            self.assertTrue(all(p.default is not p.empty for p in positional), name)
+            for tunable in traffic.STRING_TUNABLES + traffic.INT_TUNABLES + ('direction', 'tunables'):
+                self.assertIn(tunable, params, name)
+
     def test_bad_tunables_are_refused(self):
         profile = render_pcap.load_profile('udp_imix')
         cases = [({'size': '63'}, 'size'), ({'size': 'jumbo'}, 'size'), ({'n_tunnels': '0'}, 'n_tunnels'),
@@ -407,6 +419,30 @@ class SearchLogic(unittest.TestCase):
         clock = Clock()
         result = search.Search(SimulatedDevice(1e6, clock), max_rate=1e6, clock=clock, dut=FakeDut()).run()
         self.assertEqual(result['trials'][0]['dut'], {'replay': 1, 'policy': 2})
+
+    def test_report_json_csv_and_summary(self):
+        import csv
+        import ndr_search
+        clock = Clock()
+        result = search.Search(SimulatedDevice(2e6, clock), max_rate=10e6, clock=clock).run()
+        with tempfile.TemporaryDirectory() as wd:
+            path = os.path.join(wd, 'r.csv')
+            ndr_search.write_csv(path, result)
+            with open(path) as f:
+                rows = list(csv.DictReader(f))
+        goals = {r['name']: r for r in rows if r['kind'] == 'goal'}
+        self.assertEqual(float(goals['NDR']['rate_pps']), goal(result, 'NDR')['lower_bound_pps'])
+        self.assertEqual(len([r for r in rows if r['kind'] == 'trial']), len(result['trials']))
+        json.dumps(result)   # serialisable as it is
+        text = ndr_search.summary(result)
+        self.assertIn('NDR (loss <= 0 %): 2.0000 Mpps', text)
+        self.assertIn('PDR (loss <= 0.5 %)', text)
+        self.assertEqual(ndr_search.parse_rate('14.88mpps'), 14.88e6)
+        self.assertEqual(ndr_search.parse_rate('500kpps'), 500e3)
+        self.assertEqual(ndr_search.parse_rate('1000'), 1000)
+        t = traffic.parse_tunables({'size': 'imix'})
+        # 10 Gbit/s of IMIX (mean 353.8 B + 20 B of preamble and gap): 3.34 Mpps.
+        self.assertAlmostEqual(ndr_search.line_rate_pps(10, t, 1) / 1e6, 3.344, places=3)
 
     def test_bad_settings(self):
         with self.assertRaises(ValueError):

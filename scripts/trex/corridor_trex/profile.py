@@ -23,9 +23,14 @@ class Profile:
         t = self.tunables(direction, tunables, **kwargs)
         return traffic.clear_streams(t) if self.kind == 'clear' else esp.esp_streams(t)
 
-    def get_streams(self, direction=0, tunables=None, **kwargs):
+    def get_streams(self, direction=0, size=None, n_tunnels=None, n_flows=None, proposal=None, peers=None,
+                    seed=None, tunables=None, **kwargs):
         """TRex's entry point: direction is the port's parity (0: port 0,
-        the DUT's protected side), tunables come as keyword arguments or as
-        an argv-style list, whichever the TRex version passes."""
+        the DUT's protected side). Tunables come as keyword arguments (TRex
+        before v2.89 checks them against this signature, hence each one by
+        name, None meaning the profile's default) or as an argv-style list
+        in `tunables` (v2.89 and later)."""
         from .stl import to_stl
+        named = dict(size=size, n_tunnels=n_tunnels, n_flows=n_flows, proposal=proposal, peers=peers, seed=seed)
+        kwargs.update({k: v for k, v in named.items() if v is not None})
         return to_stl(self.streams(direction, tunables, **kwargs))
