@@ -38,13 +38,16 @@ if [ "${1:-}" = dataplane ] && [ $# -gt 1 ]; then
   machine
   exec /usr/bin/python3 scripts/bench_dataplane.py --build "$build" "$@"
 fi
-scripts/deps.sh test >/dev/null
+what=${1:-all}
+case "$what" in
+  all|dataplane) scripts/deps.sh test >/dev/null ;;  # scapy renders the profiles
+  *) scripts/deps.sh build >/dev/null ;;
+esac
 if [ ! -f "$build/build.ninja" ]; then
   meson setup "$build" >/dev/null
 fi
 ninja -C "$build" tests/bench/channel_bench tests/bench/corridor-bench dataplane/corridor-dataplane >/dev/null
 
-what=${1:-all}
 machine
 if [ "$what" = all ] || [ "$what" = channel ]; then
   echo "== SA channel: control -> dataplane command ring, two threads on two cores"

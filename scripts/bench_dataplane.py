@@ -9,27 +9,19 @@ The profile is rendered into a pcap (scripts/trex/render_pcap.py: the same
 packets TRex would send), and the Corridor config that matches it gives
 every tunnel its static SAs. corridor-dataplane then runs with the pcap on
 its input port (net_pcap, `infinite_rx=1`: the frames are loaded into mbufs
-once and sent round and round at whatever rate the worker takes them) and a
+once and sent round and round at whatever rate the lcore takes them) and a
 net_null port that discards what it sends out. A clear profile measures
 encryption (in on the protected port, ESP out of the unprotected one); the
 ESP profile measures decryption. One lcore, busy polling, forwards and does
 the slow work between bursts (corridor-dataplane has no worker lcores yet).
 
 The rate is the packets out (protected_out or decapsulated) over
-the measured window, from the dataplane's own counters (SIGUSR1 -> --stats
-FILE), read every second; it is a per-core figure with no NIC in the way.
-
-Why every second: on the 2-vCPU development VM (Firecracker), a busy-polling
-lcore that goes more than a second or two without writing a file slows to a
-fraction of its rate (64-byte encrypt: about 0.7 Mpps with the counters read
-only at the start and end of 8 s, 4.1 Mpps read every 2 s, 5.4 every second,
-6.5 every 0.25 s; the same binary, the same traffic). The thread runs 100 %
-of its CPU throughout, takes no page faults, and neither a system call
-(getppid), a 1 us sleep nor building the stats JSON every 16,384 polls
-changes it; writing the stats file does. The cause is not found (see
-docs/performance.md); --every 0 shows it. --check (the test suite's use) asserts behaviour only:
-every frame in was forwarded through its tunnel's SA, nothing was dropped,
-every tunnel carried traffic. It never asserts a rate.
+the measured window, from the dataplane's own counters and clock (SIGUSR1
+-> --stats FILE, whose monotonic_ns says when they were read) at its start
+and end; it is a per-core figure with no NIC in the way. --check (the test
+suite's use) asserts behaviour only: every frame in was forwarded through
+its tunnel's SA, nothing was dropped, every tunnel carried traffic. It
+never asserts a rate.
 """
 import argparse
 import json
@@ -47,8 +39,12 @@ from corridor_trex import gateway, pcap, traffic  # noqa: E402
 import render_pcap  # noqa: E402
 
 
-def read_stats(proc, path, previous_mtime=0.0, timeout=30):
-    """Ask for a fresh stats file (SIGUSR1) and read it once it is newer."""
+def read_stats(proc, path, timeout=30):
+    """Ask for a fresh stats file (SIGUSR1) and return it once it is one
+    written after the request: its monotonic_ns (when the counters were
+    read, CLOCK_MONOTONIC as time.monotonic_ns()) is later than the moment
+    the signal was sent. Files on disk carry times too coarse for that."""
+    asked = time.monotonic_ns()
     deadline = time.time() + timeout
     proc.send_signal(signal.SIGUSR1)
     while time.time() < deadline:
@@ -56,14 +52,14 @@ def read_stats(proc, path, previous_mtime=0.0, timeout=30):
             raise RuntimeError('corridor-dataplane exited with status %d:\n%s' % (proc.returncode,
                                                                                proc.communicate()[0]))
         try:
-            mtime = os.stat(path).st_mtime
-            if mtime > previous_mtime:
-                with open(path) as f:
-                    return json.load(f), mtime
+            with open(path) as f:
+                stats = json.load(f)
+            if stats.get('monotonic_ns', 0) > asked:
+                return stats
         except (FileNotFoundError, json.JSONDecodeError):
             pass
-        time.sleep(0.02)
-    raise RuntimeError('no stats from corridor-dataplane within %d s' % timeout)
+        time.sleep(0.01)
+    raise RuntimeError('no fresh stats from corridor-dataplane within %d s' % timeout)
 
 
 def delta(a, b):
@@ -124,21 +120,22 @@ def run(args):
                     raise RuntimeError('corridor-dataplane did not come up:\n' + (proc.communicate()[0] or ''))
                 time.sleep(0.1)
             time.sleep(args.warmup)
-            first, mtime = read_stats(proc, stats_path)
-            start = time.monotonic()
-            last, at = first, start
-            # The counters are read every --every seconds (see the docstring
-            # for why); --intervals prints each interval's rate.
-            while time.monotonic() - start < args.seconds:
-                time.sleep(min(args.every or args.seconds, args.seconds - (time.monotonic() - start)))
-                previous, previous_at = last, at
-                last, mtime = read_stats(proc, stats_path, mtime)
-                at = time.monotonic()
+            first = read_stats(proc, stats_path)
+            last = first
+            # The window is timed by the dataplane's own clock: from the
+            # first dump's counters to the last's. --every reads them in
+            # between too, and --intervals prints each interval's rate.
+            end = time.monotonic() + args.seconds
+            while time.monotonic() < end:
+                time.sleep(max(0.0, min(args.every or args.seconds, end - time.monotonic())))
+                previous, last = last, read_stats(proc, stats_path)
                 if args.intervals:
                     done = delta(previous['forwarding'], last['forwarding'])
-                    print('   %5.1f s: %.3f Mpps' % (at - start, (done['decapsulated'] if decrypt else
-                                                              done['protected_out']) / (at - previous_at) / 1e6))
-            elapsed = at - start
+                    seconds = (last['monotonic_ns'] - previous['monotonic_ns']) / 1e9
+                    print('   %5.1f s: %.3f Mpps' % ((last['monotonic_ns'] - first['monotonic_ns']) / 1e9,
+                                                    (done['decapsulated'] if decrypt else done['protected_out'])
+                                                    / seconds / 1e6))
+            elapsed = (last['monotonic_ns'] - first['monotonic_ns']) / 1e9
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -202,8 +199,8 @@ def main(argv=None):
     parser.add_argument('--max-packets', type=int, default=8192, help='at most this many frames in the pcap')
     parser.add_argument('--seconds', type=float, default=10)
     parser.add_argument('--warmup', type=float, default=1)
-    parser.add_argument('--every', type=float, default=1.0,
-                        help='read the counters every this many seconds (0: at the start and end only)')
+    parser.add_argument('--every', type=float, default=0,
+                        help='also read the counters every this many seconds (default: only at the start and end)')
     parser.add_argument('--intervals', action='store_true', help='print the rate of every interval')
     parser.add_argument('--no-huge', action='store_true', help='run without hugepages even if some are free')
     parser.add_argument('--check', action='store_true', help='fail unless every frame went through its SA')

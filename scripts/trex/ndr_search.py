@@ -6,6 +6,11 @@
         [--duration 10] [--precision 0.005] [--retries 2] [--time-budget 900]
         [--dut https://dut:8443 --token-file token] [--json out.json] [--csv out.csv]
 
+    2-node encrypt:  --profile udp_imix --ports 0
+    2-node decrypt:  --profile esp_decrypt --ports 1
+    2-node both:     --profile udp_imix --profile esp_decrypt --ports 0 1
+    3-node:          --profile udp_imix --ports 0 1       (-t peers=one)
+
 The search (corridor_trex/search.py) runs trials of --duration seconds at
 offered rates between --min-rate and --max-rate until NDR and PDR are each
 known within --precision (relative width of the interval between the
@@ -13,7 +18,10 @@ highest passing and lowest failing rate), measuring again where trials
 contradict each other (--retries), and stops before --time-budget runs out.
 With --dut, every trial also records where the DUT lost packets, from its
 GET /api/v1/stats before and after. Rates are packets per second over all
-transmitting ports together (CSIT's aggregate).
+transmitting ports together (CSIT's aggregate), split evenly; the default
+maximum is the line rate of --link-gbps at the largest mean frame any port
+sends. Exit status 0 when every goal is settled, 2 when one ran out of time
+or fails even at --min-rate.
 """
 import argparse
 import csv
@@ -23,7 +31,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from corridor_trex.dut import CorridorDut  # noqa: E402
-from corridor_trex.search import GOALS, Search  # noqa: E402
+from corridor_trex.search import GOALS, STATUSES, Search  # noqa: E402
 
 
 def parse_rate(text):
@@ -36,12 +44,17 @@ def parse_rate(text):
         raise argparse.ArgumentTypeError('not a rate: %r (e.g. 14.88mpps, 500kpps)' % text)
 
 
-def line_rate_pps(link_gbps, tunables, ports):
-    """Frames per second a link carries at the profile's mean frame size:
-    frame + 20 bytes of preamble and inter-frame gap (RFC 2544)."""
-    sizes = tunables.frame_sizes()
-    mean = sum(s * w for s, w in sizes) / sum(w for _, w in sizes)
-    return link_gbps * 1e9 / ((mean + 20) * 8) * ports
+def mean_wire_frame(frames):
+    """Mean size of the frames as they go on the wire, with the FCS."""
+    return sum(len(f) + 4 for f in frames) / len(frames)
+
+
+def line_rate_pps(link_gbps, mean_frames):
+    """The highest aggregate rate: the search splits a rate evenly over the
+    transmitting ports, so the port with the largest frames (mean size per
+    port, e.g. ESP is larger than the clear traffic) sets it. A frame takes
+    its size + 20 bytes of preamble and inter-frame gap on the link (RFC 2544)."""
+    return len(mean_frames) * min(link_gbps * 1e9 / ((mean + 20) * 8) for mean in mean_frames)
 
 
 def write_csv(path, result):
@@ -50,7 +63,7 @@ def write_csv(path, result):
         w.writerow(['kind', 'name', 'rate_pps', 'upper_pps', 'loss_ratio', 'sent', 'received', 'detail'])
         for g in result['goals']:
             w.writerow(['goal', g['name'], g['lower_bound_pps'], g['upper_bound_pps'], g['loss_ratio'], '', '',
-                        'precision reached' if g['precision_reached'] else 'not reached'])
+                        STATUSES[g['status']]])
         for i, t in enumerate(result['trials']):
             w.writerow(['trial', i + 1, t['rate_pps'], '', t['loss_ratio'], t['sent'], t['received'],
                         ' '.join('%s=%d' % kv for kv in sorted(t['dut'].items()))])
@@ -59,10 +72,12 @@ def write_csv(path, result):
 def summary(result):
     lines = []
     for g in result['goals']:
-        upper = 'above the maximum rate' if g['upper_bound_pps'] is None else '%.4f Mpps' % (g['upper_bound_pps'] / 1e6)
-        lines.append('%s (loss <= %g %%): %.4f Mpps (fails at %s; width %.2f %%%s)' % (
-            g['name'], 100 * g['loss_ratio'], g['lower_bound_pps'] / 1e6, upper, 100 * g['relative_width'],
-            '' if g['precision_reached'] else ', precision NOT reached'))
+        if g['upper_bound_pps'] is None:
+            bounds = 'no failing rate'
+        else:
+            bounds = 'fails at %.4f Mpps, width %.2f %%' % (g['upper_bound_pps'] / 1e6, 100 * g['relative_width'])
+        lines.append('%s (loss <= %g %%): %.4f Mpps (%s; %s)' % (
+            g['name'], 100 * g['loss_ratio'], g['lower_bound_pps'] / 1e6, bounds, STATUSES[g['status']]))
     lines.append('%d trials%s' % (len(result['trials']), ', stopped by the time budget' if result['out_of_time'] else ''))
     return '\n'.join(lines)
 
@@ -71,7 +86,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--server', default='127.0.0.1', help='TRex server')
-    p.add_argument('--profile', required=True, help='a profile file (scripts/trex/profiles/)')
+    p.add_argument('--profile', required=True, action='append',
+                   help='a profile (file or short name, scripts/trex/profiles/): once for every port, '
+                        'or once per port of --ports in that order')
     p.add_argument('-t', '--tunable', action='append', metavar='NAME=VALUE[,NAME=VALUE]')
     p.add_argument('--ports', type=int, nargs='+', default=[0], help='transmitting TRex ports (default 0)')
     p.add_argument('--max-rate', type=parse_rate, help='highest offered rate (default: line rate)')
@@ -92,11 +109,18 @@ def main(argv=None):
     # Imported late: only the profile loader needs them, and --help works without scapy.
     import render_pcap
     tunables = render_pcap.parse_assignments(args.tunable)
+    if len(args.profile) not in (1, len(args.ports)):
+        raise SystemExit('ndr_search: give --profile once, or once per port of --ports')
+    port_profiles = list(zip(args.ports, args.profile * len(args.ports) if len(args.profile) == 1 else args.profile))
+    means = []
     try:
-        t = render_pcap.load_profile(args.profile).tunables(args.ports[0] % 2, **tunables)
+        for port, name in port_profiles:
+            # What the port will send, rendered as TRex sends it (tunables checked for its direction).
+            frames, _ = render_pcap.render(render_pcap.load_profile(name), port % 2, tunables, max_packets=4096)
+            means.append(mean_wire_frame(frames))
     except ValueError as e:
         raise SystemExit('ndr_search: %s' % e)
-    max_rate = args.max_rate or line_rate_pps(args.link_gbps, t, len(args.ports))
+    max_rate = args.max_rate or line_rate_pps(args.link_gbps, means)
     dut = None
     if args.dut:
         if not args.token_file:
@@ -106,14 +130,19 @@ def main(argv=None):
         dut.stats()   # fail now, not after the first trial, if the API is unreachable
 
     from corridor_trex.trex_driver import TrexDriver
-    driver = TrexDriver(args.server, os.path.abspath(render_pcap.resolve(args.profile)), args.ports, tunables)
+    driver = TrexDriver(args.server, [(port, os.path.abspath(render_pcap.resolve(name))) for port, name in port_profiles],
+                        tunables)
     try:
         search = Search(driver, max_rate, args.min_rate, args.duration, args.precision, args.retries,
                         args.time_budget, GOALS, dut, log=lambda m: print(m, flush=True))
         result = search.run()
+    except RuntimeError as e:
+        raise SystemExit('ndr_search: %s' % e)
     finally:
         driver.close()
-    result['profile'] = {'path': args.profile, 'tunables': tunables, 'frame_sizes': t.frame_sizes()}
+    result['profiles'] = [{'port': port, 'profile': name, 'mean_frame_bytes': mean}
+                          for (port, name), mean in zip(port_profiles, means)]
+    result['tunables'] = tunables
     print(summary(result))
     if args.json:
         with open(args.json, 'w') as f:
@@ -121,6 +150,8 @@ def main(argv=None):
     if args.csv:
         write_csv(args.csv, result)
     return 0 if all(g['precision_reached'] for g in result['goals']) else 2
+
+
 
 
 if __name__ == '__main__':

@@ -4,11 +4,12 @@ matches it, without TRex.
 
     /usr/bin/python3 scripts/trex/render_pcap.py PROFILE -o traffic.pcap
         [-t NAME=VALUE ...] [--direction 0|1] [--packets N]
-        [--config gateway.json [--ports PROTECTED UNPROTECTED] [--tg-macs M0 M1] [--dut 1|2]]
+        [--config gateway.json [--ports PROTECTED UNPROTECTED] [--tg-macs M0 M1]
+                               [--topology 2n|3n] [--dut 1|2]]
 
 PROFILE is a file under scripts/trex/profiles/ or its short name
 (udp_imix, esp_decrypt, ...). Tunables as TRex takes them: size, n_tunnels,
-n_flows, proposal, seed. The pcap holds whole cycles of the profile's
+n_flows, proposal, peers, seed. The pcap holds whole cycles of the profile's
 streams in the order TRex's rates interleave them, at least one period of
 every field-engine variable (every flow of every tunnel) and at least
 --packets frames. scripts/bench.sh replays it with net_pcap; --config writes
@@ -82,9 +83,10 @@ def main(argv=None):
     parser.add_argument('--tg-macs', nargs=2, metavar=('PORT0', 'PORT1'),
                         help='MACs of TRex\'s ports 0 and 1 for --config: the DUT sends to them '
                              '(default: the topology\'s, corridor_trex/topology.py)')
-    parser.add_argument('--dut', type=int, choices=(1, 2), default=1,
-                        help='--config for DUT1 (2-node, or 3-node encrypting side) or DUT2 '
-                             '(3-node, the mirror; needs -t peers=one)')
+    parser.add_argument('--topology', choices=('2n', '3n'), default='2n',
+                        help='--config for the 2-node topology (TRex and one DUT) or the 3-node one '
+                             '(DUT1 and DUT2 between TRex\'s ports; needs -t peers=one)')
+    parser.add_argument('--dut', type=int, choices=(1, 2), default=1, help='3-node: DUT1 or DUT2 (the mirror)')
     args = parser.parse_args(argv)
     profile = load_profile(args.profile)
     direction = args.direction if args.direction is not None else (1 if profile.kind == 'esp' else 0)
@@ -100,15 +102,15 @@ def main(argv=None):
         try:
             cfg = gateway.config(t, gateway.port(args.ports[0], 'protected', dut=args.dut),
                                  gateway.port(args.ports[1], 'unprotected', dut=args.dut),
-                                 tg_macs=args.tg_macs, dut=args.dut)
+                                 tg_macs=args.tg_macs, topology=args.topology, dut=args.dut)
         except ValueError as e:
             raise SystemExit('render_pcap: %s' % e)
         with open(args.config, 'w') as f:
             json.dump(cfg, f, indent=2)
             f.write('\n')
         os.chmod(args.config, 0o600)   # it holds the static SAs' keys
-        print('%s: DUT%d, %d static SAs for %d tunnels (keys from seed %r: benchmark use only)' % (
-            args.config, args.dut, len(cfg['dataplane']['static_sas']), t.n_tunnels, t.seed))
+        print('%s: %s DUT%d, %d static SAs for %d tunnels (keys from seed %r: benchmark use only)' % (
+            args.config, args.topology, args.dut, len(cfg['dataplane']['static_sas']), t.n_tunnels, t.seed))
     return 0
 
 

@@ -103,6 +103,20 @@ class ClearProfiles(unittest.TestCase):
                     with self.subTest(profile=name, direction=direction, **tunables):
                         self.check_profile(name, sizes, direction, tunables)
 
+    def test_flow_variables_step_as_trex_does(self):
+        """TRex's datapath steps an "inc" variable modulo its range: past
+        max it goes on from min + (step - (max - current) - 1). The model
+        render() uses must agree, also where the range is no multiple of
+        the step."""
+        for lo, hi, step in ((0, 9, 1), (100, 1123, 256), (100, 868, 256), (5, 17, 4)):
+            v = traffic.FlowVar('x', 'IP.dst', lo, hi, step)
+            current, seen = lo, []
+            for i in range(3 * (hi - lo + 1)):
+                self.assertEqual(v.value(i), current, (lo, hi, step, i))
+                seen.append(current)
+                current = lo + (step - (hi - current) - 1) if current + step > hi else current + step
+            self.assertEqual(v.count, len(set(seen)), (lo, hi, step))
+
     def test_size_tunable(self):
         frames, _ = frames_of('udp_64b', 0, size='128')
         self.assertEqual({len(f) + 4 for f in frames}, {128})
@@ -207,6 +221,52 @@ class EspProfile(unittest.TestCase):
                                capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
+    def test_configs_per_topology(self):
+        t = traffic.parse_tunables({'size': '64'}, n_tunnels='2', peers='one')
+        ports = lambda dut: (gateway.port('p0', 'protected', dut=dut), gateway.port('p1', 'unprotected', dut=dut))
+        macs = ('0c:00:00:00:00:10', '0c:00:00:00:00:11')
+        neighbors = lambda cfg: {n['ip']: n['mac'] for n in cfg['dataplane']['neighbors']}
+        two = gateway.config(t, *ports(1), tg_macs=macs)
+        self.assertEqual(neighbors(two), {topo.TG_WAN: macs[1], topo.LAN_HOST: macs[0]})
+        dut1 = gateway.config(t, *ports(1), tg_macs=macs, topology='3n', dut=1)
+        # 3-node: DUT1's ESP goes to DUT2's port, its clear traffic to TRex port 0.
+        self.assertEqual(neighbors(dut1), {topo.TG_WAN: topo.TG_WAN_MAC, topo.LAN_HOST: macs[0]})
+        dut2 = gateway.config(t, *ports(2), tg_macs=macs, topology='3n', dut=2)
+        self.assertEqual(neighbors(dut2), {topo.DUT_WAN: topo.DUT_WAN_MAC, topo.TG2_LAN: macs[1]})
+        self.assertEqual(dut2['dataplane']['ports'][1]['mac'], topo.TG_WAN_MAC)
+        # The mirror: DUT2's out SA is DUT1's in SA, same SPI and key, addresses swapped.
+        sas1 = {(sa['spi'], sa['direction']): sa for sa in dut1['dataplane']['static_sas']}
+        for sa in dut2['dataplane']['static_sas']:
+            other = sas1[(sa['spi'], 'in' if sa['direction'] == 'out' else 'out')]
+            self.assertEqual((sa['key'], sa['local'], sa['remote'], sa['local_ts']),
+                             (other['key'], other['remote'], other['local'], other['remote_ts']))
+        for kw, word in (({'dut': 2}, '3-node'), ({'topology': '4n'}, 'topology')):
+            with self.subTest(**kw), self.assertRaises(ValueError) as e:
+                gateway.config(t, *ports(1), **kw)
+            self.assertIn(word, str(e.exception))
+        with self.assertRaises(ValueError) as e:
+            gateway.config(traffic.parse_tunables({}), *ports(1), topology='3n')
+        self.assertIn('peers=one', str(e.exception))
+
+    def test_rendering_is_reproducible(self):
+        """The same tunables give the same bytes: the IVs come from the seed."""
+        first, _ = frames_of('esp_decrypt', 1, n_tunnels='3', proposal='aes128-sha256')
+        again, _ = frames_of('esp_decrypt', 1, n_tunnels='3', proposal='aes128-sha256')
+        self.assertEqual(first, again)
+        other, _ = frames_of('esp_decrypt', 1, n_tunnels='3', proposal='aes128-sha256', seed='other')
+        self.assertNotEqual(first, other)
+
+    def test_too_many_esp_streams_for_trex(self):
+        from corridor_trex import stl
+        streams = render_pcap.load_profile('esp_decrypt').streams(1, n_tunnels='10', n_flows='40')
+        limit, stl.MAX_STREAMS = stl.MAX_STREAMS, 100   # 3 x 40 frames: over a limit of 100
+        try:
+            with self.assertRaises(ValueError) as e:     # refused before TRex is needed
+                stl.to_stl(streams)
+        finally:
+            stl.MAX_STREAMS = limit
+        self.assertIn('n_flows', str(e.exception))
+
     def test_keys_differ_per_sa_and_per_seed(self):
         sas = esp.static_sas(64, 'aes128gcm16', 'a')
         self.assertEqual(len({sa.key for sa in sas}), 128)
@@ -227,7 +287,7 @@ class ThreeNode(unittest.TestCase):
                  gateway.port('net_pcap1', 'unprotected', 'rx_pcap=%s,tx_pcap=%s' % (unprotected_rx, paths['wan_out']),
                               dut)]
         tag = 'corridor-trex-%s-%d' % (name, os.getpid())
-        cfg = gateway.config(t, *ports, poll_mode='adaptive', sa_channel='/' + tag, dut=dut)
+        cfg = gateway.config(t, *ports, poll_mode='adaptive', sa_channel='/' + tag, topology='3n', dut=dut)
         config, stats = os.path.join(wd, name + '.json'), os.path.join(wd, name + '-stats.json')
         with open(config, 'w') as f:
             json.dump(cfg, f)
@@ -266,9 +326,9 @@ class ThreeNode(unittest.TestCase):
             out.append((ip.src, ip.dst, ip[UDP].sport, ip.len, bytes(ip[UDP].payload)))
         return sorted(out)
 
-    @unittest.skipUnless(os.path.exists(os.path.join(BUILD or '', 'dataplane', 'corridor-dataplane')) or BUILD is None,
-                         'built without the dataplane')
     def test_dut1_and_dut2_terminate_each_other(self):
+        if not os.path.exists(os.path.join(BUILD, 'dataplane', 'corridor-dataplane')):
+            self.skipTest('built without the dataplane (no DPDK or IPsec-MB)')
         tunables = {'n_tunnels': '4', 'n_flows': '8', 'peers': 'one', 'proposal': 'aes256gcm16'}
         with tempfile.TemporaryDirectory() as wd:
             inputs = {}
@@ -398,13 +458,51 @@ class SearchLogic(unittest.TestCase):
         self.assertEqual(len(result['trials']), 2)   # the one passing trial, confirmed
 
     def test_stops_within_its_time_budget(self):
+        for budget in (5, 25, 53, 80):
+            with self.subTest(budget=budget):
+                clock = Clock()
+                device = SimulatedDevice(1e6, clock, spurious={1e6: 1})
+                result = run_search(device, clock, time_budget=budget)
+                self.assertTrue(result['out_of_time'])
+                # Each trial takes 11 s (1 s beyond its duration): none starts without room for it.
+                self.assertLessEqual(clock.now, budget)
+                self.assertEqual(len(result['trials']), len(device.rates))
+                for g in result['goals']:
+                    self.assertFalse(g['precision_reached'], g)
+                    self.assertIn(g['status'], ('out_of_time', 'not_started'))
+                    self.assert_consistent(result, g)
         clock = Clock()
-        device = SimulatedDevice(1e6, clock)
-        result = run_search(device, clock, time_budget=25)
-        self.assertTrue(result['out_of_time'])
-        self.assertLessEqual(clock.now, 25 + 1 * len(device.rates))   # trials never start past the budget
-        self.assertEqual(len(result['trials']), len(device.rates))
-        self.assertFalse(goal(result, 'NDR')['precision_reached'])
+        result = run_search(SimulatedDevice(1e6, clock), clock, time_budget=5)
+        self.assertEqual([g['status'] for g in result['goals']], ['not_started', 'not_started'])
+        self.assertEqual(result['trials'], [])
+
+    def assert_consistent(self, result, g):
+        """The reported bounds are what the trials say, by majority."""
+        def passes(rate):
+            verdicts = [t['loss_ratio'] <= g['loss_ratio'] for t in result['trials'] if t['rate_pps'] == rate]
+            return sum(verdicts) * 2 > len(verdicts)
+        if g['lower_bound_pps']:
+            self.assertTrue(passes(g['lower_bound_pps']), g)
+        if g['upper_bound_pps'] is not None:
+            self.assertFalse(passes(g['upper_bound_pps']), g)
+            self.assertLess(g['lower_bound_pps'], g['upper_bound_pps'])
+
+    def test_fails_even_at_min_rate(self):
+        class Broken(SimulatedDevice):
+            def trial(self, rate, duration):
+                sent, _ = super().trial(rate, duration)
+                return sent, 0         # a DUT that forwards nothing
+        clock = Clock()
+        result = run_search(Broken(1e6, clock), clock, min_rate=1e5)
+        for g in result['goals']:
+            self.assertEqual(g['status'], 'fails_at_min_rate')
+            self.assertFalse(g['precision_reached'])
+            self.assertEqual(g['lower_bound_pps'], 0)
+        self.assertIn('fails even at the minimum rate', __import__('ndr_search').summary(result))
+
+    def test_disputed_rates_get_an_odd_number_of_trials(self):
+        for retries, most in ((0, 3), (1, 3), (2, 5), (3, 5)):
+            self.assertEqual(search.Search(None, max_rate=1e6, retries=retries).max_trials_at_rate, most)
 
     def test_dut_breakdown_goes_into_each_trial(self):
         class FakeDut:
@@ -440,15 +538,20 @@ class SearchLogic(unittest.TestCase):
         self.assertEqual(ndr_search.parse_rate('14.88mpps'), 14.88e6)
         self.assertEqual(ndr_search.parse_rate('500kpps'), 500e3)
         self.assertEqual(ndr_search.parse_rate('1000'), 1000)
-        t = traffic.parse_tunables({'size': 'imix'})
+        frames, _ = frames_of('udp_imix', 0)
         # 10 Gbit/s of IMIX (mean 353.8 B + 20 B of preamble and gap): 3.34 Mpps.
-        self.assertAlmostEqual(ndr_search.line_rate_pps(10, t, 1) / 1e6, 3.344, places=3)
+        self.assertAlmostEqual(ndr_search.line_rate_pps(10, [ndr_search.mean_wire_frame(frames)]) / 1e6,
+                               3.344, places=3)
+        # Two ports, one sending larger (ESP) frames: it sets the rate of both.
+        esp_frames, _ = frames_of('esp_decrypt', 1, size='64')
+        self.assertEqual(ndr_search.mean_wire_frame(esp_frames), 118)
+        self.assertAlmostEqual(ndr_search.line_rate_pps(10, [64, 118]), 2 * 10e9 / (138 * 8))
 
     def test_bad_settings(self):
-        with self.assertRaises(ValueError):
-            search.Search(None, max_rate=0)
-        with self.assertRaises(ValueError):
-            search.Search(None, max_rate=1e6, precision=1.5)
+        for kw in ({'max_rate': 0}, {'max_rate': 1e6, 'precision': 1.5}, {'max_rate': 1e6, 'min_rate': 0},
+                   {'max_rate': 1e6, 'min_rate': 2e6}, {'max_rate': 1e6, 'retries': -1}):
+            with self.subTest(**kw), self.assertRaises(ValueError):
+                search.Search(None, **kw)
 
 
 # --- The DUT hook against corridor-control --------------------------------
@@ -457,13 +560,17 @@ class DutHook(unittest.TestCase):
     def test_breakdown_by_place(self):
         before = {'dataplane': {'icv_failures': 1, 'malformed_drops': 0, 'replay_drops': 5,
                                 'ports': [{'rx_missed': 10, 'rx_errors': 0, 'rx_no_mbuf': 0, 'tx_errors': 1}],
-                                'workers': [{'engine_drops': 2}],
+                                'workers': [{'engine_drops': 6}],
                                 'forward_drops': {'no_route': 3}}}
-        after = {'dataplane': {'icv_failures': 4, 'malformed_drops': 1, 'replay_drops': 5,
+        # During the trial: 100 frames missed by the NIC, 3 ICV failures, 1
+        # malformed, 2 replayed and 1 other engine drop (the engine counted
+        # all 7), 7 without a policy, 1 for an SA just deleted, 4 TX full.
+        after = {'dataplane': {'icv_failures': 4, 'malformed_drops': 1, 'replay_drops': 7,
                                'ports': [{'rx_missed': 110, 'rx_errors': 0, 'rx_no_mbuf': 0, 'tx_errors': 1}],
-                               'workers': [{'engine_drops': 3}],
-                               'forward_drops': {'no_route': 3, 'no_policy': 7, 'tx_full': 4}}}
-        self.assertEqual(dut.breakdown(before, after), {'nic': 100, 'crypto': 5, 'policy': 7, 'worker': 4})
+                               'workers': [{'engine_drops': 13}],
+                               'forward_drops': {'no_route': 3, 'no_policy': 7, 'sa_gone': 1, 'tx_full': 4}}}
+        self.assertEqual(dut.breakdown(before, after),
+                         {'nic': 100, 'crypto': 5, 'replay': 2, 'policy': 8, 'forwarding': 4})
         self.assertEqual(dut.breakdown({}, {}), {})
 
     def test_against_corridor_control(self):

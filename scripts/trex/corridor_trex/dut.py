@@ -3,14 +3,16 @@
 GET /api/v1/stats before and after a trial; the difference, grouped by where
 a packet can be lost, goes into the trial's report line:
 
-  nic     the ports: rx_missed (no RX descriptor: the worker fell behind),
-          rx_errors, rx_no_mbuf, tx_errors
-  worker  forwarding drops other than policy ones (no_route,
-          neighbor_unresolved, tx_full, mtu_exceeded, ...)
-  crypto  the packet engine's drops and the SAs' ICV failures and
-          malformed packets
-  replay  the SAs' anti-replay drops
-  policy  no_policy, policy_discard, no_sa
+  nic         the ports: rx_missed (no RX descriptor: the lcore fell
+              behind), rx_errors, rx_no_mbuf, tx_errors
+  forwarding  forwarding drops other than policy ones (no_route,
+              neighbor_unresolved, tx_full, mtu_exceeded, ...)
+  policy      no_policy, policy_discard, and ESP that finds no SA (no_sa,
+              sa_gone, wrong_destination)
+  crypto      ICV failures, malformed ESP, and the packet engine's other
+              drops (its count holds every SA-level drop: replay ones are
+              taken out, ICV and malformed ones counted once)
+  replay      anti-replay drops
 
 The dataplane reports its ports and workers to the control plane once a
 second (docs/api/openapi.yaml, /dataplane/ports): the "after" snapshot waits
@@ -21,7 +23,7 @@ import ssl
 import time
 import urllib.request
 
-POLICY_DROPS = ('no_policy', 'policy_discard', 'no_sa')
+POLICY_DROPS = ('no_policy', 'policy_discard', 'no_sa', 'sa_gone', 'wrong_destination')
 NIC_COUNTERS = ('rx_missed', 'rx_errors', 'rx_no_mbuf', 'tx_errors')
 
 
@@ -57,15 +59,18 @@ class CorridorDut:
 
 def _totals(stats):
     dp = stats.get('dataplane') or {}
-    out = {'nic': 0, 'worker': 0, 'crypto': 0, 'replay': 0, 'policy': 0}
+    out = {'nic': 0, 'forwarding': 0, 'policy': 0, 'crypto': 0, 'replay': 0}
     for port in dp.get('ports', []):
         out['nic'] += sum(port.get(k, 0) for k in NIC_COUNTERS)
-    for worker in dp.get('workers', []):
-        out['crypto'] += worker.get('engine_drops', 0)
     for reason, n in dp.get('forward_drops', {}).items():
-        out['policy' if reason in POLICY_DROPS else 'worker'] += n
-    out['crypto'] += dp.get('icv_failures', 0) + dp.get('malformed_drops', 0)
-    out['replay'] += dp.get('replay_drops', 0)
+        out['policy' if reason in POLICY_DROPS else 'forwarding'] += n
+    icv_malformed = dp.get('icv_failures', 0) + dp.get('malformed_drops', 0)
+    replay = dp.get('replay_drops', 0)
+    engine = sum(w.get('engine_drops', 0) for w in dp.get('workers', []))
+    # engine_drops counts every SA-level drop, these three included; the
+    # per-reason counts come from other reports, so clamp what remains.
+    out['crypto'] = icv_malformed + max(0, engine - icv_malformed - replay)
+    out['replay'] = replay
     return out
 
 

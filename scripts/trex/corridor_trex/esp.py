@@ -7,8 +7,11 @@ the DUT's inbound SAs run with anti-replay off (`replay_window: 0`, which
 RFC 4303 §3.3.3 allows for manually keyed SAs; gateway.py writes them so).
 
 The keys are derived from a seed (HMAC-SHA-256, one key per SA, so no two
-salted SAs share a nonce space): anyone with the seed has them. They are for
-a benchmark bench, never for traffic that matters.
+salted SAs share a nonce space), and so are the IVs of the pre-encrypted
+packets: the same tunables render the same bytes. Anyone with the seed has
+the keys, and a DUT restarted with them counts its sequence numbers, and so
+its GCM nonces, from 1 again: they are for a benchmark bench, never for
+traffic that matters.
 """
 import hashlib
 import hmac
@@ -133,7 +136,12 @@ def esp_streams(t):
                 UDP(sport=topo.UDP_SPORT_BASE + f, dport=topo.UDP_DPORT, chksum=0)
             # The decrypted frame is 14 (Ethernet) + inner IP bytes + FCS.
             inner = inner / (b'\x00' * (size - FCS - 14 - len(inner)))
-            esp = engines[tunnel].encrypt(inner, seq_num=f // t.n_tunnels + 1)
+            # The IV from the seed, SPI and sequence number: the same
+            # tunables render the same bytes, and no IV repeats within an SA.
+            seq = f // t.n_tunnels + 1
+            engine = engines[tunnel]
+            iv = _derive(t.seed, 'iv|%d|%d' % (engine.spi, seq), engine.crypt_algo.iv_size)
+            esp = engine.encrypt(inner, seq_num=seq, iv=iv)
             frames.append(bytes(Ether(src=topo.TG_WAN_MAC, dst=topo.DUT_WAN_MAC) / esp))
         streams.append(FixedFrames(name='esp-%d' % size, packet=None, weight=weight, frames=tuple(frames)))
     return streams

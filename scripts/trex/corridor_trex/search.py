@@ -19,13 +19,15 @@ How it searches, for each goal (NDR: loss ratio 0; PDR: 0.5 %):
 - Devices are not monotonic: a trial can lose packets at a rate the device
   sustains (noise, something periodic on the device), or get lucky above
   it. So once the bounds are within precision, each is measured again; when
-  a rate's trials disagree it gets up to `retries` more, and the majority of
-  its trials decides (a tie fails: a lower bound must be earned). If that
+  a rate's trials disagree it gets up to `retries` more (one more still if
+  that would make an even number), and the majority of its trials decides. If that
   overturns a bound, the search goes on from the corrected bounds. No bound
   rests on a single trial.
-- The search stops when every goal is within precision, or before a trial
-  would overrun `time_budget` seconds; then the report says which goals did
-  not reach their precision and gives the bounds it has.
+- The search stops when every goal is settled (within precision, the
+  maximum rate passes, or even the minimum rate fails), or before a trial
+  would overrun `time_budget` seconds (its duration plus the most a trial
+  has taken beyond that); then each goal's status says how far it got and
+  its bounds are those of every trial made.
 """
 import time
 from dataclasses import dataclass, field
@@ -47,6 +49,12 @@ class Trial:
             return 1.0
         return max(0, self.sent - self.received) / self.sent
 
+    @property
+    def excess(self):
+        """Frames received beyond those sent: something else reached the
+        receiving port (they would hide as much loss)."""
+        return max(0, self.received - self.sent)
+
 
 class Driver:
     """What the search needs from a traffic generator."""
@@ -62,15 +70,28 @@ class GoalResult:
     name: str
     loss_ratio: float
     lower: float = 0.0            # highest rate that passes (0: none found)
-    upper: float = None           # lowest rate that fails (None: max_rate passed)
-    precision_reached: bool = False
+    upper: float = None           # lowest rate that fails (None: none failed)
+    status: str = 'not_started'   # see STATUSES
     expansion: float = 0.0        # relative step above lower while probes pass (0: not started)
 
     @property
     def relative_width(self):
         if self.upper is None:
-            return 0.0
+            return 0.0 if self.status == 'max_rate_passes' else None
         return (self.upper - self.lower) / self.upper
+
+    @property
+    def precision_reached(self):
+        return self.status in ('precision_reached', 'max_rate_passes')
+
+
+STATUSES = {
+    'precision_reached': 'within precision',
+    'max_rate_passes': 'the maximum rate passes',
+    'fails_at_min_rate': 'fails even at the minimum rate',
+    'out_of_time': 'precision NOT reached: out of time',
+    'not_started': 'not started: out of time',
+}
 
 
 class Search:
@@ -78,14 +99,21 @@ class Search:
                  time_budget=600.0, goals=GOALS, dut=None, clock=time.monotonic, log=None):
         if max_rate <= 0:
             raise ValueError('max_rate must be positive')
+        if min_rate is not None and not 0 < min_rate < max_rate:
+            raise ValueError('min_rate must be positive and below max_rate')
         if not 0 < precision < 1:
             raise ValueError('precision is a relative width between 0 and 1, e.g. 0.005')
+        if retries < 0:
+            raise ValueError('retries must be 0 or more')
         self.driver = driver
         self.max_rate = float(max_rate)
-        self.min_rate = float(min_rate) if min_rate else self.max_rate / 1000
+        self.min_rate = float(min_rate) if min_rate is not None else self.max_rate / 1000
         self.duration = duration
         self.precision = precision
         self.retries = retries
+        # Trials at a disputed rate: 2 + retries, one more if that is even,
+        # so that a majority always exists.
+        self.max_trials_at_rate = 2 + retries + (1 - retries % 2)
         self.time_budget = time_budget
         self.goals = [GoalResult(name, ratio) for name, ratio in goals]
         self.dut = dut
@@ -94,6 +122,7 @@ class Search:
         self.trials = []
         self.out_of_time = False
         self._start = None
+        self._overhead = 0.0      # the most a trial took beyond its duration
 
     # --- trials ---------------------------------------------------------
 
@@ -101,19 +130,25 @@ class Search:
         return self.time_budget - (self.clock() - self._start)
 
     def _measure(self, rate):
-        """One trial, or None when the budget has no room for it."""
-        if self._time_left() < self.duration:
+        """One trial, or None when the budget has no room for it (its
+        duration plus the most any trial so far took beyond that: the DUT
+        hook's reads, starting and stopping the traffic)."""
+        if self._time_left() < self.duration + self._overhead:
             self.out_of_time = True
             return None
+        began = self.clock()
         before = self.dut.snapshot() if self.dut else None
         sent, received = self.driver.trial(rate, self.duration)
         trial = Trial(rate, self.duration, sent, received)
         if self.dut:
             trial.dut = self.dut.breakdown(before, self.dut.snapshot(after_trial=True))
+        self._overhead = max(self._overhead, self.clock() - began - self.duration)
         self.trials.append(trial)
-        self.log('trial %.0f pps for %g s: sent %d, received %d, loss %.4f %%%s' % (
+        self.log('trial %.0f pps for %g s: sent %d, received %d, loss %.4f %%%s%s' % (
             rate, self.duration, sent, received, 100 * trial.loss_ratio,
-            ', DUT: %s' % trial.dut if trial.dut else ''))
+            ', DUT: %s' % trial.dut if trial.dut else '',
+            ', %d more received than sent: stray frames on the receiving port?' % trial.excess
+            if trial.excess else ''))
         return trial
 
     def _at(self, rate):
@@ -125,25 +160,19 @@ class Search:
         good = sum(1 for t in trials if t.loss_ratio <= goal.loss_ratio)
         return good * 2 > len(trials)
 
-    def _confirm(self, rate):
+    def _confirm(self, rate, goal):
         """Measure a bound again: a second trial, and while the trials at
-        `rate` disagree, more (at most 2 + retries in all); then their
-        majority stands. False when the budget ran out."""
+        `rate` disagree on `goal`, more (max_trials_at_rate in all); then
+        their majority stands. False when the budget ran out."""
         while True:
             trials = self._at(rate)
-            if len(trials) >= 2 + self.retries:
+            if len(trials) >= self.max_trials_at_rate:
                 return True
-            if len(trials) >= 2 and self._unanimous(rate):
+            verdicts = {t.loss_ratio <= goal.loss_ratio for t in trials}
+            if len(trials) >= 2 and len(verdicts) == 1:
                 return True
             if self._measure(rate) is None:
                 return False
-
-    def _unanimous(self, rate):
-        trials = self._at(rate)
-        return all(self._verdicts(t) == self._verdicts(trials[0]) for t in trials)
-
-    def _verdicts(self, trial):
-        return tuple(trial.loss_ratio <= g.loss_ratio for g in self.goals)
 
     # --- the search -----------------------------------------------------
 
@@ -156,21 +185,26 @@ class Search:
         below = [r for r in passing if goal.upper is None or r < goal.upper]
         goal.lower = max(below) if below else 0.0
 
-    def _done(self, goal):
+    def _verdict(self, goal):
+        """The goal's status if its bounds are final, else None."""
         if goal.upper is None:
-            return True                                # max_rate passes
+            return 'max_rate_passes'
         if goal.lower == 0.0 and goal.upper <= self.min_rate:
-            return True                                # fails even at min_rate
-        return goal.lower > 0 and goal.relative_width <= self.precision
+            return 'fails_at_min_rate'
+        if goal.lower > 0 and goal.relative_width <= self.precision:
+            return 'precision_reached'
+        return None
 
     def run(self):
         self._start = self.clock()
         if self._measure(self.max_rate) is None:
             return self.result()
         for goal in self.goals:
+            goal.status = 'out_of_time'
             while True:
                 self._bounds_from_trials(goal)
-                if not self._done(goal):
+                verdict = self._verdict(goal)
+                if verdict is None:
                     if self._measure(self._next_rate(goal)) is None:
                         return self.result()
                     continue
@@ -178,12 +212,13 @@ class Search:
                 # that changes a verdict the bounds move and the search goes on.
                 bounds = (goal.lower, goal.upper)
                 for rate in bounds:
-                    if rate and not self._confirm(rate):
+                    if rate and not self._confirm(rate, goal):
                         return self.result()
                 self._bounds_from_trials(goal)
                 if (goal.lower, goal.upper) == bounds:
+                    goal.status = verdict
                     break
-            goal.precision_reached = True
+                goal.expansion = 0.0     # overturned: step up from the new lower bound afresh
         return self.result()
 
     def _next_rate(self, goal):
@@ -204,13 +239,19 @@ class Search:
         return min(midpoint, goal.lower * (1 + goal.expansion))
 
     def result(self):
+        # Bounds from every trial made, also for goals the budget cut short.
+        for goal in self.goals:
+            if self.trials:
+                self._bounds_from_trials(goal)
+            if goal.status == 'out_of_time' and not self.trials:
+                goal.status = 'not_started'
         return {
             'goals': [{'name': g.name, 'loss_ratio': g.loss_ratio, 'lower_bound_pps': g.lower,
-                       'upper_bound_pps': g.upper, 'relative_width': g.relative_width,
+                       'upper_bound_pps': g.upper, 'relative_width': g.relative_width, 'status': g.status,
                        'precision_reached': g.precision_reached} for g in self.goals],
             'out_of_time': self.out_of_time,
             'trials': [{'rate_pps': t.rate, 'duration_s': t.duration, 'sent': t.sent, 'received': t.received,
-                        'loss_ratio': t.loss_ratio, 'dut': t.dut} for t in self.trials],
+                        'loss_ratio': t.loss_ratio, 'excess': t.excess, 'dut': t.dut} for t in self.trials],
             'settings': {'max_rate_pps': self.max_rate, 'min_rate_pps': self.min_rate,
                          'duration_s': self.duration, 'precision': self.precision, 'retries': self.retries,
                          'time_budget_s': self.time_budget},

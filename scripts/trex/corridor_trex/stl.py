@@ -15,11 +15,21 @@ def _api():
     return api
 
 
+# Pre-encrypted ESP is one TRex stream per frame (no field engine can
+# re-encrypt): past this many a port's scheduler spends its time switching
+# streams. Fewer flows (n_flows) keep the ESP profile under it.
+MAX_STREAMS = 10000
+
+
 def to_stl(streams):
     """[STLStream]: each stream continuous at `weight` packets per second,
     so that TRex's multiplier ("-m 10mpps", ndr_search.py's rate) keeps the
     streams' ratios (IMIX's 28:16:4)."""
     from .esp import FixedFrames
+    total = sum(len(s.frames) if isinstance(s, FixedFrames) else 1 for s in streams)
+    if total > MAX_STREAMS:
+        raise ValueError('%d TRex streams (one per pre-encrypted frame) is more than %d: lower n_flows'
+                         % (total, MAX_STREAMS))
     api = _api()
     out = []
     for s in streams:

@@ -26,9 +26,11 @@ IMIX = ((64, 28), (570, 16), (1518, 4))
 
 @dataclass
 class FlowVar:
-    """One TRex flow variable, op "inc", written big-endian at `offset`
-    (a scapy field path, "IP.dst") after adding nothing: the values are
-    min, min + step, ..., max, then min again."""
+    """One TRex flow variable, op "inc", written big-endian at `offset` (a
+    scapy field path, "IP.dst"). TRex steps it modulo its range
+    (max - min + 1): after max comes min + (step - (max - current) - 1), so
+    the values are min + (i * step mod range). Give a range that is a
+    multiple of the step to get min, min + step, ..., then min again."""
     name: str
     offset: str
     min_value: int
@@ -37,12 +39,17 @@ class FlowVar:
     size: int = 4
 
     @property
+    def range(self):
+        return self.max_value - self.min_value + 1
+
+    @property
     def count(self):
-        return (self.max_value - self.min_value) // self.step + 1
+        """Distinct values before the sequence repeats."""
+        return self.range // math.gcd(self.step, self.range)
 
     def value(self, i):
         """The value in the i-th packet (0-based) of the stream."""
-        return self.min_value + (i % self.count) * self.step
+        return self.min_value + (i * self.step) % self.range
 
 
 @dataclass
@@ -179,7 +186,9 @@ def clear_streams(t):
         first = topo.ip_int(topo.remote_host(0))
         streams.append(Stream(
             name='udp-%d' % size, packet=packet, weight=weight, fix_ipv4_checksum=True,
-            flow_vars=[FlowVar('tunnel', moving, first, first + (t.n_tunnels - 1) * 256, step=256, size=4),
+            # The range is n_tunnels * 256 (to the last tunnel's .255): a
+            # multiple of the step, so TRex wraps to the first tunnel exactly.
+            flow_vars=[FlowVar('tunnel', moving, first, first + t.n_tunnels * 256 - 1, step=256, size=4),
                        FlowVar('flow', 'UDP.sport', topo.UDP_SPORT_BASE,
                                topo.UDP_SPORT_BASE + t.n_flows - 1, size=2)]))
     return streams

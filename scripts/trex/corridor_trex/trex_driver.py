@@ -25,22 +25,25 @@ def _api():
 
 
 class TrexDriver(Driver):
-    """Streams from `profile` on each transmitting port; the rate of a trial
-    is split evenly over them. Received packets are counted on the other
-    port of each pair (0 <-> 1, 2 <-> 3): the DUT sits in between."""
+    """Each transmitting port sends its own profile; the rate of a trial is
+    split evenly over them. Received packets are counted on the other port
+    of each pair (0 <-> 1, 2 <-> 3): the DUT sits in between."""
 
-    def __init__(self, server, profile_path, tx_ports, tunables, rx_delay_ms=100):
+    # A trial whose generator fell this far short of the rate asked for
+    # measured something else: stop rather than report it at that rate.
+    MIN_OFFERED = 0.99
+
+    def __init__(self, server, port_profiles, tunables, rx_delay_ms=100):
         self.api = _api()
-        self.tx_ports = list(tx_ports)
+        self.tx_ports = [port for port, _ in port_profiles]
         self.rx_ports = [p ^ 1 for p in self.tx_ports]
         self.rx_delay_ms = rx_delay_ms
         self.client = self.api.STLClient(server=server)
         self.client.connect()
-        ports = sorted(set(self.tx_ports + self.rx_ports))
-        self.client.reset(ports=ports)
-        sys.path.insert(0, os.path.dirname(os.path.abspath(profile_path)))
-        for port in self.tx_ports:
-            profile = self.api.STLProfile.load_py(profile_path, direction=port % 2, port_id=port, **tunables)
+        self.client.reset(ports=sorted(set(self.tx_ports + self.rx_ports)))
+        for port, path in port_profiles:
+            sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+            profile = self.api.STLProfile.load_py(path, direction=port % 2, port_id=port, **tunables)
             self.client.add_streams(profile.get_streams(), ports=[port])
 
     def trial(self, rate, duration):
@@ -52,6 +55,10 @@ class TrexDriver(Driver):
         stats = c.get_stats()
         sent = sum(stats[p]['opackets'] for p in self.tx_ports)
         received = sum(stats[p]['ipackets'] for p in self.rx_ports)
+        if sent < self.MIN_OFFERED * rate * duration:
+            raise RuntimeError('TRex sent %d frames, %.1f %% of the %.0f pps asked for: it cannot offer this '
+                               'rate (give it more cores, or a lower --max-rate)'
+                               % (sent, 100.0 * sent / (rate * duration), rate))
         return sent, received
 
     def close(self):
