@@ -1,5 +1,6 @@
 #include "dataplane/forward/forwarder.h"
 
+#include <rte_byteorder.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -365,8 +366,14 @@ void Forwarder::send_ip(rte_mbuf* m) {
   }
   const std::uint8_t* next = hop->connected ? dst : hop->gateway.bytes().data();
   const auto key = v6 ? net::NeighborKey::v6(out.index, next) : net::NeighborKey::v4(out.index, next);
-  const auto mac = plane_.neighbors->lookup(key);
-  if (!mac) {
+  if (last_hop_table_ != plane_.neighbors || last_hop_slot_ < 0 ||
+      std::memcmp(&key, &last_hop_, sizeof key) != 0) {
+    last_hop_table_ = plane_.neighbors;
+    last_hop_ = key;
+    last_hop_slot_ = plane_.neighbors->slot(key);
+  }
+  std::uint64_t mac = 0;
+  if (!plane_.neighbors->packed_at(last_hop_slot_, mac)) {
     plane_.neighbors->request(key);
     drop(m, FwdDrop::neighbor_unresolved);
     return;
@@ -376,7 +383,10 @@ void Forwarder::send_ip(rte_mbuf* m) {
     drop(m, FwdDrop::tx_full);
     return;
   }
-  std::memcpy(eth, mac->bytes.data(), 6);
+  // The packed MAC's byte 0 is in bits 47-40: shifted to the top and
+  // swapped, its six bytes come first in memory, in wire order.
+  const std::uint64_t wire = rte_cpu_to_be_64(mac << 16);
+  std::memcpy(eth, &wire, 6);
   std::memcpy(eth + 6, out.mac.bytes.data(), 6);
   store_be16(eth + 12, v6 ? net::kEtherTypeIpv6 : net::kEtherTypeIpv4);
   transmit(out, m);

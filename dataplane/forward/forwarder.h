@@ -109,6 +109,12 @@ class Forwarder {
   std::uint16_t tx_queue_;
   std::vector<TxBuffer> tx_;
   ForwardCounters counters_;
+  // The last next hop and its neighbor slot: packets in a row to one next
+  // hop (a burst through one tunnel, a LAN's default gateway) skip the
+  // hash lookup. Slots never change keys (NeighborTable::slot).
+  const net::NeighborTable* last_hop_table_ = nullptr;
+  net::NeighborKey last_hop_{};
+  std::int32_t last_hop_slot_ = -1;
 };
 
 }  // namespace corridor::dataplane::forward

@@ -10,13 +10,6 @@
 #include <stdexcept>
 
 namespace corridor::dataplane::net {
-namespace {
-
-constexpr std::uint64_t kValid = std::uint64_t{1} << 63;
-constexpr std::uint64_t kStatic = std::uint64_t{1} << 62;
-constexpr std::uint64_t kMacBits = (std::uint64_t{1} << 48) - 1;
-
-}  // namespace
 
 NeighborKey NeighborKey::of(std::uint16_t port, const corridor::net::IpAddress& ip) {
   return ip.is_v4() ? v4(port, ip.bytes().data()) : v6(port, ip.bytes().data());
@@ -77,10 +70,16 @@ bool NeighborTable::set(const NeighborKey& key, const MacAddress& mac, bool is_s
   return true;
 }
 
-std::optional<MacAddress> NeighborTable::lookup(const NeighborKey& key) const {
+std::optional<MacAddress> NeighborTable::lookup(const NeighborKey& key) const { return at(slot(key)); }
+
+std::int32_t NeighborTable::slot(const NeighborKey& key) const {
   const std::int32_t pos = rte_hash_lookup(hash_, &key);
-  if (pos < 0) return std::nullopt;
-  const std::uint64_t v = entries_[pos].load(std::memory_order_acquire);
+  return pos < 0 ? -1 : pos;
+}
+
+std::optional<MacAddress> NeighborTable::at(std::int32_t slot) const {
+  if (slot < 0) return std::nullopt;
+  const std::uint64_t v = entries_[static_cast<std::size_t>(slot)].load(std::memory_order_acquire);
   if ((v & kValid) == 0) return std::nullopt;
   return MacAddress::unpack(v & kMacBits);
 }

@@ -47,6 +47,22 @@ class NeighborTable {
   bool set(const NeighborKey& key, const MacAddress& mac, bool is_static);
   // Workers (and main).
   std::optional<MacAddress> lookup(const NeighborKey& key) const;
+  // Workers: the key's slot, or -1 while the table has never held it. Keys
+  // are never removed, so a slot stays its key's for the table's life and a
+  // worker may remember it (the forwarder's next-hop cache does).
+  std::int32_t slot(const NeighborKey& key) const;
+  // The MAC at a slot from slot(), if resolved. Read afresh each time: a
+  // MAC learnt or changed since shows at once.
+  std::optional<MacAddress> at(std::int32_t slot) const;
+  // The same, packed as MacAddress::unpack takes it (byte 0 in bits 47-40),
+  // for the per-packet path: building a MacAddress byte by byte on the
+  // stack and reading it back costs store-forwarding stalls there.
+  bool packed_at(std::int32_t slot, std::uint64_t& mac) const {
+    if (slot < 0) return false;
+    const std::uint64_t v = entries_[static_cast<std::size_t>(slot)].load(std::memory_order_acquire);
+    mac = v & kMacBits;
+    return (v & kValid) != 0;
+  }
   // Workers: asks the main lcore to resolve `key` (dropped silently when
   // the request queue is full: the next packet asks again).
   void request(const NeighborKey& key) const;
@@ -58,6 +74,12 @@ class NeighborTable {
   std::uint64_t requests_dropped() const { return requests_dropped_.load(std::memory_order_relaxed); }
 
  private:
+  // An entry: the packed MAC in bits 47-0, kValid once resolved, kStatic
+  // for a configured one.
+  static constexpr std::uint64_t kValid = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t kStatic = std::uint64_t{1} << 62;
+  static constexpr std::uint64_t kMacBits = (std::uint64_t{1} << 48) - 1;
+
   rte_hash* hash_ = nullptr;
   rte_ring* requests_ = nullptr;
   std::vector<std::atomic<std::uint64_t>> entries_;  // by hash position: MAC | kValid (| kStatic)
