@@ -8,6 +8,10 @@
 #                      corridor-dataplane forwarding a TRex kit profile
 #                      (scripts/trex/) replayed from a pcap; default: IMIX,
 #                      encrypt, then the same IMIX as ESP, decrypt (root)
+#   scripts/bench.sh secgw [options of scripts/bench_secgw.py]
+#                      DPDK's ipsec-secgw example on the same harness and
+#                      traffic, for the comparison (root; builds build-secgw/
+#                      from Debian's dpdk-doc)
 #   scripts/bench.sh ike [options of scripts/bench_ike.py]
 #                      IKEv2 responders, corridor-control against strongSwan
 #                      (root; not part of "all": it takes minutes)
@@ -27,6 +31,13 @@ if [ "${1:-}" = ike ]; then
   ninja -C "$build" control/corridor-control tests/bench/corridor-bench-ike >/dev/null
   machine
   exec /usr/bin/python3 scripts/bench_ike.py --build "$build" "$@"
+fi
+if [ "${1:-}" = secgw ]; then
+  shift
+  scripts/deps.sh test >/dev/null
+  dpkg -s dpdk-doc >/dev/null 2>&1 || apt-get install -y -q dpdk-doc >/dev/null
+  machine
+  exec /usr/bin/python3 scripts/bench_secgw.py --secgw-build "${build}-secgw" "$@"
 fi
 if [ "${1:-}" = dataplane ] && [ $# -gt 1 ]; then
   shift
