@@ -23,6 +23,27 @@ struct SaEvent {
   std::uint32_t old_spi_in = 0;  // child_rekey: the Child SA it replaced
 };
 
+// The event for an IKE SA (IKEv2 IkeSa, IKEv1 IsakmpSa) and, for the child
+// events, one of its children (ChildSa, IpsecSa): both managers' SAs carry
+// the same fields under the same names.
+template <class Sa, class Child>
+SaEvent make_sa_event(SaEvent::Kind kind, const Sa& sa, const Child* child, std::uint64_t old_ike_id,
+                      std::uint32_t old_spi_in) {
+  SaEvent e;
+  e.kind = kind;
+  e.ike_id = sa.id;
+  e.ike_sa = sa.name();
+  e.connection = sa.connection ? sa.connection->name : "";
+  e.old_ike_id = old_ike_id;
+  if (child) {
+    e.child = child->name;
+    e.spi_in = child->spi_in;
+    e.spi_out = child->spi_out;
+  }
+  e.old_spi_in = old_spi_in;
+  return e;
+}
+
 // "ike-up", "child-rekey", ...
 inline std::string_view to_string(SaEvent::Kind kind) {
   switch (kind) {

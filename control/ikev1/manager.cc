@@ -103,20 +103,7 @@ void Manager::remove_sa(std::uint64_t id) {
 
 void Manager::emit(ike::SaEvent::Kind kind, const IsakmpSa& sa, const IpsecSa* ipsec, std::uint64_t old_id,
                    std::uint32_t old_spi_in) {
-  if (!options_.on_event) return;
-  ike::SaEvent e;
-  e.kind = kind;
-  e.ike_id = sa.id;
-  e.ike_sa = sa.name();
-  e.connection = sa.connection ? sa.connection->name : "";
-  e.old_ike_id = old_id;
-  if (ipsec) {
-    e.child = ipsec->name;
-    e.spi_in = ipsec->spi_in;
-    e.spi_out = ipsec->spi_out;
-  }
-  e.old_spi_in = old_spi_in;
-  options_.on_event(e);
+  if (options_.on_event) options_.on_event(ike::make_sa_event(kind, sa, ipsec, old_id, old_spi_in));
 }
 
 IsakmpSa* Manager::find_sa(const codec::Header& h, const net::SocketAddress& remote) {

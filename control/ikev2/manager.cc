@@ -145,20 +145,7 @@ void Manager::remove_sa(std::uint64_t id) {
 
 void Manager::emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child, std::uint64_t old_ike_id,
                    std::uint32_t old_spi_in) {
-  if (!options_.on_event) return;
-  SaEvent e;
-  e.kind = kind;
-  e.ike_id = sa.id;
-  e.ike_sa = sa.name();
-  e.connection = sa.connection ? sa.connection->name : "";
-  e.old_ike_id = old_ike_id;
-  if (child) {
-    e.child = child->name;
-    e.spi_in = child->spi_in;
-    e.spi_out = child->spi_out;
-  }
-  e.old_spi_in = old_spi_in;
-  options_.on_event(e);
+  if (options_.on_event) options_.on_event(ike::make_sa_event(kind, sa, child, old_ike_id, old_spi_in));
 }
 
 void Manager::index_peer_identity(const IkeSa& sa) {
