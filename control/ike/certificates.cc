@@ -402,16 +402,20 @@ std::string chain_error(X509_STORE_CTX* ctx, const X509* leaf) {
 
 }  // namespace
 
+bool LocalCredential::load_certs(const std::vector<std::string>& cert_files, std::string* why) {
+  if (cert_files.empty()) {
+    fail(why, "no certificate configured (local.certs)");
+    return false;
+  }
+  return load_certificate_files(cert_files, "certificate", certs_, why);
+}
+
 std::optional<LocalCredential> LocalCredential::load(const std::vector<std::string>& cert_files,
                                                      const std::string& key_file,
                                                      const config::SecretBytes& passphrase, std::string* why) {
   ErrorQueueGuard guard;
-  if (cert_files.empty()) {
-    fail(why, "no certificate configured (local.certs)");
-    return std::nullopt;
-  }
   LocalCredential c;
-  if (!load_certificate_files(cert_files, "certificate", c.certs_, why)) return std::nullopt;
+  if (!c.load_certs(cert_files, why)) return std::nullopt;
   c.key_ = load_private_key(key_file, passphrase, why);
   if (!c.key_) return std::nullopt;
   if (!key_matches(c.certs_.front().get(), c.key_.get())) {
@@ -425,12 +429,8 @@ std::optional<LocalCredential> LocalCredential::load(const std::vector<std::stri
 std::optional<LocalCredential> LocalCredential::load(const std::vector<std::string>& cert_files,
                                                      std::span<const config::Secret> secrets, std::string* why) {
   ErrorQueueGuard guard;
-  if (cert_files.empty()) {
-    fail(why, "no certificate configured (local.certs)");
-    return std::nullopt;
-  }
   LocalCredential c;
-  if (!load_certificate_files(cert_files, "certificate", c.certs_, why)) return std::nullopt;
+  if (!c.load_certs(cert_files, why)) return std::nullopt;
   std::vector<std::string> problems;
   for (const auto& s : secrets) {
     if (s.type == config::SecretType::ike) continue;

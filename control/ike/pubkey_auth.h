@@ -191,6 +191,10 @@ class LocalCredential {
                                                     const SignOptions& options, std::string* why) const;
 
  private:
+  // What both load()s begin with: local.certs, end entity first, or false
+  // with the reason.
+  bool load_certs(const std::vector<std::string>& cert_files, std::string* why);
+
   std::vector<std::shared_ptr<X509>> certs_;  // end entity first
   std::shared_ptr<EVP_PKEY> key_;
 };
