@@ -151,8 +151,7 @@ def run(args):
 def report(args, t, frames, decrypt, first, last, elapsed):
     fwd = delta(first['forwarding'], last['forwarding'])
     done = fwd['decapsulated'] if decrypt else fwd['protected_out']
-    sizes = t.frame_sizes()   # of the clear frames, before encryption or after decryption
-    mean_frame = sum(size * weight for size, weight in sizes) / sum(weight for _, weight in sizes)
+    mean_frame = t.mean_frame()   # of the clear frames, before encryption or after decryption
     pps = done / elapsed
     # Bits on the wire of the frames forwarded as they came in: frame + FCS
     # + preamble and inter-frame gap (20 bytes), as RFC 2544 counts them.
@@ -189,20 +188,25 @@ def report(args, t, frames, decrypt, first, last, elapsed):
     return 1 if failures else 0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument('--build', default='build')
-    parser.add_argument('--profile', default='udp_imix', help='a scripts/trex/profiles/ short name')
+def add_harness_arguments(parser, profile='udp_imix'):
+    """The traffic and run options this harness shares with bench_secgw.py."""
+    parser.add_argument('--profile', default=profile, help='a scripts/trex/profiles/ short name')
     parser.add_argument('-t', '--tunable', action='append', metavar='NAME=VALUE[,NAME=VALUE]')
     parser.add_argument('--packets', type=int, default=1024, help='at least this many frames in the pcap')
-    # net_pcap holds the whole pcap in mbufs of corridor-dataplane's pool (16,383).
+    # net_pcap holds the whole pcap in mbufs of the gateway's pool (corridor-dataplane's: 16,383).
     parser.add_argument('--max-packets', type=int, default=8192, help='at most this many frames in the pcap')
     parser.add_argument('--seconds', type=float, default=10)
     parser.add_argument('--warmup', type=float, default=1)
+    parser.add_argument('--no-huge', action='store_true', help='run without hugepages even if some are free')
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument('--build', default='build')
+    add_harness_arguments(parser)
     parser.add_argument('--every', type=float, default=0,
                         help='also read the counters every this many seconds (default: only at the start and end)')
     parser.add_argument('--intervals', action='store_true', help='print the rate of every interval')
-    parser.add_argument('--no-huge', action='store_true', help='run without hugepages even if some are free')
     parser.add_argument('--check', action='store_true', help='fail unless every frame went through its SA')
     args = parser.parse_args(argv)
     try:

@@ -160,8 +160,7 @@ def run(args):
             if proc.poll() is None:
                 proc.terminate()
             proc.communicate(timeout=60)
-        sizes = t.frame_sizes()
-        mean = sum(s * w for s, w in sizes) / sum(w for _, w in sizes)
+        mean = t.mean_frame()
         pps = (last - first) / (end - start)
         received, sent = last_in - first_in, last - first
         print('   %.3f Mpps, %.2f Gbit/s of %s frames (L1, mean %.0f bytes); window: %d frames in, %d out' % (
@@ -180,15 +179,10 @@ def run(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument('--profile', default='udp_64b', help='a scripts/trex/profiles/ short name')
-    parser.add_argument('-t', '--tunable', action='append', metavar='NAME=VALUE[,NAME=VALUE]')
-    parser.add_argument('--packets', type=int, default=1024)
-    parser.add_argument('--max-packets', type=int, default=8192)
-    parser.add_argument('--seconds', type=float, default=8)
-    parser.add_argument('--warmup', type=float, default=1)
-    parser.add_argument('--no-huge', action='store_true')
+    bench_dataplane.add_harness_arguments(parser, profile='udp_64b')
     parser.add_argument('--secgw-build', default=os.path.join(ROOT, 'build-secgw'),
                         help='where ipsec-secgw is built (default build-secgw/)')
+    parser.set_defaults(seconds=8)
     args = parser.parse_args(argv)
     try:
         return run(args)

@@ -99,6 +99,11 @@ class Tunables:
             return list(IMIX)
         return [(int(self.size), 1)]
 
+    def mean_frame(self):
+        """The mean clear frame size with FCS, as the streams' rates weigh them."""
+        sizes = self.frame_sizes()
+        return sum(size * weight for size, weight in sizes) / sum(weight for _, weight in sizes)
+
     def check(self):
         sizes = self.frame_sizes() if _is_size(self.size) else None
         if sizes is None:
