@@ -36,6 +36,10 @@ using namespace std::chrono_literals;
 constexpr auto kTick = 10ms;
 // A dataplane that has not refreshed its heartbeat for this long is reported down.
 constexpr auto kDataplaneTimeout = 3s;
+// How long a stop waits for the peers to answer the IKE SAs' Deletes (and
+// the exchanges out before them): long enough for any live peer, short
+// enough that a dead one does not hold the stop up.
+constexpr auto kShutdownGrace = 2s;
 // How often the traffic ledger drops the counters of SAs that are gone.
 constexpr auto kSettleInterval = 60s;
 
@@ -96,11 +100,7 @@ class Service {
       endpoint_.detach();
       return 1;
     }
-    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
-      if (ec) return;
-      log::info("daemon", std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
-      stop();
-    });
+    wait_stop_signal();
     wait_status_signal();
     schedule();
     if (ike_) ike_->start(ikev2::Clock::now());
@@ -231,16 +231,44 @@ class Service {
     return api_ != nullptr;
   }
 
+  void wait_stop_signal() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      const std::string name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+      if (stopping_) {
+        log::info("daemon", "received " + name + " again, not waiting for the peers");
+        finish_stop();
+        return;
+      }
+      log::info("daemon", "received " + name + ", shutting down");
+      stop();
+      wait_stop_signal();
+    });
+  }
+
+  // Tells the peers: every IKE SA is deleted, and the loop (tick()) runs on
+  // until the peers answered or kShutdownGrace passed, whichever is first.
+  // A second signal ends the wait.
   void stop() {
     if (stopping_) return;
     stopping_ = true;
+    stop_deadline_ = ikev2::Clock::now() + kShutdownGrace;
     if (ike_) {
-      // Tell the peers, take the Child SAs out of the dataplane, and give
-      // the SA channel a moment to carry the deletes.
       ike_->shutdown(ikev2::Clock::now());
       ikev1_->shutdown(ikev2::Clock::now());
-      sync_.poll(channel::SteadyClock::now() + 200ms);
     }
+    if (drained()) finish_stop();
+  }
+
+  bool drained() const { return !ike_ || ike_->drained(); }
+
+  // Takes what is left out of the dataplane, gives the SA channel a moment
+  // to carry the deletes, and ends the loop.
+  void finish_stop() {
+    if (finished_) return;
+    finished_ = true;
+    if (ike_) ike_->abandon_all();
+    sync_.poll(channel::SteadyClock::now() + 200ms);
     api_.reset();  // stop accepting; open connections end with the loop
     io_.stop();
   }
@@ -289,8 +317,12 @@ class Service {
   void schedule() {
     timer_.expires_after(kTick);
     timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec || stopping_) return;
+      if (ec || finished_) return;
       tick();
+      if (stopping_ && (drained() || ikev2::Clock::now() >= stop_deadline_)) {
+        finish_stop();
+        return;
+      }
       schedule();
     });
   }
@@ -367,7 +399,9 @@ class Service {
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   ikev2::TimePoint next_settle_{};
   std::uint64_t status_sequence_ = 0;
-  bool stopping_ = false;
+  bool stopping_ = false;  // stop() began: the IKE SAs are being deleted
+  bool finished_ = false;  // finish_stop() ran: the loop is ending
+  ikev2::TimePoint stop_deadline_{};
   bool ring_full_reported_ = false;
   bool dataplane_alive_ = false;
   SyncPhase phase_ = SyncPhase::awaiting_inventory;

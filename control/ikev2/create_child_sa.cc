@@ -68,6 +68,11 @@ std::string group_name(iana::KeId group) {
 // --- Our requests ------------------------------------------------------------
 
 void Manager::run_tasks(IkeSa& sa, TimePoint now) {
+  // Stopping (shutdown()): the IKE SA's Delete is the one request left;
+  // rekeys and Child SA deletes queued before would only be undone by it.
+  if (stopping_ && sa.state() == IkeSaState::established &&
+      (sa.tasks.size() != 1 || sa.tasks.front().kind != Task::Kind::delete_ike))
+    sa.tasks.assign(1, Task{Task::Kind::delete_ike, 0});
   while (!sa.outstanding && !sa.tasks.empty() &&
          (sa.state() == IkeSaState::established || sa.state() == IkeSaState::rekeyed)) {
     const Task task = sa.tasks.front();

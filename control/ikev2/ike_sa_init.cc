@@ -139,6 +139,7 @@ void Manager::respond_ike_sa_init(const codec::Message& request, std::span<const
                                   const net::SocketAddress& local, const net::SocketAddress& remote, TimePoint now) {
   const auto& h = request.header;
   const std::string from = endpoint_text(remote);
+  if (stopping_) return drop("shutting_down", "IKE_SA_INIT from " + from + " while shutting down");
   const auto* offered = payload::find<codec::SecurityAssociation>(request.payloads, PayloadType::security_association);
   const auto* ke = payload::find<codec::KeyExchange>(request.payloads, PayloadType::key_exchange);
   const auto* nonce = payload::find<codec::Nonce>(request.payloads, PayloadType::nonce);

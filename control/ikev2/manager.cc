@@ -537,7 +537,7 @@ void Manager::tick(TimePoint now) {
     // INFORMATIONAL request when nothing came from the peer for dpd_delay.
     // Its retransmissions running out is what declares the peer dead.
     const auto dpd_delay = sa.connection ? sa.connection->dpd_delay : config::Seconds{0};
-    if (sa.state() == IkeSaState::established && !sa.outstanding && dpd_delay.count() > 0 &&
+    if (sa.state() == IkeSaState::established && !sa.outstanding && !stopping_ && dpd_delay.count() > 0 &&
         now - sa.last_received >= dpd_delay && !esp_seen_since(sa, now - dpd_delay)) {
       log::debug("ike", sa.name() + " nothing from the peer for " + std::to_string(dpd_delay.count()) +
                             " s, sending a liveness check");
@@ -636,6 +636,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
     return false;
   };
   const auto* conn = config_->find_connection(connection);
+  if (stopping_) return refuse("shutting down");
   if (!conn) return refuse("no such connection");
   if (conn->version == 1) return refuse("an IKEv1 connection (version 1): the IKEv1 manager initiates it");
   std::string no_endpoints;
@@ -709,8 +710,41 @@ void Manager::start(TimePoint now) {
 }
 
 void Manager::shutdown(TimePoint now) {
-  for (auto& [id, sa] : sas_)
-    if (sa->state() == IkeSaState::established) send_delete_ike_sa(*sa, now);
+  if (stopping_) return;
+  stopping_ = true;
+  log::info("ike", "shutting down: deleting " + std::to_string(sas_.size()) + " IKE SA(s)");
+  std::vector<std::uint64_t> unborn;
+  for (auto& [id, owned] : sas_) {
+    IkeSa& sa = *owned;
+    switch (sa.state()) {
+      case IkeSaState::created:
+      case IkeSaState::ike_sa_init_sent:
+      case IkeSaState::ike_sa_init_done:
+        // No keys agreed yet: nothing to tell the peer, whose half-open
+        // SA times out on its own.
+        unborn.push_back(id);
+        break;
+      case IkeSaState::established:
+        run_tasks(sa, now);  // the Delete, now or once the request out is answered
+        break;
+      case IkeSaState::ike_auth_sent:  // deleted once established (run_tasks)
+      case IkeSaState::rekeyed:        // its Delete is queued, or the peer's is coming
+      case IkeSaState::deleting:
+      case IkeSaState::dead:
+        break;
+    }
+  }
+  for (const auto id : unborn) {
+    IkeSa& sa = *sas_.at(id);
+    log::info("ike", "abandoning IKE_SA " + sa.name() + " in state " + std::string(to_string(sa.state())));
+    sa.set_state(IkeSaState::dead);
+    remove_sa(id);
+  }
+}
+
+void Manager::abandon_all() {
+  if (sas_.empty()) return;
+  log::warning("ike", std::to_string(sas_.size()) + " IKE SA(s) still waiting for their peers at shutdown: removed without their Delete answered");
   std::vector<std::uint64_t> ids;
   for (const auto& [id, sa] : sas_) ids.push_back(id);
   for (const auto id : ids) remove_sa(id);

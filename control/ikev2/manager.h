@@ -223,9 +223,20 @@ class Manager {
   // each connection loads its certificates, key and CAs again at its next
   // authentication. SAs already up are not touched.
   void reload_credentials() { credentials_.clear(); }
-  // Sends a Delete for every established IKE SA (best effort, no wait) and
-  // removes their Child SAs from the dataplane.
+  // Begins an orderly stop (SIGTERM): no new IKE SAs are made or
+  // accepted, SAs still in IKE_SA_INIT go at once, and every IKE SA gets
+  // its Delete as soon as the request it has out, if any, is answered.
+  // Sending the Delete past that request would break the window of 1
+  // (§2.3); worse, when the request is an IKE SA rekey the peer would keep
+  // the new IKE SA we never saw made. An SA whose IKE_AUTH is out is left
+  // to finish, since its answer makes the peer's SA; it is deleted once
+  // established. tick() goes on driving all this until drained().
   void shutdown(TimePoint now);
+  bool stopping() const { return stopping_; }
+  bool drained() const { return sas_.empty(); }
+  // Ends the stop: the SAs left, whose peers did not answer within the
+  // caller's grace period, are removed without another word.
+  void abandon_all();
 
   // operator.cc: what an operator sees and does (the REST API).
   std::vector<IkeSaView> list() const;
@@ -421,6 +432,7 @@ class Manager {
   std::map<std::pair<Spi, std::string>, std::uint64_t> by_initiator_spi_;
   // Responder SAs between IKE_SA_INIT and IKE_AUTH, overall and per peer address.
   std::size_t half_open_ = 0;
+  bool stopping_ = false;  // shutdown() began
   std::map<net::IpAddress, std::size_t> half_open_by_ip_;
   void count_half_open(IkeSa& sa, bool on);
   CookieJar cookies_;

@@ -296,15 +296,88 @@ TEST(Ikev2Exchange, DeleteFromInitiatorRemovesBothSides) {
   p.establish();
   ASSERT_EQ(p.dp_b.sas.size(), 2u);
   p.a.shutdown(p.now);  // INFORMATIONAL request: D(IKE)
-  EXPECT_TRUE(p.dp_a.sas.empty());
-  EXPECT_TRUE(p.dp_a.policies.empty());
+  EXPECT_FALSE(p.a.drained());  // until the peer answers
   ASSERT_TRUE(p.a_to_b());
   EXPECT_EQ(p.b.ike_sa_count(), 0u);
   EXPECT_TRUE(p.dp_b.sas.empty());
   EXPECT_TRUE(p.dp_b.policies.empty());
   EXPECT_EQ(p.wire_b.queue.size(), 1u);  // the (empty) INFORMATIONAL response
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_TRUE(p.a.drained());
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_a.policies.empty());
   EXPECT_EQ(p.a.reserved_child_spis(), 0u);  // every inbound SPI given back
   EXPECT_EQ(p.b.reserved_child_spis(), 0u);
+}
+
+// A stop while the IKE SA rekey is out: the Delete waits for its answer
+// (window of 1, §2.3) and then goes to the new IKE SA as well, so the peer
+// keeps nothing; nothing new is started or accepted meanwhile.
+TEST(Ikev2Exchange, ShutdownDuringIkeRekeyDeletesTheNewIkeSaToo) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  std::string why;
+  ASSERT_TRUE(p.a.rekey(p.a.list().at(0).id, p.now, &why)) << why;
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // CREATE_CHILD_SA out
+  p.a.shutdown(p.now);
+  EXPECT_EQ(p.wire_a.queue.size(), 1u);  // no Delete past it
+  EXPECT_FALSE(p.a.initiate("peer", "net", p.now, &why));
+  EXPECT_EQ(why, "shutting down");
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.ike_sa_count(), 2u);  // old and new
+  run_until(p, p.now + 2s);
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+  EXPECT_TRUE(p.dp_b.sas.empty());
+  EXPECT_TRUE(p.a.drained());
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_EQ(p.a.reserved_child_spis(), 0u);
+}
+
+// A stop while a Child SA rekey is out: one Delete, for the IKE SA, once
+// the rekey is answered; the old Child SA's Delete is not sent on its own.
+TEST(Ikev2Exchange, ShutdownDuringChildRekeyWaitsForIt) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  std::string why;
+  const auto view = p.a.list().at(0);
+  ASSERT_TRUE(p.a.rekey_child(view.id, view.children.at(0).spi_in, p.now, &why)) << why;
+  p.a.shutdown(p.now);
+  EXPECT_EQ(p.wire_a.queue.size(), 1u);
+  ASSERT_TRUE(p.a_to_b());
+  ASSERT_TRUE(p.b_to_a());  // the rekey's answer: the Delete of the IKE SA follows at once
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);
+  const auto m = parse(p.wire_a.queue.front());
+  EXPECT_EQ(m.header.exchange, iana::ExchangeType::informational);
+  EXPECT_EQ(m.header.message_id, 3u);  // IKE_SA_INIT 0, IKE_AUTH 1, the rekey 2
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);  // so it was the IKE SA's Delete
+  ASSERT_TRUE(p.b_to_a());
+  EXPECT_TRUE(p.a.drained());
+  EXPECT_TRUE(p.dp_a.sas.empty());
+}
+
+// A stopping responder takes no new IKE SA; a half-open one of its own
+// goes at once; an unanswered Delete leaves the SA until abandon_all().
+TEST(Ikev2Exchange, ShutdownRefusesNewIkeSasAndAbandonsTheUnanswered) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.b.shutdown(p.now);
+  EXPECT_TRUE(p.b.drained());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.ike_sa_count(), 0u);
+  EXPECT_EQ(p.b.stats().drops.at("shutting_down"), 1u);
+  EXPECT_TRUE(p.wire_b.queue.empty());
+
+  Pair q({}, PeerSpec{}.mirrored());
+  q.establish();
+  ASSERT_TRUE(q.a.initiate("peer", "net", q.now));  // a second IKE SA, IKE_SA_INIT out
+  ASSERT_EQ(q.a.ike_sa_count(), 2u);
+  q.a.shutdown(q.now);
+  EXPECT_EQ(q.a.ike_sa_count(), 1u);  // the half-open one went
+  EXPECT_EQ(q.a.list().at(0).state, "DELETING");
+  q.a.abandon_all();  // the peer never answered
+  EXPECT_TRUE(q.a.drained());
+  EXPECT_TRUE(q.dp_a.sas.empty());
 }
 
 TEST(Ikev2Exchange, LivenessCheckAfterDpdDelayIsAnswered) {
@@ -1000,6 +1073,9 @@ TEST(Ikev2Exchange, SaEventsFollowTheLifecycle) {
   events.clear();
 
   p.b.shutdown(p.now);
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_TRUE(p.b.drained());
   EXPECT_EQ(events, (std::vector<std::string>{"child-down net", "ike-down"}));
 }
 
