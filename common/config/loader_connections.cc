@@ -228,12 +228,8 @@ ConnectionConfig read_connection(const std::string& name, const nlohmann::ordere
   c.dpd_timeout = r.duration("dpd_timeout").value_or(Seconds(0));
   c.rekey_time = r.duration("rekey_time").value_or(Seconds(14400));
   c.reauth_time = r.duration("reauth_time").value_or(Seconds(0));
-  // IKEv1 renews its ISAKMP SA by a new Phase 1, which is what reauth_time
-  // means there; IKEv2 reauthentication is not written yet.
-  if (c.reauth_time.count() > 0 && c.version != 1)
-    ctx.diag.warning(r.pointer_of("reauth_time"),
-                     "IKEv2 reauthentication is not implemented yet: the IKE SA is rekeyed by rekey_time and not "
-                     "reauthenticated (reauth_time only lengthens the default over_time)");
+  // IKEv2: a new IKE SA from scratch takes the Child SAs over (make-before-
+  // break); IKEv1 renews its ISAKMP SA by a new Phase 1, which is that already.
   // swanctl: over_time defaults to 10% of the longer of rekey/reauth time,
   // rand_time to over_time.
   c.over_time = r.duration("over_time").value_or(std::max(c.rekey_time, c.reauth_time) / 10);

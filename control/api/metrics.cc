@@ -210,6 +210,8 @@ std::string render_metrics(const Sources& sources, const ServerStats* api) {
         {"child_installed", st.child_sas_installed}, {"child_rekeyed", st.child_sas_rekeyed},
         {"child_expired", st.child_sas_expired},     {"cookie_sent", st.cookies_sent},
         {"child_rekey_collision", st.child_rekey_collisions},
+        {"ike_reauth_started", st.ike_sas_reauth_started}, {"ike_reauthenticated", st.ike_sas_reauthenticated},
+        {"ike_reauth_failed", st.ike_sas_reauth_failed},
     };
     for (const auto& [event, n] : events) e.sample("corridor_ike_sa_events_total", {{"event", std::string(event)}}, n);
     e.family("corridor_ike_drops_total", "counter", "IKE datagrams dropped, by reason.");

@@ -119,6 +119,7 @@ json ike_sa_json(const ikev2::IkeSaView& sa, ikev2::TimePoint now, const Traffic
          {"age_seconds", seconds_since(sa.created_at, now)},
          {"established_seconds", sa.established_at ? json(seconds_since(*sa.established_at, now)) : json(nullptr)},
          {"rekey_in_seconds", seconds_until(sa.rekey_at, now)},
+         {"reauth_in_seconds", seconds_until(sa.reauth_at, now)},
          {"expire_in_seconds", seconds_until(sa.expire_at, now)},
          // Liveness (RFC 7296 §2.4): when the peer was last heard from and
          // the last check sent and answered, in seconds ago.
@@ -250,6 +251,9 @@ json ike_stats_json(const ikev2::ManagerStats& st) {
           {"ike_sas_established", st.ike_sas_established},
           {"ike_sas_failed", st.ike_sas_failed},
           {"ike_sas_rekeyed", st.ike_sas_rekeyed},
+          {"ike_sas_reauth_started", st.ike_sas_reauth_started},
+          {"ike_sas_reauthenticated", st.ike_sas_reauthenticated},
+          {"ike_sas_reauth_failed", st.ike_sas_reauth_failed},
           {"child_sas_installed", st.child_sas_installed},
           {"child_sas_rekeyed", st.child_sas_rekeyed},
           {"child_rekey_collisions", st.child_rekey_collisions},

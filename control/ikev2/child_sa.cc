@@ -87,7 +87,8 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
            a.dst_ports == b.dst_ports;
   };
   std::string ts_text;
-  if (replacing) c.predecessor_spi_in = replacing->spi_in;
+  const bool rekey = replacing && takeover != Takeover::reauth;
+  if (rekey) c.predecessor_spi_in = replacing->spi_in;
   c.outbound_pending = replacing && takeover == Takeover::on_delete;
   for (auto& pair : ike::child_policies(c.local_ts, c.remote_ts, c.record_in.sa_id, c.record_out.sa_id)) {
     auto& out = pair.out;
@@ -96,7 +97,7 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
       for (auto it = old.begin(); it != old.end(); ++it) {
         if (!same_selectors(*it, out)) continue;
         out.policy_id = it->policy_id;
-        if (takeover == Takeover::now) old.erase(it);
+        if (takeover != Takeover::on_delete) old.erase(it);
         break;
       }
     }
@@ -111,11 +112,11 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
   for (const auto& t : c.remote_ts) ts_text += " " + t.to_string();
 
   ++stats_.child_sas_installed;
-  log::info("ike", "CHILD_SA " + child.name + " of " + sa.name() + (replacing ? " rekeyed" : " established") +
+  log::info("ike", "CHILD_SA " + child.name + " of " + sa.name() + (rekey ? " rekeyed" : " established") +
                        " with SPIs " + hex32(spi_in) + "_i " + hex32(spi_out) + "_o and TS " + ts_text + " (" +
                        proposal.to_string() + (encap ? ", UDP-encapsulated" : "") + ")");
   schedule_rekey(c, now);
-  if (replacing) {
+  if (replacing && takeover != Takeover::reauth) {
     replacing->superseded = true;
     emit(SaEvent::Kind::child_rekey, sa, &c, 0, replacing->spi_in);
   } else if (sa.established_at != TimePoint{}) {
@@ -164,7 +165,18 @@ void Manager::schedule_rekey(IkeSa& sa, TimePoint now) {
   const auto& conn = *sa.connection;
   sa.rekey_at = conn.rekey_time.count() > 0 ? now + conn.rekey_time - jitter(std::min(conn.rand_time, conn.rekey_time / 2))
                                             : TimePoint::max();
-  sa.expire_at = conn.rekey_time.count() > 0 ? now + conn.rekey_time + conn.over_time : TimePoint::max();
+  sa.expire_at = std::min(conn.rekey_time.count() > 0 ? now + conn.rekey_time + conn.over_time : TimePoint::max(),
+                          sa.reauth_expire_at);
+}
+
+void Manager::schedule_reauth(IkeSa& sa, TimePoint now) {
+  const auto& conn = *sa.connection;
+  if (conn.reauth_time.count() <= 0) {
+    sa.reauth_at = sa.reauth_expire_at = TimePoint::max();
+    return;
+  }
+  sa.reauth_at = now + conn.reauth_time - jitter(std::min(conn.rand_time, conn.reauth_time / 2));
+  sa.reauth_expire_at = now + conn.reauth_time + conn.over_time;
 }
 
 void Manager::uninstall_child(IkeSa& sa, ChildSa& child) {

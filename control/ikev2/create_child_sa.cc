@@ -227,6 +227,17 @@ IkeSa& Manager::adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, co
   n.children = std::move(old.children);
   old.children.clear();
   n.established_at = now;
+  n.reauth_at = old.reauth_at;  // a rekey renews keys, not the authentication
+  n.reauth_expire_at = old.reauth_expire_at;
+  // A reauthentication under way goes on with the rekeyed SA in old's place.
+  n.reauth_of = old.reauth_of;
+  n.reauthenticated_by = old.reauthenticated_by;
+  for (const auto other : {old.reauth_of, old.reauthenticated_by}) {
+    const auto it = sas_.find(other);
+    if (it == sas_.end()) continue;
+    if (it->second->reauth_of == old.id) it->second->reauth_of = n.id;
+    if (it->second->reauthenticated_by == old.id) it->second->reauthenticated_by = n.id;
+  }
   old.superseded = true;
   emit(SaEvent::Kind::ike_rekey, n, nullptr, old.id);
   n.next_keepalive = now + options_.keepalive_interval;
@@ -514,7 +525,9 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
   }
   const ChildKeying keying{true, pc.nonce, nonce->data,
                            g_ir ? std::span<const std::uint8_t>(g_ir->data(), g_ir->size()) : std::span<const std::uint8_t>{}};
-  if (!install_child(sa, cc, *selected, pc.child.spi_in, *spi_out, local_ts, remote_ts, keying, now, old))
+  ChildSa* predecessor = old ? old : reauth_predecessor(sa, cc);
+  if (!install_child(sa, cc, *selected, pc.child.spi_in, *spi_out, local_ts, remote_ts, keying, now, predecessor,
+                     old ? Takeover::now : Takeover::reauth))
     return give_up("the new Child SA could not be installed");
   if (pc.child.rekeys_spi_in) {
     ++stats_.child_sas_rekeyed;

@@ -228,6 +228,7 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
   index_peer_identity(sa);
   sa.established_at = now;
   sa.next_keepalive = now + options_.keepalive_interval;
+  schedule_reauth(sa, now);
   schedule_rekey(sa, now);
   ++stats_.ike_sas_established;
   emit(SaEvent::Kind::ike_up, sa);
@@ -259,6 +260,7 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
   index_peer_identity(sa);
   sa.established_at = now;
   sa.next_keepalive = now + options_.keepalive_interval;
+  schedule_reauth(sa, now);
   schedule_rekey(sa, now);
   ++stats_.ike_sas_established;
   emit(SaEvent::Kind::ike_up, sa);
@@ -307,7 +309,7 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
     return;
   }
   if (!install_child(sa, child, *selected, pending.spi_in, *spi_out, local_ts, remote_ts,
-                     ChildKeying{true, sa.nonce_i, sa.nonce_r, {}}, now))
+                     ChildKeying{true, sa.nonce_i, sa.nonce_r, {}}, now, reauth_predecessor(sa, child), Takeover::reauth))
     release_child_spi(pending.spi_in);
 }
 

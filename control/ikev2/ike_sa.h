@@ -206,6 +206,14 @@ struct IkeSa {
   std::vector<ChildSa> children;
   TimePoint rekey_at = TimePoint::max();   // IKE SA rekey_time less a random part of rand_time
   TimePoint expire_at = TimePoint::max();  // rekey_time + over_time: closed if not rekeyed by then
+  // Reauthentication (reauth_time): a new IKE SA from scratch, with fresh
+  // authentication, that takes the Child SAs over before this one is
+  // deleted (make-before-break). An IKE SA rekey keeps both times: it
+  // renews keys, not the peer's proof of identity.
+  TimePoint reauth_at = TimePoint::max();         // reauth_time less a random part of rand_time
+  TimePoint reauth_expire_at = TimePoint::max();  // reauth_time + over_time: closed if not reauthenticated by then
+  std::uint64_t reauth_of = 0;           // this IKE SA reauthenticates that one
+  std::uint64_t reauthenticated_by = 0;  // that IKE SA is reauthenticating this one
 
   bool half_open_counted = false;  // in Manager's half-open counts
   bool superseded = false;         // an IKE SA rekey replaced it (§2.18): its removal is no "down" event

@@ -552,7 +552,12 @@ void Manager::tick(TimePoint now) {
         expired.push_back(id);
         continue;
       }
-      if (now >= sa.rekey_at) {
+      if (now >= sa.reauth_at && !stopping_) {
+        sa.reauth_at = TimePoint::max();
+        start_reauth(sa, now);
+      }
+      // No rekey while a reauthentication replaces the SA anyway.
+      if (now >= sa.rekey_at && !sa.reauthenticated_by) {
         sa.rekey_at = TimePoint::max();
         sa.tasks.push_back(Task{Task::Kind::rekey_ike, 0});
       }
@@ -573,6 +578,7 @@ void Manager::tick(TimePoint now) {
       }
     }
     run_tasks(sa, now);
+    if (sa.reauth_of || sa.reauthenticated_by) advance_reauth(sa, now);
     if (sa.nat_local && sa.state() == IkeSaState::established && now >= sa.next_keepalive) {
       transport_.send_nat_keepalive(sa.local, sa.remote);
       sa.next_keepalive = now + options_.keepalive_interval;
@@ -588,7 +594,9 @@ void Manager::tick(TimePoint now) {
       sa.set_state(IkeSaState::dead);
       remove_sa(id);
     } else if (sa.state() == IkeSaState::established && now >= sa.expire_at) {
-      log::warning("ike", sa.name() + " reached rekey_time + over_time without a rekey, closing it");
+      log::warning("ike", sa.name() + (now >= sa.reauth_expire_at ? " reached reauth_time + over_time without a reauthentication"
+                                                                   : " reached rekey_time + over_time without a rekey") +
+                              ", closing it");
       send_delete_ike_sa(sa, now);
       sa.set_state(IkeSaState::dead);
       remove_sa(id);

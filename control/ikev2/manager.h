@@ -104,6 +104,9 @@ struct ManagerStats {
   std::uint64_t child_sas_rekeyed = 0;
   std::uint64_t child_rekey_collisions = 0;  // both ends rekeyed one Child SA at once (§2.8.1)
   std::uint64_t ike_sas_rekeyed = 0;
+  std::uint64_t ike_sas_reauth_started = 0;  // reauthentications begun (reauth_time or the operator)
+  std::uint64_t ike_sas_reauthenticated = 0; // ... that replaced their IKE SA
+  std::uint64_t ike_sas_reauth_failed = 0;   // ... whose new IKE SA failed (the old one stays, tries again)
   std::uint64_t child_sas_expired = 0;   // reached life_time (or life_bytes/packets) without a rekey
   std::uint64_t dead_peers = 0;          // IKE SAs closed because the peer stopped answering
   std::map<std::string, std::uint64_t> drops;
@@ -165,6 +168,7 @@ struct IkeSaView {
   TimePoint created_at{};
   std::optional<TimePoint> established_at;
   TimePoint rekey_at = TimePoint::max();  // max: none scheduled
+  TimePoint reauth_at = TimePoint::max();  // max: none scheduled
   TimePoint expire_at = TimePoint::max();
   std::chrono::seconds dpd_delay{0};  // the connection's; 0: no liveness checks
   TimePoint last_received{};           // the last IKE message from the peer
@@ -258,6 +262,9 @@ class Manager {
   // dropped at once while it is still being set up.
   bool terminate(std::uint64_t id, TimePoint now, std::string* why = nullptr);
   bool rekey(std::uint64_t id, TimePoint now, std::string* why = nullptr);
+  // Reauthenticates the IKE SA now (as reauth_time would): swanctl
+  // --rekey --reauth.
+  bool reauthenticate(std::uint64_t id, TimePoint now, std::string* why = nullptr);
   bool rekey_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
   bool delete_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
   // Deletes every installed Child SA of `connection`'s child `child`;
@@ -363,9 +370,12 @@ class Manager {
   // SA), or when the old pair is deleted (the rekey responder: the
   // initiator installs its new inbound SA only when our response arrives,
   // RFC 7296 §2.8), so no packet reaches it before it can decrypt it.
-  enum class Takeover : std::uint8_t { now, on_delete };
+  // now: a rekey initiator's; on_delete: a rekey responder's, when the old
+  // pair's Delete arrives; reauth: at once, like now, but the new Child SA
+  // is of another IKE SA, so it comes up and the old one goes down.
+  enum class Takeover : std::uint8_t { now, on_delete, reauth };
   // Installs a Child SA; with `replacing`, it takes over that Child SA's
-  // outbound policies of equal selectors (a rekey).
+  // outbound policies of equal selectors (a rekey, or a reauthentication).
   bool install_child(IkeSa& sa, const config::ChildConfig& child, const nego::Selected& proposal,
                      std::uint32_t spi_in, std::uint32_t spi_out, std::vector<net::TrafficSelector> local_ts,
                      std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
@@ -397,6 +407,9 @@ class Manager {
   ChildSa* find_child_by_spi_out(IkeSa& sa, std::uint32_t spi_out);
   // Rekey and expiry times from the configs, with strongSwan's jitter.
   void schedule_rekey(IkeSa& sa, TimePoint now);
+  // reauth_at and reauth_expire_at from reauth_time, for an IKE SA that
+  // has just authenticated (IKE_AUTH); before schedule_rekey().
+  void schedule_reauth(IkeSa& sa, TimePoint now);
   void schedule_rekey(ChildSa& child, TimePoint now);
   TimePoint::duration jitter(config::Seconds rand_time);
 
@@ -410,6 +423,17 @@ class Manager {
   // The IKE SA that replaces `old` after a rekey (§2.18): same peer,
   // identities and Child SAs, new SPIs and keys.
   IkeSa& adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, const Spi& peer_spi, TimePoint now);
+
+  // reauth.cc: reauthentication (reauth_time, or the operator's).
+  // A new IKE SA to the peer, with each Child SA of `old` asked for again
+  // (the first in IKE_AUTH, the rest by CREATE_CHILD_SA).
+  bool start_reauth(IkeSa& old, TimePoint now, std::string* why = nullptr);
+  // The Child SA of the IKE SA being reauthenticated that `child`, new on
+  // `sa`, takes over from; nullptr when `sa` reauthenticates nothing.
+  ChildSa* reauth_predecessor(IkeSa& sa, const config::ChildConfig& child);
+  // Each tick: a reauthenticating IKE SA done with its Child SAs deletes
+  // its predecessor; a predecessor whose successor failed tries again later.
+  void advance_reauth(IkeSa& sa, TimePoint now);
   void send_delete_child(IkeSa& sa, ChildSa& child, TimePoint now);
 
   // informational.cc.

@@ -61,6 +61,7 @@ IkeSaView view_of(const IkeSa& sa) {
   v.created_at = sa.created_at;
   if (sa.established_at != TimePoint{}) v.established_at = sa.established_at;
   v.rekey_at = sa.rekey_at;
+  v.reauth_at = sa.reauth_at;
   v.expire_at = sa.expire_at;
   if (sa.connection) v.dpd_delay = sa.connection->dpd_delay;
   v.last_received = sa.last_received;
@@ -154,6 +155,14 @@ bool Manager::terminate(std::uint64_t id, TimePoint now, std::string* why) {
       break;
   }
   return refuse(why, sa.name() + " is already " + std::string(to_string(sa.state())));
+}
+
+bool Manager::reauthenticate(std::uint64_t id, TimePoint now, std::string* why) {
+  IkeSa* found = established_sa(id, why);
+  if (!found) return false;
+  if (found->reauth_of) return refuse(why, found->name() + " is itself still reauthenticating " + std::to_string(found->reauth_of));
+  log::info("ike", "operator: reauthenticating IKE_SA " + found->name());
+  return start_reauth(*found, now, why);
 }
 
 IkeSa* Manager::established_sa(std::uint64_t id, std::string* why) {

@@ -121,7 +121,7 @@ def main():
             t.start()
         run_section(5, 'connections, config, stats, logging, 405/404/415', resources.section_resources)
         run_section(6, 'OpenAPI document and route sweep', resources.section_openapi)
-        run_section(4, 'rekey, delete, terminate, 404 and 409', sas.section_rekey_delete)
+        run_section(4, 'rekey, reauth, delete, terminate, 404 and 409', sas.section_rekey_delete)
         # Sections 11, 7 and 10 start without IKE SAs; nothing else touches connection gw during 11.
         run_section(11, EVENTS, events.section_events, True)
         run_section(7, 'limits: 431, 413, 400, slow client, connection flood', limits.section_limits)

@@ -23,8 +23,8 @@ for the ISAKMP SA). --aggressive (with --ike 1) uses Aggressive Mode, which
 both sides must allow with a PSK (allow_aggressive_psk on Corridor's side).
 
 With --rekey, gateway A rekeys its Child SA every ~8 s and its IKE SA every
-~14 s while host A pings host B 20 times a second for 25 s: no ping may be
-lost (make-before-break). With IKEv1 that is a new Quick Mode for the IPsec
+~14 s, and (IKEv2) reauthenticates at ~17-19 s, while host A pings host B 20
+times a second for 25 s: no ping may be lost (make-before-break). With IKEv1 that is a new Quick Mode for the IPsec
 SA, and a new Main Mode that takes the IPsec SAs over for the ISAKMP SA.
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
@@ -371,7 +371,8 @@ def exercise(host_a, host_b):
 
 
 def rekey_under_traffic(host_a, gw_a):
-    say('a continuous ping (20 a second for 25 s) while gateway A rekeys the Child SA and the IKE SA')
+    say('a continuous ping (20 a second for 25 s) while gateway A rekeys the Child SA and the IKE SA' +
+        (' and reauthenticates' if ike_version == '2' else ''))
     sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
     r = sw.Topology.sh('ping', '-c', '500', '-i', '0.05', '-W', '2', '10.2.0.10', ns=host_a, check=False, timeout=60)
     summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
@@ -383,6 +384,9 @@ def rekey_under_traffic(host_a, gw_a):
     else:
         ike = gw_a.status()['ike']
         children, ike_sas = ike['child_sas_rekeyed'], ike['ike_sas_rekeyed']
+        check(ike['ike_sas_reauthenticated'] >= 1 and ike['ike_sas_reauth_failed'] == 0,
+              'gateway A reauthenticated the IKE SA during the stream (%d times, %d failed)' % (
+                  ike['ike_sas_reauthenticated'], ike['ike_sas_reauth_failed']))
     check(children >= 2 and ike_sas >= 1,
           'gateway A rekeyed the Child SA %d times and the IKE SA %d times during the stream' % (children, ike_sas))
     check(r.returncode == 0 and ' 0% packet loss' in r.stdout,
@@ -430,10 +434,14 @@ def run(build):
                 # Gateway A rekeys the Child SA every ~8 s and the IKE SA every ~14 s while traffic runs.
                 conn_a.children[0].rekey_time, conn_a.children[0].life_time = '8s', '60s'
                 conn_a.rekey_time = '14s'
+                if ike_version == '2':
+                    # ... and reauthenticates it at ~17-19 s: a new IKE SA and Child SA.
+                    conn_a.reauth_time = '19s'
             conn_b = conn_a.mirror(['192.0.2.2'], ['%any'] if nat else [wan_a])
             if rekey:  # only A rekeys; B answers
                 conn_b.children[0].rekey_time, conn_b.children[0].life_time = '0', None
                 conn_b.rekey_time = '0'
+                conn_b.reauth_time = None
             conn_b.name = 'site-a'
             conn_b.children[0].start_action = 'none'
             # What crossed the WAN: a packet socket sees what its kernel

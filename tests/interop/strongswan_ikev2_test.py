@@ -281,8 +281,32 @@ def check_rekey_collision(corridor, peer, sa, net):
     return after
 
 
+def check_reauth(corridor, peer, sa):
+    """Corridor reauthenticates by reauth_time (a new IKE SA and Child SA, then the old IKE
+    SA deleted); then strongSwan reauthenticates on request, make-before-break, and Corridor
+    takes the new IKE SA as responder and lets the old one go on strongSwan's Delete."""
+    before = (sa['spi_i'], sa['children'][0]['spi_in'])
+    after = wait_agreement(corridor, peer, 'after Corridor reauthenticated', changed_from=before, timeout=25)
+    check(after['spi_i'] != before[0] and after['children'][0]['spi_in'] != before[1],
+          'a reauthentication renews both the IKE SA and the Child SA')
+    ike = corridor.sas()['ike']
+    check(ike['ike_sas_reauthenticated'] == 1 and ike['ike_sas_reauth_failed'] == 0,
+          'Corridor counted one reauthentication (%s)' % ike)
+    check(peer.grep_log(r'authentication of .* with pre-shared key successful'),
+          'strongSwan authenticated Corridor')
+    established = ike['ike_sas_established']
+    check(peer.rekey(ike='gw', reauth=True), 'strongSwan refused to reauthenticate')
+    again = wait_agreement(corridor, peer, 'after strongSwan reauthenticated',
+                           changed_from=(after['spi_i'], after['children'][0]['spi_in']), timeout=20)
+    check(again['spi_i'] != after['spi_i'], 'IKE SPIs did not change on strongSwan\'s reauthentication')
+    check(corridor.sas()['ike']['ike_sas_established'] == established + 1,
+          'Corridor established one more IKE SA for strongSwan\'s reauthentication')
+    return again
+
+
 def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False, verbose=False, rekey=False,
-             corridor_child_rekey=None, certs=None, expect_reassembled=False, collision=False, two_children=False):
+             corridor_child_rekey=None, certs=None, expect_reassembled=False, collision=False, two_children=False,
+             reauth=False):
     wd = sw.workdir()
     corridor = None
     try:
@@ -323,9 +347,17 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                 conn.children[0].rekey_time = corridor_child_rekey
                 conn.children[0].life_time = '30s'
                 peer_conn.children[0].rekey_time = '0'
+            charon_settings = None
+            if reauth:
+                # Corridor reauthenticates 12 s after IKE_AUTH (no jitter), strongSwan only when
+                # told, and then make-before-break as Corridor does (5.9's default breaks first).
+                conn.reauth_time = '12s'
+                conn.extra = {'rand_time': '0s'}
+                peer_conn.reauth_time, peer_conn.extra = '0', {}
+                charon_settings = {'make_before_break': 'yes'}
             psks = [sw.Psk(PSK, [LEFT_ID, RIGHT_ID])]
             with sw.Charon(net.ns_right, os.path.join(wd, 'peer'), [peer_conn], [] if certs else psks,
-                           pki=pki, host='right' if certs else None) as peer:
+                           pki=pki, host='right' if certs else None, charon_settings=charon_settings) as peer:
                 peer.start()
                 corridor = Corridor(topo, net.ns_left, binary, wd, conn, [] if certs else psks, keys)
                 if not corridor_initiates:
@@ -352,6 +384,8 @@ def run_case(binary, name, corridor_initiates, proposal, esp, expect, nat=False,
                     check_rekeys(corridor, peer, corridor_sa)
                 if collision:
                     check_rekey_collision(corridor, peer, corridor_sa, net)
+                if reauth:
+                    check_reauth(corridor, peer, corridor_sa)
                 if corridor_child_rekey:
                     # Corridor's own Child SA rekey by time, then the old pair deleted.
                     wait_agreement(corridor, peer, 'after Corridor rekeyed the Child SA by time',
@@ -409,6 +443,12 @@ CASES = {
         corridor_initiates=True, proposal='aes256gcm16-prfsha384-ecp384', esp='aes256gcm16', two_children=True,
         expect={'ike': {'encr-alg': 'AES_GCM_16', 'dh-group': 'ECP_384'}, 'child': {'encr-alg': 'AES_GCM_16'},
                 'corridor_proposal': 'IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/ECP_384',
+                'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
+    # Reauthentication both ways: Corridor by reauth_time, strongSwan on request.
+    'reauth': dict(
+        corridor_initiates=True, proposal='aes256gcm16-prfsha384-x25519', esp='aes256gcm16', reauth=True,
+        expect={'ike': {'encr-alg': 'AES_GCM_16', 'dh-group': 'CURVE_25519'}, 'child': {'encr-alg': 'AES_GCM_16'},
+                'corridor_proposal': 'IKE:AES_GCM_16_256/PRF_HMAC_SHA2_384/CURVE_25519',
                 'corridor_child': 'ESP:AES_GCM_16_256/NO_EXT_SEQ'}),
     # Both ends rekey the Child SA at once (RFC 7296 §2.8.1), staged with dropped datagrams.
     'rekey-collision': dict(

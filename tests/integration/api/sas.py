@@ -1,5 +1,5 @@
 """Sections 3 and 4: initiate through the API, the SA views on both sides,
-filters and paging; Child SA and IKE SA rekey, deletes, terminate, 404 for a
+filters and paging; Child SA and IKE SA rekey, reauthentication, deletes, terminate, 404 for a
 gone SA and 409 for one being deleted."""
 
 import os
@@ -268,6 +268,26 @@ def section_rekey_delete():
         r = a.get('/sas/%d' % ike_id)
         check_problem(r, 404, 'not-found', 'the old IKE SA id after the rekey', detail_has=str(ike_id))
     note('IKE SA id %s after its rekey' % ('kept' if ike_id2 == ike_id else '%d -> %d' % (ike_id, ike_id2)))
+
+    # Reauthentication: a new IKE SA and Child SA (new ids and SPIs); the old IKE SA deleted.
+    r = a.request('POST', '/sas/%d/reauth' % ike_id2, token=Ctx.operate)
+    check_accepted(r, 'POST /sas/{id}/reauth')
+
+    def reauthenticated():
+        x, y = only_sa(a), only_sa(b)
+        if not x or not y or x['id'] == ike_id2 or x['state'] != 'ESTABLISHED' or len(x['children']) != 1 or \
+                len(y['children']) != 1:
+            return None
+        return x, y
+    x, y = wait_until(reauthenticated, 5, 'the IKE SA reauthenticated: one new IKE SA with a Child SA on A and B')
+    check(x['spi_i'] == y['spi_i'] and x['spi_i'] != sa_a['spi_i'] and
+          x['children'][0]['spi_in'] == y['children'][0]['spi_out'] and
+          x['children'][0]['spi_in'] not in (child_in, child_out),
+          'reauthenticated: new IKE and Child SPIs, matching across A and B', str((x, y)))
+    r = a.request('POST', '/sas/%d/reauth' % ike_id2, token=Ctx.operate)
+    check_problem(r, 404, 'not-found', 'reauth of the IKE SA the reauthentication replaced', detail_has=str(ike_id2))
+    ike_id2 = x['id']
+    child_in = x['children'][0]['spi_in']
 
     # DELETE one Child SA: the IKE SA stays.
     r = a.request('DELETE', '/sas/%d/children/%s' % (ike_id2, child_in), token=Ctx.operate)

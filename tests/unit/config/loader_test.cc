@@ -273,7 +273,7 @@ TEST(Loader, PskWithoutMatchingSecretWarnsButLoads) {
   EXPECT_EQ(r.diagnostics.items()[0].pointer, "/connections/a");
 }
 
-TEST(Loader, Ikev2ReauthTimeIsAcceptedWithAWarningThatItIsNotImplemented) {
+TEST(Loader, ReauthTimeIsTakenWithoutWarningAndLengthensOverTime) {
   const auto config = [](const char* keys) {
     return std::string(R"({"connections": {"a": {)") + keys +
            R"(, "local": {"auth": "psk", "id": "@me"}, "remote": {"auth": "psk", "id": "@you"}}},
@@ -281,12 +281,9 @@ TEST(Loader, Ikev2ReauthTimeIsAcceptedWithAWarningThatItIsNotImplemented) {
   };
   auto r = load(config(R"("reauth_time": "8h", "rekey_time": "4h")").c_str());
   ASSERT_TRUE(r.ok()) << all(r);
-  const auto* d = find(r, "/connections/a/reauth_time");
-  ASSERT_TRUE(d) << all(r);
-  EXPECT_EQ(d->severity, Severity::warning);
-  EXPECT_NE(d->message.find("not implemented"), std::string::npos);
+  EXPECT_FALSE(find(r, "/connections/a/reauth_time")) << all(r);  // IKEv2 reauthenticates
+  EXPECT_EQ(r.config->connections.at(0).reauth_time, std::chrono::seconds(8 * 3600));
   EXPECT_EQ(r.config->connections.at(0).over_time, std::chrono::seconds(8 * 3600 / 10));
-  // IKEv1 renews Phase 1 by reauth_time: no warning there.
   r = load(config(R"("version": 1, "reauth_time": "8h")").c_str());
   ASSERT_TRUE(r.ok()) << all(r);
   EXPECT_FALSE(find(r, "/connections/a/reauth_time")) << all(r);

@@ -42,6 +42,7 @@ struct PeerSpec {
   std::string dpd_delay = "0s";
   std::string dpd_action = "clear";
   std::string ike_rekey = "4h";
+  std::string reauth = "0s";
   std::string child_rekey = "1h";
   std::string start_action = "none";
   // A second child "net2" with these selectors when set.
@@ -64,6 +65,7 @@ inline config::Config make_config(const std::string& local, const std::string& r
       "version": 2, "local_addrs": [")" + local + R"("], "remote_addrs": [")" + remote + R"("],
       "proposals": )" + p.proposals + R"(, "encap": )" + (p.encap ? "true" : "false") + R"(,
       "dpd_delay": ")" + p.dpd_delay + R"(", "rekey_time": ")" + p.ike_rekey + R"(",
+      "reauth_time": ")" + p.reauth + R"(",
       "local": { "auth": "psk", "id": ")" + local_id + R"(" },
       "remote": { "auth": "psk", "id": ")" + remote_id + R"(" },
       "children": { "net": { "local_ts": )" + p.local_ts + R"(, "remote_ts": )" + p.remote_ts + R"(,
