@@ -89,6 +89,7 @@ bool Manager::install_child(IkeSa& sa, const config::ChildConfig& child, const n
   std::string ts_text;
   const bool rekey = replacing && takeover != Takeover::reauth;
   if (rekey) c.predecessor_spi_in = replacing->spi_in;
+  if (replacing && takeover == Takeover::reauth) c.reauth_predecessor_spi_in = replacing->spi_in;
   c.outbound_pending = replacing && takeover == Takeover::on_delete;
   for (auto& pair : ike::child_policies(c.local_ts, c.remote_ts, c.record_in.sa_id, c.record_out.sa_id)) {
     auto& out = pair.out;
@@ -180,6 +181,7 @@ void Manager::schedule_reauth(IkeSa& sa, TimePoint now) {
 }
 
 void Manager::uninstall_child(IkeSa& sa, ChildSa& child) {
+  if (child.reauth_predecessor_spi_in) hand_back_policies(sa, child);
   // Policies first, so no packet is steered to an SA that is gone. The
   // outbound ones of a pair that has not taken over yet (a rekey
   // responder's, deleted before the old pair) are the old pair's, same ids:

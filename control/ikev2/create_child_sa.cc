@@ -238,6 +238,7 @@ IkeSa& Manager::adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, co
     if (it->second->reauth_of == old.id) it->second->reauth_of = n.id;
     if (it->second->reauthenticated_by == old.id) it->second->reauthenticated_by = n.id;
   }
+  old.reauth_of = old.reauthenticated_by = 0;
   old.superseded = true;
   emit(SaEvent::Kind::ike_rekey, n, nullptr, old.id);
   n.next_keepalive = now + options_.keepalive_interval;
@@ -246,20 +247,32 @@ IkeSa& Manager::adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, co
 }
 
 bool Manager::lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint now) {
+  if (!hard) return renew_child_sa(channel_sa_id, "reached its soft volume limit", now);
   for (auto& [id, owned] : sas_) {
     IkeSa& sa = *owned;
     for (auto& c : sa.children) {
       if (c.record_in.sa_id != channel_sa_id && c.record_out.sa_id != channel_sa_id) continue;
-      if (hard) {
-        ++stats_.child_sas_expired;
-        log::warning("ike", sa.name() + " CHILD_SA " + c.name + " reached its hard volume limit, deleting it");
-        if (c.state != ChildSaState::deleting) sa.tasks.push_front(Task{Task::Kind::delete_child, c.spi_in});
-      } else if (c.state == ChildSaState::installed) {
-        log::info("ike", sa.name() + " CHILD_SA " + c.name + " reached its soft volume limit, rekeying it");
+      ++stats_.child_sas_expired;
+      log::warning("ike", sa.name() + " CHILD_SA " + c.name + " reached its hard volume limit, deleting it");
+      if (c.state != ChildSaState::deleting) sa.tasks.push_front(Task{Task::Kind::delete_child, c.spi_in});
+      run_tasks(sa, now);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Manager::renew_child_sa(std::uint64_t channel_sa_id, std::string_view reason, TimePoint now) {
+  for (auto& [id, owned] : sas_) {
+    IkeSa& sa = *owned;
+    for (auto& c : sa.children) {
+      if (c.record_in.sa_id != channel_sa_id && c.record_out.sa_id != channel_sa_id) continue;
+      if (c.state == ChildSaState::installed && !sa.has_task(Task::Kind::rekey_child, c.spi_in)) {
+        log::info("ike", sa.name() + " CHILD_SA " + c.name + " " + std::string(reason) + ", rekeying it");
         c.rekey_at = TimePoint::max();
         sa.tasks.push_back(Task{Task::Kind::rekey_child, c.spi_in});
+        run_tasks(sa, now);
       }
-      run_tasks(sa, now);
       return true;
     }
   }
@@ -290,6 +303,11 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
     // --- IKE SA rekey (§1.3.2, §2.18) ---
     if (sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::rekey_ike)
       return answer_error(NotifyType::temporary_failure, {}, "we are rekeying this IKE SA ourselves");
+    // A reauthentication replaces it (or it is the replacement, still
+    // asking for Child SAs), or our Delete is queued: a rekey would only
+    // lose track of that.
+    if (sa.reauth_of || sa.reauthenticated_by || sa.has_task(Task::Kind::delete_ike))
+      return answer_error(NotifyType::temporary_failure, {}, "this IKE SA is being reauthenticated or deleted");
     auto selected = nego::select_proposal(*offered, sa.connection->proposals, iana::ProtocolId::ike,
                                           nego::SelectFor::create_child, ke_group);
     if (!selected.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, selected.error().message);

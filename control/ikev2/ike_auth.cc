@@ -67,7 +67,9 @@ bool Manager::start_ike_auth(IkeSa& sa, TimePoint now) {
   for (auto& c : own->certs) payloads.push_back(Payload{PayloadType::certificate, std::move(c)});
   // Only for the first IKE SA with this peer (§2.4): with another one up,
   // INITIAL_CONTACT would make the peer delete that one.
-  if (!has_contact(sa)) payloads.push_back(notify(NotifyType::initial_contact));
+  // Nor on a reauthentication: has_contact() looks the old IKE SA up by
+  // the configured peer ID, which may be %any.
+  if (!sa.reauth_of && !has_contact(sa)) payloads.push_back(notify(NotifyType::initial_contact));
   if (conn.remote.auth != config::AuthMethod::psk) {
     if (const auto& trust = credentials(conn).trust)
       payloads.push_back(Payload{PayloadType::certificate_request,

@@ -81,6 +81,10 @@ struct ChildSa {
   std::vector<channel::PolicyRecord> inbound_policies;
   bool outbound_pending = false;        // outbound_policies not pushed yet (Takeover::on_delete)
   std::uint32_t predecessor_spi_in = 0;  // the Child SA this one rekeyed
+  // Reauthentication: the Child SA of the old IKE SA whose outbound
+  // policies this one took over; they go back to it if this one goes
+  // before the reauthentication is done.
+  std::uint32_t reauth_predecessor_spi_in = 0;
   bool superseded = false;               // a rekey replaced it: its removal is no "down" event
   // The records as pushed (keys included, wiped with the ChildSa), kept to
   // push them again when the peer's address or port changes. Their sa_id
@@ -225,6 +229,13 @@ struct IkeSa {
   TimePoint liveness_sent{};
   TimePoint liveness_acknowledged{};
   TimePoint next_keepalive{};
+
+  // A task of this kind (for this Child SA) is queued already.
+  bool has_task(Task::Kind kind, std::uint32_t spi_in = 0) const {
+    for (const auto& t : tasks)
+      if (t.kind == kind && t.spi_in == spi_in) return true;
+    return false;
+  }
 
   IkeSaState state() const { return state_; }
   // The only writer of the state: refuses (and logs) a transition the

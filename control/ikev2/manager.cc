@@ -571,7 +571,9 @@ void Manager::tick(TimePoint now) {
           ++stats_.child_sas_expired;
           log::warning("ike", sa.name() + " CHILD_SA " + c.name + " reached its life_time without a rekey, deleting it");
           sa.tasks.push_front(Task{Task::Kind::delete_child, c.spi_in});
-        } else if (c.state == ChildSaState::installed && now >= c.rekey_at) {
+          // While a reauthentication replaces the IKE SA its Child SAs wait
+          // (reauth_predecessor() takes over installed ones only).
+        } else if (c.state == ChildSaState::installed && now >= c.rekey_at && !sa.reauthenticated_by) {
           c.rekey_at = TimePoint::max();
           sa.tasks.push_back(Task{Task::Kind::rekey_child, c.spi_in});
         }
@@ -728,8 +730,8 @@ void Manager::shutdown(TimePoint now) {
       case IkeSaState::created:
       case IkeSaState::ike_sa_init_sent:
       case IkeSaState::ike_sa_init_done:
-        // No keys agreed yet: nothing to tell the peer, whose half-open
-        // SA times out on its own.
+        // Nobody authenticated yet: nothing to tell the peer, whose
+        // half-open SA times out on its own.
         unborn.push_back(id);
         break;
       case IkeSaState::established:

@@ -205,6 +205,10 @@ class Manager {
   // this SA channel id: a soft limit rekeys the Child SA, a hard one
   // deletes it. False if no Child SA has that id.
   bool lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint now);
+  // Rekeys the Child SA with this SA channel id (either direction's) for
+  // `reason` (logged), unless it is being rekeyed or replaced already.
+  // False if no Child SA has that id.
+  bool renew_child_sa(std::uint64_t channel_sa_id, std::string_view reason, TimePoint now);
   // Retransmissions, half-open timeouts, keepalives.
   void tick(TimePoint now);
 
@@ -431,6 +435,10 @@ class Manager {
   // The Child SA of the IKE SA being reauthenticated that `child`, new on
   // `sa`, takes over from; nullptr when `sa` reauthenticates nothing.
   ChildSa* reauth_predecessor(IkeSa& sa, const config::ChildConfig& child);
+  // `child` of the reauthenticating `sa` goes before the reauthentication
+  // is done (the new IKE SA failed, or the peer deleted it): the outbound
+  // policies it took over point at its predecessor again, same ids.
+  void hand_back_policies(IkeSa& sa, ChildSa& child);
   // Each tick: a reauthenticating IKE SA done with its Child SAs deletes
   // its predecessor; a predecessor whose successor failed tries again later.
   void advance_reauth(IkeSa& sa, TimePoint now);

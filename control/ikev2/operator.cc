@@ -1,10 +1,12 @@
 // What an operator sees of the IKE SAs and does to them, through the REST
-// API (control/api): the SA list, terminate and rekey, as swanctl's
-// --list-sas, --terminate and --rekey do for strongSwan.
+// API (control/api): the SA list, terminate, rekey and reauthenticate, as
+// swanctl's --list-sas, --terminate and --rekey [--reauth] do for strongSwan.
 //
 // Every command goes through the SA's task queue, so it waits behind a
 // request of ours that is already out (the message-ID window is 1, RFC
 // 7296 §2.3) instead of racing it.
+#include <utility>
+
 #include "common/log/log.h"
 #include "control/ikev2/manager.h"
 
@@ -71,12 +73,6 @@ IkeSaView view_of(const IkeSa& sa) {
   return v;
 }
 
-bool queued_already(const IkeSa& sa, Task::Kind kind, std::uint32_t spi_in) {
-  for (const auto& t : sa.tasks)
-    if (t.kind == kind && t.spi_in == spi_in) return true;
-  return false;
-}
-
 }  // namespace
 
 std::vector<IkeSaView> Manager::list() const {
@@ -133,11 +129,13 @@ bool Manager::terminate(std::uint64_t id, TimePoint now, std::string* why) {
   IkeSa& sa = *it->second;
   switch (sa.state()) {
     case IkeSaState::established:
-      if (queued_already(sa, Task::Kind::delete_ike, 0)) return refuse(why, sa.name() + " is already being deleted");
+      if (sa.has_task(Task::Kind::delete_ike, 0)) return refuse(why, sa.name() + " is already being deleted");
       log::info("ike", "operator: terminating IKE_SA " + sa.name());
       // Ahead of queued rekeys: they would only be undone by the Delete.
       sa.tasks.push_front(Task{Task::Kind::delete_ike, 0});
       run_tasks(sa, now);
+      // A reauthentication under way would bring the tunnel back.
+      if (const auto successor = std::exchange(sa.reauthenticated_by, 0)) terminate(successor, now);
       return true;
     case IkeSaState::created:
     case IkeSaState::ike_sa_init_sent:
@@ -185,7 +183,7 @@ bool Manager::rekey(std::uint64_t id, TimePoint now, std::string* why) {
   IkeSa& sa = *found;
   if (sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::rekey_ike)
     return refuse(why, sa.name() + " is being rekeyed already");
-  if (!queued_already(sa, Task::Kind::rekey_ike, 0)) {
+  if (!sa.has_task(Task::Kind::rekey_ike, 0)) {
     log::info("ike", "operator: rekeying IKE_SA " + sa.name());
     sa.tasks.push_back(Task{Task::Kind::rekey_ike, 0});
   }
@@ -201,7 +199,7 @@ bool Manager::rekey_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now,
   if (!c) return refuse(why, sa.name() + " has no Child SA with inbound SPI " + hex32(spi_in));
   if (c->state != ChildSaState::installed)
     return refuse(why, "CHILD_SA " + c->name + " " + hex32(spi_in) + " is " + std::string(to_string(c->state)));
-  if (!queued_already(sa, Task::Kind::rekey_child, spi_in)) {
+  if (!sa.has_task(Task::Kind::rekey_child, spi_in)) {
     log::info("ike", "operator: rekeying CHILD_SA " + c->name + " " + hex32(spi_in) + " of " + sa.name());
     sa.tasks.push_back(Task{Task::Kind::rekey_child, spi_in});
   }
@@ -215,7 +213,7 @@ bool Manager::delete_child(std::uint64_t id, std::uint32_t spi_in, TimePoint now
   IkeSa& sa = *found;
   const ChildSa* c = find_child_by_spi_in(sa, spi_in);
   if (!c) return refuse(why, sa.name() + " has no Child SA with inbound SPI " + hex32(spi_in));
-  if (c->state == ChildSaState::deleting || queued_already(sa, Task::Kind::delete_child, spi_in))
+  if (c->state == ChildSaState::deleting || sa.has_task(Task::Kind::delete_child, spi_in))
     return refuse(why, "CHILD_SA " + c->name + " " + hex32(spi_in) + " is already being deleted");
   log::info("ike", "operator: deleting CHILD_SA " + c->name + " " + hex32(spi_in) + " of " + sa.name());
   sa.tasks.push_front(Task{Task::Kind::delete_child, spi_in});
@@ -230,7 +228,7 @@ std::size_t Manager::terminate_children(std::string_view connection, std::string
     if (!sa.connection || sa.connection->name != connection || sa.state() != IkeSaState::established) continue;
     for (const auto& c : sa.children) {
       if (c.name != child || c.state != ChildSaState::installed) continue;
-      if (queued_already(sa, Task::Kind::delete_child, c.spi_in)) continue;
+      if (sa.has_task(Task::Kind::delete_child, c.spi_in)) continue;
       log::info("ike", "operator: deleting CHILD_SA " + c.name + " " + hex32(c.spi_in) + " of " + sa.name());
       sa.tasks.push_front(Task{Task::Kind::delete_child, c.spi_in});
       ++count;

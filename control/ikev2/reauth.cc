@@ -13,11 +13,12 @@
 //      the old Child SAs with it.
 //
 // Whoever has reauth_time configured reauthenticates, initiator or not.
-// The new IKE_AUTH carries no INITIAL_CONTACT (the old IKE SA is up), so
-// the peer keeps the old SAs until our Delete. If the new IKE SA fails,
-// the old one stays and tries again later; reauth_time + over_time closes
-// it if it never succeeds.
+// The new IKE_AUTH never carries INITIAL_CONTACT, so the peer keeps the old
+// SAs until our Delete. If the new IKE SA fails, even after it took some
+// traffic over, the old one gets its policies back, stays, and tries again
+// later; reauth_time + over_time closes it if it never succeeds.
 #include <algorithm>
+#include <utility>
 
 #include "common/log/log.h"
 #include "control/ike/addresses.h"
@@ -41,6 +42,10 @@ bool Manager::start_reauth(IkeSa& old, TimePoint now, std::string* why) {
   if (stopping_) return refuse("shutting down");
   if (old.reauthenticated_by) return refuse("it is being reauthenticated already");
   if (!old.connection) return refuse("it has no connection");
+  if (old.has_task(Task::Kind::delete_ike)) return refuse("it is being deleted");
+  // A config change that touched the connection closes the SA instead
+  // (reconfigure()); the new IKE SA must live by the running config.
+  if (old.config_hold != config_) return refuse("its connection was changed or removed by a new config");
   const auto& conn = *old.connection;
 
   // The Child SAs to ask for again, once each (a rekey in progress leaves
@@ -95,9 +100,15 @@ ChildSa* Manager::reauth_predecessor(IkeSa& sa, const config::ChildConfig& child
 
 void Manager::advance_reauth(IkeSa& sa, TimePoint now) {
   if (sa.reauthenticated_by && !sas_.contains(sa.reauthenticated_by)) {
-    // The new IKE SA failed (logged as it did): keep this one, try later.
+    // The new IKE SA failed (logged as it did) and handed its policies
+    // back: keep this one and, when reauth_time asks for it, try again.
     sa.reauthenticated_by = 0;
+    if (stopping_) return;
     ++stats_.ike_sas_reauth_failed;
+    if (!sa.connection || sa.connection->reauth_time.count() <= 0) {
+      log::warning("ike", "reauthentication of IKE_SA " + sa.name() + " failed: keeping it");
+      return;
+    }
     sa.reauth_at = std::min(now + kReauthRetry + jitter(kReauthRetry), sa.expire_at);
     log::warning("ike", "reauthentication of IKE_SA " + sa.name() + " failed: keeping it, trying again in about " +
                             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(sa.reauth_at - now).count()) +
@@ -109,15 +120,38 @@ void Manager::advance_reauth(IkeSa& sa, TimePoint now) {
   if (sa.state() != IkeSaState::established || sa.outstanding || sa.pending_create || !sa.tasks.empty()) return;
   const auto it = sas_.find(sa.reauth_of);
   sa.reauth_of = 0;
+  for (auto& c : sa.children) c.reauth_predecessor_spi_in = 0;  // the takeover is final
   if (it == sas_.end()) return;  // gone meanwhile (deleted by the peer, expired)
   IkeSa& old = *it->second;
   old.reauthenticated_by = 0;
   ++stats_.ike_sas_reauthenticated;
   log::info("ike", "IKE_SA " + old.name() + " reauthenticated: now " + sa.name() + " with " +
                        std::to_string(sa.children.size()) + " CHILD_SA(s); deleting the old IKE_SA");
-  if (old.state() != IkeSaState::established) return;  // rekeyed or deleting: on its way already
+  // A Child SA the new IKE SA could not get (the peer refused it, say)
+  // goes with the old IKE SA, as it would with a new config.
+  for (const auto& c : old.children)
+    if (c.state == ChildSaState::installed && !c.outbound_policies.empty())
+      log::warning("ike", sa.name() + " CHILD_SA " + c.name + " was not renewed by the reauthentication; it goes with " +
+                              old.name());
+  if (old.state() != IkeSaState::established) return;  // its Delete is under way already
   old.tasks.assign(1, Task{Task::Kind::delete_ike, 0});
   run_tasks(old, now);
+}
+
+void Manager::hand_back_policies(IkeSa& sa, ChildSa& child) {
+  const auto spi = std::exchange(child.reauth_predecessor_spi_in, 0);
+  const auto it = sas_.find(sa.reauth_of);
+  if (it == sas_.end() || child.outbound_policies.empty()) return;
+  ChildSa* predecessor = find_child_by_spi_in(*it->second, spi);
+  if (!predecessor) return;
+  for (auto p : child.outbound_policies) {
+    p.sa_id = predecessor->record_out.sa_id;
+    if (sink_.set_policy(p)) predecessor->outbound_policies.push_back(p);  // same id: re-pointed in one step
+  }
+  log::info("ike", sa.name() + " CHILD_SA " + child.name + " goes before the reauthentication is done: " +
+                       it->second->name() + " CHILD_SA " + predecessor->name + " " + hex32(predecessor->spi_out) +
+                       "_o carries the outbound traffic again");
+  child.outbound_policies.clear();  // not removed by uninstall_child()
 }
 
 }  // namespace corridor::control::ikev2

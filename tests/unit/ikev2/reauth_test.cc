@@ -78,7 +78,7 @@ TEST(Ikev2Reauth, OperatorReauthMovesTheTrafficBeforeTheOldIkeSaGoes) {
   EXPECT_EQ(p.a.reserved_child_spis(), 1u);
 }
 
-TEST(Ikev2Reauth, ReauthTimeRenewsEveryChildSaAndSurvivesAnIkeRekey) {
+TEST(Ikev2Reauth, ReauthTimeRenewsEveryChildSaAndAnIkeRekeyKeepsItsTime) {
   PeerSpec a;
   a.reauth = "1h";
   a.net2_local_ts = R"(["10.3.0.0/16"])";
@@ -103,6 +103,8 @@ TEST(Ikev2Reauth, ReauthTimeRenewsEveryChildSaAndSurvivesAnIkeRekey) {
   EXPECT_NE(p.a.list().at(0).id, first.id);
   EXPECT_EQ(p.a.list().at(0).reauth_at, first.reauth_at);
 
+  const auto policies_before = outbound(p.dp_a);
+  ASSERT_EQ(policies_before.size(), 2u);
   run_until(p, first.reauth_at + 5s);
   ASSERT_EQ(p.a.ike_sa_count(), 1u);
   ASSERT_EQ(p.b.ike_sa_count(), 1u);
@@ -112,7 +114,16 @@ TEST(Ikev2Reauth, ReauthTimeRenewsEveryChildSaAndSurvivesAnIkeRekey) {
   EXPECT_EQ(p.b.list().at(0).children.size(), 2u);
   EXPECT_EQ(p.dp_a.sas.size(), 4u);
   EXPECT_EQ(spis(p.dp_a), spis(p.dp_b));  // each outbound SPI is the other end's inbound
-  for (const auto& c : after.children) EXPECT_NE(outbound_sa_id(p.dp_a, c.spi_out), 0u) << c.name;
+  // Both Child SAs (the one in IKE_AUTH, the one by CREATE_CHILD_SA) took
+  // their predecessors' policies over: the same ids, now on the new SAs.
+  const auto policies_after = outbound(p.dp_a);
+  ASSERT_EQ(policies_after.size(), 2u);
+  std::set<std::uint64_t> new_sa_ids;
+  for (const auto& c : after.children) new_sa_ids.insert(outbound_sa_id(p.dp_a, c.spi_out));
+  for (const auto& [id, sa_id] : policies_after) {
+    EXPECT_TRUE(policies_before.contains(id)) << id;
+    EXPECT_TRUE(new_sa_ids.contains(sa_id)) << sa_id;
+  }
   EXPECT_GT(after.reauth_at, first.reauth_at + 30min);  // scheduled anew
 }
 
@@ -135,7 +146,9 @@ TEST(Ikev2Reauth, TheResponderReauthenticatesToo) {
 // The peer does not answer: the new IKE SA gives up, the old one stays up
 // with its Child SAs and tries again later, and then succeeds.
 TEST(Ikev2Reauth, AFailedReauthKeepsTheOldIkeSaAndRetries) {
-  Pair p({}, PeerSpec{}.mirrored());
+  PeerSpec a;
+  a.reauth = "4h";  // retried only where reauth_time asks for reauthentication
+  Pair p(a, PeerSpec{}.mirrored());
   p.establish();
   const auto old_a = p.a.list().at(0);
   std::string why;
@@ -163,13 +176,61 @@ TEST(Ikev2Reauth, AFailedReauthKeepsTheOldIkeSaAndRetries) {
   expect_matching_child_sas(p.dp_a, p.dp_b);
 }
 
-TEST(Ikev2Reauth, StoppingRefusesAReauth) {
+TEST(Ikev2Reauth, RefusedWhileStoppingOrDeletingAndForUnknownSas) {
   Pair p({}, PeerSpec{}.mirrored());
   p.establish();
   std::string why;
-  EXPECT_FALSE(p.a.reauthenticate(p.a.list().at(0).id + 100, p.now, &why));
+  const auto view = p.a.list().at(0);
+  EXPECT_FALSE(p.a.reauthenticate(view.id + 100, p.now, &why));
+  EXPECT_EQ(why, "no IKE SA " + std::to_string(view.id + 100));
+  // A Child SA rekey out keeps the SA ESTABLISHED through the stop.
+  ASSERT_TRUE(p.a.rekey_child(view.id, view.children.at(0).spi_in, p.now, &why)) << why;
   p.a.shutdown(p.now);
-  EXPECT_FALSE(p.a.reauthenticate(p.a.list().at(0).id, p.now, &why));
+  ASSERT_EQ(p.a.list().at(0).state, "ESTABLISHED");
+  EXPECT_FALSE(p.a.reauthenticate(view.id, p.now, &why));
+  EXPECT_EQ(why, "shutting down");
+}
+
+// The new IKE SA took the first Child SA's traffic over in IKE_AUTH, then
+// dies asking for the second: the first goes back to the old IKE SA's
+// pair (same policy ids), which stays up.
+TEST(Ikev2Reauth, ANewIkeSaThatFailsAfterTheTakeoverHandsThePoliciesBack) {
+  PeerSpec a;
+  a.net2_local_ts = R"(["10.3.0.0/16"])";
+  a.net2_remote_ts = R"(["10.4.0.0/16"])";
+  Pair p(a, a.mirrored());
+  p.establish();
+  std::string why;
+  ASSERT_TRUE(p.a.initiate("peer", "net2", p.now, &why)) << why;
+  run_until(p, p.now + 2s);
+  const auto old_a = p.a.list().at(0);
+  ASSERT_EQ(old_a.children.size(), 2u);
+  const auto before = outbound(p.dp_a);
+  ASSERT_EQ(before.size(), 2u);
+
+  ASSERT_TRUE(p.a.reauthenticate(old_a.id, p.now, &why)) << why;
+  ASSERT_TRUE(p.a_to_b());  // IKE_SA_INIT
+  ASSERT_TRUE(p.b_to_a());
+  ASSERT_TRUE(p.a_to_b());  // IKE_AUTH with the first Child SA
+  ASSERT_TRUE(p.b_to_a());  // taken over; CREATE_CHILD_SA for the second goes out
+  const auto during = outbound(p.dp_a);
+  EXPECT_NE(during, before);  // one policy re-pointed
+  for (int i = 0; i < 400 && p.a.ike_sa_count() == 2; ++i) {
+    p.wire_a.queue.clear();  // the CREATE_CHILD_SA and its retransmissions are lost
+    p.now += 1s;
+    p.a.tick(p.now);
+  }
+  ASSERT_EQ(p.a.ike_sa_count(), 1u);
+  p.now += 1s;
+  p.a.tick(p.now);  // the old IKE SA notices
+  const auto kept = p.a.list().at(0);
+  EXPECT_EQ(kept.id, old_a.id);
+  EXPECT_EQ(kept.children.size(), 2u);
+  EXPECT_EQ(outbound(p.dp_a), before);  // same ids, the old SAs again
+  for (const auto& c : kept.children) EXPECT_NE(outbound_sa_id(p.dp_a, c.spi_out), 0u) << c.name;
+  EXPECT_EQ(p.a.stats().ike_sas_reauth_failed, 1u);
+  // Without reauth_time nothing retries on its own.
+  EXPECT_EQ(kept.reauth_at, TimePoint::max());
 }
 
 }  // namespace
