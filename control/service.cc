@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
@@ -37,8 +38,10 @@ constexpr auto kTick = 10ms;
 // A dataplane that has not refreshed its heartbeat for this long is reported down.
 constexpr auto kDataplaneTimeout = 3s;
 // How long a stop waits for the peers to answer the IKE SAs' Deletes (and
-// the exchanges out before them): long enough for any live peer, short
-// enough that a dead one does not hold the stop up.
+// the exchanges out before them): ample for a live peer on a sound path,
+// short enough that a dead one does not hold the stop up. A datagram lost
+// on the way is not retransmitted within it (the first retransmission is
+// 4 s after the request): that peer finds out by its own liveness checks.
 constexpr auto kShutdownGrace = 2s;
 // How often the traffic ledger drops the counters of SAs that are gone.
 constexpr auto kSettleInterval = 60s;
@@ -151,8 +154,28 @@ class Service {
       dataplane_stats_.clear();
       log::warning("chan", "dataplane restarted (generation " + std::to_string(generation) +
                                "): flushing it and pushing the full SA set again");
+      // Out of SaSync's poll: the rekeys change the desired set.
+      boost::asio::post(io_, [this] { renew_withheld(); });
     };
     return cb;
+  }
+
+  // The Child SAs whose outbound SAs SaSync withheld from a restarted
+  // dataplane (their sequence numbers may have been used) are rekeyed: the
+  // new SAs carry the traffic again, the old ones are deleted as after any
+  // rekey.
+  void renew_withheld() {
+    const auto withheld = sync_.withheld_sas();  // a copy: renewals change it
+    if (withheld.empty()) return;
+    log::info("chan", "rekeying the Child SAs of " + std::to_string(withheld.size()) +
+                          " withheld outbound SAs (dataplane restart)");
+    const auto now = ikev2::Clock::now();
+    constexpr std::string_view reason = "lost its outbound sequence number with the dataplane restart";
+    for (const auto id : withheld) {
+      if (ike_ && ike_->renew_child_sa(id, reason, now)) continue;
+      if (ikev1_ && ikev1_->renew_ipsec_sa(id, reason, now)) continue;
+      log::warning("chan", "withheld outbound SA " + std::to_string(id) + " belongs to no Child SA");
+    }
   }
 
   bool open_ike(std::shared_ptr<const config::Config> config, std::string* why) {
@@ -268,6 +291,9 @@ class Service {
     if (finished_) return;
     finished_ = true;
     if (ike_) ike_->abandon_all();
+    // IKEv1 deletes at once, so shutdown() left nothing; this catches an
+    // ISAKMP SA a peer set up again while IKEv2 waited for its answers.
+    if (ikev1_) ikev1_->shutdown(ikev2::Clock::now());
     sync_.poll(channel::SteadyClock::now() + 200ms);
     api_.reset();  // stop accepting; open connections end with the loop
     io_.stop();

@@ -56,6 +56,7 @@ void SaSync::enqueue(const T& command) {
 }
 
 void SaSync::enqueue_sa(RecordType type, const SaRecord& sa) {
+  if (sa.direction == Direction::outbound) sent_outbound_.insert(sa.sa_id);
   Pending& p = queue_.emplace_back();
   encode_sa(type, sa, p.slot);
 }
@@ -72,14 +73,25 @@ void SaSync::request_inventory() {
 RecordError SaSync::set_sa(const SaRecord& sa) {
   if (RecordError e = validate(sa); e.code != ResultCode::ok) return e;
   const auto [it, added] = desired_sas_.insert_or_assign(sa.sa_id, sa);
-  if (phase_ == SyncPhase::in_sync) enqueue_sa(added ? RecordType::add_sa : RecordType::update_sa, sa);
+  if (phase_ == SyncPhase::in_sync && !withheld_.contains(sa.sa_id))
+    enqueue_sa(added ? RecordType::add_sa : RecordType::update_sa, sa);
   return {};
 }
 
 bool SaSync::remove_sa(std::uint64_t sa_id) {
   if (desired_sas_.erase(sa_id) == 0) return false;
-  if (phase_ == SyncPhase::in_sync) enqueue(DeleteSa{sa_id});
+  sent_outbound_.erase(sa_id);
+  // A withheld SA never reached this dataplane: nothing to delete there.
+  if (phase_ == SyncPhase::in_sync && withheld_.erase(sa_id) == 0) enqueue(DeleteSa{sa_id});
   return true;
+}
+
+PolicyRecord SaSync::effective(const PolicyRecord& policy) const {
+  if (policy.action != PolicyAction::protect || !withheld_.contains(policy.sa_id)) return policy;
+  PolicyRecord p = policy;
+  p.action = PolicyAction::discard;
+  p.sa_id = 0;
+  return p;
 }
 
 RecordError SaSync::set_policy(const PolicyRecord& policy) {
@@ -88,7 +100,7 @@ RecordError SaSync::set_policy(const PolicyRecord& policy) {
     return {ResultCode::sa_unknown, Field::policy_sa_id};
   }
   desired_policies_.insert_or_assign(policy.policy_id, policy);
-  if (phase_ == SyncPhase::in_sync) enqueue(policy);  // ADD_POLICY adds or replaces
+  if (phase_ == SyncPhase::in_sync) enqueue(effective(policy));  // ADD_POLICY adds or replaces
   return {};
 }
 
@@ -138,8 +150,21 @@ void SaSync::handle_dataplane_restart(std::uint64_t generation) {
 }
 
 void SaSync::queue_full_set() {
-  for (const auto& [id, sa] : desired_sas_) enqueue_sa(RecordType::add_sa, sa);
-  for (const auto& [id, policy] : desired_policies_) enqueue(policy);
+  withheld_.clear();
+  for (const auto& [id, sa] : desired_sas_) {
+    if (sent_outbound_.contains(id)) {
+      withheld_.insert(id);
+      continue;
+    }
+    enqueue_sa(RecordType::add_sa, sa);
+  }
+  for (const auto& [id, policy] : desired_policies_) enqueue(effective(policy));
+  if (withheld_.empty()) return;
+  stats_.withheld_sas += withheld_.size();
+  log::warning("chan", n(withheld_.size()) +
+                           " outbound SAs withheld from the new dataplane: its predecessor may have used their "
+                           "sequence numbers (and so their IVs); their traffic is discarded until their Child SAs "
+                           "are rekeyed");
 }
 
 void SaSync::maybe_reconcile() {

@@ -15,7 +15,15 @@
 //    finally SAs that control no longer knows.
 //  - Dataplane restarts (its generation grows, seen in the segment header or
 //    in a HEARTBEAT_ACK): drop the queue, send FLUSH, then the full desired
-//    set (SAs, then policies).
+//    set (SAs, then policies) -- except the outbound SAs a dead dataplane
+//    may have used. Those are withheld: sent again, they would count their
+//    sequence numbers from 1 once more under the same keys, which the
+//    peer's anti-replay window drops and which, worse, repeats AES-GCM and
+//    ChaCha20-Poly1305 IVs (the dataplane derives them from the sequence
+//    number; RFC 4106 §3.1, RFC 7634 §2: never twice under one key). Their
+//    outbound policies go to the dataplane as discard meanwhile (dropped and
+//    counted, never in the clear), and the daemon rekeys their Child SAs
+//    (withheld_sas()); the new SAs and the re-pointed policies replace them.
 //
 // Changes made before reconciliation only update the desired set; the
 // reconcile diff carries them.
@@ -27,6 +35,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "common/channel/control_endpoint.h"
 #include "common/channel/records.h"
@@ -76,6 +85,7 @@ struct SaSyncStats {
   std::uint64_t stale_inventory = 0;   // inventory answers to a request we no longer wait for
   std::uint64_t heartbeats_sent = 0;
   std::uint64_t heartbeat_acks = 0;
+  std::uint64_t withheld_sas = 0;      // outbound SAs not resent after a dataplane restart
 };
 
 struct SyncPollResult {
@@ -115,6 +125,10 @@ class SaSync {
     return desired_policies_;
   }
   const SaSyncStats& stats() const { return stats_; }
+  // Outbound SAs desired but withheld from the current dataplane because a
+  // predecessor may have used their sequence numbers: their Child SAs need
+  // a rekey. An SA leaves the set when it is removed.
+  const std::set<std::uint64_t>& withheld_sas() const { return withheld_; }
 
  private:
   // A queued command; ADD/UPDATE_SA slots hold keys, so it wipes itself.
@@ -134,7 +148,12 @@ class SaSync {
   void handle_event(const channel::Received<channel::Event>& received);
   void maybe_reconcile();
   void reconcile();
+  // After a FLUSH: every desired SA and policy, less the outbound SAs sent
+  // to an earlier dataplane (withheld_).
   void queue_full_set();
+  // The policy as the dataplane may hold it: a protect policy whose SA is
+  // withheld becomes discard.
+  channel::PolicyRecord effective(const channel::PolicyRecord& policy) const;
   void maybe_heartbeat();
   channel::PushOutcome push_queue(channel::Deadline deadline);
   // The only writer of phase_: checks the transition and logs it.
@@ -149,6 +168,10 @@ class SaSync {
   std::map<std::uint64_t, channel::PolicyRecord> desired_policies_;
   std::map<std::uint64_t, channel::SaSummary> installed_sas_;  // from the inventory
   std::map<std::uint64_t, channel::PolicyRecord> installed_policies_;
+  std::set<std::uint64_t> withheld_;
+  // Desired outbound SAs ever queued for a dataplane (which may have sent
+  // on them): withheld from any later one.
+  std::set<std::uint64_t> sent_outbound_;
   std::deque<Pending> queue_;
   std::uint64_t dataplane_generation_ = 0;
   std::uint64_t inventory_request_id_ = 0;  // awaited answer, 0: none

@@ -224,6 +224,10 @@ class Manager {
   // (rekey_bytes/rekey_packets soft, life_* hard): soft renews the IPsec
   // SA by Quick Mode, hard deletes it. False if the id is not ours.
   bool lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint now);
+  // Renews the IPsec SA with this SA channel id (either direction's) by a
+  // new Quick Mode for `reason` (logged), unless one is under way or it was
+  // renewed already. False if no IPsec SA has that id.
+  bool renew_ipsec_sa(std::uint64_t channel_sa_id, std::string_view reason, TimePoint now);
   // The connection of each installed IPsec SA's channel ids (traffic ledger).
   void visit_channel_ids(const std::function<void(std::uint64_t sa_id, const std::string& connection)>& visit) const;
   const ManagerStats& stats() const { return stats_; }
@@ -363,6 +367,8 @@ class Manager {
   // quick_mode.cc.
   // With `rekeys_spi_in`, the Quick Mode renews that IPsec SA.
   bool start_quick_mode(IsakmpSa& sa, const config::ChildConfig& child, TimePoint now, std::uint32_t rekeys_spi_in = 0);
+  // A new Quick Mode for `ipsec` (renew_ipsec_sa, a soft volume limit).
+  void renew(IsakmpSa& sa, IpsecSa& ipsec, std::string_view reason, TimePoint now);
   void quick_mode_message(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,
                           TimePoint now);
   void quick_mode_request_1(IsakmpSa& sa, const codec::ParsedHeader& header, std::span<const std::uint8_t> datagram,

@@ -700,21 +700,38 @@ bool Manager::lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint
         log::warning("ike", sa.name() + " IPsec SA " + ipsec.name + " " + hex32(ipsec.spi_in) +
                                 "_i reached its hard volume limit (life_bytes/life_packets), deleting it");
         delete_ipsec_sas(sa, {ipsec.spi_in}, now);
-      } else if (!ipsec.rekey_started && !ipsec.retire_at && !ipsec.redundant && ipsec.child &&
-                 phase1_established(sa.state)) {
-        log::info("ike", sa.name() + " IPsec SA " + ipsec.name + " " + hex32(ipsec.spi_in) +
-                             "_i reached its soft volume limit (rekey_bytes/rekey_packets), renewing it");
-        ipsec.rekey_started = true;
-        const auto spi = ipsec.spi_in;
-        if (!start_quick_mode(sa, *ipsec.child, now, spi)) {
-          for (auto& again : sa.ipsec_sas)
-            if (again.spi_in == spi) again.rekey_started = false;
-        }
+      } else {
+        renew(sa, ipsec, "reached its soft volume limit (rekey_bytes/rekey_packets)", now);
       }
       return true;
     }
   }
   return false;
+}
+
+bool Manager::renew_ipsec_sa(std::uint64_t channel_sa_id, std::string_view reason, TimePoint now) {
+  for (auto& [id, owned] : sas_) {
+    IsakmpSa& sa = *owned;
+    for (auto& ipsec : sa.ipsec_sas) {
+      if (ipsec.sa_id_in != channel_sa_id && ipsec.sa_id_out != channel_sa_id) continue;
+      renew(sa, ipsec, reason, now);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Manager::renew(IsakmpSa& sa, IpsecSa& ipsec, std::string_view reason, TimePoint now) {
+  if (ipsec.rekey_started || ipsec.retire_at || ipsec.redundant || !ipsec.child || !phase1_established(sa.state))
+    return;
+  log::info("ike", sa.name() + " IPsec SA " + ipsec.name + " " + hex32(ipsec.spi_in) + "_i " + std::string(reason) +
+                       ", renewing it");
+  ipsec.rekey_started = true;
+  const auto spi = ipsec.spi_in;
+  if (!start_quick_mode(sa, *ipsec.child, now, spi)) {
+    for (auto& again : sa.ipsec_sas)
+      if (again.spi_in == spi) again.rekey_started = false;
+  }
 }
 
 void Manager::delete_ipsec_sas(IsakmpSa& sa, const std::vector<std::uint32_t>& gone, TimePoint now) {

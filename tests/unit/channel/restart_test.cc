@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "channel_test_support.h"
@@ -65,6 +67,23 @@ void expect_initial_set(const FakeSaTable& table) {
   EXPECT_EQ(table.policies.at(11), make_policy(11, 3));
 }
 
+// What a restarted dataplane gets of the initial set: the inbound SA; the
+// outbound SAs 1 and 2 withheld (the dead dataplane may have used their
+// sequence numbers), policy 10 of SA 1 as discard until a rekey re-points
+// it, policy 11 of the inbound SA as it was.
+void expect_restarted_set(const FakeSaTable& table, const SaSync& sync) {
+  ASSERT_EQ(table.sas.size(), 1U);
+  EXPECT_EQ(table.sas.at(3), make_sa(3, Direction::inbound));
+  EXPECT_EQ(sync.withheld_sas(), (std::set<std::uint64_t>{1, 2}));
+  EXPECT_EQ(sync.stats().withheld_sas, 2U);
+  ASSERT_EQ(table.policies.size(), 2U);
+  PolicyRecord discard = make_policy(10, 1);
+  discard.action = PolicyAction::discard;
+  discard.sa_id = 0;
+  EXPECT_EQ(table.policies.at(10), discard);
+  EXPECT_EQ(table.policies.at(11), make_policy(11, 3));
+}
+
 pid_t wait_for_exit(pid_t pid) {
   int status = 0;
   return waitpid(pid, &status, 0);
@@ -96,8 +115,23 @@ TEST(DataplaneRestart, CleanRestartGetsFlushAndTheFullSet) {
   EXPECT_EQ(restarts, (std::vector<std::uint64_t>{2}));
   EXPECT_EQ(table.flushes, 1);
   EXPECT_EQ(table.log.front(), "flush");
-  expect_initial_set(table);
+  expect_restarted_set(table, sync);
   EXPECT_EQ(sync.stats().dataplane_restarts, 1U);
+
+  // The rekeyed Child SA's new outbound SA and its re-pointed policy go
+  // in; the withheld SA's removal sends nothing (it is not there), and an
+  // update of the other one stays with control.
+  ASSERT_EQ(sync.set_sa(make_sa(4)).code, ResultCode::ok);
+  ASSERT_EQ(sync.set_policy(make_policy(10, 4)).code, ResultCode::ok);
+  EXPECT_TRUE(sync.remove_sa(1));
+  ASSERT_EQ(sync.set_sa(make_cbc_sa(2)).code, ResultCode::ok);
+  const std::size_t log_start = table.log.size();
+  pump(sync, inventory);
+  EXPECT_EQ(std::vector<std::string>(table.log.begin() + static_cast<std::ptrdiff_t>(log_start), table.log.end()),
+            (std::vector<std::string>{"install_sa 4", "install_policy 10"}));
+  EXPECT_EQ(table.policies.at(10), make_policy(10, 4));
+  EXPECT_EQ(sync.withheld_sas(), (std::set<std::uint64_t>{2}));
+  EXPECT_EQ(sync.stats().refused_commands, 0U);
 }
 
 TEST(DataplaneRestart, KilledDataplaneIsReplacedAndResynchronised) {
@@ -132,6 +166,7 @@ TEST(DataplaneRestart, KilledDataplaneIsReplacedAndResynchronised) {
   // Control started before any dataplane: the child's first attach already
   // counted as a new generation (FLUSH + full set to an empty dataplane).
   const std::uint64_t restarts_before = sync.stats().dataplane_restarts;
+  EXPECT_TRUE(sync.withheld_sas().empty());  // no dataplane had them before
   ASSERT_EQ(kill(child, SIGKILL), 0);
   ASSERT_EQ(wait_for_exit(child), child);
 
@@ -142,7 +177,7 @@ TEST(DataplaneRestart, KilledDataplaneIsReplacedAndResynchronised) {
   SaInventory inventory(dp, table);
   pump(sync, inventory);
   EXPECT_EQ(table.flushes, 1);
-  expect_initial_set(table);
+  expect_restarted_set(table, sync);
   EXPECT_EQ(sync.stats().dataplane_restarts, restarts_before + 1);
 }
 

@@ -3,6 +3,7 @@
 // heartbeats, refusals and event callbacks.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <vector>
 
 #include "channel_test_support.h"
@@ -221,7 +222,10 @@ TEST_F(SaSyncTest, NewGenerationInAHeartbeatAckTriggersAResync) {
   pump(*sync_, *inventory_);
   EXPECT_EQ(restarts, (std::vector<std::uint64_t>{dp_->generation() + 5}));
   EXPECT_EQ(table_.flushes, 1);
-  EXPECT_EQ(table_.sas.size(), 1U);  // resent after the FLUSH
+  // Not resent after the FLUSH: an outbound SA the old dataplane may have
+  // sent on waits for its Child SA's rekey.
+  EXPECT_TRUE(table_.sas.empty());
+  EXPECT_EQ(sync_->withheld_sas(), (std::set<std::uint64_t>{1}));
 }
 
 }  // namespace
