@@ -154,7 +154,11 @@ class Service {
       dataplane_stats_.clear();
       log::warning("chan", "dataplane restarted (generation " + std::to_string(generation) +
                                "): flushing it and pushing the full SA set again");
-      // Out of SaSync's poll: the rekeys change the desired set.
+    };
+    cb.on_dataplane_ready = [this](std::uint64_t) {
+      // Its TAP is up now, so the rekeys' IKE messages get out at once
+      // rather than at their first retransmission. Out of SaSync's poll:
+      // the rekeys change the desired set.
       boost::asio::post(io_, [this] { renew_withheld(); });
     };
     return cb;

@@ -270,6 +270,12 @@ void SaSync::handle_event(const Received<Event>& r) {
       if (ack.dataplane_generation > dataplane_generation_) {
         handle_dataplane_restart(ack.dataplane_generation);
       }
+      // The first answer of a generation: its main loop runs, so its ports
+      // and exception path are up.
+      if (ack.dataplane_generation == dataplane_generation_ && ready_generation_ != dataplane_generation_) {
+        ready_generation_ = dataplane_generation_;
+        if (callbacks_.on_dataplane_ready) callbacks_.on_dataplane_ready(ready_generation_);
+      }
       break;
     }
     case RecordType::inventory_sa:

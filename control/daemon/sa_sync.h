@@ -59,6 +59,9 @@ struct SaSyncCallbacks {
   std::function<void(const channel::CommandResult&)> on_command_refused;
   // A new dataplane generation was seen; the full set is being resent.
   std::function<void(std::uint64_t generation)> on_dataplane_restart;
+  // The first HEARTBEAT_ACK of a dataplane generation: it forwards now
+  // (its ports and exception path are up), so IKE through it can go out.
+  std::function<void(std::uint64_t generation)> on_dataplane_ready;
 };
 
 enum class SyncPhase : std::uint8_t {
@@ -174,6 +177,7 @@ class SaSync {
   std::set<std::uint64_t> sent_outbound_;
   std::deque<Pending> queue_;
   std::uint64_t dataplane_generation_ = 0;
+  std::uint64_t ready_generation_ = 0;      // the latest generation that answered a heartbeat
   std::uint64_t inventory_request_id_ = 0;  // awaited answer, 0: none
   std::uint64_t inventory_counter_ = 0;
   std::uint64_t stale_before_ = 0;          // refusals of older commands are stale

@@ -1,6 +1,7 @@
 #include "dataplane/forward/forwarder.h"
 
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -100,7 +101,12 @@ Forwarder::Forwarder(const ForwardingPlane& plane, crypto::Backend& backend, std
                      std::uint16_t tx_queue)
     : plane_(plane), engine_(backend), rx_queue_(rx_queue), tx_queue_(tx_queue), tx_(plane.ports.size()) {}
 
+Forwarder::~Forwarder() {
+  for (std::size_t i = 0; i < held_n_; ++i) rte_pktmbuf_free(held_[i].m);
+}
+
 unsigned Forwarder::poll() {
+  if (held_n_ != 0) release_held();
   unsigned total = 0;
   std::array<rte_mbuf*, kRxBurst> frames;
   for (const Port& port : plane_.ports) {
@@ -375,7 +381,7 @@ void Forwarder::send_ip(rte_mbuf* m) {
   std::uint64_t mac = 0;
   if (!plane_.neighbors->packed_at(last_hop_slot_, mac)) {
     plane_.neighbors->request(key);
-    drop(m, FwdDrop::neighbor_unresolved);
+    hold(m, key);
     return;
   }
   auto* eth = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, net::kEtherHeaderLen));
@@ -390,6 +396,32 @@ void Forwarder::send_ip(rte_mbuf* m) {
   std::memcpy(eth + 6, out.mac.bytes.data(), 6);
   store_be16(eth + 12, v6 ? net::kEtherTypeIpv6 : net::kEtherTypeIpv4);
   transmit(out, m);
+}
+
+void Forwarder::hold(rte_mbuf* m, const net::NeighborKey& key) {
+  if (held_n_ == kHeld) {
+    drop(m, FwdDrop::neighbor_unresolved);
+    return;
+  }
+  held_[held_n_++] = {m, key, rte_get_tsc_cycles() + kHoldSeconds * rte_get_tsc_hz()};
+}
+
+void Forwarder::release_held() {
+  const std::uint64_t now = rte_get_tsc_cycles();
+  std::array<rte_mbuf*, kHeld> ready;
+  std::size_t n_ready = 0;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < held_n_; ++i) {
+    const Held& h = held_[i];
+    std::uint64_t mac = 0;
+    if (plane_.neighbors->packed_at(plane_.neighbors->slot(h.key), mac)) ready[n_ready++] = h.m;
+    else if (now >= h.deadline_tsc) drop(h.m, FwdDrop::neighbor_unresolved);
+    else held_[kept++] = h;
+  }
+  held_n_ = kept;
+  // Routed afresh (the route may have changed meanwhile); in the order
+  // they came.
+  for (std::size_t i = 0; i < n_ready; ++i) send_ip(ready[i]);
 }
 
 void Forwarder::send_from_gateway(rte_mbuf** packets, std::uint16_t n) {

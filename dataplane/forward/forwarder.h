@@ -61,16 +61,23 @@ class Forwarder {
   Forwarder(const ForwardingPlane& plane, crypto::Backend& backend, std::uint16_t rx_queue, std::uint16_t tx_queue);
   Forwarder(const Forwarder&) = delete;
   Forwarder& operator=(const Forwarder&) = delete;
+  ~Forwarder();  // frees the packets still held for a neighbour
 
-  // One round over every port. Returns the frames received.
+  // One round over every port (and the packets held for a neighbour).
+  // Returns the frames received.
   unsigned poll();
 
   // Sends a frame (Ethernet header included) out of port `index` through
   // this lcore's TX queue, counted like forwarded traffic. For the main
   // lcore's replies when it forwards too.
   void send_frame(std::uint16_t index, rte_mbuf* frame);
-  // Routes an IP packet (no Ethernet header) and sends it.
+  // Routes an IP packet (no Ethernet header) and sends it. A packet whose
+  // next hop's MAC is not known yet waits (a few, kHoldSeconds at most) while
+  // the main lcore asks for it: a host's first packets to a neighbour --
+  // the first IKE message after a start, whose loss would cost a 4 s
+  // retransmission, the first ping -- are sent, not dropped.
   void send_ip(rte_mbuf* packet);
+  std::size_t held_for_neighbor() const { return held_n_; }
   // Packets the gateway itself sends (the kernel's, from the exception
   // interface; no Ethernet header). They are not forwarded: no TTL
   // decrement. IKE (UDP from port 500 or 4500) leaves as it is, whatever
@@ -115,6 +122,21 @@ class Forwarder {
   const net::NeighborTable* last_hop_table_ = nullptr;
   net::NeighborKey last_hop_{};
   std::int32_t last_hop_slot_ = -1;
+
+  // Packets waiting for their next hop's MAC, oldest first. Sent by
+  // release_held() once it is learnt; dropped as neighbor_unresolved after
+  // kHoldSeconds, or at once when all kHeld places are taken.
+  static constexpr std::size_t kHeld = 32;
+  static constexpr std::uint64_t kHoldSeconds = 3;
+  struct Held {
+    rte_mbuf* m = nullptr;
+    net::NeighborKey key;
+    std::uint64_t deadline_tsc = 0;
+  };
+  void hold(rte_mbuf* m, const net::NeighborKey& key);
+  void release_held();
+  std::array<Held, kHeld> held_{};
+  std::size_t held_n_ = 0;
 };
 
 }  // namespace corridor::dataplane::forward

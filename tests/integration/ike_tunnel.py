@@ -2,7 +2,8 @@
 """The whole appliance negotiating a tunnel with IKE and carrying real traffic.
 
     /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--ike 1|2]
-                                                               [--aggressive] [--nat] [--rekey] [--demo] [--keep]
+                                                               [--aggressive] [--nat] [--rekey]
+                                                               [--fault dataplane-restart] [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
     10.1.0.10 ==== lan 10.1.0.1 [dataplane] wan 192.0.2.1 ==== ... ==== wan 192.0.2.2  lan 10.2.0.1 ==== 10.2.0.10
@@ -26,6 +27,14 @@ With --rekey, gateway A rekeys its Child SA every ~8 s and its IKE SA every
 ~14 s, and (IKEv2) reauthenticates at ~17-19 s, while host A pings host B 20
 times a second for 25 s: no ping may be lost (make-before-break). With IKEv1 that is a new Quick Mode for the IPsec
 SA, and a new Main Mode that takes the IPsec SAs over for the ISAKMP SA.
+
+With --fault dataplane-restart, gateway A's corridor-dataplane is killed
+(SIGKILL) under a 20-per-second ping and started again: corridor-control
+pushes the SAs again, but withholds the outbound ones the dead dataplane
+used (their sequence numbers, and with them the AES-GCM IVs, would start
+over under the same keys) and rekeys their Child SAs instead. The ping must
+resume within seconds, and on gateway B's side of the WAN no ESP sequence
+number of an SPI may go backwards.
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -58,6 +67,9 @@ rekey = '--rekey' in sys.argv
 peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 'corridor'
 ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else '2'
 aggressive = '--aggressive' in sys.argv
+fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
+if fault not in (None, 'dataplane-restart') or (fault and (nat or rekey)):
+    sys.exit('--fault dataplane-restart, without --nat and --rekey')
 failures = []
 passes = []
 PSK = 'a pre-shared key long enough for the demo'
@@ -122,13 +134,12 @@ class Appliance:
         with open(self.config_path, 'w') as f:
             json.dump(config, f, indent=2)
         bindir = os.path.abspath(build)
-        dp_cmd = [os.path.join(bindir, 'dataplane', 'corridor-dataplane'), '--no-huge', '-m', '256', '--no-pci',
-                  '--file-prefix', self.prefix, '--log-level', 'error', '--', '--config', self.config_path,
-                  '--stats', self.stats_path]
+        self.dp_cmd = [os.path.join(bindir, 'dataplane', 'corridor-dataplane'), '--no-huge', '-m', '256', '--no-pci',
+                       '--file-prefix', self.prefix, '--log-level', 'error', '--', '--config', self.config_path,
+                       '--stats', self.stats_path]
         if demo:
-            print('   $ ip netns exec %s %s' % (ns, ' '.join(dp_cmd)), flush=True)
-        self.dataplane = topo.popen(ns, dp_cmd, stdout=open(self.dp_log, 'w'), stderr=subprocess.STDOUT)
-        self.wait_for(lambda: os.path.exists(self.stats_path), 'dataplane up', 60)
+            print('   $ ip netns exec %s %s' % (ns, ' '.join(self.dp_cmd)), flush=True)
+        self.start_dataplane()
         # The TAP is up with the gateway's addresses: corridor-control can bind and route.
         cp_cmd = [os.path.join(bindir, 'control', 'corridor-control'), '--config', self.config_path,
                   '--status', self.status_path]
@@ -137,6 +148,17 @@ class Appliance:
         self.control = topo.popen(ns, cp_cmd, stdout=open(self.cp_log, 'w'), stderr=subprocess.STDOUT)
         # Ready (sockets bound, signal handlers in place) once it says it listens.
         self.wait_for(lambda: 'IKE listening' in open(self.cp_log).read(), 'IKE sockets', 15)
+
+    def start_dataplane(self):
+        if os.path.exists(self.stats_path):
+            os.unlink(self.stats_path)
+        self.dataplane = self.topo.popen(self.ns, self.dp_cmd, stdout=open(self.dp_log, 'a'), stderr=subprocess.STDOUT)
+        self.wait_for(lambda: os.path.exists(self.stats_path), 'dataplane up', 60)
+
+    def kill_dataplane(self):
+        """SIGKILL: no clean exit, the SA channel segment and the EAL files stay behind."""
+        self.dataplane.kill()
+        self.dataplane.wait()
 
     def wait_for(self, cond, what, timeout):
         deadline = time.time() + timeout
@@ -273,6 +295,75 @@ def wan_protocols(frames):
         else:
             out['other'] += 1
     return out
+
+
+def esp_sequences(frames, source):
+    """(SPI, sequence number) of each ESP packet from `source` (dotted IPv4), plain or in UDP 4500, in order."""
+    src = bytes(int(x) for x in source.split('.'))
+    out = []
+    for f in frames:
+        if len(f) < 34 or f[12:14] != b'\x08\x00' or f[26:30] != src:
+            continue
+        ihl = (f[14] & 0x0f) * 4
+        proto, l4 = f[23], 14 + ihl
+        if proto == 50:
+            esp = f[l4:]
+        elif proto == 17 and int.from_bytes(f[l4 + 2:l4 + 4], 'big') == 4500 and len(f) >= l4 + 16 and \
+                f[l4 + 8:l4 + 12] != b'\x00\x00\x00\x00':
+            esp = f[l4 + 8:]
+        else:
+            continue
+        if len(esp) >= 8:
+            out.append((int.from_bytes(esp[:4], 'big'), int.from_bytes(esp[4:8], 'big')))
+    return out
+
+
+def sequences_go_forward(packets):
+    """The first (SPI, earlier, later) where a sequence number did not grow; None if none."""
+    last = {}
+    for spi, seq in packets:
+        if spi in last and seq <= last[spi]:
+            return spi, last[spi], seq
+        last[spi] = seq
+    return None
+
+
+def dataplane_restart_under_traffic(host_a, gw_a):
+    say('a continuous ping (20 a second) while gateway A\'s corridor-dataplane is killed (SIGKILL) and started again')
+    sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
+    result = {}
+
+    def stream():
+        result['ping'] = sw.Topology.sh('ping', '-c', '300', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a,
+                                        check=False, timeout=60)
+    pinger = threading.Thread(target=stream)
+    pinger.start()
+    time.sleep(3)
+    rekeyed_before = gw_a.status()['ike' if ike_version == '2' else 'ikev1']
+    gw_a.kill_dataplane()
+    killed_at = time.time()
+    gw_a.start_dataplane()
+    say('corridor-dataplane started again after %.1f s' % (time.time() - killed_at))
+    pinger.join()
+    r = result['ping']
+    summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
+    if demo:
+        print('   ' + (summary[0] if summary else r.stdout[-500:]))
+    received = int(r.stdout.split(' received')[0].rsplit(' ', 1)[-1]) if ' received' in r.stdout else 0
+    # The restart itself (EAL, ports, TAP) takes a second or two; the
+    # rekey that brings outbound traffic back, a round trip.
+    check(received >= 300 - 100, 'the ping resumed within seconds of the restart (%d of 300 answered)' % received)
+    again = sw.Topology.sh('ping', '-c', '20', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a, check=False)
+    check(again.returncode == 0 and ' 0% packet loss' in again.stdout,
+          'after the restart the tunnel carries every ping again')
+    log = open(gw_a.cp_log).read()
+    check('outbound SAs withheld from the new dataplane' in log,
+          'corridor-control withheld the outbound SAs the dead dataplane had used')
+    check('lost its outbound sequence number with the dataplane restart' in log,
+          'corridor-control rekeyed their Child SAs')
+    after = gw_a.status()['ike' if ike_version == '2' else 'ikev1']
+    key = 'child_sas_rekeyed' if ike_version == '2' else 'ipsec_sas_rekeyed'
+    check(after[key] > rekeyed_before[key], 'a Child SA rekey counted (%d -> %d)' % (rekeyed_before[key], after[key]))
 
 
 def check_dataplane_api(gw, poke):
@@ -506,6 +597,8 @@ def run(build):
 
             if rekey:
                 rekey_under_traffic(host_a, gw_a)
+            elif fault == 'dataplane-restart':
+                dataplane_restart_under_traffic(host_a, gw_a)
             else:
                 exercise(host_a, host_b)
 
@@ -531,20 +624,31 @@ def run(build):
                 if demo:
                     print('   strongSwan Child SA: %s bytes in, %s bytes out' % (sb['bytes-in'], sb['bytes-out']))
                 # Counters are per Child SA: after rekeys only the newest one's traffic shows.
-                check(int(sb['bytes-in']) > (0 if rekey else TCP_BYTES) and int(sb['bytes-out']) > 0,
+                check(int(sb['bytes-in']) > (0 if rekey or fault else TCP_BYTES) and int(sb['bytes-out']) > 0,
                       'strongSwan Child SA counters rose both ways (%s in, %s out)' % (sb['bytes-in'], sb['bytes-out']))
 
             say('what crossed the WAN')
             frames = []
+            b_frames = []  # what gateway B's end of the WAN saw: gateway A's packets among them
             for proc, path in captures:
                 sw.Topology.stop_capture(proc)
-                frames += [f for _, f in sw.read_pcap(path)]
+                these = [f for _, f in sw.read_pcap(path)]
+                frames += these
+                if os.path.basename(path).startswith(ns_b + '-'):
+                    b_frames += these
             captures = []
             kinds = wan_protocols(frames)
             if demo:
                 print('   %d frames captured on the WAN: %s' % (len(frames), kinds))
             check(cleartext_on_wan(frames) == 0, 'no cleartext between the hosts on the WAN')
-            check(kinds['esp_in_udp'] + kinds['esp'] > (500 if rekey else 1000) and kinds['ike'] >= 4,
+            if fault == 'dataplane-restart':
+                sent_by_a = esp_sequences(b_frames, wan_a)
+                backwards = sequences_go_forward(sent_by_a)
+                check(len(sent_by_a) > 200 and backwards is None,
+                      'no ESP sequence number of gateway A went backwards on the wire (%d packets, %d SPIs%s)' % (
+                          len(sent_by_a), len({spi for spi, _ in sent_by_a}),
+                          '' if backwards is None else ': SPI 0x%08x went from %d to %d' % backwards))
+            check(kinds['esp_in_udp'] + kinds['esp'] > (500 if rekey else 300 if fault else 1000) and kinds['ike'] >= 4,
                   'the traffic crossed as ESP (%d ESP-in-UDP, %d ESP), IKE alongside (%d)' % (
                       kinds['esp_in_udp'], kinds['esp'], kinds['ike']))
 
