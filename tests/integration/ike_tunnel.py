@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--ike 1|2]
                                                                [--aggressive] [--nat] [--rekey]
-                                                               [--fault dataplane-restart] [--demo] [--keep]
+                                                               [--fault dataplane-restart|peer-reboot]
+                                                               [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
     10.1.0.10 ==== lan 10.1.0.1 [dataplane] wan 192.0.2.1 ==== ... ==== wan 192.0.2.2  lan 10.2.0.1 ==== 10.2.0.10
@@ -34,7 +35,10 @@ pushes the SAs again, but withholds the outbound ones the dead dataplane
 used (their sequence numbers, and with them the AES-GCM IVs, would start
 over under the same keys) and rekeys their Child SAs instead. The ping must
 resume within seconds, and on gateway B's side of the WAN no ESP sequence
-number of an SPI may go backwards.
+number of an SPI may go backwards. With --fault peer-reboot (Corridor
+peer), gateway B loses power under the ping (both processes SIGKILLed,
+/dev/shm gone) and comes back initiating: its INITIAL_CONTACT makes gateway
+A drop the old SAs, and the ping resumes within seconds.
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -45,6 +49,7 @@ held. --demo narrates each step in an operator's words; --keep leaves it all
 running until Ctrl-C. Needs root.
 """
 
+import copy
 import json
 import os
 import shutil
@@ -68,8 +73,9 @@ peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 
 ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else '2'
 aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
-if fault not in (None, 'dataplane-restart') or (fault and (nat or rekey)):
-    sys.exit('--fault dataplane-restart, without --nat and --rekey')
+if fault not in (None, 'dataplane-restart', 'peer-reboot') or (fault and (nat or rekey)) or \
+        (fault == 'peer-reboot' and peer_kind != 'corridor'):
+    sys.exit('--fault dataplane-restart|peer-reboot (the latter with --peer corridor), without --nat and --rekey')
 failures = []
 passes = []
 PSK = 'a pre-shared key long enough for the demo'
@@ -130,6 +136,7 @@ class Appliance:
                     'metrics_listen': '127.0.0.1:9464'},
             'logging': {'level': 'debug'},
         }
+        self.config = config
         self.config_path = os.path.join(wd, '%s.json' % name)
         with open(self.config_path, 'w') as f:
             json.dump(config, f, indent=2)
@@ -141,13 +148,35 @@ class Appliance:
             print('   $ ip netns exec %s %s' % (ns, ' '.join(self.dp_cmd)), flush=True)
         self.start_dataplane()
         # The TAP is up with the gateway's addresses: corridor-control can bind and route.
-        cp_cmd = [os.path.join(bindir, 'control', 'corridor-control'), '--config', self.config_path,
-                  '--status', self.status_path]
+        self.cp_cmd = [os.path.join(bindir, 'control', 'corridor-control'), '--config', self.config_path,
+                       '--status', self.status_path]
         if demo:
-            print('   $ ip netns exec %s %s' % (ns, ' '.join(cp_cmd)), flush=True)
-        self.control = topo.popen(ns, cp_cmd, stdout=open(self.cp_log, 'w'), stderr=subprocess.STDOUT)
+            print('   $ ip netns exec %s %s' % (ns, ' '.join(self.cp_cmd)), flush=True)
+        self.start_control()
+
+    def start_control(self):
+        started = open(self.cp_log).read().count('IKE listening') if os.path.exists(self.cp_log) else 0
+        # A predecessor's status file would pass for this one's (its sequence runs higher).
+        if os.path.exists(self.status_path):
+            os.unlink(self.status_path)
+        self.status_sequence = 0
+        self.control = self.topo.popen(self.ns, self.cp_cmd, stdout=open(self.cp_log, 'a'), stderr=subprocess.STDOUT)
         # Ready (sockets bound, signal handlers in place) once it says it listens.
-        self.wait_for(lambda: 'IKE listening' in open(self.cp_log).read(), 'IKE sockets', 15)
+        self.wait_for(lambda: open(self.cp_log).read().count('IKE listening') > started, 'IKE sockets', 15)
+
+    def reboot(self, conn):
+        """Both processes killed (SIGKILL) and everything they kept in memory and /dev/shm lost, as
+        in a power cut; then started again with `conn` as the connection."""
+        for proc in (self.control, self.dataplane):
+            proc.kill()
+            proc.wait()
+        self.control = None  # wait_for() watches what runs
+        subprocess.run(['rm', '-rf', '/dev/shm/' + self.prefix, '/var/run/dpdk/' + self.prefix])
+        self.config['connections'] = {conn.name: conn.corridor()}
+        with open(self.config_path, 'w') as f:
+            json.dump(self.config, f, indent=2)
+        self.start_dataplane()
+        self.start_control()
 
     def start_dataplane(self):
         if os.path.exists(self.stats_path):
@@ -364,6 +393,45 @@ def dataplane_restart_under_traffic(host_a, gw_a):
     after = gw_a.status()['ike' if ike_version == '2' else 'ikev1']
     key = 'child_sas_rekeyed' if ike_version == '2' else 'ipsec_sas_rekeyed'
     check(after[key] > rekeyed_before[key], 'a Child SA rekey counted (%d -> %d)' % (rekeyed_before[key], after[key]))
+
+
+def peer_reboot_under_traffic(host_a, gw_a, peer, conn_b):
+    say('a continuous ping (20 a second) while gateway B loses power: both its processes killed, '
+        'its SAs gone; it comes back and initiates')
+    sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
+    before = gw_a.established()
+    result = {}
+
+    def stream():
+        result['ping'] = sw.Topology.sh('ping', '-c', '300', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a,
+                                        check=False, timeout=60)
+    pinger = threading.Thread(target=stream)
+    pinger.start()
+    time.sleep(3)
+    rebooted = copy.deepcopy(conn_b)
+    rebooted.children[0].start_action = 'start'
+    down_at = time.time()
+    peer.reboot(rebooted)
+    say('gateway B is back after %.1f s and initiates (start_action=start, with INITIAL_CONTACT)' % (
+        time.time() - down_at))
+    pinger.join()
+    r = result['ping']
+    summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
+    if demo:
+        print('   ' + (summary[0] if summary else r.stdout[-500:]))
+    received = int(r.stdout.split(' received')[0].rsplit(' ', 1)[-1]) if ' received' in r.stdout else 0
+    check(received >= 300 - 100, 'the ping resumed within seconds of gateway B\'s return (%d of 300 answered)' %
+          received)
+    again = sw.Topology.sh('ping', '-c', '20', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a, check=False)
+    check(again.returncode == 0 and ' 0% packet loss' in again.stdout, 'the new tunnel carries every ping')
+    check('replaced: the peer sent INITIAL_CONTACT from a new IKE SA' in open(gw_a.cp_log).read(),
+          'gateway A dropped the old IKE SA on gateway B\'s INITIAL_CONTACT')
+    deadline = time.time() + 5
+    while time.time() < deadline and len(gw_a.ike_sas()) != 1:
+        time.sleep(0.1)
+    sas = gw_a.ike_sas()
+    check(len(sas) == 1 and sas[0]['spi_i'] != before['spi_i'] and not sas[0]['initiator'],
+          'gateway A holds one IKE SA, the one gateway B initiated (%s)' % [(s['spi_i'], s['state']) for s in sas])
 
 
 def check_dataplane_api(gw, poke):
@@ -599,6 +667,8 @@ def run(build):
                 rekey_under_traffic(host_a, gw_a)
             elif fault == 'dataplane-restart':
                 dataplane_restart_under_traffic(host_a, gw_a)
+            elif fault == 'peer-reboot':
+                peer_reboot_under_traffic(host_a, gw_a, peer, conn_b)
             else:
                 exercise(host_a, host_b)
 
@@ -641,7 +711,7 @@ def run(build):
             if demo:
                 print('   %d frames captured on the WAN: %s' % (len(frames), kinds))
             check(cleartext_on_wan(frames) == 0, 'no cleartext between the hosts on the WAN')
-            if fault == 'dataplane-restart':
+            if fault == 'dataplane-restart':  # (a rebooted peer's new SAs count from 1 again: rightly)
                 sent_by_a = esp_sequences(b_frames, wan_a)
                 backwards = sequences_go_forward(sent_by_a)
                 check(len(sent_by_a) > 200 and backwards is None,
