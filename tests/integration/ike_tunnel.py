@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--ike 1|2]
                                                                [--aggressive] [--nat] [--rekey]
-                                                               [--fault dataplane-restart|peer-reboot]
+                                                               [--fault dataplane-restart|control-restart|peer-reboot]
                                                                [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
@@ -38,7 +38,11 @@ resume within seconds, and on gateway B's side of the WAN no ESP sequence
 number of an SPI may go backwards. With --fault peer-reboot (Corridor
 peer), gateway B loses power under the ping (both processes SIGKILLed,
 /dev/shm gone) and comes back initiating: its INITIAL_CONTACT makes gateway
-A drop the old SAs, and the ping resumes within seconds.
+A drop the old SAs, and the ping resumes within seconds. With --fault
+control-restart, gateway A's corridor-control is SIGKILLed: its dataplane
+carries the tunnel on alone for 3 s, then the new corridor-control
+negotiates afresh (IKE state is not kept across restarts), reconciles the
+dataplane's SAs away and the ping goes on through the new pair.
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -73,9 +77,10 @@ peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 
 ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else '2'
 aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
-if fault not in (None, 'dataplane-restart', 'peer-reboot') or (fault and (nat or rekey)) or \
+if fault not in (None, 'dataplane-restart', 'control-restart', 'peer-reboot') or (fault and (nat or rekey)) or \
         (fault == 'peer-reboot' and peer_kind != 'corridor'):
-    sys.exit('--fault dataplane-restart|peer-reboot (the latter with --peer corridor), without --nat and --rekey')
+    sys.exit('--fault dataplane-restart|control-restart|peer-reboot (the last with --peer corridor), '
+             'without --nat and --rekey')
 failures = []
 passes = []
 PSK = 'a pre-shared key long enough for the demo'
@@ -357,8 +362,9 @@ def sequences_go_forward(packets):
     return None
 
 
-def dataplane_restart_under_traffic(host_a, gw_a):
-    say('a continuous ping (20 a second) while gateway A\'s corridor-dataplane is killed (SIGKILL) and started again')
+def ping_through_fault(host_a, fault_action, what):
+    """A 20-per-second ping of 300 from host A to host B, `fault_action()` 3 s into it. Checks
+    that it resumed within seconds (at most 100 lost) and that a ping after it loses nothing."""
     sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
     result = {}
 
@@ -368,62 +374,85 @@ def dataplane_restart_under_traffic(host_a, gw_a):
     pinger = threading.Thread(target=stream)
     pinger.start()
     time.sleep(3)
-    rekeyed_before = gw_a.status()['ike' if ike_version == '2' else 'ikev1']
-    gw_a.kill_dataplane()
-    killed_at = time.time()
-    gw_a.start_dataplane()
-    say('corridor-dataplane started again after %.1f s' % (time.time() - killed_at))
-    pinger.join()
+    try:
+        fault_action()
+    finally:
+        pinger.join()
     r = result['ping']
     summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
     if demo:
         print('   ' + (summary[0] if summary else r.stdout[-500:]))
     received = int(r.stdout.split(' received')[0].rsplit(' ', 1)[-1]) if ' received' in r.stdout else 0
-    # The restart itself (EAL, ports, TAP) takes a second or two; the
-    # rekey that brings outbound traffic back, a round trip.
-    check(received >= 300 - 100, 'the ping resumed within seconds of the restart (%d of 300 answered)' % received)
+    check(received >= 300 - 100, 'the ping resumed within seconds of %s (%d of 300 answered)' % (what, received))
     again = sw.Topology.sh('ping', '-c', '20', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a, check=False)
-    check(again.returncode == 0 and ' 0% packet loss' in again.stdout,
-          'after the restart the tunnel carries every ping again')
+    check(again.returncode == 0 and ' 0% packet loss' in again.stdout, 'after %s the tunnel carries every ping' % what)
+
+
+def dataplane_restart_under_traffic(host_a, gw_a):
+    say('a continuous ping (20 a second) while gateway A\'s corridor-dataplane is killed (SIGKILL) and started again')
+    counters = 'ike' if ike_version == '2' else 'ikev1'
+    key = 'child_sas_rekeyed' if ike_version == '2' else 'ipsec_sas_rekeyed'
+    before = gw_a.status()[counters][key]
+
+    def restart():
+        gw_a.kill_dataplane()
+        killed_at = time.time()
+        gw_a.start_dataplane()
+        say('corridor-dataplane started again after %.1f s' % (time.time() - killed_at))
+    # The restart itself (EAL, ports, TAP) takes about half a second; the
+    # rekey that brings outbound traffic back, a round trip.
+    ping_through_fault(host_a, restart, 'the dataplane restart')
     log = open(gw_a.cp_log).read()
     check('outbound SAs withheld from the new dataplane' in log,
           'corridor-control withheld the outbound SAs the dead dataplane had used')
     check('lost its outbound sequence number with the dataplane restart' in log,
           'corridor-control rekeyed their Child SAs')
-    after = gw_a.status()['ike' if ike_version == '2' else 'ikev1']
-    key = 'child_sas_rekeyed' if ike_version == '2' else 'ipsec_sas_rekeyed'
-    check(after[key] > rekeyed_before[key], 'a Child SA rekey counted (%d -> %d)' % (rekeyed_before[key], after[key]))
+    after = gw_a.status()[counters][key]
+    check(after > before, 'a Child SA rekey counted (%d -> %d)' % (before, after))
+
+
+def control_restart_under_traffic(host_a, gw_a):
+    say('a continuous ping (20 a second) while gateway A\'s corridor-control is killed (SIGKILL), '
+        'stays down for 3 s and is started again')
+    before = gw_a.established()
+
+    def restart():
+        gw_a.control.kill()
+        gw_a.control.wait()
+        gw_a.control = None
+        # Meanwhile the dataplane forwards on the SAs it holds.
+        r = sw.Topology.sh('ping', '-c', '40', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a, check=False)
+        check(r.returncode == 0 and ' 0% packet loss' in r.stdout,
+              'with corridor-control dead the dataplane goes on carrying the tunnel\'s traffic')
+        gw_a.start_control()
+    ping_through_fault(host_a, restart, 'the control plane restart')
+    # IKE state is not kept across a restart: the new corridor-control
+    # negotiates afresh (INITIAL_CONTACT replaces the SAs at gateway B) and
+    # reconciles the dataplane, whose old SAs no negotiation owns any more.
+    check('reconciled with the dataplane\'s inventory of 2 SAs' in open(gw_a.cp_log).read(),
+          'the new corridor-control reconciled with the dataplane\'s inventory (the old pair)')
+    deadline = time.time() + 5
+    while time.time() < deadline and (len(gw_a.ike_sas()) != 1 or len(gw_a.stats()['sas']) != 2):
+        time.sleep(0.1)
+    sas, dataplane = gw_a.ike_sas(), gw_a.stats()['sas']
+    check(len(sas) == 1 and sas[0]['spi_i'] != before['spi_i'] and len(dataplane) == 2,
+          'gateway A holds one new IKE SA and one SA pair in its dataplane (%d IKE SAs, %d dataplane SAs)' % (
+              len(sas), len(dataplane)))
 
 
 def peer_reboot_under_traffic(host_a, gw_a, peer, conn_b):
     say('a continuous ping (20 a second) while gateway B loses power: both its processes killed, '
         'its SAs gone; it comes back and initiates')
-    sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
     before = gw_a.established()
-    result = {}
 
-    def stream():
-        result['ping'] = sw.Topology.sh('ping', '-c', '300', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a,
-                                        check=False, timeout=60)
-    pinger = threading.Thread(target=stream)
-    pinger.start()
-    time.sleep(3)
-    rebooted = copy.deepcopy(conn_b)
-    rebooted.children[0].start_action = 'start'
-    down_at = time.time()
-    peer.reboot(rebooted)
-    say('gateway B is back after %.1f s and initiates (start_action=start, with INITIAL_CONTACT)' % (
-        time.time() - down_at))
-    pinger.join()
-    r = result['ping']
-    summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
-    if demo:
-        print('   ' + (summary[0] if summary else r.stdout[-500:]))
-    received = int(r.stdout.split(' received')[0].rsplit(' ', 1)[-1]) if ' received' in r.stdout else 0
-    check(received >= 300 - 100, 'the ping resumed within seconds of gateway B\'s return (%d of 300 answered)' %
-          received)
-    again = sw.Topology.sh('ping', '-c', '20', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a, check=False)
-    check(again.returncode == 0 and ' 0% packet loss' in again.stdout, 'the new tunnel carries every ping')
+    def reboot():
+        rebooted = copy.deepcopy(conn_b)
+        rebooted.children[0].start_action = 'start'
+        down_at = time.time()
+        peer.reboot(rebooted)
+        say('gateway B is back after %.1f s and initiates (start_action=start, with INITIAL_CONTACT)' % (
+            time.time() - down_at))
+    ping_through_fault(host_a, reboot, 'gateway B\'s return')
     check('replaced: the peer sent INITIAL_CONTACT from a new IKE SA' in open(gw_a.cp_log).read(),
           'gateway A dropped the old IKE SA on gateway B\'s INITIAL_CONTACT')
     deadline = time.time() + 5
@@ -669,6 +698,8 @@ def run(build):
                 dataplane_restart_under_traffic(host_a, gw_a)
             elif fault == 'peer-reboot':
                 peer_reboot_under_traffic(host_a, gw_a, peer, conn_b)
+            elif fault == 'control-restart':
+                control_restart_under_traffic(host_a, gw_a)
             else:
                 exercise(host_a, host_b)
 
