@@ -43,6 +43,10 @@ constexpr auto kDataplaneTimeout = 3s;
 // on the way is not retransmitted within it (the first retransmission is
 // 4 s after the request): that peer finds out by its own liveness checks.
 constexpr auto kShutdownGrace = 2s;
+// How often the rekeys of Child SAs whose outbound SAs are withheld from a
+// restarted dataplane are asked for again while any is left: longer than a
+// TEMPORARY_FAILURE back-off (10-20 s), so that a rekey under way ends first.
+constexpr auto kWithheldRetry = 15s;
 // How often the traffic ledger drops the counters of SAs that are gone.
 constexpr auto kSettleInterval = 60s;
 
@@ -167,9 +171,12 @@ class Service {
   // The Child SAs whose outbound SAs SaSync withheld from a restarted
   // dataplane (their sequence numbers may have been used) are rekeyed: the
   // new SAs carry the traffic again, the old ones are deleted as after any
-  // rekey.
+  // rekey. Asked again every kWithheldRetry while any is left (a rekey
+  // that failed, or one lost with an IKE SA rekey); the managers leave
+  // alone what is being rekeyed already.
   void renew_withheld() {
     const auto withheld = sync_.withheld_sas();  // a copy: renewals change it
+    next_withheld_retry_ = ikev2::Clock::now() + kWithheldRetry;
     if (withheld.empty()) return;
     log::info("chan", "rekeying the Child SAs of " + std::to_string(withheld.size()) +
                           " withheld outbound SAs (dataplane restart)");
@@ -363,6 +370,7 @@ class Service {
     if (ikev1_) ikev1_->tick(now);
     // Without a Prometheus scrape to settle the traffic ledger, forget
     // the snapshots of SAs that are gone now and then.
+    if (!sync_.withheld_sas().empty() && now >= next_withheld_retry_ && !stopping_) renew_withheld();
     if (now >= next_settle_) {
       next_settle_ = now + kSettleInterval;
       settle_traffic();
@@ -432,6 +440,7 @@ class Service {
   bool stopping_ = false;  // stop() began: the IKE SAs are being deleted
   bool finished_ = false;  // finish_stop() ran: the loop is ending
   ikev2::TimePoint stop_deadline_{};
+  ikev2::TimePoint next_withheld_retry_ = ikev2::TimePoint::max();  // renew_withheld() sets it
   bool ring_full_reported_ = false;
   bool dataplane_alive_ = false;
   SyncPhase phase_ = SyncPhase::awaiting_inventory;

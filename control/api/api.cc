@@ -261,30 +261,24 @@ void Api::add_routes() {
     log::info("api", done + " " + sa->name + (ctx.caller ? " (token " + ctx.caller->id + ")" : ""));
     return accepted(ctx, done + " " + sa->name);
   };
-  router_.add({verb::post, "/sas/{id}/rekey", Scope::operate, {}, [this, now, command, v1_command](RequestContext& ctx) {
-                 if (auto r = v1_command(ctx, 0,
-                                         [&](std::uint64_t id, std::string* why) {
-                                           return sources_.ikev1->rekey(id, now(), why);
-                                         },
-                                         "re-establishing"))
-                   return std::move(*r);
-                 return command(
-                     ctx, [&](const ikev2::IkeSaView& sa, std::string* why) { return sources_.ike->rekey(sa.id, now(), why); },
-                     "rekeying");
-               }});
-  router_.add({verb::post, "/sas/{id}/reauth", Scope::operate, {}, [this, now, command, v1_command](RequestContext& ctx) {
-                 // IKEv1 renews an ISAKMP SA by a new Phase 1: a reauthentication already.
-                 if (auto r = v1_command(ctx, 0,
-                                         [&](std::uint64_t id, std::string* why) {
-                                           return sources_.ikev1->rekey(id, now(), why);
-                                         },
-                                         "re-establishing"))
-                   return std::move(*r);
-                 return command(
-                     ctx,
-                     [&](const ikev2::IkeSaView& sa, std::string* why) { return sources_.ike->reauthenticate(sa.id, now(), why); },
-                     "reauthenticating");
-               }});
+  // POST .../rekey and .../reauth. IKEv1 renews an ISAKMP SA by a new
+  // Phase 1, which is a reauthentication already: both re-establish it.
+  auto renew_command = [this, now, command, v1_command](RequestContext& ctx, bool reauth) -> Reply {
+    if (auto r = v1_command(
+            ctx, 0, [&](std::uint64_t id, std::string* why) { return sources_.ikev1->rekey(id, now(), why); },
+            "re-establishing"))
+      return std::move(*r);
+    return command(
+        ctx,
+        [&](const ikev2::IkeSaView& sa, std::string* why) {
+          return reauth ? sources_.ike->reauthenticate(sa.id, now(), why) : sources_.ike->rekey(sa.id, now(), why);
+        },
+        reauth ? "reauthenticating" : "rekeying");
+  };
+  router_.add({verb::post, "/sas/{id}/rekey", Scope::operate, {},
+               [renew_command](RequestContext& ctx) { return renew_command(ctx, false); }});
+  router_.add({verb::post, "/sas/{id}/reauth", Scope::operate, {},
+               [renew_command](RequestContext& ctx) { return renew_command(ctx, true); }});
   auto child_command = [this, now, command, find_sa, v1_command](RequestContext& ctx, bool rekey) -> Reply {
     const auto spi = parse_spi(ctx.params.at("spi"));
     if (spi) {

@@ -82,7 +82,8 @@ bool SaSync::remove_sa(std::uint64_t sa_id) {
   if (desired_sas_.erase(sa_id) == 0) return false;
   sent_outbound_.erase(sa_id);
   // A withheld SA never reached this dataplane: nothing to delete there.
-  if (phase_ == SyncPhase::in_sync && withheld_.erase(sa_id) == 0) enqueue(DeleteSa{sa_id});
+  const bool withheld = withheld_.erase(sa_id) != 0;
+  if (phase_ == SyncPhase::in_sync && !withheld) enqueue(DeleteSa{sa_id});
   return true;
 }
 
@@ -182,6 +183,13 @@ void SaSync::reconcile() {
   for (const auto& [id, sa] : desired_sas_) {
     const auto it = installed_sas_.find(id);
     if (it == installed_sas_.end()) {
+      // Sent to an earlier dataplane and not in this one: withheld, as
+      // after a FLUSH (queue_full_set()). Not reached while IKE restores
+      // nothing across a control restart, but kept true for when it does.
+      if (sent_outbound_.contains(id)) {
+        withheld_.insert(id);
+        continue;
+      }
       enqueue_sa(RecordType::add_sa, sa);
       ++stats_.reconcile_sa_adds;
     } else if (it->second != summarize(sa)) {
@@ -191,7 +199,8 @@ void SaSync::reconcile() {
       ++stats_.reconcile_sa_updates;
     }
   }
-  for (const auto& [id, policy] : desired_policies_) {
+  for (const auto& [id, desired] : desired_policies_) {
+    const PolicyRecord policy = effective(desired);
     const auto it = installed_policies_.find(id);
     if (it == installed_policies_.end() || it->second != policy) {
       enqueue(policy);

@@ -268,6 +268,11 @@ bool Manager::renew_child_sa(std::uint64_t channel_sa_id, std::string_view reaso
     for (auto& c : sa.children) {
       if (c.record_in.sa_id != channel_sa_id && c.record_out.sa_id != channel_sa_id) continue;
       if (c.state == ChildSaState::installed && !sa.has_task(Task::Kind::rekey_child, c.spi_in)) {
+        // A rekey responder's new pair whose predecessor's Delete has not
+        // come yet takes the outbound policies first, so that its own
+        // successor takes them from it (and the predecessor's Delete
+        // leaves them alone).
+        if (c.outbound_pending) switch_outbound(sa, c);
         log::info("ike", sa.name() + " CHILD_SA " + c.name + " " + std::string(reason) + ", rekeying it");
         c.rekey_at = TimePoint::max();
         sa.tasks.push_back(Task{Task::Kind::rekey_child, c.spi_in});

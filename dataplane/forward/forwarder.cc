@@ -399,11 +399,16 @@ void Forwarder::send_ip(rte_mbuf* m) {
 }
 
 void Forwarder::hold(rte_mbuf* m, const net::NeighborKey& key) {
-  if (held_n_ == kHeld) {
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < held_n_; ++i) same += std::memcmp(&held_[i].key, &key, sizeof key) == 0;
+  // IPv6: no neighbour discovery (static entries only), nothing to wait for.
+  if (key.family != 4 || held_n_ == kHeld || same == kHeldPerNeighbor) {
     drop(m, FwdDrop::neighbor_unresolved);
     return;
   }
-  held_[held_n_++] = {m, key, rte_get_tsc_cycles() + kHoldSeconds * rte_get_tsc_hz()};
+  const std::uint64_t now = rte_get_tsc_cycles();
+  const std::uint64_t hz = rte_get_tsc_hz();
+  held_[held_n_++] = {m, key, now + kHoldSeconds * hz, now + hz};
 }
 
 void Forwarder::release_held() {
@@ -412,11 +417,19 @@ void Forwarder::release_held() {
   std::size_t n_ready = 0;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < held_n_; ++i) {
-    const Held& h = held_[i];
+    Held& h = held_[i];
     std::uint64_t mac = 0;
-    if (plane_.neighbors->packed_at(plane_.neighbors->slot(h.key), mac)) ready[n_ready++] = h.m;
-    else if (now >= h.deadline_tsc) drop(h.m, FwdDrop::neighbor_unresolved);
-    else held_[kept++] = h;
+    if (plane_.neighbors->packed_at(plane_.neighbors->slot(h.key), mac)) {
+      ready[n_ready++] = h.m;
+    } else if (now >= h.deadline_tsc) {
+      drop(h.m, FwdDrop::neighbor_unresolved);
+    } else {
+      if (now >= h.ask_again_tsc) {  // a lost ARP request or reply is not the end
+        plane_.neighbors->request(h.key);
+        h.ask_again_tsc = now + rte_get_tsc_hz();
+      }
+      held_[kept++] = h;
+    }
   }
   held_n_ = kept;
   // Routed afresh (the route may have changed meanwhile); in the order

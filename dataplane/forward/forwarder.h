@@ -72,12 +72,11 @@ class Forwarder {
   // lcore's replies when it forwards too.
   void send_frame(std::uint16_t index, rte_mbuf* frame);
   // Routes an IP packet (no Ethernet header) and sends it. A packet whose
-  // next hop's MAC is not known yet waits (a few, kHoldSeconds at most) while
-  // the main lcore asks for it: a host's first packets to a neighbour --
-  // the first IKE message after a start, whose loss would cost a 4 s
-  // retransmission, the first ping -- are sent, not dropped.
+  // IPv4 next hop's MAC is not known yet waits (a few, kHoldSeconds at
+  // most) while the main lcore asks for it: a host's first packets to a
+  // neighbour -- the first IKE message after a start, whose loss would cost
+  // a 4 s retransmission, the first ping -- are sent, not dropped.
   void send_ip(rte_mbuf* packet);
-  std::size_t held_for_neighbor() const { return held_n_; }
   // Packets the gateway itself sends (the kernel's, from the exception
   // interface; no Ethernet header). They are not forwarded: no TTL
   // decrement. IKE (UDP from port 500 or 4500) leaves as it is, whatever
@@ -123,15 +122,21 @@ class Forwarder {
   net::NeighborKey last_hop_{};
   std::int32_t last_hop_slot_ = -1;
 
-  // Packets waiting for their next hop's MAC, oldest first. Sent by
-  // release_held() once it is learnt; dropped as neighbor_unresolved after
-  // kHoldSeconds, or at once when all kHeld places are taken.
+  // Packets waiting for their next hop's MAC (IPv4: ARP; IPv6 next hops
+  // need a static entry, so none wait), oldest first. Sent by
+  // release_held() once it is learnt, the ARP request repeated each second
+  // meanwhile; dropped as neighbor_unresolved after kHoldSeconds, or at
+  // once when the next hop has kHeldPerNeighbor waiting already (as
+  // Linux's unres_qlen: one silent host must not take every place) or all
+  // kHeld places are taken.
   static constexpr std::size_t kHeld = 32;
+  static constexpr std::size_t kHeldPerNeighbor = 4;
   static constexpr std::uint64_t kHoldSeconds = 3;
   struct Held {
     rte_mbuf* m = nullptr;
     net::NeighborKey key;
     std::uint64_t deadline_tsc = 0;
+    std::uint64_t ask_again_tsc = 0;
   };
   void hold(rte_mbuf* m, const net::NeighborKey& key);
   void release_held();

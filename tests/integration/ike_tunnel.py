@@ -263,6 +263,8 @@ class Appliance:
     def stop(self):
         codes = []
         for proc in (self.control, self.dataplane):  # control first: it deletes its SAs cleanly
+            if proc is None:  # killed by a fault test and not started again (it failed)
+                continue
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:
