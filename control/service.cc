@@ -215,7 +215,14 @@ class Service {
       if (it == latest.end() || it->second.last_packet_ns == 0) return std::nullopt;
       return ikev2::TimePoint(std::chrono::nanoseconds(it->second.last_packet_ns));
     };
+    // Retransmission (the `ike` section) is the same for both versions.
+    options.retransmit_timeout = config->ike.retransmit_timeout;
+    options.retransmit_base = config->ike.retransmit_base;
+    options.retransmit_tries = config->ike.retransmit_tries;
     ikev1::ManagerOptions v1_options;
+    v1_options.retransmit_timeout = config->ike.retransmit_timeout;
+    v1_options.retransmit_base = config->ike.retransmit_base;
+    v1_options.retransmit_tries = config->ike.retransmit_tries;
     v1_options.nat_t_port = kNatTPort;
     v1_options.last_inbound_packet = options.last_inbound_packet;  // the same clock and counters
     v1_options.on_event = options.on_event;  // one event stream for both IKE versions

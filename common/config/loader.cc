@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 
 #include <filesystem>
@@ -101,6 +102,37 @@ ApiConfig read_api(const nlohmann::ordered_json& value, const std::string& point
   return out;
 }
 
+IkeConfig read_ike(const nlohmann::ordered_json& value, const std::string& pointer, Diagnostics& diag) {
+  IkeConfig out;
+  ObjectReader r(value, pointer, diag);
+  // Seconds as a number (fractions allowed: 0.5) or a swanctl time ("4s").
+  if (const auto* v = r.get("retransmit_timeout")) {
+    std::optional<double> seconds;
+    if (v->is_number()) seconds = v->get<double>();
+    else if (v->is_string())
+      if (const auto d = parse_duration(v->get<std::string>())) seconds = static_cast<double>(d->count());
+    if (!seconds || !(*seconds >= 0.1 && *seconds <= 3600))
+      diag.error(r.pointer_of("retransmit_timeout"),
+                 "must be 0.1..3600 seconds (a number such as 4 or 0.5, or a time such as 4s); got " + v->dump());
+    else
+      out.retransmit_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::lround(*seconds * 1000)));
+  }
+  if (const auto* v = r.get("retransmit_base")) {
+    if (!v->is_number() || !(v->get<double>() >= 1.0 && v->get<double>() <= 10.0))
+      diag.error(r.pointer_of("retransmit_base"), "must be a number 1..10 (each resend waits this many times "
+                                                  "longer than the one before); got " + v->dump());
+    else
+      out.retransmit_base = v->get<double>();
+  }
+  if (const auto tries = r.integer("retransmit_tries", 0, 20)) out.retransmit_tries = static_cast<unsigned>(*tries);
+  r.finish();
+  if (out.give_up_seconds() > 24 * 3600.0)
+    diag.error(pointer, "an unanswered request would be retransmitted for " +
+                            std::to_string(static_cast<long long>(out.give_up_seconds())) +
+                            " s; keep it under a day (lower retransmit_tries or retransmit_base)");
+  return out;
+}
+
 LoggingConfig read_logging(const nlohmann::ordered_json& value, const std::string& pointer, Diagnostics& diag) {
   LoggingConfig out;
   ObjectReader r(value, pointer, diag);
@@ -149,6 +181,7 @@ LoadResult load_config(const nlohmann::ordered_json& document, const LoadOptions
   if (const auto* v = root.get("connections")) config.connections = detail::read_connections(*v, "/connections", ctx);
   if (const auto* v = root.get("secrets")) config.secrets = detail::read_secrets(*v, "/secrets", ctx);
   if (const auto* v = root.get("dataplane")) config.dataplane = detail::read_dataplane(*v, "/dataplane", ctx);
+  if (const auto* v = root.get("ike")) config.ike = read_ike(*v, "/ike", ctx.diag);
   if (const auto* v = root.get("sa_channel")) config.sa_channel = read_sa_channel(*v, "/sa_channel", ctx.diag);
   if (const auto* v = root.get("api")) config.api = read_api(*v, "/api", ctx);
   if (const auto* v = root.get("logging")) config.logging = read_logging(*v, "/logging", ctx.diag);
@@ -162,7 +195,9 @@ LoadResult load_config(const nlohmann::ordered_json& document, const LoadOptions
 LoadResult load_config_text(std::string_view text, const LoadOptions& options) {
   nlohmann::ordered_json document;
   try {
-    document = nlohmann::ordered_json::parse(text);
+    // Comments (// and /* */) are allowed, as swanctl.conf allows #: an
+    // annotated config is easier to keep right (conf/corridor.reference.json).
+    document = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const nlohmann::ordered_json::parse_error& e) {
     LoadResult result;
     // e.what() repeats the byte offset in nlohmann's own words; give line/column instead.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace corridor::config {
 
@@ -14,6 +15,13 @@ std::string_view to_string(AuthMethod m) {
     case AuthMethod::ecdsa: return "ecdsa";
   }
   return "unknown";
+}
+
+double IkeConfig::give_up_seconds() const {
+  double total = 0;
+  for (unsigned k = 0; k <= retransmit_tries; ++k)
+    total += std::chrono::duration<double>(retransmit_timeout).count() * std::pow(retransmit_base, k);
+  return total;
 }
 
 std::string_view to_string(ChildMode m) { return m == ChildMode::tunnel ? "tunnel" : "transport"; }

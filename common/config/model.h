@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -252,9 +253,24 @@ struct LoggingConfig {
   LogFormat format = LogFormat::text;
 };
 
+// Daemon-wide IKE settings, as strongSwan keeps them in strongswan.conf
+// (charon.retransmit_*) rather than per connection. A request goes unanswered
+// for retransmit_timeout, then each resend waits retransmit_base times longer,
+// and after retransmit_tries resends the exchange fails (an established SA's
+// dpd_action applies). strongSwan's defaults: 4 s, 1.8, 5 (about 165 s).
+struct IkeConfig {
+  std::chrono::milliseconds retransmit_timeout{4000};
+  double retransmit_base = 1.8;
+  unsigned retransmit_tries = 5;
+
+  // Seconds from the first send until the exchange is given up.
+  double give_up_seconds() const;
+};
+
 struct Config {
   std::vector<ConnectionConfig> connections;  // in file order
   std::vector<Secret> secrets;
+  IkeConfig ike;
   DataplaneConfig dataplane;
   SaChannelConfig sa_channel;
   ApiConfig api;

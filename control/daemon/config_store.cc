@@ -30,8 +30,9 @@ const Json& member(const Json& document, const char* key) {
 }
 
 // Sections read only when a process starts: corridor-dataplane reads
-// dataplane and sa_channel, corridor-control its listeners and log sink.
-constexpr const char* kStartOnly[] = {"dataplane", "sa_channel", "api"};
+// dataplane and sa_channel, corridor-control its listeners, log sink and
+// IKE retransmission settings.
+constexpr const char* kStartOnly[] = {"dataplane", "sa_channel", "api", "ike"};
 
 // --- The history on disk ---------------------------------------------
 // One file per revision: its record (what the API shows of it) and the

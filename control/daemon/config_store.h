@@ -104,8 +104,8 @@ class ConfigStore {
   // Validates `document` as the next config. Beyond --check's rules:
   // secret values written "<redacted>" stand for the running value at the
   // same place, and the sections corridor-control and corridor-dataplane
-  // read only at start (dataplane, sa_channel, api, logging but its level)
-  // must be as they are now.
+  // read only at start (dataplane, sa_channel, api, ike, logging but its
+  // level) must be as they are now.
   Candidate prepare(nlohmann::ordered_json document) const;
 
   // Writes, applies and records a prepared candidate; the new revision's

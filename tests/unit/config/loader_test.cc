@@ -96,6 +96,46 @@ TEST(Loader, JsonSyntaxErrorHasLineAndColumn) {
   EXPECT_NE(r.diagnostics.items()[0].message.find("line 3"), std::string::npos) << all(r);
 }
 
+TEST(Loader, IkeRetransmissionDefaultsAndLimits) {
+  const auto defaults = load("{}");
+  ASSERT_TRUE(defaults.ok()) << all(defaults);
+  EXPECT_EQ(defaults.config->ike.retransmit_timeout, std::chrono::milliseconds(4000));
+  EXPECT_DOUBLE_EQ(defaults.config->ike.retransmit_base, 1.8);
+  EXPECT_EQ(defaults.config->ike.retransmit_tries, 5u);
+  EXPECT_NEAR(defaults.config->ike.give_up_seconds(), 165.06, 0.01);  // strongSwan's 165 s
+
+  const auto fast = load(R"({"ike": {"retransmit_timeout": 0.5, "retransmit_base": 1.5, "retransmit_tries": 2}})");
+  ASSERT_TRUE(fast.ok()) << all(fast);
+  EXPECT_EQ(fast.config->ike.retransmit_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(fast.config->ike.retransmit_tries, 2u);
+  EXPECT_NEAR(fast.config->ike.give_up_seconds(), 0.5 + 0.75 + 1.125, 1e-9);
+  const auto text = load(R"({"ike": {"retransmit_timeout": "2s"}})");
+  ASSERT_TRUE(text.ok()) << all(text);
+  EXPECT_EQ(text.config->ike.retransmit_timeout, std::chrono::milliseconds(2000));
+
+  const auto bad = load(R"({"ike": {"retransmit_timeout": 0, "retransmit_base": 0.5, "retransmit_tries": 21,
+                                    "retransmit_jitter": 10}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(find(bad, "/ike/retransmit_timeout")->message.find("must be 0.1..3600 seconds"), std::string::npos);
+  EXPECT_NE(find(bad, "/ike/retransmit_base")->message.find("must be a number 1..10"), std::string::npos);
+  EXPECT_EQ(find(bad, "/ike/retransmit_tries")->message, "must be 0..20 (got 21)");
+  EXPECT_TRUE(find(bad, "/ike/retransmit_jitter"));
+  // Each value in range, the whole wait not: 3600 s x 10^k over 20 tries.
+  const auto forever = load(R"({"ike": {"retransmit_timeout": 3600, "retransmit_base": 10, "retransmit_tries": 20}})");
+  ASSERT_FALSE(forever.ok());
+  EXPECT_NE(find(forever, "/ike")->message.find("keep it under a day"), std::string::npos) << all(forever);
+}
+
+TEST(Loader, CommentsAreAllowed) {
+  const auto r = load("// gateway A\n{\n  /* the SA channel */ \"sa_channel\": {\"name\": \"/gw-a\"} // shm name\n}\n");
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.config->sa_channel.name, "/gw-a");
+  // An unterminated block comment is a syntax error with its position.
+  const auto bad = load("{\n  /* never closed\n}");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.diagnostics.items()[0].message.find("JSON syntax error at line"), std::string::npos) << all(bad);
+}
+
 TEST(Loader, NumberOverflowIsAnErrorNotACrash) {
   const auto r = load(R"({"connections": {"a": {"version": 45e25519}}})");
   ASSERT_FALSE(r.ok());

@@ -186,12 +186,14 @@ TEST_F(Store, StartOnlySectionsAndNewRedactedSecretsAreRefused) {
   Json next = store_->document();
   next["sa_channel"] = Json{{"name", "/other"}};
   next["logging"]["file"] = "/var/log/corridor.log";
+  next["ike"] = Json{{"retransmit_tries", 2}};
   auto candidate = store_->prepare(next);
   ASSERT_FALSE(candidate.ok());
   std::set<std::string> pointers;
   for (const auto& d : candidate.diagnostics.items()) pointers.insert(d.pointer);
   EXPECT_TRUE(pointers.count("/sa_channel"));
   EXPECT_TRUE(pointers.count("/logging"));
+  EXPECT_TRUE(pointers.count("/ike"));
 
   // logging.level alone may change.
   next = store_->document();
