@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tests/integration/ike_tunnel.py BUILD_DIR [--peer corridor|strongswan] [--ike 1|2]
                                                                [--aggressive] [--nat] [--rekey]
-                                                               [--fault dataplane-restart|control-restart|peer-reboot]
+                                                               [--fault dataplane-restart|control-restart|peer-reboot|
+                                                                        peer-gone|bad-input]
                                                                [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
@@ -42,7 +43,18 @@ A drop the old SAs, and the ping resumes within seconds. With --fault
 control-restart, gateway A's corridor-control is SIGKILLed: its dataplane
 carries the tunnel on alone for 3 s, then the new corridor-control
 negotiates afresh (IKE state is not kept across restarts), reconciles the
-dataplane's SAs away and the ping goes on through the new pair.
+dataplane's SAs away and the ping goes on through the new pair. With
+--fault peer-gone (Corridor peer), gateway B vanishes and stays away:
+gateway A's liveness checks (dpd_delay 2 s; the `ike` section shortens the
+retransmissions to 1 s x1.5, 4 resends) declare it dead, its SAs leave the
+dataplane without host A's traffic leaking, and dpd_action restart
+initiates again, which succeeds once gateway B is switched back on. With
+--fault bad-input (Corridor peer), gateway A receives garbage frames,
+malformed IKE on UDP 500 and 4500, ESP with unknown SPIs, forged ICVs,
+truncated, in UDP for a plain SA and replayed, and API requests it must
+refuse, all while host A pings 20 times a second: no ping may be lost, the
+SAs stay, and each kind of bad input is counted under its name
+(wan_inject.py builds the frames; faults.py holds the fault scenarios).
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -53,7 +65,6 @@ held. --demo narrates each step in an operator's words; --keep leaves it all
 running until Ctrl-C. Needs root.
 """
 
-import copy
 import json
 import os
 import shutil
@@ -67,9 +78,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'interop', 'strongswan'))
 import strongswan as sw  # noqa: E402
+import faults  # noqa: E402
+from report import check, demo, failures, passes, say  # noqa: E402
 from netns_tunnel import TCP_BYTES, TCP_CLIENT, TCP_SERVER, UDP_CLIENT, UDP_SERVER, in_ns  # noqa: E402
 
-demo = '--demo' in sys.argv
 keep = '--keep' in sys.argv
 nat = '--nat' in sys.argv
 rekey = '--rekey' in sys.argv
@@ -77,27 +89,16 @@ peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 
 ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else '2'
 aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
-if fault not in (None, 'dataplane-restart', 'control-restart', 'peer-reboot') or (fault and (nat or rekey)) or \
-        (fault == 'peer-reboot' and peer_kind != 'corridor'):
-    sys.exit('--fault dataplane-restart|control-restart|peer-reboot (the last with --peer corridor), '
-             'without --nat and --rekey')
-failures = []
-passes = []
+FAULTS = ('dataplane-restart', 'control-restart', 'peer-reboot', 'peer-gone', 'bad-input')
+if fault not in (None,) + FAULTS or (fault and (nat or rekey)) or \
+        (fault in ('peer-reboot', 'peer-gone', 'bad-input') and (peer_kind != 'corridor' or ike_version != '2')):
+    sys.exit('--fault %s (the last three with --peer corridor and IKEv2), without --nat and --rekey' %
+             '|'.join(FAULTS))
 PSK = 'a pre-shared key long enough for the demo'
 ID_A, ID_B = 'gw-a.corridor.test', 'gw-b.corridor.test'
 TAP = 'corridor0'
 PROPOSAL, ESP = 'aes256gcm16-prfsha384-ecp384', 'aes256gcm16'
 PROPOSAL_V1 = 'aes256-sha384-ecp384'  # IKEv1 has no AEAD for the ISAKMP SA
-
-
-def say(text):
-    if demo:
-        print('\n== ' + text, flush=True)
-
-
-def check(ok, what):
-    print(('ok: ' if ok else 'FAIL: ') + what, flush=True)
-    (passes if ok else failures).append(what)
 
 
 class Appliance:
@@ -113,8 +114,9 @@ class Appliance:
         self.status_sequence = 0
         self.tokens_path = os.path.join(wd, '%s-tokens.json' % name)
         self.ctl = os.path.join(os.path.abspath(build), 'tools', 'corridorctl', 'corridorctl')
-        self.token = subprocess.run([self.ctl, 'token', 'create', '--scope', 'read', '--tokens', self.tokens_path],
-                                    check=True, capture_output=True, text=True).stdout.split()[0]
+        self.token, self.admin_token = (
+            subprocess.run([self.ctl, 'token', 'create', '--scope', scope, '--tokens', self.tokens_path],
+                           check=True, capture_output=True, text=True).stdout.split()[0] for scope in ('read', 'admin'))
         for dev in ('lan', 'wan'):
             # The dataplane owns these; the namespace's kernel holds the
             # gateway's addresses on the TAP only and must not answer on
@@ -141,6 +143,10 @@ class Appliance:
                     'metrics_listen': '127.0.0.1:9464'},
             'logging': {'level': 'debug'},
         }
+        if fault == 'peer-gone':
+            # A dead peer declared after 1 + 1.5 + 2.25 + 3.375 s of unanswered
+            # retransmissions instead of strongSwan's 165 s.
+            config['ike'] = {'retransmit_timeout': 1, 'retransmit_base': 1.5, 'retransmit_tries': 3}
         self.config = config
         self.config_path = os.path.join(wd, '%s.json' % name)
         with open(self.config_path, 'w') as f:
@@ -170,13 +176,19 @@ class Appliance:
         self.wait_for(lambda: open(self.cp_log).read().count('IKE listening') > started, 'IKE sockets', 15)
 
     def reboot(self, conn):
-        """Both processes killed (SIGKILL) and everything they kept in memory and /dev/shm lost, as
-        in a power cut; then started again with `conn` as the connection."""
+        """A power cut (power_off()), then started again with `conn` as the connection."""
+        self.power_off()
+        self.power_on(conn)
+
+    def power_off(self):
+        """Both processes killed (SIGKILL) and everything they kept in memory and /dev/shm lost."""
         for proc in (self.control, self.dataplane):
             proc.kill()
             proc.wait()
-        self.control = None  # wait_for() watches what runs
+        self.control = self.dataplane = None  # wait_for() and stop() watch what runs
         subprocess.run(['rm', '-rf', '/dev/shm/' + self.prefix, '/var/run/dpdk/' + self.prefix])
+
+    def power_on(self, conn):
         self.config['connections'] = {conn.name: conn.corridor()}
         with open(self.config_path, 'w') as f:
             json.dump(self.config, f, indent=2)
@@ -231,15 +243,35 @@ class Appliance:
 
     def api(self, path):
         """GET /api/v1<path> from inside the namespace: the decoded JSON."""
-        code = ('import json, sys, urllib.request\n'
-                'r = urllib.request.Request("http://127.0.0.1:8443/api/v1" + sys.argv[1], '
-                'headers={"Authorization": "Bearer " + sys.argv[2]})\n'
-                'print(urllib.request.urlopen(r, timeout=5).read().decode())')
-        r = subprocess.run(['ip', 'netns', 'exec', self.ns, '/usr/bin/python3', '-c', code, path, self.token],
-                           capture_output=True, text=True, timeout=15)
+        status, body = self.api_request('GET', path)
+        if status != 200:
+            raise sw.HarnessError('%s: GET %s: %d %s' % (self.name, path, status, body[-500:]))
+        return json.loads(body)
+
+    def api_request(self, method, path, body=None, token='read', content_type='application/json'):
+        """Any request to /api/v1<path> from inside the namespace: (status, body text). `token` is
+        'read', 'admin', None (no Authorization header) or a literal token."""
+        bearer = {'read': self.token, 'admin': self.admin_token}.get(token, token)
+        # http.client rather than urllib: a server that refuses a body too
+        # large answers and closes before the body is through, and the
+        # answer must still be read.
+        code = ('import http.client, sys\n'
+                'method, path, bearer, ctype = sys.argv[1:5]\n'
+                'data = sys.stdin.buffer.read() if method in ("PUT", "POST", "PATCH") else None\n'
+                'headers = {"Content-Type": ctype}\n'
+                'if bearer: headers["Authorization"] = "Bearer " + bearer\n'
+                'c = http.client.HTTPConnection("127.0.0.1", 8443, timeout=5)\n'
+                'try: c.request(method, "/api/v1" + path, body=data, headers=headers)\n'
+                'except (BrokenPipeError, ConnectionResetError): pass\n'
+                'r = c.getresponse()\n'
+                'print(r.status); sys.stdout.write(r.read().decode(errors="replace"))')
+        data = body if isinstance(body, bytes) else (body or '').encode()
+        r = subprocess.run(['ip', 'netns', 'exec', self.ns, '/usr/bin/python3', '-c', code, method, path,
+                            bearer or '', content_type], input=data, capture_output=True, timeout=15)
         if r.returncode != 0:
-            raise sw.HarnessError('%s: GET %s failed: %s' % (self.name, path, r.stderr[-500:]))
-        return json.loads(r.stdout)
+            raise sw.HarnessError('%s: %s %s failed: %s' % (self.name, method, path, r.stderr[-500:]))
+        status, _, text = r.stdout.decode(errors='replace').partition('\n')
+        return int(status), text
 
     def metrics(self):
         code = 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9464/metrics", timeout=5).read().decode())'
@@ -331,138 +363,6 @@ def wan_protocols(frames):
         else:
             out['other'] += 1
     return out
-
-
-def esp_sequences(frames, source):
-    """(SPI, sequence number) of each ESP packet from `source` (dotted IPv4), plain or in UDP 4500, in order."""
-    src = bytes(int(x) for x in source.split('.'))
-    out = []
-    for f in frames:
-        if len(f) < 34 or f[12:14] != b'\x08\x00' or f[26:30] != src:
-            continue
-        ihl = (f[14] & 0x0f) * 4
-        proto, l4 = f[23], 14 + ihl
-        if proto == 50:
-            esp = f[l4:]
-        elif proto == 17 and int.from_bytes(f[l4 + 2:l4 + 4], 'big') == 4500 and len(f) >= l4 + 16 and \
-                f[l4 + 8:l4 + 12] != b'\x00\x00\x00\x00':
-            esp = f[l4 + 8:]
-        else:
-            continue
-        if len(esp) >= 8:
-            out.append((int.from_bytes(esp[:4], 'big'), int.from_bytes(esp[4:8], 'big')))
-    return out
-
-
-def sequences_go_forward(packets):
-    """The first (SPI, earlier, later) where a sequence number did not grow; None if none."""
-    last = {}
-    for spi, seq in packets:
-        if spi in last and seq <= last[spi]:
-            return spi, last[spi], seq
-        last[spi] = seq
-    return None
-
-
-def ping_through_fault(host_a, fault_action, what):
-    """A 20-per-second ping of 300 from host A to host B, `fault_action()` 3 s into it. Checks
-    that it resumed within seconds (at most 100 lost) and that a ping after it loses nothing."""
-    sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
-    result = {}
-
-    def stream():
-        result['ping'] = sw.Topology.sh('ping', '-c', '300', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a,
-                                        check=False, timeout=60)
-    pinger = threading.Thread(target=stream)
-    pinger.start()
-    time.sleep(3)
-    try:
-        fault_action()
-    finally:
-        pinger.join()
-    r = result['ping']
-    summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
-    if demo:
-        print('   ' + (summary[0] if summary else r.stdout[-500:]))
-    received = int(r.stdout.split(' received')[0].rsplit(' ', 1)[-1]) if ' received' in r.stdout else 0
-    check(received >= 300 - 100, 'the ping resumed within seconds of %s (%d of 300 answered)' % (what, received))
-    again = sw.Topology.sh('ping', '-c', '20', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a, check=False)
-    check(again.returncode == 0 and ' 0% packet loss' in again.stdout, 'after %s the tunnel carries every ping' % what)
-
-
-def dataplane_restart_under_traffic(host_a, gw_a):
-    say('a continuous ping (20 a second) while gateway A\'s corridor-dataplane is killed (SIGKILL) and started again')
-    counters = 'ike' if ike_version == '2' else 'ikev1'
-    key = 'child_sas_rekeyed' if ike_version == '2' else 'ipsec_sas_rekeyed'
-    before = gw_a.status()[counters][key]
-
-    def restart():
-        gw_a.kill_dataplane()
-        killed_at = time.time()
-        gw_a.start_dataplane()
-        say('corridor-dataplane started again after %.1f s' % (time.time() - killed_at))
-    # The restart itself (EAL, ports, TAP) takes about half a second; the
-    # rekey that brings outbound traffic back, a round trip.
-    ping_through_fault(host_a, restart, 'the dataplane restart')
-    log = open(gw_a.cp_log).read()
-    check('outbound SAs withheld from the new dataplane' in log,
-          'corridor-control withheld the outbound SAs the dead dataplane had used')
-    check('lost its outbound sequence number with the dataplane restart' in log,
-          'corridor-control rekeyed their Child SAs')
-    after = gw_a.status()[counters][key]
-    check(after > before, 'a Child SA rekey counted (%d -> %d)' % (before, after))
-
-
-def control_restart_under_traffic(host_a, gw_a):
-    say('a continuous ping (20 a second) while gateway A\'s corridor-control is killed (SIGKILL), '
-        'stays down for 3 s and is started again')
-    before = gw_a.established()
-
-    def restart():
-        gw_a.control.kill()
-        gw_a.control.wait()
-        gw_a.control = None
-        # Meanwhile the dataplane forwards on the SAs it holds.
-        r = sw.Topology.sh('ping', '-c', '40', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a, check=False)
-        check(r.returncode == 0 and ' 0% packet loss' in r.stdout,
-              'with corridor-control dead the dataplane goes on carrying the tunnel\'s traffic')
-        gw_a.start_control()
-    ping_through_fault(host_a, restart, 'the control plane restart')
-    # IKE state is not kept across a restart: the new corridor-control
-    # negotiates afresh (INITIAL_CONTACT replaces the SAs at gateway B) and
-    # reconciles the dataplane, whose old SAs no negotiation owns any more.
-    check('reconciled with the dataplane\'s inventory of 2 SAs' in open(gw_a.cp_log).read(),
-          'the new corridor-control reconciled with the dataplane\'s inventory (the old pair)')
-    deadline = time.time() + 5
-    while time.time() < deadline and (len(gw_a.ike_sas()) != 1 or len(gw_a.stats()['sas']) != 2):
-        time.sleep(0.1)
-    sas, dataplane = gw_a.ike_sas(), gw_a.stats()['sas']
-    check(len(sas) == 1 and sas[0]['spi_i'] != before['spi_i'] and len(dataplane) == 2,
-          'gateway A holds one new IKE SA and one SA pair in its dataplane (%d IKE SAs, %d dataplane SAs)' % (
-              len(sas), len(dataplane)))
-
-
-def peer_reboot_under_traffic(host_a, gw_a, peer, conn_b):
-    say('a continuous ping (20 a second) while gateway B loses power: both its processes killed, '
-        'its SAs gone; it comes back and initiates')
-    before = gw_a.established()
-
-    def reboot():
-        rebooted = copy.deepcopy(conn_b)
-        rebooted.children[0].start_action = 'start'
-        down_at = time.time()
-        peer.reboot(rebooted)
-        say('gateway B is back after %.1f s and initiates (start_action=start, with INITIAL_CONTACT)' % (
-            time.time() - down_at))
-    ping_through_fault(host_a, reboot, 'gateway B\'s return')
-    check('replaced: the peer sent INITIAL_CONTACT from a new IKE SA' in open(gw_a.cp_log).read(),
-          'gateway A dropped the old IKE SA on gateway B\'s INITIAL_CONTACT')
-    deadline = time.time() + 5
-    while time.time() < deadline and len(gw_a.ike_sas()) != 1:
-        time.sleep(0.1)
-    sas = gw_a.ike_sas()
-    check(len(sas) == 1 and sas[0]['spi_i'] != before['spi_i'] and not sas[0]['initiator'],
-          'gateway A holds one IKE SA, the one gateway B initiated (%s)' % [(s['spi_i'], s['state']) for s in sas])
 
 
 def check_dataplane_api(gw, poke):
@@ -627,6 +527,11 @@ def run(build):
                 if ike_version == '2':
                     # ... and reauthenticates it at ~17-19 s: a new IKE SA and Child SA.
                     conn_a.reauth_time = '19s'
+            if fault == 'peer-gone':
+                # A liveness check after 2 s without a word from gateway B; a
+                # dead peer's Child SA is initiated again.
+                conn_a.dpd_delay = '2s'
+                conn_a.children[0].dpd_action = 'restart'
             conn_b = conn_a.mirror(['192.0.2.2'], ['%any'] if nat else [wan_a])
             if rekey:  # only A rekeys; B answers
                 conn_b.children[0].rekey_time, conn_b.children[0].life_time = '0', None
@@ -697,11 +602,15 @@ def run(build):
             if rekey:
                 rekey_under_traffic(host_a, gw_a)
             elif fault == 'dataplane-restart':
-                dataplane_restart_under_traffic(host_a, gw_a)
+                faults.dataplane_restart_under_traffic(host_a, gw_a, ike_version)
             elif fault == 'peer-reboot':
-                peer_reboot_under_traffic(host_a, gw_a, peer, conn_b)
+                faults.peer_reboot_under_traffic(host_a, gw_a, peer, conn_b)
             elif fault == 'control-restart':
-                control_restart_under_traffic(host_a, gw_a)
+                faults.control_restart_under_traffic(host_a, gw_a)
+            elif fault == 'peer-gone':
+                faults.peer_gone_under_traffic(host_a, gw_a, peer, conn_b)
+            elif fault == 'bad-input':
+                faults.bad_input_under_traffic(topo, host_a, gw_a, peer, ns_a, ns_b, wd)
             else:
                 exercise(host_a, host_b)
 
@@ -715,7 +624,13 @@ def run(build):
                             gw.name, s['spi'], s['direction'], s['packets'], s['bytes'], s['drops'] or 'none'))
                 check(by_dir.get('in', {}).get('packets', 0) > 0 and by_dir.get('out', {}).get('packets', 0) > 0,
                       '%s dataplane SA counters rose both ways' % gw.name)
-                check(not any(s['drops'] for s in stats['sas']), 'no %s SA dropped a packet' % gw.name)
+                if fault == 'bad-input' and gw is gw_a:  # what was sent at it, and nothing else
+                    expected = {'icv_failure', 'replay', 'replay_too_old', 'encap_mismatch', 'too_short', 'bad_length'}
+                    odd = {k: v for s in stats['sas'] for k, v in s['drops'].items()
+                           if s['direction'] == 'out' or k not in expected}
+                    check(not odd, 'gateway A\'s SAs dropped only the bad input (%s)' % (odd or 'nothing else'))
+                else:
+                    check(not any(s['drops'] for s in stats['sas']), 'no %s SA dropped a packet' % gw.name)
                 fwd_drops = {k: v for k, v in stats['forwarding']['drops'].items() if v}
                 if demo or fwd_drops:
                     print('   %s forwarding drops: %s' % (gw.name, fwd_drops or 'none'))
@@ -745,8 +660,8 @@ def run(build):
                 print('   %d frames captured on the WAN: %s' % (len(frames), kinds))
             check(cleartext_on_wan(frames) == 0, 'no cleartext between the hosts on the WAN')
             if fault == 'dataplane-restart':  # (a rebooted peer's new SAs count from 1 again: rightly)
-                sent_by_a = esp_sequences(b_frames, wan_a)
-                backwards = sequences_go_forward(sent_by_a)
+                sent_by_a = faults.esp_sequences(b_frames, wan_a)
+                backwards = faults.sequences_go_forward(sent_by_a)
                 check(len(sent_by_a) > 200 and backwards is None,
                       'no ESP sequence number of gateway A went backwards on the wire (%d packets, %d SPIs%s)' % (
                           len(sent_by_a), len({spi for spi, _ in sent_by_a}),
