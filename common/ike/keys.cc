@@ -206,6 +206,17 @@ struct Sizes {
 };
 
 KeyExpected<Sizes> suite_sizes(std::uint16_t encr, std::uint16_t key_bits, std::uint16_t integ, bool ike) {
+  // A Child SA with no encryption transform is AH (RFC 7296 §3.3.3: AH
+  // proposals carry integrity and ESN only); its KEYMAT is the integrity
+  // keys alone (§2.17). ESP and IKE proposals without one never get here:
+  // proposal selection refuses them.
+  if (!ike && encr == 0) {
+    if (integ == 0)
+      return KeyError{KeyErrc::missing_integrity, "a Child SA with neither encryption nor integrity (AH needs integrity)"};
+    auto i = integrity_key_size(integ);
+    if (!i) return i.error();
+    return Sizes{0, *i};
+  }
   auto e = encryption_key_size(encr, key_bits);
   if (!e) return e.error();
   auto i = integrity_key_size(integ);

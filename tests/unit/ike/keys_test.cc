@@ -183,6 +183,22 @@ TEST(IkeKeys, ChildSaKeymat) {
   EXPECT_EQ(bytes(cbc->integrity_i), from_hex("d7d951f9ac61f6818f3e36e28a13341c615aa7414c10727a5f15bd9e7630b2ce"));
   EXPECT_EQ(bytes(cbc->encryption_r), from_hex("9f7aa47c5be7ca293388e321065aff9c"));
   EXPECT_EQ(bytes(cbc->integrity_r), from_hex("2188540e241d9b735063d597d13bafbad34608dbc6e479f9b2171e39644fcb31"));
+  // AH with HMAC-SHA2-256-128, no PFS: the same prf+ stream as the GCM case
+  // above, split Ai Ar (32 bytes each): Ai starts with GCM's Ei (bytes 0-19),
+  // Ar (bytes 32-63) with the last 8 bytes of GCM's Er (bytes 20-39).
+  auto ah = derive_child_sa_keys(PrfId::hmac_sha2_256, ike->sk_d, ChildSuite{0, 0, 12}, {}, ni, nr);
+  ASSERT_TRUE(ah.ok()) << ah.error().message;
+  EXPECT_TRUE(ah->encryption_i.empty());
+  EXPECT_TRUE(ah->encryption_r.empty());
+  ASSERT_EQ(ah->integrity_i.size(), 32U);
+  ASSERT_EQ(ah->integrity_r.size(), 32U);
+  const auto ai = bytes(ah->integrity_i), ar = bytes(ah->integrity_r), gcm_er = bytes(gcm->encryption_r);
+  EXPECT_EQ(std::vector<std::uint8_t>(ai.begin(), ai.begin() + 20), bytes(gcm->encryption_i));
+  EXPECT_EQ(std::vector<std::uint8_t>(ar.begin(), ar.begin() + 8),
+            std::vector<std::uint8_t>(gcm_er.begin() + 12, gcm_er.end()));
+  // Neither encryption nor integrity: refused, not an empty KEYMAT.
+  EXPECT_EQ(derive_child_sa_keys(PrfId::hmac_sha2_256, ike->sk_d, ChildSuite{0, 0, 0}, {}, ni, nr).error().code,
+            KeyErrc::missing_integrity);
 }
 
 TEST(IkeKeys, KeySizesFromTransforms) {
