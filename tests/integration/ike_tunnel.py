@@ -5,7 +5,7 @@
                                                                [--aggressive] [--nat] [--rekey]
                                                                [--fault dataplane-restart|control-restart|peer-reboot|
                                                                         peer-gone|bad-input]
-                                                               [--demo] [--keep]
+                                                               [--variant esn|ah|multi] [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
     10.1.0.10 ==== lan 10.1.0.1 [dataplane] wan 192.0.2.1 ==== ... ==== wan 192.0.2.2  lan 10.2.0.1 ==== 10.2.0.10
@@ -56,6 +56,13 @@ refuse, all while host A pings 20 times a second: no ping may be lost, the
 SAs stay, and each kind of bad input is counted under its name
 (wan_inject.py builds the frames; faults.py holds the fault scenarios).
 
+--variant (Corridor peer, IKEv2) tries what the strongSwan peer here cannot
+do (variants.py): esn negotiates AES-CBC/HMAC-SHA-256 with extended
+sequence numbers; ah an AH Child SA (only AH on the WAN); multi a
+connection with two Child SAs, "lans" with two subnets at B and "lab" over
+the same IKE SA by CREATE_CHILD_SA, each flow counted on its own pair and a
+flow no child covers dropped by policy.
+
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
 stream (SHA-256 compared); a capture of gateway B's WAN link holds no
@@ -79,6 +86,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'interop', 'strongswan'))
 import strongswan as sw  # noqa: E402
 import faults  # noqa: E402
+import variants  # noqa: E402
 from report import check, demo, failures, passes, say  # noqa: E402
 from netns_tunnel import TCP_BYTES, TCP_CLIENT, TCP_SERVER, UDP_CLIENT, UDP_SERVER, in_ns  # noqa: E402
 
@@ -89,6 +97,11 @@ peer_kind = sys.argv[sys.argv.index('--peer') + 1] if '--peer' in sys.argv else 
 ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else '2'
 aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
+variant = sys.argv[sys.argv.index('--variant') + 1] if '--variant' in sys.argv else None
+if variant not in (None, 'esn', 'ah', 'multi') or (variant and (peer_kind != 'corridor' or ike_version != '2' or
+                                                                fault or rekey)):
+    sys.exit('--variant esn|ah|multi: between two Corridors over IKEv2 (what the strongSwan peer here cannot do), '
+             'without --fault and --rekey')
 FAULTS = ('dataplane-restart', 'control-restart', 'peer-reboot', 'peer-gone', 'bad-input')
 if fault not in (None,) + FAULTS or (fault and (nat or rekey)) or \
         (fault in ('peer-reboot', 'peer-gone', 'bad-input') and (peer_kind != 'corridor' or ike_version != '2')):
@@ -99,12 +112,19 @@ ID_A, ID_B = 'gw-a.corridor.test', 'gw-b.corridor.test'
 TAP = 'corridor0'
 PROPOSAL, ESP = 'aes256gcm16-prfsha384-ecp384', 'aes256gcm16'
 PROPOSAL_V1 = 'aes256-sha384-ecp384'  # IKEv1 has no AEAD for the ISAKMP SA
+# --variant esn: AES-CBC with HMAC-SHA-256 and 64-bit extended sequence numbers,
+# whose high half only the ICV covers (RFC 4303 §2.2.1).
+ESP_ESN = 'aes128-sha256-esn'
+# --variant multi: the second subnet of child "lans" at B, and child "lab".
+MULTI_FLOWS = (('10.1.0.10', '10.2.0.10', 'lans'), ('10.1.0.10', '10.2.1.10', 'lans'),
+               ('10.1.1.10', '10.2.2.10', 'lab'))
 
 
 class Appliance:
     """corridor-dataplane (LAN and WAN on net_af_packet, exception TAP) and corridor-control in one namespace."""
 
-    def __init__(self, topo, build, ns, name, wd, lan, wan, wan_prefix, gateway, conn):
+    def __init__(self, topo, build, ns, name, wd, lan, wan, wan_prefix, gateway, conn, lan_routes=()):
+        """`lan_routes`: (prefix, next hop) of subnets behind a router on the LAN."""
         self.topo, self.ns, self.name, self.wd = topo, ns, name, wd
         self.prefix = 'corridor-ike-%d-%s' % (os.getpid(), name)  # EAL file prefix and SA channel name
         self.stats_path = os.path.join(wd, '%s-dataplane.json' % name)
@@ -132,7 +152,8 @@ class Appliance:
                     {'name': 'net_af_packet1', 'devargs': 'iface=wan', 'role': 'unprotected',
                      'address': wan + '/' + wan_prefix},
                 ],
-                'routes': [{'prefix': '0.0.0.0/0', 'via': gateway, 'port': 'net_af_packet1'}],
+                'routes': [{'prefix': '0.0.0.0/0', 'via': gateway, 'port': 'net_af_packet1'}] +
+                          [{'prefix': p, 'via': via, 'port': 'net_af_packet0'} for p, via in lan_routes],
                 'exception_interface': TAP,
                 'poll_mode': 'adaptive',
             },
@@ -340,8 +361,8 @@ def cleartext_on_wan(frames):
 
 
 def wan_protocols(frames):
-    """Counts of what crossed the WAN: esp, esp-in-udp, ike (UDP 500/4500 with the non-ESP marker), other."""
-    out = {'esp': 0, 'esp_in_udp': 0, 'ike': 0, 'nat_keepalive': 0, 'other': 0}
+    """Counts of what crossed the WAN: esp, esp-in-udp, ah, ike (UDP 500/4500 with the non-ESP marker), other."""
+    out = {'esp': 0, 'esp_in_udp': 0, 'ah': 0, 'ike': 0, 'nat_keepalive': 0, 'other': 0}
     for f in frames:
         if len(f) < 34 or f[12:14] != b'\x08\x00':
             continue
@@ -349,6 +370,8 @@ def wan_protocols(frames):
         proto, l4 = f[23], 14 + ihl
         if proto == 50:
             out['esp'] += 1
+        elif proto == 51:
+            out['ah'] += 1
         elif proto == 17 and len(f) >= l4 + 8:
             dport, sport = int.from_bytes(f[l4 + 2:l4 + 4], 'big'), int.from_bytes(f[l4:l4 + 2], 'big')
             payload = f[l4 + 8:]
@@ -411,7 +434,8 @@ def check_dataplane_api(gw, poke):
     deadline = time.time() + 5
     while True:
         sas = gw.api('/sas')['items']
-        children = [c for sa in sas for c in sa['children'] if c['state'] in ('INSTALLED', 'QM_DONE')]
+        children = [c for sa in sas for c in sa['children']
+                    if c['state'] in ('INSTALLED', 'QM_DONE') and c['name'] == 'lans']
         traffic = children[0]['traffic'] if len(children) == 1 else None
         if (traffic and traffic['in'] and traffic['out'] and traffic['in']['packets'] > 0 and
                 traffic['out']['packets'] > 0) or time.time() > deadline:
@@ -492,7 +516,8 @@ def run(build):
             say('building the network: host A, gateway A (Corridor), %sgateway B (%s), host B' % (
                 'a NAT, ' if nat else '', 'strongSwan' if peer_kind == 'strongswan' else 'Corridor'))
             host_a, ns_a, ns_b, host_b = (topo.add_ns(n) for n in ('hostA', 'gwA', 'gwB', 'hostB'))
-            topo.link(host_a, 'eth0', ns_a, 'lan', ['10.1.0.10/24'], [])
+            topo.link(host_a, 'eth0', ns_a, 'lan', ['10.1.0.10/24'] + (['10.1.1.10/24'] if variant == 'multi' else []),
+                      [])
             topo.route(host_a, 'default', via='10.1.0.1')
             if nat:
                 ns_nat = topo.add_ns('nat')
@@ -507,7 +532,8 @@ def run(build):
                 topo.link(ns_b, 'lan', host_b, 'eth0', ['10.2.0.1/24'], ['10.2.0.10/24'])
                 topo.sysctl(ns_b, {'net.ipv4.ip_forward': 1})
             else:  # a Corridor dataplane owns gateway B's veths too
-                topo.link(ns_b, 'lan', host_b, 'eth0', [], ['10.2.0.10/24'])
+                topo.link(ns_b, 'lan', host_b, 'eth0', [],
+                          ['10.2.0.10/24'] + (['10.2.1.10/24', '10.2.2.10/24'] if variant == 'multi' else []))
             topo.route(host_b, 'default', via='10.2.0.1')
             for ns, dev in ((host_a, 'eth0'), (host_b, 'eth0')):
                 # Room for the ESP and UDP overhead on the 1500-byte WAN, as on any IPsec gateway's LAN.
@@ -520,6 +546,18 @@ def run(build):
                                    proposals=[PROPOSAL_V1 if ike_version == '1' else PROPOSAL],
                                    version=int(ike_version), aggressive=aggressive or None,
                                    local=sw.Auth('psk', ID_A), remote=sw.Auth('psk', ID_B))
+            if variant == 'esn':
+                conn_a.children[0].esp_proposals = [ESP_ESN]
+            elif variant == 'ah':
+                # AH (RFC 4302): integrity for the whole packet, outer header included, no encryption.
+                conn_a.children[0].esp_proposals = []
+                conn_a.children[0].extra['ah_proposals'] = ['sha256']
+            elif variant == 'multi':
+                # Two subnets at B in child "lans", and a second child "lab" that
+                # CREATE_CHILD_SA brings up over the same IKE SA.
+                conn_a.children[0].remote_ts = ['10.2.0.0/24', '10.2.1.0/24']
+                conn_a.children.append(sw.Child('lab', ['10.1.1.0/24'], ['10.2.2.0/24'], esp_proposals=[ESP],
+                                                start_action='start'))
             if rekey:
                 # Gateway A rekeys the Child SA every ~8 s and the IKE SA every ~14 s while traffic runs.
                 conn_a.children[0].rekey_time, conn_a.children[0].life_time = '8s', '60s'
@@ -538,7 +576,8 @@ def run(build):
                 conn_b.rekey_time = '0'
                 conn_b.reauth_time = None
             conn_b.name = 'site-a'
-            conn_b.children[0].start_action = 'none'
+            for child in conn_b.children:
+                child.start_action = 'none'
             # What crossed the WAN: a packet socket sees what its kernel
             # sends and receives, but not what a dataplane sends through
             # net_af_packet (PACKET_QDISC_BYPASS), so capture where a kernel
@@ -554,10 +593,13 @@ def run(build):
                 peer.start()
             else:
                 say('gateway B: a second Corridor appliance, the responder')
+                # --variant multi: host B routes (owns) 10.2.1.0/24 and 10.2.2.0/24 too.
+                lan_routes = [('10.2.1.0/24', '10.2.0.10'), ('10.2.2.0/24', '10.2.0.10')] if variant == 'multi' else []
                 peer = Appliance(topo, build, ns_b, 'gwB', wd, '10.2.0.1', '192.0.2.2', '24',
-                                 '192.0.2.1' if nat else wan_a, conn_b)
+                                 '192.0.2.1' if nat else wan_a, conn_b, lan_routes)
             say('gateway A: corridor-dataplane owns the veths, corridor-control negotiates behind its TAP')
-            gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, conn_a)
+            lan_routes = [('10.1.1.0/24', '10.1.0.10')] if variant == 'multi' else []
+            gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, conn_a, lan_routes)
 
             say('Phase 1 / Phase 2: corridor-control initiates %s (start_action=start)' % (
                 'IKEv1 %s Mode, then Quick Mode' % ('Aggressive' if aggressive else 'Main') if ike_version == '1'
@@ -579,7 +621,7 @@ def run(build):
             else:
                 peer.wait_for(peer.established, 'established IKE SA with a Child SA', 15)
                 sa_b = peer.established()
-                child_b = sa_b['children'][0]
+                child_b = variants.child_named(sa_b, child_a['name']) or sa_b['children'][0]
                 view_b = {'spi_i': sa_b['spi_i'], 'spi_r': sa_b['spi_r'], 'child_in': child_b['spi_in'],
                           'child_out': child_b['spi_out'], 'text': 'Corridor B: ' + describe(sa_b)}
                 check(sa_b['proposal'] == sa_a['proposal'] and child_b['proposal'] == child_a['proposal'],
@@ -598,6 +640,8 @@ def run(build):
                   'ESP is UDP-encapsulated exactly when needed (%s)' % child_a['encapsulation'])
             if nat:
                 check(sa_a['nat']['local'], 'Corridor detected that it is behind a NAT')
+            if variant:
+                variants.check_variant(variant, gw_a, peer, host_a)
 
             if rekey:
                 rekey_under_traffic(host_a, gw_a)
@@ -666,9 +710,14 @@ def run(build):
                       'no ESP sequence number of gateway A went backwards on the wire (%d packets, %d SPIs%s)' % (
                           len(sent_by_a), len({spi for spi, _ in sent_by_a}),
                           '' if backwards is None else ': SPI 0x%08x went from %d to %d' % backwards))
-            check(kinds['esp_in_udp'] + kinds['esp'] > (500 if rekey else 300 if fault else 1000) and kinds['ike'] >= 4,
-                  'the traffic crossed as ESP (%d ESP-in-UDP, %d ESP), IKE alongside (%d)' % (
-                      kinds['esp_in_udp'], kinds['esp'], kinds['ike']))
+            if variant == 'ah':  # AH authenticates but does not encrypt: no ESP at all
+                check(kinds['ah'] > 1000 and kinds['esp'] + kinds['esp_in_udp'] == 0 and kinds['ike'] >= 4,
+                      'the traffic crossed as AH (%d AH, %d ESP), IKE alongside (%d)' % (
+                          kinds['ah'], kinds['esp'] + kinds['esp_in_udp'], kinds['ike']))
+            else:
+                check(kinds['esp_in_udp'] + kinds['esp'] > (500 if rekey else 300 if fault else 1000) and
+                      kinds['ike'] >= 4, 'the traffic crossed as ESP (%d ESP-in-UDP, %d ESP), IKE alongside (%d)' % (
+                          kinds['esp_in_udp'], kinds['esp'], kinds['ike']))
 
             if keep:
                 print('\nRunning; namespaces %s. Ctrl-C to stop.' % ', '.join(topo.namespaces), flush=True)

@@ -271,6 +271,8 @@ class Child:
     def render(self):
         d = {'local_ts': ','.join(self.local_ts), 'remote_ts': ','.join(self.remote_ts),
              'esp_proposals': ','.join(self.esp_proposals), 'mode': self.mode, 'start_action': self.start_action}
+        if not self.esp_proposals:  # an AH child (ah_proposals in extra)
+            del d['esp_proposals']
         for k in ('rekey_time', 'life_time', 'dpd_action', 'close_action'):
             if getattr(self, k) is not None:
                 d[k] = getattr(self, k)
