@@ -364,6 +364,11 @@ void read_cores(const nlohmann::ordered_json& cores, const std::string& pointer,
           ctx.diag.error(p, "lcore " + std::to_string(id) + " listed twice");
         else d.worker_lcores.push_back(id);
       }
+    // Valid, but not yet something corridor-dataplane can do: say so at
+    // --check time rather than only when the dataplane refuses to start.
+    if (!d.worker_lcores.empty())
+      ctx.diag.warning(wp, "worker lcores are not supported yet: corridor-dataplane refuses to start with any "
+                           "(the main lcore forwards alone); leave workers empty");
   }
   cr.finish();
 }
