@@ -138,7 +138,7 @@ def peer_reboot_under_traffic(host_a, gw_a, peer, conn_b):
         rebooted = copy.deepcopy(conn_b)
         rebooted.children[0].start_action = 'start'
         down_at = time.time()
-        peer.reboot(rebooted)
+        peer.reboot([rebooted])
         say('gateway B is back after %.1f s and initiates (start_action=start, with INITIAL_CONTACT)' % (
             time.time() - down_at))
     ping_through_fault(host_a, reboot, 'gateway B\'s return')
@@ -155,7 +155,7 @@ def peer_reboot_under_traffic(host_a, gw_a, peer, conn_b):
 
 def peer_gone_under_traffic(host_a, gw_a, peer, conn_b):
     """Gateway B vanishes and stays away: gateway A's liveness checks (dpd_delay 2 s) go
-    unanswered, it declares the peer dead after its retransmissions (1 s, x1.5, 4 resends) and
+    unanswered, it declares the peer dead after its retransmissions (1 s, x1.5, 3 resends) and
     applies dpd_action restart: the old SAs leave its dataplane, nothing leaves in the clear,
     and its new IKE_SA_INIT brings the tunnel back once gateway B is on again."""
     say('gateway B disappears (both processes SIGKILLed, nothing answers any more); gateway A checks '
@@ -185,9 +185,10 @@ def peer_gone_under_traffic(host_a, gw_a, peer, conn_b):
         pinger.join()
         raise e
     detected = time.time() - gone_at
-    # dpd_delay 2 s, the 1 s tick, then 1 + 1.5 + 2.25 + 3.375 + 5.06 s of retransmissions.
+    # dpd_delay 2 s, the 1 s tick, then 1 + 1.5 + 2.25 + 3.375 s of retransmissions:
+    # about 12 s at most; more is the machine's load.
     check(detected < 20, 'gateway A declared gateway B dead %.1f s after it vanished (liveness check, '
-                         '4 retransmissions)' % detected)
+                         '3 retransmissions)' % detected)
     status = gw_a.status()
     check(status['ike']['dead_peers'] == dead_before + 1,
           'the dead_peers counter rose (%d -> %d)' % (dead_before, status['ike']['dead_peers']))
@@ -202,7 +203,7 @@ def peer_gone_under_traffic(host_a, gw_a, peer, conn_b):
 
     say('gateway B is switched on again (a responder: start_action none); gateway A\'s retransmitted '
         'IKE_SA_INIT finds it')
-    peer.power_on(conn_b)
+    peer.power_on([conn_b])
     pinger.join()
 
     def new_sa():

@@ -46,7 +46,7 @@ negotiates afresh (IKE state is not kept across restarts), reconciles the
 dataplane's SAs away and the ping goes on through the new pair. With
 --fault peer-gone (Corridor peer), gateway B vanishes and stays away:
 gateway A's liveness checks (dpd_delay 2 s; the `ike` section shortens the
-retransmissions to 1 s x1.5, 4 resends) declare it dead, its SAs leave the
+retransmissions to 1 s x1.5, 3 resends) declare it dead, its SAs leave the
 dataplane without host A's traffic leaking, and dpd_action restart
 initiates again, which succeeds once gateway B is switched back on. With
 --fault bad-input (Corridor peer), gateway A receives garbage frames,
@@ -72,11 +72,8 @@ held. --demo narrates each step in an operator's words; --keep leaves it all
 running until Ctrl-C. Needs root.
 """
 
-import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -85,6 +82,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'interop', 'strongswan'))
 import strongswan as sw  # noqa: E402
+from appliance import Appliance  # noqa: E402
 import faults  # noqa: E402
 import variants  # noqa: E402
 from report import check, demo, failures, passes, say  # noqa: E402
@@ -115,226 +113,6 @@ PROPOSAL_V1 = 'aes256-sha384-ecp384'  # IKEv1 has no AEAD for the ISAKMP SA
 # --variant esn: AES-CBC with HMAC-SHA-256 and 64-bit extended sequence numbers,
 # whose high half only the ICV covers (RFC 4303 §2.2.1).
 ESP_ESN = 'aes128-sha256-esn'
-# --variant multi: the second subnet of child "lans" at B, and child "lab".
-MULTI_FLOWS = (('10.1.0.10', '10.2.0.10', 'lans'), ('10.1.0.10', '10.2.1.10', 'lans'),
-               ('10.1.1.10', '10.2.2.10', 'lab'))
-
-
-class Appliance:
-    """corridor-dataplane (LAN and WAN on net_af_packet, exception TAP) and corridor-control in one namespace."""
-
-    def __init__(self, topo, build, ns, name, wd, lan, wan, wan_prefix, gateway, conn, lan_routes=()):
-        """`lan_routes`: (prefix, next hop) of subnets behind a router on the LAN."""
-        self.topo, self.ns, self.name, self.wd = topo, ns, name, wd
-        self.prefix = 'corridor-ike-%d-%s' % (os.getpid(), name)  # EAL file prefix and SA channel name
-        self.stats_path = os.path.join(wd, '%s-dataplane.json' % name)
-        self.status_path = os.path.join(wd, '%s-control.json' % name)
-        self.dp_log = os.path.join(wd, '%s-dataplane.log' % name)
-        self.cp_log = os.path.join(wd, '%s-control.log' % name)
-        self.status_sequence = 0
-        self.tokens_path = os.path.join(wd, '%s-tokens.json' % name)
-        self.ctl = os.path.join(os.path.abspath(build), 'tools', 'corridorctl', 'corridorctl')
-        self.token, self.admin_token = (
-            subprocess.run([self.ctl, 'token', 'create', '--scope', scope, '--tokens', self.tokens_path],
-                           check=True, capture_output=True, text=True).stdout.split()[0] for scope in ('read', 'admin'))
-        for dev in ('lan', 'wan'):
-            # The dataplane owns these; the namespace's kernel holds the
-            # gateway's addresses on the TAP only and must not answer on
-            # them itself (docs/dataplane.md, the exception path).
-            topo.sysctl(ns, {'net.ipv6.conf.%s.disable_ipv6' % dev: 1, 'net.ipv4.conf.%s.rp_filter' % dev: 1,
-                             'net.ipv4.conf.%s.arp_ignore' % dev: 8})
-        config = {
-            'connections': {conn.name: conn.corridor()},
-            'secrets': sw.corridor_secrets([sw.Psk(PSK, [ID_A, ID_B])]),
-            'dataplane': {
-                'ports': [
-                    {'name': 'net_af_packet0', 'devargs': 'iface=lan', 'role': 'protected', 'address': lan + '/24'},
-                    {'name': 'net_af_packet1', 'devargs': 'iface=wan', 'role': 'unprotected',
-                     'address': wan + '/' + wan_prefix},
-                ],
-                'routes': [{'prefix': '0.0.0.0/0', 'via': gateway, 'port': 'net_af_packet1'}] +
-                          [{'prefix': p, 'via': via, 'port': 'net_af_packet0'} for p, via in lan_routes],
-                'exception_interface': TAP,
-                'poll_mode': 'adaptive',
-            },
-            'sa_channel': {'name': '/' + self.prefix, 'command_slots': 256, 'event_slots': 256},
-            # The API on the namespace's loopback, plain HTTP (loopback only):
-            # the dataplane's ports and workers are read through it below.
-            'api': {'listen': '127.0.0.1:8443', 'allow_plain_http': True, 'tokens': self.tokens_path,
-                    'metrics_listen': '127.0.0.1:9464'},
-            'logging': {'level': 'debug'},
-        }
-        if fault == 'peer-gone':
-            # A dead peer declared after 1 + 1.5 + 2.25 + 3.375 s of unanswered
-            # retransmissions instead of strongSwan's 165 s.
-            config['ike'] = {'retransmit_timeout': 1, 'retransmit_base': 1.5, 'retransmit_tries': 3}
-        self.config = config
-        self.config_path = os.path.join(wd, '%s.json' % name)
-        with open(self.config_path, 'w') as f:
-            json.dump(config, f, indent=2)
-        bindir = os.path.abspath(build)
-        self.dp_cmd = [os.path.join(bindir, 'dataplane', 'corridor-dataplane'), '--no-huge', '-m', '256', '--no-pci',
-                       '--file-prefix', self.prefix, '--log-level', 'error', '--', '--config', self.config_path,
-                       '--stats', self.stats_path]
-        if demo:
-            print('   $ ip netns exec %s %s' % (ns, ' '.join(self.dp_cmd)), flush=True)
-        self.start_dataplane()
-        # The TAP is up with the gateway's addresses: corridor-control can bind and route.
-        self.cp_cmd = [os.path.join(bindir, 'control', 'corridor-control'), '--config', self.config_path,
-                       '--status', self.status_path]
-        if demo:
-            print('   $ ip netns exec %s %s' % (ns, ' '.join(self.cp_cmd)), flush=True)
-        self.start_control()
-
-    def start_control(self):
-        started = open(self.cp_log).read().count('IKE listening') if os.path.exists(self.cp_log) else 0
-        # A predecessor's status file would pass for this one's (its sequence runs higher).
-        if os.path.exists(self.status_path):
-            os.unlink(self.status_path)
-        self.status_sequence = 0
-        self.control = self.topo.popen(self.ns, self.cp_cmd, stdout=open(self.cp_log, 'a'), stderr=subprocess.STDOUT)
-        # Ready (sockets bound, signal handlers in place) once it says it listens.
-        self.wait_for(lambda: open(self.cp_log).read().count('IKE listening') > started, 'IKE sockets', 15)
-
-    def reboot(self, conn):
-        """A power cut (power_off()), then started again with `conn` as the connection."""
-        self.power_off()
-        self.power_on(conn)
-
-    def power_off(self):
-        """Both processes killed (SIGKILL) and everything they kept in memory and /dev/shm lost."""
-        for proc in (self.control, self.dataplane):
-            proc.kill()
-            proc.wait()
-        self.control = self.dataplane = None  # wait_for() and stop() watch what runs
-        subprocess.run(['rm', '-rf', '/dev/shm/' + self.prefix, '/var/run/dpdk/' + self.prefix])
-
-    def power_on(self, conn):
-        self.config['connections'] = {conn.name: conn.corridor()}
-        with open(self.config_path, 'w') as f:
-            json.dump(self.config, f, indent=2)
-        self.start_dataplane()
-        self.start_control()
-
-    def start_dataplane(self):
-        if os.path.exists(self.stats_path):
-            os.unlink(self.stats_path)
-        self.dataplane = self.topo.popen(self.ns, self.dp_cmd, stdout=open(self.dp_log, 'a'), stderr=subprocess.STDOUT)
-        self.wait_for(lambda: os.path.exists(self.stats_path), 'dataplane up', 60)
-
-    def kill_dataplane(self):
-        """SIGKILL: no clean exit, the SA channel segment and the EAL files stay behind."""
-        self.dataplane.kill()
-        self.dataplane.wait()
-
-    def wait_for(self, cond, what, timeout):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if cond():
-                return
-            for proc in (getattr(self, 'dataplane', None), getattr(self, 'control', None)):
-                if proc is not None and proc.poll() is not None:
-                    raise sw.HarnessError('%s: a process exited (%s) waiting for %s' % (self.name, proc.returncode, what))
-            time.sleep(0.1)
-        raise sw.HarnessError('%s: no %s within %d s' % (self.name, what, timeout))
-
-    def status(self):
-        self.control.send_signal(signal.SIGUSR1)
-        deadline = time.time() + 5
-        while time.time() < deadline:
-            try:
-                with open(self.status_path) as f:
-                    s = json.load(f)
-                if s['sequence'] > self.status_sequence:
-                    self.status_sequence = s['sequence']
-                    return s
-            except (FileNotFoundError, json.JSONDecodeError, KeyError):
-                pass
-            time.sleep(0.05)
-        raise sw.HarnessError('%s: corridor-control wrote no status' % self.name)
-
-    def stats(self):
-        before = os.stat(self.stats_path).st_mtime_ns
-        self.dataplane.send_signal(signal.SIGUSR1)
-        deadline = time.time() + 5
-        while time.time() < deadline and os.stat(self.stats_path).st_mtime_ns == before:
-            time.sleep(0.05)
-        with open(self.stats_path) as f:
-            return json.load(f)
-
-    def api(self, path):
-        """GET /api/v1<path> from inside the namespace: the decoded JSON."""
-        status, body = self.api_request('GET', path)
-        if status != 200:
-            raise sw.HarnessError('%s: GET %s: %d %s' % (self.name, path, status, body[-500:]))
-        return json.loads(body)
-
-    def api_request(self, method, path, body=None, token='read', content_type='application/json'):
-        """Any request to /api/v1<path> from inside the namespace: (status, body text). `token` is
-        'read', 'admin', None (no Authorization header) or a literal token."""
-        bearer = {'read': self.token, 'admin': self.admin_token}.get(token, token)
-        # http.client rather than urllib: a server that refuses a body too
-        # large answers and closes before the body is through, and the
-        # answer must still be read.
-        code = ('import http.client, sys\n'
-                'method, path, bearer, ctype = sys.argv[1:5]\n'
-                'data = sys.stdin.buffer.read() if method in ("PUT", "POST", "PATCH") else None\n'
-                'headers = {"Content-Type": ctype}\n'
-                'if bearer: headers["Authorization"] = "Bearer " + bearer\n'
-                'c = http.client.HTTPConnection("127.0.0.1", 8443, timeout=5)\n'
-                'try: c.request(method, "/api/v1" + path, body=data, headers=headers)\n'
-                'except (BrokenPipeError, ConnectionResetError): pass\n'
-                'r = c.getresponse()\n'
-                'print(r.status); sys.stdout.write(r.read().decode(errors="replace"))')
-        data = body if isinstance(body, bytes) else (body or '').encode()
-        r = subprocess.run(['ip', 'netns', 'exec', self.ns, '/usr/bin/python3', '-c', code, method, path,
-                            bearer or '', content_type], input=data, capture_output=True, timeout=15)
-        if r.returncode != 0:
-            raise sw.HarnessError('%s: %s %s failed: %s' % (self.name, method, path, r.stderr[-500:]))
-        status, _, text = r.stdout.decode(errors='replace').partition('\n')
-        return int(status), text
-
-    def metrics(self):
-        code = 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9464/metrics", timeout=5).read().decode())'
-        return subprocess.run(['ip', 'netns', 'exec', self.ns, '/usr/bin/python3', '-c', code], capture_output=True,
-                              text=True, timeout=15, check=True).stdout
-
-    def ike_sas(self):
-        """The IKE SAs (IKEv2) or ISAKMP SAs (IKEv1) of the status file."""
-        return self.status()['ikev1_sas' if ike_version == '1' else 'ike_sas']
-
-    def established(self):
-        """The established IKE SA with a Child SA; for IKEv1 the current ISAKMP SA (not one a
-        re-establishment superseded) with an IPsec SA in QM_DONE."""
-        if ike_version == '1':
-            sas = [s for s in self.ike_sas() if s['state'] in ('MM_DONE', 'AM_DONE') and not s['superseded'] and
-                   any(c['state'] == 'QM_DONE' for c in s['children'])]
-        else:
-            sas = [s for s in self.ike_sas() if s['state'] == 'ESTABLISHED' and s['children']]
-        return sas[0] if sas else None
-
-    def stop(self):
-        codes = []
-        for proc in (self.control, self.dataplane):  # control first: it deletes its SAs cleanly
-            if proc is None:  # killed by a fault test and not started again (it failed)
-                continue
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            codes.append(proc.returncode)
-        subprocess.run(['rm', '-rf', '/dev/shm/' + self.prefix, '/var/run/dpdk/' + self.prefix])
-        return codes
-
-    def log_tail(self, n=30):
-        out = []
-        for path in (self.cp_log, self.dp_log):
-            with open(path) as f:
-                out.append('--- %s ---\n%s' % (os.path.basename(path), ''.join(f.readlines()[-n:])))
-        return '\n'.join(out)
 
 
 def describe(sa):
@@ -586,20 +364,25 @@ def run(build):
                               [(ns_b, 'wan')] if peer_kind == 'strongswan' else [(ns_a, 'wan'), (ns_b, 'wan')])
             captures = [(topo.capture(ns, dev, os.path.join(wd, '%s-%s.pcap' % (ns, dev))),
                          os.path.join(wd, '%s-%s.pcap' % (ns, dev))) for ns, dev in capture_points]
+            psks = [sw.Psk(PSK, [ID_A, ID_B])]
+            # --fault peer-gone: a dead peer declared after 1 + 1.5 + 2.25 +
+            # 3.375 s of unanswered retransmissions instead of strongSwan's 165 s.
+            settings = ({'ike': {'retransmit_timeout': 1, 'retransmit_base': 1.5, 'retransmit_tries': 3}}
+                        if fault == 'peer-gone' else None)
             if peer_kind == 'strongswan':
                 say('gateway B: strongSwan 5.9.8 with swanctl.conf for the same tunnel')
-                peer = sw.Charon(ns_b, os.path.join(wd, 'strongswan'), [conn_b], [sw.Psk(PSK, [ID_A, ID_B])],
-                                 aggressive_psk=aggressive)
+                peer = sw.Charon(ns_b, os.path.join(wd, 'strongswan'), [conn_b], psks, aggressive_psk=aggressive)
                 peer.start()
             else:
                 say('gateway B: a second Corridor appliance, the responder')
                 # --variant multi: host B routes (owns) 10.2.1.0/24 and 10.2.2.0/24 too.
                 lan_routes = [('10.2.1.0/24', '10.2.0.10'), ('10.2.2.0/24', '10.2.0.10')] if variant == 'multi' else []
                 peer = Appliance(topo, build, ns_b, 'gwB', wd, '10.2.0.1', '192.0.2.2', '24',
-                                 '192.0.2.1' if nat else wan_a, conn_b, lan_routes)
+                                 '192.0.2.1' if nat else wan_a, [conn_b], psks, lan_routes, ike_version, settings)
             say('gateway A: corridor-dataplane owns the veths, corridor-control negotiates behind its TAP')
             lan_routes = [('10.1.1.0/24', '10.1.0.10')] if variant == 'multi' else []
-            gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, conn_a, lan_routes)
+            gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, [conn_a], psks,
+                             lan_routes, ike_version, settings)
 
             say('Phase 1 / Phase 2: corridor-control initiates %s (start_action=start)' % (
                 'IKEv1 %s Mode, then Quick Mode' % ('Aggressive' if aggressive else 'Main') if ike_version == '1'

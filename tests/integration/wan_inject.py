@@ -21,7 +21,6 @@ socket; `capture` keeps the first COUNT ESP frames (plain or in UDP 4500)
 from SRC_IP that IFACE receives.
 """
 
-import os
 import random
 import socket
 import struct
