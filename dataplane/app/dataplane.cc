@@ -94,6 +94,18 @@ class Dataplane::ChannelSink final : public SaTableSink {
     return dp_.sas_->install_policy(policy);
   }
   void remove_policy(std::uint64_t policy_id) override { dp_.sas_->remove_policy(policy_id); }
+  void begin_batch() override { dp_.sas_->begin_batch(); }
+  void end_batch() override {
+    // A failed compilation is retried at every poll until it succeeds:
+    // said once, and once more when it recovers.
+    const bool ok = dp_.sas_->publish_batch();
+    if (!ok && !spd_failing_)
+      log::error("chan", "the SPD could not be compiled; the policies in force before stay until it can be: " +
+                             dp_.sas_->last_error());
+    else if (ok && spd_failing_)
+      log::info("chan", "the SPD is compiled again with every policy");
+    spd_failing_ = !ok;
+  }
   void flush() override {
     dp_.sas_->flush();
     // The static SAs stay, and what was reported of them.
@@ -104,6 +116,7 @@ class Dataplane::ChannelSink final : public SaTableSink {
 
  private:
   Dataplane& dp_;
+  bool spd_failing_ = false;
 };
 
 class Dataplane::ReporterIo final : public CounterIo {

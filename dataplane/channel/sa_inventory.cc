@@ -36,8 +36,12 @@ std::size_t SaInventory::poll(std::size_t budget) {
     log::info("chan", "control generation " + n(control_generation) + " attached; keeping " +
                           n(sas_.size()) + " SAs and " + n(policies_.size()) + " policies");
   }
+  // One batch per poll: the tables publish the commands' combined effect
+  // once, before their results go back to control below.
+  sink_.begin_batch();
   const std::size_t taken =
       endpoint_.poll_commands(budget, [&](const Received<Command>& r) { apply(r); });
+  sink_.end_batch();
   // Never wait here: the channel loop must keep applying commands even when
   // control is not reading events.
   const PushOutcome out = outbox_.flush(endpoint_, SteadyClock::time_point::min());

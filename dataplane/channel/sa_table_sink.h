@@ -38,6 +38,15 @@ class SaTableSink {
   virtual void remove_policy(std::uint64_t policy_id) = 0;
   // Removes every SA and policy.
   virtual void flush() = 0;
+
+  // The commands of one channel poll come between begin_batch() and
+  // end_batch(): a sink may publish their combined effect once, at
+  // end_batch(), instead of after every call (the SPD compiles all
+  // policies at once, so per call a thousand Child SAs would cost a million
+  // rule compilations). Results still come per call; what a call accepts
+  // must then not fail at end_batch() but for want of memory.
+  virtual void begin_batch() {}
+  virtual void end_batch() {}
 };
 
 }  // namespace corridor::dataplane

@@ -62,7 +62,7 @@ ResultCode SaTables::install_sa(const channel::SaRecord& record) {
   // Policies that name this SA were compiled as discard until now.
   for (const auto& [id, p] : policies_) {
     if (p.action == PolicyAction::protect && p.sa_id == record.sa_id && p.direction == Direction::outbound) {
-      rebuild_spd();
+      spd_changed();
       break;
     }
   }
@@ -119,7 +119,7 @@ void SaTables::remove_sa(std::uint64_t sa_id) {
   retire(std::move(entry));
   for (const auto& [id, p] : policies_) {
     if (p.action == PolicyAction::protect && p.sa_id == sa_id && p.direction == Direction::outbound) {
-      rebuild_spd();  // its policies become discard
+      spd_changed();  // its policies become discard
       break;
     }
   }
@@ -133,6 +133,15 @@ ResultCode SaTables::install_policy(const channel::PolicyRecord& policy) {
       return refuse(ResultCode::rejected, "the policy's direction differs from its SA's");
     }
   }
+  // Everything the SPD compilation checks of one rule, checked now: in a
+  // batch the compilation comes later, when this call has been answered.
+  if (auto why = tables::check(tables::Selector{policy.src, policy.dst, policy.ip_protocol, policy.src_ports,
+                                                policy.dst_ports});
+      !why.empty())
+    return refuse(ResultCode::rejected, "policy " + std::to_string(policy.policy_id) + ": " + why);
+  if (policy.action != PolicyAction::protect && policy.action != PolicyAction::bypass &&
+      policy.action != PolicyAction::discard)
+    return refuse(ResultCode::rejected, "policy " + std::to_string(policy.policy_id) + ": unknown action");
   std::optional<channel::PolicyRecord> previous;
   if (const auto it = policies_.find(policy.policy_id); it != policies_.end()) previous = it->second;
   policies_[policy.policy_id] = policy;
@@ -140,7 +149,9 @@ ResultCode SaTables::install_policy(const channel::PolicyRecord& policy) {
   const bool was_inbound_protect =
       previous && previous->direction == Direction::inbound && previous->action == PolicyAction::protect;
   if (!inbound_protect || was_inbound_protect) {
-    if (!rebuild_spd()) {
+    if (batching_) {
+      spd_dirty_ = true;
+    } else if (!rebuild_spd()) {
       if (previous) policies_[policy.policy_id] = *previous;
       else policies_.erase(policy.policy_id);
       return ResultCode::rejected;
@@ -159,7 +170,7 @@ void SaTables::remove_policy(std::uint64_t policy_id) {
   if (removed.direction == Direction::inbound && removed.action == PolicyAction::protect) {
     refresh_selectors(removed.sa_id);
   } else {
-    rebuild_spd();  // a smaller rule set cannot fail to build but for memory; then the old one stays
+    spd_changed();  // a smaller rule set cannot fail to build but for memory; then the old one stays
   }
 }
 
@@ -177,7 +188,7 @@ ResultCode SaTables::install_static_policy(const channel::PolicyRecord& policy) 
 
 void SaTables::flush() {
   std::erase_if(policies_, [&](const auto& p) { return !static_policies_.contains(p.first); });
-  rebuild_spd();
+  spd_changed();
   for (auto it = sas_.begin(); it != sas_.end();) {
     if (static_sas_.contains(it->first)) {
       ++it;
@@ -189,7 +200,19 @@ void SaTables::flush() {
   }
 }
 
+void SaTables::spd_changed() {
+  if (batching_) spd_dirty_ = true;
+  else rebuild_spd();
+}
+
+bool SaTables::publish_batch() {
+  batching_ = false;
+  // On failure it stays dirty: the next batch (or change) tries again.
+  return !spd_dirty_ || rebuild_spd();
+}
+
 bool SaTables::rebuild_spd() {
+  ++spd_builds_;
   std::vector<tables::SpdRule> outbound, inbound;
   for (const auto& [id, p] : policies_) {
     if (p.direction == Direction::outbound) {
@@ -214,6 +237,7 @@ bool SaTables::rebuild_spd() {
   std::shared_ptr<const tables::SpdTable> old_out(outbound_spd_.exchange(out_table.release(), std::memory_order_acq_rel));
   std::shared_ptr<const tables::SpdTable> old_in(inbound_spd_.exchange(in_table.release(), std::memory_order_acq_rel));
   if (old_out || old_in) grace_.defer([old_out, old_in] {});  // freed with the lambda, after the grace period
+  spd_dirty_ = false;
   return true;
 }
 

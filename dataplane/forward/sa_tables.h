@@ -49,6 +49,14 @@ class SaTables final : public SaTableSink {
   channel::ResultCode install_policy(const channel::PolicyRecord& policy) override;
   void remove_policy(std::uint64_t policy_id) override;
   void flush() override;
+  // Between these the SPD is compiled once, at end_batch(), not after
+  // every change. end_batch() returns false when that compilation failed
+  // (rte_acl out of memory; last_error() says so): the SPD in force stays,
+  // every change since is retried at the next end_batch().
+  void begin_batch() override { batching_ = true; }
+  void end_batch() override { publish_batch(); }
+  bool publish_batch();
+  std::uint64_t spd_builds() const { return spd_builds_; }
 
   // Manually keyed SAs and their policies (the config's static_sas):
   // installed like the channel's, but kept by flush(), which the control
@@ -87,6 +95,8 @@ class SaTables final : public SaTableSink {
   // Recompiles both SPDs from policies_; false (tables unchanged, error in
   // last_error_) when rte_acl refuses.
   bool rebuild_spd();
+  // The SPD must change: rebuilt now, or at the end of the batch.
+  void spd_changed();
   // The selectors of the inbound protect policies naming `sa_id`, set on the SA.
   void refresh_selectors(std::uint64_t sa_id);
 
@@ -98,6 +108,9 @@ class SaTables final : public SaTableSink {
   std::vector<std::uint32_t> free_slots_;
   std::unordered_map<std::uint64_t, Installed> sas_;
   std::map<std::uint64_t, channel::PolicyRecord> policies_;
+  bool batching_ = false;
+  bool spd_dirty_ = false;
+  std::uint64_t spd_builds_ = 0;
   std::unordered_set<std::uint64_t> static_sas_, static_policies_;
   std::atomic<const tables::SpdTable*> outbound_spd_{nullptr};
   std::atomic<const tables::SpdTable*> inbound_spd_{nullptr};

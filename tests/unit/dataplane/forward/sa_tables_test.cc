@@ -101,6 +101,47 @@ TEST_F(SaTablesTest, InboundSasAreFoundBySpiAndOutboundByPolicy) {
   EXPECT_EQ(tables_->install_policy(policy(13, Direction::outbound, PolicyAction::protect, 99, 4)), ResultCode::sa_unknown);
 }
 
+TEST_F(SaTablesTest, ABatchCompilesTheSpdOnceAtItsEnd) {
+  const std::uint64_t builds = tables_->spd_builds();
+  tables_->begin_batch();
+  for (std::uint64_t i = 0; i < 8; ++i) {
+    ASSERT_EQ(tables_->install_sa(sa(100 + i, Direction::outbound, 0x300 + static_cast<std::uint32_t>(i))),
+              ResultCode::ok);
+    ASSERT_EQ(tables_->install_policy(policy(200 + i, Direction::outbound, PolicyAction::protect, 100 + i,
+                                             static_cast<std::uint8_t>(i))),
+              ResultCode::ok);
+  }
+  // Refused at once, as without a batch: what the compilation would reject.
+  auto bad = policy(300, Direction::outbound, PolicyAction::bypass, 0, 50);
+  bad.dst.length = 16;  // 10.0.50.0/16: host bits set
+  EXPECT_EQ(tables_->install_policy(bad), ResultCode::rejected);
+  EXPECT_NE(tables_->last_error().find("host bits"), std::string::npos) << tables_->last_error();
+  EXPECT_EQ(tables_->outbound_spd(), nullptr) << "nothing is published before the batch ends";
+  EXPECT_EQ(tables_->spd_builds(), builds);
+  ASSERT_TRUE(tables_->publish_batch());
+  EXPECT_EQ(tables_->spd_builds(), builds + 1) << "eight policies, one compilation";
+  for (std::uint8_t i = 0; i < 8; ++i) {
+    const auto d = tables_->outbound_spd()->classify(key_to(i));
+    ASSERT_EQ(d.verdict, tables::SpdVerdict::protect) << int(i);
+    EXPECT_EQ(tables_->sa_at(d.sa_index), tables_->find(100 + i));
+  }
+  EXPECT_EQ(tables_->outbound_spd()->classify(key_to(50)).verdict, tables::SpdVerdict::no_policy);
+  // An empty batch compiles nothing; outside a batch every change compiles.
+  tables_->begin_batch();
+  ASSERT_TRUE(tables_->publish_batch());
+  EXPECT_EQ(tables_->spd_builds(), builds + 1);
+  tables_->remove_policy(207);
+  EXPECT_EQ(tables_->spd_builds(), builds + 2);
+  EXPECT_EQ(tables_->outbound_spd()->classify(key_to(7)).verdict, tables::SpdVerdict::no_policy);
+  // A batch that deletes an SA: its policy discards once the batch is published.
+  tables_->begin_batch();
+  tables_->remove_sa(100);
+  EXPECT_EQ(tables_->outbound_spd()->classify(key_to(0)).verdict, tables::SpdVerdict::protect)
+      << "still the published table (its slot now empty, which the forwarder counts as sa_gone)";
+  ASSERT_TRUE(tables_->publish_batch());
+  EXPECT_EQ(tables_->outbound_spd()->classify(key_to(0)).verdict, tables::SpdVerdict::discard);
+}
+
 TEST_F(SaTablesTest, DeletedSaTurnsItsPolicyIntoDiscardAndFreesTheSlotAfterTheGracePeriod) {
   ASSERT_EQ(tables_->install_sa(sa(2, Direction::outbound, 0x200)), ResultCode::ok);
   ASSERT_EQ(tables_->install_policy(policy(10, Direction::outbound, PolicyAction::protect, 2, 1)), ResultCode::ok);
