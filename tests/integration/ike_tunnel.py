@@ -72,6 +72,7 @@ held. --demo narrates each step in an operator's words; --keep leaves it all
 running until Ctrl-C. Needs root.
 """
 
+import json
 import os
 import shutil
 import sys
@@ -230,6 +231,50 @@ def check_dataplane_api(gw, poke):
         series = 'corridor_child_sa_packets_total{connection="%s",direction="%s"} ' % (connection, direction)
         value = [line[len(series):] for line in text.splitlines() if line.startswith(series)]
         check(value and int(value[0]) > 0, 'metrics: %s%s' % (series, value[0] if value else 'missing'))
+
+
+def show_list_sas(gw, host_a):
+    """`corridorctl list-sas` through gateway A's API: the Child SA with its SPIs and algorithms,
+    and its packet counters rising with five more pings."""
+    def corridorctl(*args):
+        return sw.Topology.sh(gw.ctl, '--url', 'http://127.0.0.1:8443', '--token', gw.token, *args, ns=gw.ns)
+
+    def packets_by_spi(doc):
+        return {c['spi_in']: sum(((c.get('traffic') or {}).get(d) or {}).get('packets', 0) or 0 for d in ('in', 'out'))
+                for sa in doc['items'] for c in sa['children']}
+
+    def rise(before, after):
+        # Summed over the Child SAs of both lists, so that a rekey in between
+        # (the old SA gone, the new one counting from 0) does not hide it.
+        return sum(max(0, n - before.get(spi, 0)) for spi, n in after.items())
+    # Settled first: the dataplane reports counters once a second, so a
+    # list read just after the traffic may not hold all of it yet.
+    before, deadline = packets_by_spi(json.loads(corridorctl('--json', 'list-sas').stdout)), time.time() + 6
+    while time.time() < deadline:
+        time.sleep(1.2)
+        again = packets_by_spi(json.loads(corridorctl('--json', 'list-sas').stdout))
+        if again == before:
+            break
+        before = again
+    sw.Topology.sh('ping', '-c', '5', '-i', '0.2', '-W', '1', '10.2.0.10', ns=host_a, check=False)
+    deadline = time.time() + 5
+    while True:  # the dataplane reports counters once a second
+        after = packets_by_spi(json.loads(corridorctl('--json', 'list-sas').stdout))
+        if rise(before, after) >= 10 or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    text = corridorctl('list-sas').stdout
+    if demo:
+        print('   $ corridorctl list-sas')
+        print('\n'.join('   ' + line for line in text.splitlines()))
+    sa = gw.established()
+    child = sa['children'][0] if sa else None
+    check(child is not None and sa['spi_i'] in text and child['spi_in'].replace('0x', '') in text and
+          child['proposal'] in text,
+          'corridorctl list-sas shows the IKE SA and the Child SA with their SPIs and algorithms')
+    check(rise(before, after) >= 10,
+          'corridorctl list-sas: the Child SA\'s packet counters rose with the 5 pings (+%d packets)' % (
+              rise(before, after)))
 
 
 def exercise(host_a, host_b):
@@ -464,6 +509,9 @@ def run(build):
             say("gateway A's ports and workers through the API (PORT_STATS / WORKER_STATS over the SA channel)")
             check_dataplane_api(gw_a, lambda: sw.Topology.sh('ping', '-c', '1', '-W', '1', '10.2.0.10',
                                                              ns=host_a, check=False))
+            say("the operator's view: corridorctl list-sas on gateway A (as swanctl --list-sas), before and "
+                "after five more pings")
+            show_list_sas(gw_a, host_a)
             if peer_kind == 'strongswan':
                 sb = peer.list_sas('site-a')[0]['child-sas'][0]
                 if demo:
