@@ -24,8 +24,9 @@ class Appliance:
     """corridor-dataplane (LAN and WAN on net_af_packet, exception TAP) and corridor-control in one namespace."""
 
     def __init__(self, topo, build, ns, name, wd, lan, wan, wan_prefix, gateway, connections, psks,
-                 lan_routes=(), ike_version='2', settings=None):
-        """`connections`: sw.Connection objects; `psks`: sw.Psk objects; `lan_routes`: (prefix,
+                 lan_routes=(), ike_version='2', settings=None, keys=()):
+        """`connections`: sw.Connection objects; `psks`: sw.Psk objects; `keys`: (type, PEM file)
+        of private keys for certificate authentication; `lan_routes`: (prefix,
         next hop) of subnets behind a router on the LAN; `settings`: top-level config sections
         to add or replace (e.g. {'ike': {...}})."""
         self.ike_version = ike_version
@@ -49,7 +50,7 @@ class Appliance:
                              'net.ipv4.conf.%s.arp_ignore' % dev: 8})
         config = {
             'connections': {c.name: c.corridor() for c in connections},
-            'secrets': sw.corridor_secrets(psks),
+            'secrets': sw.corridor_secrets(psks, keys),
             'dataplane': {
                 'ports': [
                     {'name': 'net_af_packet0', 'devargs': 'iface=lan', 'role': 'protected', 'address': lan + '/24'},
