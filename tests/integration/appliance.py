@@ -24,11 +24,13 @@ class Appliance:
     """corridor-dataplane (LAN and WAN on net_af_packet, exception TAP) and corridor-control in one namespace."""
 
     def __init__(self, topo, build, ns, name, wd, lan, wan, wan_prefix, gateway, connections, psks,
-                 lan_routes=(), ike_version='2', settings=None, keys=()):
+                 lan_routes=(), ike_version='2', settings=None, keys=(), ipv6=None):
         """`connections`: sw.Connection objects; `psks`: sw.Psk objects; `keys`: (type, PEM file)
         of private keys for certificate authentication; `lan_routes`: (prefix,
         next hop) of subnets behind a router on the LAN; `settings`: top-level config sections
-        to add or replace (e.g. {'ike': {...}})."""
+        to add or replace (e.g. {'ike': {...}}); `ipv6`: {'lan': CIDR, 'wan': CIDR, 'gateway': the
+        WAN next hop, 'neighbors': [(IPv6 address, MAC)]} for a dual-stack gateway (the dataplane
+        does no IPv6 neighbor discovery yet: its IPv6 next hops are static)."""
         self.ike_version = ike_version
         self.topo, self.ns, self.name, self.wd = topo, ns, name, wd
         self.prefix = 'corridor-ike-%d-%s' % (os.getpid(), name)  # EAL file prefix and SA channel name
@@ -53,12 +55,15 @@ class Appliance:
             'secrets': sw.corridor_secrets(psks, keys),
             'dataplane': {
                 'ports': [
-                    {'name': 'net_af_packet0', 'devargs': 'iface=lan', 'role': 'protected', 'address': lan + '/24'},
+                    {'name': 'net_af_packet0', 'devargs': 'iface=lan', 'role': 'protected',
+                     'address': [lan + '/24'] + ([ipv6['lan']] if ipv6 else [])},
                     {'name': 'net_af_packet1', 'devargs': 'iface=wan', 'role': 'unprotected',
-                     'address': wan + '/' + wan_prefix},
+                     'address': [wan + '/' + wan_prefix] + ([ipv6['wan']] if ipv6 else [])},
                 ],
                 'routes': [{'prefix': '0.0.0.0/0', 'via': gateway, 'port': 'net_af_packet1'}] +
+                          ([{'prefix': '::/0', 'via': ipv6['gateway'], 'port': 'net_af_packet1'}] if ipv6 else []) +
                           [{'prefix': p, 'via': via, 'port': 'net_af_packet0'} for p, via in lan_routes],
+                'neighbors': [{'ip': ip, 'mac': mac} for ip, mac in (ipv6 or {}).get('neighbors', [])],
                 'exception_interface': TAP,
                 'poll_mode': 'adaptive',
             },

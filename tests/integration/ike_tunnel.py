@@ -5,7 +5,7 @@
                                                                [--aggressive] [--nat] [--rekey] [--auth psk|ecdsa|rsa]
                                                                [--fault dataplane-restart|control-restart|peer-reboot|
                                                                         peer-gone|bad-input]
-                                                               [--variant esn|ah|multi] [--demo] [--keep]
+                                                               [--variant esn|ah|multi|ipv6] [--demo] [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
     10.1.0.10 ==== lan 10.1.0.1 [dataplane] wan 192.0.2.1 ==== ... ==== wan 192.0.2.2  lan 10.2.0.1 ==== 10.2.0.10
@@ -66,7 +66,9 @@ do (variants.py): esn negotiates AES-CBC/HMAC-SHA-256 with extended
 sequence numbers; ah an AH Child SA (only AH on the WAN); multi a
 connection with two Child SAs, "lans" with two subnets at B and "lab" over
 the same IKE SA by CREATE_CHILD_SA, each flow counted on its own pair and a
-flow no child covers dropped by policy.
+flow no child covers dropped by policy; ipv6 runs IKE and ESP over IPv6
+(2001:db8::1 === 2001:db8::2) with IPv4 and IPv6 (fd01::/64 === fd02::/64)
+in the one Child SA.
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -102,10 +104,10 @@ ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else 
 aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
 variant = sys.argv[sys.argv.index('--variant') + 1] if '--variant' in sys.argv else None
-if variant not in (None, 'esn', 'ah', 'multi') or (variant and (peer_kind != 'corridor' or ike_version != '2' or
-                                                                fault or rekey)):
-    sys.exit('--variant esn|ah|multi: between two Corridors over IKEv2 (what the strongSwan peer here cannot do), '
-             'without --fault and --rekey')
+if variant not in (None, 'esn', 'ah', 'multi', 'ipv6') or (variant and (
+        peer_kind != 'corridor' or ike_version != '2' or fault or rekey or nat)):
+    sys.exit('--variant esn|ah|multi|ipv6: between two Corridors over IKEv2 (what the strongSwan peer here cannot '
+             'do), without --fault, --rekey and --nat')
 auth = sys.argv[sys.argv.index('--auth') + 1] if '--auth' in sys.argv else 'psk'
 if auth not in ('psk', 'ecdsa', 'rsa') or (auth != 'psk' and (ike_version != '2' or fault or variant)):
     sys.exit('--auth psk|ecdsa|rsa: certificates (ECDSA P-256 or RSA 3072 from one test CA) over IKEv2, '
@@ -136,26 +138,40 @@ def describe(sa):
     return text
 
 
+def outer_ip(frame):
+    """(source, destination, protocol, offset of the transport header) of an Ethernet frame's
+    IPv4 or IPv6 header (no IPv6 extension headers); None for anything else."""
+    if len(frame) >= 34 and frame[12:14] == b'\x08\x00':
+        return frame[26:30], frame[30:34], frame[23], 14 + (frame[14] & 0x0f) * 4
+    if len(frame) >= 54 and frame[12:14] == b'\x86\xdd':
+        return frame[22:38], frame[38:54], frame[20], 54
+    return None
+
+
+# The hosts' networks: 10.1/16 and 10.2/16, fd01::/16 and fd02::/16 (--variant ipv6).
+INNER_PREFIXES = (b'\x0a\x01', b'\x0a\x02', b'\xfd\x01', b'\xfd\x02')
+
+
 def cleartext_on_wan(frames):
-    """Frames on the WAN carrying an inner host address in their outer IPv4 header: leaked cleartext."""
+    """Frames on the WAN carrying an inner host address in their outer IP header: leaked cleartext."""
     leaks = 0
     for f in frames:
-        if len(f) < 34 or f[12:14] != b'\x08\x00':
-            continue
-        src, dst = f[26:30], f[30:34]
-        if src[:2] in (b'\x0a\x01', b'\x0a\x02') or dst[:2] in (b'\x0a\x01', b'\x0a\x02'):
+        ip = outer_ip(f)
+        if ip and (ip[0][:2] in INNER_PREFIXES or ip[1][:2] in INNER_PREFIXES):
             leaks += 1
     return leaks
 
 
 def wan_protocols(frames):
-    """Counts of what crossed the WAN: esp, esp-in-udp, ah, ike (UDP 500/4500 with the non-ESP marker), other."""
-    out = {'esp': 0, 'esp_in_udp': 0, 'ah': 0, 'ike': 0, 'nat_keepalive': 0, 'other': 0}
+    """Counts of what crossed the WAN (IPv4 or IPv6): esp, esp-in-udp, ah, ike (UDP 500/4500 with
+    the non-ESP marker), nat_keepalive, other; 'ipv6' counts the IPv6 frames among them."""
+    out = {'esp': 0, 'esp_in_udp': 0, 'ah': 0, 'ike': 0, 'nat_keepalive': 0, 'other': 0, 'ipv6': 0}
     for f in frames:
-        if len(f) < 34 or f[12:14] != b'\x08\x00':
+        ip = outer_ip(f)
+        if not ip:
             continue
-        ihl = (f[14] & 0x0f) * 4
-        proto, l4 = f[23], 14 + ihl
+        _, _, proto, l4 = ip
+        out['ipv6'] += f[12:14] == b'\x86\xdd'
         if proto == 50:
             out['esp'] += 1
         elif proto == 51:
@@ -395,6 +411,22 @@ def run(build):
                 # Room for the ESP and UDP overhead on the 1500-byte WAN, as on any IPsec gateway's LAN.
                 topo.sh('ip', 'link', 'set', dev, 'mtu', '1380', ns=ns)
             topo.wait_ready()
+            v6_a = v6_b = None
+            if variant == 'ipv6':
+                # Dual stack: IKE and ESP between 2001:db8::1 and ::2 on the WAN, the
+                # hosts' fd01::/64 and fd02::/64 in the Child SA beside their IPv4
+                # networks. The dataplane does no IPv6 neighbor discovery yet, so
+                # its IPv6 next hops, and the hosts' gateway, are static entries.
+                mac = faults.link_mac
+                for host, dev_ns, net in ((host_a, ns_a, 'fd01'), (host_b, ns_b, 'fd02')):
+                    topo.addr(host, 'eth0', net + '::10/64')
+                    topo.sh('ip', '-6', 'neigh', 'replace', net + '::1', 'lladdr', mac(dev_ns, 'lan'), 'dev', 'eth0',
+                            'nud', 'permanent', ns=host)
+                    topo.route(host, 'default', via=net + '::1')
+                v6_a = {'lan': 'fd01::1/64', 'wan': '2001:db8::1/64', 'gateway': '2001:db8::2',
+                        'neighbors': [('fd01::10', mac(host_a, 'eth0')), ('2001:db8::2', mac(ns_b, 'wan'))]}
+                v6_b = {'lan': 'fd02::1/64', 'wan': '2001:db8::2/64', 'gateway': '2001:db8::1',
+                        'neighbors': [('fd02::10', mac(host_b, 'eth0')), ('2001:db8::1', mac(ns_a, 'wan'))]}
 
             conn_a = sw.Connection('site-b', [wan_a], ['192.0.2.2'],
                                    [sw.Child('lans', ['10.1.0.0/24'], ['10.2.0.0/24'], esp_proposals=[ESP],
@@ -408,6 +440,10 @@ def run(build):
                 # AH (RFC 4302): integrity for the whole packet, outer header included, no encryption.
                 conn_a.children[0].esp_proposals = []
                 conn_a.children[0].extra['ah_proposals'] = ['sha256']
+            elif variant == 'ipv6':
+                conn_a.local_addrs, conn_a.remote_addrs = ['2001:db8::1'], ['2001:db8::2']
+                conn_a.children[0].local_ts = ['10.1.0.0/24', 'fd01::/64']
+                conn_a.children[0].remote_ts = ['10.2.0.0/24', 'fd02::/64']
             elif variant == 'multi':
                 # Two subnets at B in child "lans", and a second child "lab" that
                 # CREATE_CHILD_SA brings up over the same IKE SA.
@@ -426,7 +462,8 @@ def run(build):
                 # dead peer's Child SA is initiated again.
                 conn_a.dpd_delay = '2s'
                 conn_a.children[0].dpd_action = 'restart'
-            conn_b = conn_a.mirror(['192.0.2.2'], ['%any'] if nat else [wan_a])
+            conn_b = (conn_a.mirror(['2001:db8::2'], ['2001:db8::1']) if variant == 'ipv6' else
+                      conn_a.mirror(['192.0.2.2'], ['%any'] if nat else [wan_a]))
             if rekey:  # only A rekeys; B answers
                 conn_b.children[0].rekey_time, conn_b.children[0].life_time = '0', None
                 conn_b.rekey_time = '0'
@@ -470,11 +507,11 @@ def run(build):
                 lan_routes = [('10.2.1.0/24', '10.2.0.10'), ('10.2.2.0/24', '10.2.0.10')] if variant == 'multi' else []
                 peer = Appliance(topo, build, ns_b, 'gwB', wd, '10.2.0.1', '192.0.2.2', '24',
                                  '192.0.2.1' if nat else wan_a, [conn_b], psks, lan_routes, ike_version, settings,
-                                 keys_b)
+                                 keys_b, v6_b)
             say('gateway A: corridor-dataplane owns the veths, corridor-control negotiates behind its TAP')
             lan_routes = [('10.1.1.0/24', '10.1.0.10')] if variant == 'multi' else []
             gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, [conn_a], psks,
-                             lan_routes, ike_version, settings, keys_a)
+                             lan_routes, ike_version, settings, keys_a, v6_a)
 
             say('Phase 1 / Phase 2: corridor-control initiates %s (start_action=start)' % (
                 'IKEv1 %s Mode, then Quick Mode' % ('Aggressive' if aggressive else 'Main') if ike_version == '1'
@@ -590,6 +627,10 @@ def run(build):
                       'no ESP sequence number of gateway A went backwards on the wire (%d packets, %d SPIs%s)' % (
                           len(sent_by_a), len({spi for spi, _ in sent_by_a}),
                           '' if backwards is None else ': SPI 0x%08x went from %d to %d' % backwards))
+            if variant == 'ipv6':
+                check(kinds['ipv6'] >= kinds['esp'] + kinds['ike'] and kinds['esp'] > 1000,
+                      'ESP and IKE crossed the WAN in IPv6 (%d IPv6 frames, %d ESP, %d IKE)' % (
+                          kinds['ipv6'], kinds['esp'], kinds['ike']))
             if variant == 'ah':  # AH authenticates but does not encrypt: no ESP at all
                 check(kinds['ah'] > 1000 and kinds['esp'] + kinds['esp_in_udp'] == 0 and kinds['ike'] >= 4,
                       'the traffic crossed as AH (%d AH, %d ESP), IKE alongside (%d)' % (

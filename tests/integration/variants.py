@@ -78,6 +78,24 @@ def check_multi(gw_a, peer, host_a):
           'a flow no Child SA covers (10.1.1.10 -> 10.2.0.10) is dropped by policy (no_policy +%d)' % (later - drops))
 
 
+def check_ipv6(gw_a, peer, host_a):
+    """IKE and ESP over IPv6 (2001:db8::1 === 2001:db8::2), IPv6 and IPv4 inside the one Child SA."""
+    for gw in (gw_a, peer):
+        sa = gw.established()
+        child = sa['children'][0]
+        check('2001:db8::' in str(sa['local']) and '2001:db8::' in str(sa['remote']),
+              '%s: the IKE SA runs over IPv6 (%s === %s)' % (gw.name, sa['local'], sa['remote']))
+        check(any(':' in ts for ts in child['local_ts']) and any('.' in ts for ts in child['local_ts']),
+              '%s: the Child SA carries IPv4 and IPv6 (%s === %s)' % (
+                  gw.name, ' '.join(child['local_ts']), ' '.join(child['remote_ts'])))
+    r = sw.Topology.sh('ping', '-6', '-c', '10', '-i', '0.1', '-W', '2', 'fd02::10', ns=host_a, check=False)
+    check(r.returncode == 0 and ' 0% packet loss' in r.stdout, 'ping fd01::10 -> fd02::10 through the tunnel (%s)' % (
+        [line for line in r.stdout.splitlines() if 'packet loss' in line] or [r.stdout[-200:]])[0])
+    r = sw.Topology.sh('ping', '-6', '-c', '3', '-i', '0.1', '-s', '1200', '-W', '2', 'fd02::10', ns=host_a,
+                       check=False)
+    check(r.returncode == 0 and ' 0% packet loss' in r.stdout, 'and with 1,200-byte IPv6 pings')
+
+
 def check_variant(variant, gw_a, peer, host_a):
     if variant == 'esn':
         check_esn(gw_a, peer)
@@ -85,3 +103,5 @@ def check_variant(variant, gw_a, peer, host_a):
         check_ah(gw_a, peer)
     elif variant == 'multi':
         check_multi(gw_a, peer, host_a)
+    elif variant == 'ipv6':
+        check_ipv6(gw_a, peer, host_a)
