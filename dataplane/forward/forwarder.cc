@@ -140,6 +140,23 @@ void Forwarder::to_main(const Port& port, rte_mbuf* frame) {
   ++counters_.to_main;
 }
 
+void Forwarder::decapsulated_to_main(rte_mbuf* packet, bool v6) {
+  // The RX port's DPDK id is still in the mbuf: the main lcore files the
+  // frame under that port (the exception path sets both MAC addresses).
+  const Port* from = &plane_.ports.front();
+  for (const Port& p : plane_.ports)
+    if (p.port_id == packet->port) from = &p;
+  auto* eth = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(packet, net::kEtherHeaderLen));
+  if (eth == nullptr) {  // decapsulation leaves the outer headers' room; as in send_ip()
+    drop(packet, FwdDrop::tx_full);
+    return;
+  }
+  std::memcpy(eth, from->mac.bytes.data(), 6);
+  std::memcpy(eth + 6, from->mac.bytes.data(), 6);
+  store_be16(eth + 12, v6 ? net::kEtherTypeIpv6 : net::kEtherTypeIpv4);
+  to_main(*from, packet);
+}
+
 bool Forwarder::take_ip(const Port& port, rte_mbuf* frame) {
   if (frame->data_len < net::kEtherHeaderLen || frame->nb_segs != 1) {
     drop(frame, FwdDrop::runt);
@@ -341,6 +358,13 @@ void Forwarder::run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, boo
   const std::uint16_t good = rt.process(engine_, rt, pkts, n);
   for (std::uint16_t i = 0; i < good; ++i) {
     if (inbound) {
+      const auto* ip = rte_pktmbuf_mtod(pkts[i], const std::uint8_t*);
+      const bool v6 = (ip[0] >> 4) == 6;
+      if (plane_.is_local(v6, destination(ip))) {
+        ++counters_.decapsulated;
+        decapsulated_to_main(pkts[i], v6);
+        continue;
+      }
       // The decapsulated packet is forwarded like any other.
       if (!decrement_ttl(rte_pktmbuf_mtod(pkts[i], std::uint8_t*))) {
         drop(pkts[i], FwdDrop::ttl_exceeded);

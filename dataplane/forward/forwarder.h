@@ -104,6 +104,10 @@ class Forwarder {
   // False when the frame was consumed (dropped or handed over).
   bool take_ip(const Port& port, rte_mbuf* frame);
   void to_main(const Port& port, rte_mbuf* frame);
+  // A decapsulated packet for one of the gateway's own addresses (transport
+  // mode between the gateways, or a tunnel's answer to the gateway's own
+  // traffic): framed again and handed to the main lcore for the kernel.
+  void decapsulated_to_main(rte_mbuf* packet, bool v6);
   // Packets of one SA through the engine, then routed.
   void run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, bool inbound);
   void drop(rte_mbuf* m, FwdDrop why);

@@ -5,7 +5,8 @@
                                                                [--aggressive] [--nat] [--rekey] [--auth psk|ecdsa|rsa]
                                                                [--fault dataplane-restart|control-restart|peer-reboot|
                                                                         peer-gone|bad-input]
-                                                               [--variant esn|ah|multi|ipv6] [--demo] [--keep]
+                                                               [--variant esn|ah|multi|ipv6|transport] [--demo]
+                                                               [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
     10.1.0.10 ==== lan 10.1.0.1 [dataplane] wan 192.0.2.1 ==== ... ==== wan 192.0.2.2  lan 10.2.0.1 ==== 10.2.0.10
@@ -66,7 +67,8 @@ do (variants.py): esn negotiates AES-CBC/HMAC-SHA-256 with extended
 sequence numbers; ah an AH Child SA (only AH on the WAN); multi a
 connection with two Child SAs, "lans" with two subnets at B and "lab" over
 the same IKE SA by CREATE_CHILD_SA, each flow counted on its own pair and a
-flow no child covers dropped by policy; ipv6 runs IKE and ESP over IPv6
+flow no child covers dropped by policy; transport protects the gateways' own
+traffic (192.0.2.1 === 192.0.2.2) in transport mode, pinged both ways; ipv6 runs IKE and ESP over IPv6
 (2001:db8::1 === 2001:db8::2) with IPv4 and IPv6 (fd01::/64 === fd02::/64)
 in the one Child SA.
 
@@ -104,9 +106,9 @@ ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else 
 aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
 variant = sys.argv[sys.argv.index('--variant') + 1] if '--variant' in sys.argv else None
-if variant not in (None, 'esn', 'ah', 'multi', 'ipv6') or (variant and (
+if variant not in (None, 'esn', 'ah', 'multi', 'ipv6', 'transport') or (variant and (
         peer_kind != 'corridor' or ike_version != '2' or fault or rekey or nat)):
-    sys.exit('--variant esn|ah|multi|ipv6: between two Corridors over IKEv2 (what the strongSwan peer here cannot '
+    sys.exit('--variant esn|ah|multi|ipv6|transport: between two Corridors over IKEv2 (what the strongSwan peer here cannot '
              'do), without --fault, --rekey and --nat')
 auth = sys.argv[sys.argv.index('--auth') + 1] if '--auth' in sys.argv else 'psk'
 if auth not in ('psk', 'ecdsa', 'rsa') or (auth != 'psk' and (ike_version != '2' or fault or variant)):
@@ -192,8 +194,9 @@ def wan_protocols(frames):
     return out
 
 
-def check_dataplane_api(gw, poke):
-    """/dataplane/ports and /dataplane/workers against the dataplane's own --stats file, and the metrics."""
+def check_dataplane_api(gw, poke, lan_traffic=True):
+    """/dataplane/ports and /dataplane/workers against the dataplane's own --stats file, and the metrics.
+    `lan_traffic`: whether the LAN port carried any (not with a transport-mode SA between the gateways)."""
     deadline = time.time() + 5
     while True:  # a report comes once a second: wait for one after the traffic
         ports = gw.api('/dataplane/ports')['items']
@@ -217,7 +220,7 @@ def check_dataplane_api(gw, poke):
           all(p['link_up'] for p in ports), 'GET /dataplane/ports: both ports, links up (%s)' % sorted(by_name))
     check(all(0 < by_name[n]['rx_packets'] <= file_ports[n]['ipackets'] and
               0 < by_name[n]['tx_packets'] <= file_ports[n]['opackets'] and by_name[n]['rx_bytes'] > 0
-              for n in file_ports),
+              for n in file_ports if lan_traffic or n != 'net_af_packet0'),
           'port frame counters through the API rose and match the dataplane\'s own (%s)' % {
               n: (by_name[n]['rx_packets'], file_ports[n]['ipackets']) for n in file_ports})
     fwd = stats['forwarding']
@@ -258,9 +261,9 @@ def check_dataplane_api(gw, poke):
         check(value and int(value[0]) > 0, 'metrics: %s%s' % (series, value[0] if value else 'missing'))
 
 
-def show_list_sas(gw, host_a):
+def show_list_sas(gw, pinger, target):
     """`corridorctl list-sas` through gateway A's API: the Child SA with its SPIs and algorithms,
-    and its packet counters rising with five more pings."""
+    and its packet counters rising with five more pings from namespace `pinger` to `target`."""
     def corridorctl(*args):
         return sw.Topology.sh(gw.ctl, '--url', 'http://127.0.0.1:8443', '--token', gw.token, *args, ns=gw.ns)
 
@@ -281,7 +284,7 @@ def show_list_sas(gw, host_a):
         if again == before:
             break
         before = again
-    sw.Topology.sh('ping', '-c', '5', '-i', '0.2', '-W', '1', '10.2.0.10', ns=host_a, check=False)
+    sw.Topology.sh('ping', '-c', '5', '-i', '0.2', '-W', '1', target, ns=pinger, check=False)
     deadline = time.time() + 5
     while True:  # the dataplane reports counters once a second
         after = packets_by_spi(json.loads(corridorctl('--json', 'list-sas').stdout))
@@ -440,6 +443,12 @@ def run(build):
                 # AH (RFC 4302): integrity for the whole packet, outer header included, no encryption.
                 conn_a.children[0].esp_proposals = []
                 conn_a.children[0].extra['ah_proposals'] = ['sha256']
+            elif variant == 'transport':
+                # The gateways' own traffic, ESP in transport mode (RFC 4303 §3.1.1):
+                # what an operator uses to protect, say, routing protocol
+                # traffic between two routers.
+                conn_a.children[0].mode = 'transport'
+                conn_a.children[0].local_ts, conn_a.children[0].remote_ts = ['192.0.2.1/32'], ['192.0.2.2/32']
             elif variant == 'ipv6':
                 conn_a.local_addrs, conn_a.remote_addrs = ['2001:db8::1'], ['2001:db8::2']
                 conn_a.children[0].local_ts = ['10.1.0.0/24', 'fd01::/64']
@@ -568,7 +577,8 @@ def run(build):
             elif fault == 'bad-input':
                 faults.bad_input_under_traffic(topo, host_a, gw_a, peer, ns_a, ns_b, wd)
             else:
-                exercise(host_a, host_b)
+                if variant != 'transport':  # there the gateways' own traffic is the tunnel's
+                    exercise(host_a, host_b)
 
             say("the counters on both gateways")
             for gw in [gw_a] + ([peer] if peer_kind == 'corridor' else []):
@@ -591,11 +601,13 @@ def run(build):
                 if demo or fwd_drops:
                     print('   %s forwarding drops: %s' % (gw.name, fwd_drops or 'none'))
             say("gateway A's ports and workers through the API (PORT_STATS / WORKER_STATS over the SA channel)")
-            check_dataplane_api(gw_a, lambda: sw.Topology.sh('ping', '-c', '1', '-W', '1', '10.2.0.10',
-                                                             ns=host_a, check=False))
+            # What crosses the tunnel: host A to host B, or gateway A to gateway B in transport mode.
+            pinger, target = (ns_a, '192.0.2.2') if variant == 'transport' else (host_a, '10.2.0.10')
+            check_dataplane_api(gw_a, lambda: sw.Topology.sh('ping', '-c', '1', '-W', '1', target, ns=pinger,
+                                                             check=False), lan_traffic=variant != 'transport')
             say("the operator's view: corridorctl list-sas on gateway A (as swanctl --list-sas), before and "
                 "after five more pings")
-            show_list_sas(gw_a, host_a)
+            show_list_sas(gw_a, pinger, target)
             if peer_kind == 'strongswan':
                 sb = peer.list_sas('site-a')[0]['child-sas'][0]
                 if demo:
@@ -627,6 +639,12 @@ def run(build):
                       'no ESP sequence number of gateway A went backwards on the wire (%d packets, %d SPIs%s)' % (
                           len(sent_by_a), len({spi for spi, _ in sent_by_a}),
                           '' if backwards is None else ': SPI 0x%08x went from %d to %d' % backwards))
+            if variant == 'transport':
+                gateways = {bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2])}
+                clear = [ip for ip in map(outer_ip, frames) if ip and {ip[0], ip[1]} == gateways and ip[2] != 50 and
+                         ip[2] != 17]
+                check(not clear, 'no cleartext between the gateways either (%d frames between them neither ESP '
+                                 'nor IKE)' % len(clear))
             if variant == 'ipv6':
                 check(kinds['ipv6'] >= kinds['esp'] + kinds['ike'] and kinds['esp'] > 1000,
                       'ESP and IKE crossed the WAN in IPv6 (%d IPv6 frames, %d ESP, %d IKE)' % (

@@ -96,6 +96,24 @@ def check_ipv6(gw_a, peer, host_a):
     check(r.returncode == 0 and ' 0% packet loss' in r.stdout, 'and with 1,200-byte IPv6 pings')
 
 
+def check_transport(gw_a, peer):
+    """ESP in transport mode between the gateways' own addresses: gateway A's kernel pings gateway
+    B's through its exception TAP, the dataplanes protect it, and each decapsulated packet for
+    the gateway itself goes on to its kernel."""
+    for gw, local in ((gw_a, '192.0.2.1/32'), (peer, '192.0.2.2/32')):
+        child = gw.established()['children'][0]
+        check(child['mode'].lower() == 'transport' and child['local_ts'] == [local],
+              '%s: a transport-mode Child SA for %s === %s' % (gw.name, ' '.join(child['local_ts']),
+                                                              ' '.join(child['remote_ts'])))
+    say('gateway A pings gateway B, 100 a second: ESP in transport mode, decapsulated into each kernel')
+    sw.Topology.sh('ping', '-c', '3', '-i', '0.2', '-W', '1', '192.0.2.2', ns=gw_a.ns, check=False)  # ARP
+    r = sw.Topology.sh('ping', '-c', '600', '-i', '0.01', '-W', '1', '192.0.2.2', ns=gw_a.ns, check=False, timeout=60)
+    check(r.returncode == 0 and ' 0% packet loss' in r.stdout, 'gateway A -> gateway B: %s' % (
+        [line for line in r.stdout.splitlines() if 'packet loss' in line] or [r.stdout[-200:]])[0])
+    r = sw.Topology.sh('ping', '-c', '5', '-i', '0.2', '-W', '1', '192.0.2.1', ns=peer.ns, check=False)
+    check(r.returncode == 0 and ' 0% packet loss' in r.stdout, 'gateway B -> gateway A as well')
+
+
 def check_variant(variant, gw_a, peer, host_a):
     if variant == 'esn':
         check_esn(gw_a, peer)
@@ -105,3 +123,5 @@ def check_variant(variant, gw_a, peer, host_a):
         check_multi(gw_a, peer, host_a)
     elif variant == 'ipv6':
         check_ipv6(gw_a, peer, host_a)
+    elif variant == 'transport':
+        check_transport(gw_a, peer)
