@@ -26,7 +26,8 @@ then Quick Mode; Phase 1 with AES-CBC and SHA-384, since IKEv1 has no AEAD
 for the ISAKMP SA). --aggressive (with --ike 1) uses Aggressive Mode, which
 both sides must allow with a PSK (allow_aggressive_psk on Corridor's side).
 
-With --auth ecdsa or --auth rsa (IKEv2), both gateways authenticate with
+With --auth ecdsa or --auth rsa (IKEv2, or IKEv1 Main Mode with signatures),
+both gateways authenticate with
 certificates (ECDSA P-256 or RSA 3072) that one test CA issued for their
 identities, each trusting that CA for the other, and no PSK is configured
 anywhere.
@@ -111,9 +112,9 @@ if variant not in (None, 'esn', 'ah', 'multi', 'ipv6', 'transport') or (variant 
     sys.exit('--variant esn|ah|multi|ipv6|transport: between two Corridors over IKEv2 (what the strongSwan peer here cannot '
              'do), without --fault, --rekey and --nat')
 auth = sys.argv[sys.argv.index('--auth') + 1] if '--auth' in sys.argv else 'psk'
-if auth not in ('psk', 'ecdsa', 'rsa') or (auth != 'psk' and (ike_version != '2' or fault or variant)):
-    sys.exit('--auth psk|ecdsa|rsa: certificates (ECDSA P-256 or RSA 3072 from one test CA) over IKEv2, '
-             'without --fault and --variant')
+if auth not in ('psk', 'ecdsa', 'rsa') or (auth != 'psk' and (fault or variant or aggressive)):
+    sys.exit('--auth psk|ecdsa|rsa: certificates (ECDSA P-256 or RSA 3072 from one test CA), without --fault, '
+             '--variant and --aggressive')
 FAULTS = ('dataplane-restart', 'control-restart', 'peer-reboot', 'peer-gone', 'bad-input')
 if fault not in (None,) + FAULTS or (fault and (nat or rekey)) or \
         (fault in ('peer-reboot', 'peer-gone', 'bad-input') and (peer_kind != 'corridor' or ike_version != '2')):
