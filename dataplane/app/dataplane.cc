@@ -214,12 +214,15 @@ bool Dataplane::start() {
     }
     started_ports_.push_back(*port);
     net::ArpPort arp;
-    arp.index = port->index;
-    arp.mac = port->mac;
+    net::NdPort nd;
+    arp.index = nd.index = port->index;
+    arp.mac = nd.mac = port->mac;
     for (const auto& a : port->addresses) {
       if (a.address.is_v4()) arp.ipv4.push_back(a);
+      else nd.ipv6.push_back(a);
     }
     arp_ports_.push_back(arp);
+    nd_ports_.push_back(nd);
   }
   plane_.ports = started_ports_;
   plane_.sas = sas_.get();
@@ -447,6 +450,19 @@ void Dataplane::handle_exception(rte_mbuf* frame) {
     rte_pktmbuf_free(frame);
     return;
   }
+  if (net::is_neighbor_discovery(eth, frame->data_len)) {
+    switch (net::handle_nd(frame, nd_ports_[index], *neighbors_)) {
+      case net::NdResult::reply:
+        ++main_counters_.nd_replies;
+        forwarder_->send_frame(index, frame);
+        return;
+      case net::NdResult::learnt: ++main_counters_.nd_learnt; break;
+      case net::NdResult::ignored: ++main_counters_.nd_ignored; break;
+      case net::NdResult::malformed: ++main_counters_.nd_malformed; break;
+    }
+    rte_pktmbuf_free(frame);
+    return;
+  }
   // IKE, ICMP and management for the gateway: the kernel's, through the
   // exception interface.
   ++main_counters_.to_gateway;
@@ -462,7 +478,12 @@ void Dataplane::resolve_neighbors() {
   const std::uint64_t now = now_ns();
   while (const auto key = neighbors_->next_request(now)) {
     if (key->family != 4) {
-      ++main_counters_.nd_unsupported;  // IPv6 needs a static neighbor entry for now
+      if (rte_mbuf* ns = net::make_neighbor_solicitation(pool_, nd_ports_[key->port], key->ip.data())) {
+        ++main_counters_.nd_solicitations;
+        forwarder_->send_frame(key->port, ns);
+      } else {
+        ++main_counters_.nd_no_source;  // the port has no IPv6 address to ask from
+      }
       continue;
     }
     if (rte_mbuf* req = net::make_arp_request(pool_, arp_ports_[key->port], key->ip.data())) {
@@ -560,7 +581,12 @@ std::string Dataplane::stats_json() const {
                {"arp_ignored", m.arp_ignored},
                {"arp_malformed", m.arp_malformed},
                {"arp_requests", m.arp_requests},
-               {"nd_unsupported", m.nd_unsupported},
+               {"nd_replies", m.nd_replies},
+               {"nd_learnt", m.nd_learnt},
+               {"nd_ignored", m.nd_ignored},
+               {"nd_malformed", m.nd_malformed},
+               {"nd_solicitations", m.nd_solicitations},
+               {"nd_no_source", m.nd_no_source},
                {"to_gateway", m.to_gateway},
                {"to_kernel", m.to_kernel},
                {"no_exception_interface", m.no_exception_interface},

@@ -30,6 +30,7 @@
 #include "dataplane/forward/grace_period.h"
 #include "dataplane/forward/sa_tables.h"
 #include "dataplane/net/arp.h"
+#include "dataplane/net/nd.h"
 
 struct rte_mempool;
 struct rte_rcu_qsbr;
@@ -88,6 +89,7 @@ class Dataplane {
   std::unique_ptr<net::NeighborTable> neighbors_;
   forward::ForwardingPlane plane_;
   std::vector<net::ArpPort> arp_ports_;
+  std::vector<net::NdPort> nd_ports_;
   std::unique_ptr<forward::Forwarder> forwarder_;
   std::unique_ptr<ExceptionPath> exception_path_;  // null without dataplane.exception_interface
   std::optional<channel::DataplaneEndpoint> endpoint_;

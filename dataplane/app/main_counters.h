@@ -12,7 +12,16 @@ struct MainCounters {
   std::uint64_t arp_ignored = 0;
   std::uint64_t arp_malformed = 0;
   std::uint64_t arp_requests = 0;    // resolutions sent
-  std::uint64_t nd_unsupported = 0;  // IPv6 next hops without a static neighbor entry
+  // IPv6 Neighbor Discovery on the ports (RFC 4861), as ARP above:
+  // solicitations for our addresses answered, neighbors learnt, messages
+  // with nothing for us, invalid ones; solicitations sent for next hops, and
+  // next hops that could not be asked for (no IPv6 address on the port).
+  std::uint64_t nd_replies = 0;
+  std::uint64_t nd_learnt = 0;
+  std::uint64_t nd_ignored = 0;
+  std::uint64_t nd_malformed = 0;
+  std::uint64_t nd_solicitations = 0;
+  std::uint64_t nd_no_source = 0;
   std::uint64_t events_reported = 0;  // lifetime and sequence-overflow events queued
   // Per-SA counter reports (CounterReporter): COUNTERS snapshots queued, and
   // dropped because the event outbox was full (the SA is tried again on the

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "dataplane/ipsec/ip.h"
+#include "dataplane/net/nd.h"
 #include "dataplane/tables/spd_key.h"
 
 namespace corridor::dataplane::forward {
@@ -170,8 +171,13 @@ bool Forwarder::take_ip(const Port& port, rte_mbuf* frame) {
     return false;
   }
   switch (load_be16(eth + 12)) {
-    case net::kEtherTypeIpv4:
     case net::kEtherTypeIpv6:
+      if (net::is_neighbor_discovery(eth, frame->data_len)) {  // IPv6's ARP: the main lcore's too
+        to_main(port, frame);
+        return false;
+      }
+      return true;
+    case net::kEtherTypeIpv4:
       return true;
     case net::kEtherTypeArp:
       to_main(port, frame);
@@ -425,8 +431,7 @@ void Forwarder::send_ip(rte_mbuf* m) {
 void Forwarder::hold(rte_mbuf* m, const net::NeighborKey& key) {
   std::size_t same = 0;
   for (std::size_t i = 0; i < held_n_; ++i) same += std::memcmp(&held_[i].key, &key, sizeof key) == 0;
-  // IPv6: no neighbour discovery (static entries only), nothing to wait for.
-  if (key.family != 4 || held_n_ == kHeld || same == kHeldPerNeighbor) {
+  if (held_n_ == kHeld || same == kHeldPerNeighbor) {
     drop(m, FwdDrop::neighbor_unresolved);
     return;
   }
@@ -448,7 +453,7 @@ void Forwarder::release_held() {
     } else if (now >= h.deadline_tsc) {
       drop(h.m, FwdDrop::neighbor_unresolved);
     } else {
-      if (now >= h.ask_again_tsc) {  // a lost ARP request or reply is not the end
+      if (now >= h.ask_again_tsc) {  // a lost request or answer is not the end
         plane_.neighbors->request(h.key);
         h.ask_again_tsc = now + rte_get_tsc_hz();
       }

@@ -100,7 +100,8 @@ class Forwarder {
 
   void from_protected(const Port& port, rte_mbuf** frames, std::uint16_t n);
   void from_unprotected(const Port& port, rte_mbuf** frames, std::uint16_t n);
-  // Strips and checks the Ethernet header; hands ARP to the main lcore.
+  // Checks the Ethernet header; hands ARP and IPv6 Neighbor Discovery to
+  // the main lcore.
   // False when the frame was consumed (dropped or handed over).
   bool take_ip(const Port& port, rte_mbuf* frame);
   void to_main(const Port& port, rte_mbuf* frame);
@@ -126,10 +127,9 @@ class Forwarder {
   net::NeighborKey last_hop_{};
   std::int32_t last_hop_slot_ = -1;
 
-  // Packets waiting for their next hop's MAC (IPv4: ARP; IPv6 next hops
-  // need a static entry, so none wait), oldest first. Sent by
-  // release_held() once it is learnt, the ARP request repeated each second
-  // meanwhile; dropped as neighbor_unresolved after kHoldSeconds, or at
+  // Packets waiting for their next hop's MAC (ARP or IPv6 Neighbor
+  // Discovery), oldest first. Sent by release_held() once it is learnt, the
+  // request repeated each second meanwhile; dropped as neighbor_unresolved after kHoldSeconds, or at
   // once when the next hop has kHeldPerNeighbor waiting already (as
   // Linux's unres_qlen: one silent host must not take every place) or all
   // kHeld places are taken.

@@ -55,6 +55,7 @@ ArpResult handle_arp(rte_mbuf* frame, const ArpPort& port, NeighborTable& neighb
   if (frame->nb_segs != 1 || frame->data_len < kEtherHeaderLen + kArpLen) return ArpResult::malformed;
   auto* f = rte_pktmbuf_mtod(frame, std::uint8_t*);
   const std::uint8_t* a = f + kEtherHeaderLen;
+  if (be16(f + 12) != kEtherTypeArp) return ArpResult::malformed;
   if (be16(a) != 1 || be16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4) return ArpResult::malformed;
   const std::uint16_t op = be16(a + 6);
   if (op != kRequest && op != kReply) return ArpResult::malformed;

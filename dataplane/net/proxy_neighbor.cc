@@ -30,8 +30,8 @@ bool all_zero(const std::uint8_t* p, std::size_t n) {
   return true;
 }
 
-// RFC 4443 §2.3: the ICMPv6 checksum over the pseudo-header (RFC 8200
-// §8.1) and the message. 0xffff-complement arithmetic, RFC 1071.
+}  // namespace
+
 std::uint16_t icmpv6_checksum(const std::uint8_t* ip, const std::uint8_t* icmp, std::uint32_t len) {
   std::uint32_t sum = 0;
   const auto add = [&](const std::uint8_t* p, std::uint32_t n) {
@@ -47,12 +47,13 @@ std::uint16_t icmpv6_checksum(const std::uint8_t* ip, const std::uint8_t* icmp, 
   return static_cast<std::uint16_t>(~sum);
 }
 
-}  // namespace
-
 ProxyResult proxy_arp(rte_mbuf* frame, const MacAddress& ours) {
   if (frame->nb_segs != 1 || frame->data_len < kEtherHeaderLen + kArpLen) return ProxyResult::malformed;
   auto* f = rte_pktmbuf_mtod(frame, std::uint8_t*);
   std::uint8_t* a = f + kEtherHeaderLen;
+  // The caller dispatched on the ethertype; checked again, as the answer
+  // keeps it (found by the link_layer fuzz target).
+  if (be16(f + 12) != kEtherTypeArp) return ProxyResult::malformed;
   if (be16(a) != 1 || be16(a + 2) != kEtherTypeIpv4 || a[4] != 6 || a[5] != 4) return ProxyResult::malformed;
   const std::uint16_t op = be16(a + 6);
   if (op != kArpRequest && op != kArpReply) return ProxyResult::malformed;

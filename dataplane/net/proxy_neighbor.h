@@ -21,6 +21,12 @@ namespace corridor::dataplane::net {
 // dataplane's side of the exception interface: "\x02" "corrd".
 inline constexpr MacAddress kExceptionLinkMac{{0x02, 0x63, 0x6f, 0x72, 0x72, 0x64}};
 
+// RFC 4443 §2.3: the ICMPv6 checksum over the pseudo-header (RFC 8200
+// §8.1) and the `len` bytes of the message at `icmp`, for the fixed IPv6
+// header at `ip` (0xffff-complement arithmetic, RFC 1071). A received
+// message is intact when this gives 0 over it, checksum included.
+std::uint16_t icmpv6_checksum(const std::uint8_t* ip, const std::uint8_t* icmp, std::uint32_t len);
+
 enum class ProxyResult : std::uint8_t {
   reply,      // the frame is now the answer: send it back to the kernel
   ignored,    // valid, nothing to answer (a reply, a gratuitous announcement, DAD); free it

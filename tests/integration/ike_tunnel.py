@@ -419,18 +419,14 @@ def run(build):
             if variant == 'ipv6':
                 # Dual stack: IKE and ESP between 2001:db8::1 and ::2 on the WAN, the
                 # hosts' fd01::/64 and fd02::/64 in the Child SA beside their IPv4
-                # networks. The dataplane does no IPv6 neighbor discovery yet, so
-                # its IPv6 next hops, and the hosts' gateway, are static entries.
-                mac = faults.link_mac
-                for host, dev_ns, net in ((host_a, ns_a, 'fd01'), (host_b, ns_b, 'fd02')):
+                # networks. Every link-layer address is found by Neighbor Discovery:
+                # the hosts ask for their gateway's, the dataplanes for the hosts'
+                # and for each other's.
+                for host, net in ((host_a, 'fd01'), (host_b, 'fd02')):
                     topo.addr(host, 'eth0', net + '::10/64')
-                    topo.sh('ip', '-6', 'neigh', 'replace', net + '::1', 'lladdr', mac(dev_ns, 'lan'), 'dev', 'eth0',
-                            'nud', 'permanent', ns=host)
                     topo.route(host, 'default', via=net + '::1')
-                v6_a = {'lan': 'fd01::1/64', 'wan': '2001:db8::1/64', 'gateway': '2001:db8::2',
-                        'neighbors': [('fd01::10', mac(host_a, 'eth0')), ('2001:db8::2', mac(ns_b, 'wan'))]}
-                v6_b = {'lan': 'fd02::1/64', 'wan': '2001:db8::2/64', 'gateway': '2001:db8::1',
-                        'neighbors': [('fd02::10', mac(host_b, 'eth0')), ('2001:db8::1', mac(ns_a, 'wan'))]}
+                v6_a = {'lan': 'fd01::1/64', 'wan': '2001:db8::1/64', 'gateway': '2001:db8::2'}
+                v6_b = {'lan': 'fd02::1/64', 'wan': '2001:db8::2/64', 'gateway': '2001:db8::1'}
 
             conn_a = sw.Connection('site-b', [wan_a], ['192.0.2.2'],
                                    [sw.Child('lans', ['10.1.0.0/24'], ['10.2.0.0/24'], esp_proposals=[ESP],

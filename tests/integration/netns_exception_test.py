@@ -132,7 +132,8 @@ def gateway_config(peer_mac, exception_interface=TAP):
                  'address': [WAN_GW + '/24', WAN_GW6 + '/64']},
             ],
             'routes': [{'prefix': '10.2.0.0/24', 'via': PEER, 'port': 'net_af_packet1'}],
-            # No IPv6 neighbor discovery on the ports yet: the peer's MAC is configured.
+            # The peer's MAC configured: a static entry the dataplane's Neighbor
+            # Discovery must not replace.
             'neighbors': [{'ip': PEER6, 'mac': peer_mac}],
             'static_sas': [out_sa(SPI_LAN, PEER, '10.1.0.0/24', '10.2.0.0/24'),
                            out_sa(SPI_PEER2, PEER2, WAN_GW + '/32', PEER2 + '/32')],

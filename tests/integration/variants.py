@@ -79,7 +79,8 @@ def check_multi(gw_a, peer, host_a):
 
 
 def check_ipv6(gw_a, peer, host_a):
-    """IKE and ESP over IPv6 (2001:db8::1 === 2001:db8::2), IPv6 and IPv4 inside the one Child SA."""
+    """IKE and ESP over IPv6 (2001:db8::1 === 2001:db8::2), IPv6 and IPv4 inside the one Child SA,
+    every IPv6 link-layer address found by Neighbor Discovery."""
     for gw in (gw_a, peer):
         sa = gw.established()
         child = sa['children'][0]
@@ -94,6 +95,16 @@ def check_ipv6(gw_a, peer, host_a):
     r = sw.Topology.sh('ping', '-6', '-c', '3', '-i', '0.1', '-s', '1200', '-W', '2', 'fd02::10', ns=host_a,
                        check=False)
     check(r.returncode == 0 and ' 0% packet loss' in r.stdout, 'and with 1,200-byte IPv6 pings')
+    # No static neighbor anywhere: each dataplane solicited a next hop,
+    # answered a solicitation for its own address and learnt a neighbor
+    # (from an advertisement, or from a solicitation's source link-layer
+    # address, which spares the asker's neighbor a solicitation: RFC 4861).
+    for gw in (gw_a, peer):
+        main = gw.stats()['main']
+        check(main['nd_solicitations'] >= 1 and main['nd_replies'] >= 1 and main['nd_learnt'] >= 1 and
+              main['nd_malformed'] == 0 and main['nd_no_source'] == 0,
+              '%s resolved its IPv6 neighbors by Neighbor Discovery (%s)' % (
+                  gw.name, {k: v for k, v in main.items() if k.startswith('nd_')}))
 
 
 def check_transport(gw_a, peer):

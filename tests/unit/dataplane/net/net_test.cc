@@ -1,10 +1,12 @@
 // The dataplane's link layer and routing: longest-prefix match with
 // connected and gatewayed routes, the neighbor table (static entries win,
-// resolution requests rate-limited), ARP replies and learning, and the
-// proxy ARP / Neighbor Advertisement answers on the exception interface.
+// resolution requests rate-limited), ARP replies and learning, IPv6
+// Neighbor Discovery on the ports, and the proxy ARP / Neighbor
+// Advertisement answers on the exception interface.
 #include <rte_mbuf.h>
 
 #include "dataplane/net/arp.h"
+#include "dataplane/net/nd.h"
 #include "dataplane/net/neighbors.h"
 #include "dataplane/net/proxy_neighbor.h"
 #include "dataplane/net/routes.h"
@@ -260,16 +262,19 @@ void unspecified_source(Bytes& frame) {
   for (std::size_t i = 22; i < 38 && i < frame.size(); ++i) frame[i] = 0;
 }
 
+// The frame with its ICMPv6 checksum recomputed: the value that verifies,
+// found the receiver's way (not with the code under test).
+Bytes with_checksum(Bytes f) {
+  f[56] = f[57] = 0;
+  for (std::uint32_t c = 0; c <= 0xffff; ++c) {
+    f[56] = static_cast<std::uint8_t>(c >> 8), f[57] = static_cast<std::uint8_t>(c);
+    if (icmpv6_checksum_ok(f)) break;
+  }
+  return f;
+}
+
 TEST(ProxyNeighbor, DadAndInvalidSolicitationsAreNotAnswered) {
   const Bytes ns = from_hex(kKernelSolicitation);
-  const auto with_checksum = [](Bytes f) {  // recomputed after a change
-    f[56] = f[57] = 0;
-    for (std::uint32_t c = 0; c <= 0xffff; ++c) {  // the value that verifies, found the receiver's way
-      f[56] = static_cast<std::uint8_t>(c >> 8), f[57] = static_cast<std::uint8_t>(c);
-      if (icmpv6_checksum_ok(f)) break;
-    }
-    return f;
-  };
   // Duplicate address detection: from ::, no source link-layer option.
   Bytes dad = slice(ns, 0, 14 + 40 + 24);
   unspecified_source(dad);
@@ -305,6 +310,160 @@ TEST(ProxyNeighbor, DadAndInvalidSolicitationsAreNotAnswered) {
   EXPECT_FALSE(is_neighbor_solicitation(m));
   rte_pktmbuf_free(m);
   EXPECT_EQ(run_proxy(proxy_neighbor_solicitation, bad), ProxyResult::malformed);
+}
+
+// --- IPv6 Neighbor Discovery on the ports (RFC 4861) ---
+
+class NdTest : public ::testing::Test {
+ protected:
+  NdTest() : table_("nt_nd" + std::to_string(++n_), 64) {
+    port_.index = 1;
+    port_.mac = *MacAddress::parse("02:00:00:00:01:01");
+    port_.ipv6 = {prefix("2001:db8:1::1/64")};
+  }
+  // A Neighbor Solicitation (135) or Advertisement (136) from `src` to `dst`
+  // for `target`, with a link-layer address option (type 1 or 2) carrying
+  // `option_mac` unless it is null; hop limit 255, a valid checksum.
+  static Bytes nd(std::uint8_t type, const char* eth_src, const char* src, const char* dst, const char* target,
+                  const char* option_mac) {
+    const std::size_t icmp_len = option_mac ? 32 : 24;
+    Bytes f(14 + 40 + icmp_len, 0);
+    const auto smac = *MacAddress::parse(eth_src);
+    std::fill(f.begin(), f.begin() + 6, 0x33);
+    std::copy(smac.bytes.begin(), smac.bytes.end(), f.begin() + 6);
+    f[12] = 0x86, f[13] = 0xdd;
+    f[14] = 0x60, f[19] = static_cast<std::uint8_t>(icmp_len), f[20] = 58, f[21] = 255;
+    const auto s = ip(src).bytes(), d = ip(dst).bytes(), t = ip(target).bytes();
+    std::copy(s.begin(), s.end(), f.begin() + 22);
+    std::copy(d.begin(), d.end(), f.begin() + 38);
+    f[54] = type;
+    if (type == 136) f[58] = 0x60;  // solicited, override
+    std::copy(t.begin(), t.end(), f.begin() + 62);
+    if (option_mac) {
+      const auto m = *MacAddress::parse(option_mac);
+      f[78] = type == 135 ? 1 : 2, f[79] = 1;
+      std::copy(m.bytes.begin(), m.bytes.end(), f.begin() + 80);
+    }
+    return with_checksum(f);
+  }
+  NdResult run(const Bytes& frame, Bytes* out = nullptr) {
+    rte_mbuf* m = ipsec::testing::to_mbuf(frame);
+    EXPECT_TRUE(is_neighbor_discovery(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len));
+    const NdResult r = handle_nd(m, port_, table_);
+    if (out) *out = ipsec::testing::bytes_of(m);
+    rte_pktmbuf_free(m);
+    return r;
+  }
+  static inline int n_ = 0;
+  NdPort port_;
+  NeighborTable table_;
+};
+
+const char* const kHostMac = "02:00:00:00:00:05";
+
+Bytes address(const char* text) {
+  const auto b = ip(text).bytes();
+  return Bytes(b.begin(), b.end());
+}
+
+TEST_F(NdTest, SolicitationsForOurAddressAreAnsweredAndTheSenderLearnt) {
+  Bytes na;
+  ASSERT_EQ(run(nd(135, kHostMac, "2001:db8:1::5", "ff02::1:ff00:1", "2001:db8:1::1", kHostMac), &na),
+            NdResult::reply);
+  ASSERT_EQ(na.size(), 14u + 40 + 32);
+  EXPECT_EQ(slice(na, 0, 6), Bytes({2, 0, 0, 0, 0, 5})) << "unicast back";
+  EXPECT_EQ(slice(na, 6, 6), Bytes({2, 0, 0, 0, 1, 1}));
+  EXPECT_EQ(slice(na, 22, 16), address("2001:db8:1::1"));
+  EXPECT_EQ(slice(na, 38, 16), address("2001:db8:1::5"));
+  EXPECT_EQ(na[54], 136);
+  EXPECT_EQ(na[58], 0xe0) << "router, solicited, override";
+  EXPECT_EQ(slice(na, 78, 8), Bytes({2, 1, 2, 0, 0, 0, 1, 1})) << "our MAC as the target link-layer address";
+  EXPECT_TRUE(icmpv6_checksum_ok(na));
+  EXPECT_EQ(table_.lookup(NeighborKey::of(1, ip("2001:db8:1::5")))->to_string(), kHostMac);
+  // From a link-local address too (what a host uses for its own ND).
+  EXPECT_EQ(run(nd(135, "02:00:00:00:00:06", "fe80::6", "ff02::1:ff00:1", "2001:db8:1::1", "02:00:00:00:00:06")),
+            NdResult::reply);
+  EXPECT_EQ(table_.lookup(NeighborKey::of(1, ip("fe80::6")))->to_string(), "02:00:00:00:00:06");
+}
+
+TEST_F(NdTest, AdvertisementsUpdateOnlyNeighborsTheTableHolds) {
+  const auto key = NeighborKey::of(1, ip("2001:db8:1::7"));
+  const Bytes na = nd(136, "02:00:00:00:00:07", "2001:db8:1::7", "2001:db8:1::1", "2001:db8:1::7",
+                      "02:00:00:00:00:07");
+  EXPECT_EQ(run(na), NdResult::ignored) << "never asked for: RFC 4861 §7.2.5";
+  EXPECT_FALSE(table_.lookup(key));
+  table_.request(key);
+  ASSERT_TRUE(table_.next_request(1'000'000'000)) << "asked for: now the table holds the key";
+  EXPECT_EQ(run(na), NdResult::learnt);
+  EXPECT_EQ(table_.lookup(key)->to_string(), "02:00:00:00:00:07");
+  // Off the port's subnets, or without a link-layer address: nothing to learn.
+  EXPECT_EQ(run(nd(136, "02:00:00:00:00:08", "2001:db8:9::8", "2001:db8:1::1", "2001:db8:9::8", "02:00:00:00:00:08")),
+            NdResult::ignored);
+  EXPECT_EQ(run(nd(136, "02:00:00:00:00:07", "2001:db8:1::7", "2001:db8:1::1", "2001:db8:1::7", nullptr)),
+            NdResult::ignored);
+  // A configured neighbor keeps its MAC whatever the wire says.
+  const auto fixed = NeighborKey::of(1, ip("2001:db8:1::9"));
+  table_.set(fixed, *MacAddress::parse("02:00:00:00:00:99"), true);
+  EXPECT_EQ(run(nd(136, "02:00:00:00:00:66", "2001:db8:1::9", "2001:db8:1::1", "2001:db8:1::9", "02:00:00:00:00:66")),
+            NdResult::learnt);
+  EXPECT_EQ(table_.lookup(fixed)->to_string(), "02:00:00:00:00:99");
+}
+
+TEST_F(NdTest, OtherTargetsDadRoutersAndInvalidMessagesAreNotAnswered) {
+  EXPECT_EQ(run(nd(135, kHostMac, "2001:db8:1::5", "ff02::1:ff00:2", "2001:db8:1::2", kHostMac)), NdResult::learnt)
+      << "another host's address: its asker is learnt, nobody answered";
+  EXPECT_EQ(run(nd(135, kHostMac, "2001:db8:9::5", "ff02::1:ff00:2", "2001:db8:1::2", kHostMac)), NdResult::ignored)
+      << "an off-link source is not learnt";
+  EXPECT_FALSE(table_.lookup(NeighborKey::of(1, ip("2001:db8:9::5"))));
+  EXPECT_EQ(run(nd(135, kHostMac, "::", "ff02::1:ff00:1", "2001:db8:1::1", nullptr)), NdResult::ignored)
+      << "duplicate address detection of our address: not ours to answer";
+  EXPECT_EQ(run(nd(135, kHostMac, "::", "ff02::1:ff00:1", "2001:db8:1::1", kHostMac)), NdResult::malformed)
+      << "RFC 4861 §7.1.1: no source link-layer option from ::";
+  Bytes ra = nd(135, kHostMac, "fe80::5", "ff02::1", "2001:db8:1::1", nullptr);
+  ra[54] = 134;
+  EXPECT_EQ(run(with_checksum(ra)), NdResult::ignored) << "router advertisements are not taken";
+  Bytes bad = nd(135, kHostMac, "2001:db8:1::55", "ff02::1:ff00:1", "2001:db8:1::1", kHostMac);
+  bad[21] = 64;  // not from the link
+  EXPECT_EQ(run(with_checksum(bad)), NdResult::malformed);
+  bad = nd(135, kHostMac, "2001:db8:1::55", "ff02::1:ff00:1", "2001:db8:1::1", kHostMac);
+  bad[57] ^= 1;
+  EXPECT_EQ(run(bad), NdResult::malformed) << "checksum";
+  bad = nd(135, kHostMac, "2001:db8:1::55", "ff02::1:ff00:1", "2001:db8:1::1", kHostMac);
+  bad[79] = 0;
+  EXPECT_EQ(run(with_checksum(bad)), NdResult::malformed) << "an option of length 0";
+  bad = nd(135, kHostMac, "2001:db8:1::55", "ff02::1:ff00:1", "2001:db8:1::1", kHostMac);
+  bad[62] = 0xff;
+  EXPECT_EQ(run(with_checksum(bad)), NdResult::malformed) << "a multicast target";
+  EXPECT_FALSE(table_.lookup(NeighborKey::of(1, ip("2001:db8:1::55")))) << "nothing learnt from the invalid ones";
+  Bytes echo = nd(135, kHostMac, "2001:db8:1::5", "2001:db8:1::1", "2001:db8:1::1", nullptr);
+  echo[54] = 128;
+  EXPECT_FALSE(is_neighbor_discovery(echo.data(), static_cast<std::uint32_t>(echo.size()))) << "an echo request";
+}
+
+TEST_F(NdTest, SolicitationsGoToTheTargetsSolicitedNodeGroup) {
+  rte_mbuf* m = make_neighbor_solicitation(ipsec::testing::g_pool, port_, ip("2001:db8:1::a:77").bytes().data());
+  ASSERT_NE(m, nullptr);
+  const Bytes f = ipsec::testing::bytes_of(m);
+  EXPECT_TRUE(is_neighbor_discovery(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len));
+  rte_pktmbuf_free(m);
+  ASSERT_EQ(f.size(), 14u + 40 + 32);
+  EXPECT_EQ(slice(f, 0, 6), Bytes({0x33, 0x33, 0xff, 0x0a, 0x00, 0x77})) << "RFC 2464 §7";
+  EXPECT_EQ(slice(f, 6, 6), Bytes({2, 0, 0, 0, 1, 1}));
+  EXPECT_EQ(slice(f, 14, 8), Bytes({0x60, 0, 0, 0, 0, 32, 58, 255}));
+  EXPECT_EQ(slice(f, 22, 16), address("2001:db8:1::1"));
+  EXPECT_EQ(slice(f, 38, 16), address("ff02::1:ff0a:77"));
+  EXPECT_EQ(f[54], 135);
+  EXPECT_EQ(slice(f, 62, 16), address("2001:db8:1::a:77"));
+  EXPECT_EQ(slice(f, 78, 8), Bytes({1, 1, 2, 0, 0, 0, 1, 1})) << "our MAC as the source link-layer address";
+  EXPECT_TRUE(icmpv6_checksum_ok(f));
+  // A link-local next hop is asked from the port's address; a port without
+  // an IPv6 address, or a target off its subnets, cannot ask.
+  m = make_neighbor_solicitation(ipsec::testing::g_pool, port_, ip("fe80::1").bytes().data());
+  ASSERT_NE(m, nullptr);
+  rte_pktmbuf_free(m);
+  EXPECT_EQ(make_neighbor_solicitation(ipsec::testing::g_pool, port_, ip("2001:db8:2::1").bytes().data()), nullptr);
+  NdPort bare;
+  EXPECT_EQ(make_neighbor_solicitation(ipsec::testing::g_pool, bare, ip("fe80::1").bytes().data()), nullptr);
 }
 
 }  // namespace
