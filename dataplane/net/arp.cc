@@ -10,12 +10,6 @@ namespace {
 constexpr std::uint32_t kArpLen = 28;  // Ethernet/IPv4 ARP payload
 constexpr std::uint16_t kRequest = 1, kReply = 2;
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-
 const corridor::net::Prefix* own_address(const ArpPort& port, const std::uint8_t* ip) {
   for (const auto& p : port.ipv4) {
     if (std::memcmp(p.address.bytes().data(), ip, 4) == 0) return &p;

@@ -17,18 +17,6 @@ constexpr std::uint32_t kNdBodyLen = 24;       // type, code, checksum, flags/re
 constexpr std::uint32_t kLinkLayerOption = 8;  // type, length (in 8 octets), MAC
 constexpr std::uint8_t kSourceLinkLayer = 1, kTargetLinkLayer = 2;
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-
-bool all_zero(const std::uint8_t* p, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i)
-    if (p[i] != 0) return false;
-  return true;
-}
-
 bool link_local(const std::uint8_t* a) { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; }
 
 corridor::net::IpAddress v6(const std::uint8_t* a) {

@@ -18,18 +18,6 @@ constexpr std::uint8_t kSourceLinkLayer = 1, kTargetLinkLayer = 2;
 // RFC 4861 §4.4: Router, Solicited, Override.
 constexpr std::uint8_t kFlagRouter = 0x80, kFlagSolicited = 0x40, kFlagOverride = 0x20;
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-void put16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-
-bool all_zero(const std::uint8_t* p, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i)
-    if (p[i] != 0) return false;
-  return true;
-}
-
 }  // namespace
 
 std::uint16_t icmpv6_checksum(const std::uint8_t* ip, const std::uint8_t* icmp, std::uint32_t len) {

@@ -51,23 +51,34 @@ def sequences_go_forward(packets):
     return None
 
 
+class BackgroundPing:
+    """`ping -c count -i interval -W wait 10.2.0.10` from host A in a thread, while a fault
+    happens; result() waits for it to end and gives its run."""
+
+    def __init__(self, host_a, count, interval, wait=1):
+        self._run = None
+
+        def ping():
+            self._run = sw.Topology.sh('ping', '-c', str(count), '-i', str(interval), '-W', str(wait), '10.2.0.10',
+                                       ns=host_a, check=False, timeout=60)
+        self._thread = threading.Thread(target=ping)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        return self._run
+
+
 def ping_through_fault(host_a, fault_action, what):
     """A 20-per-second ping of 300 from host A to host B, `fault_action()` 3 s into it. Checks
     that it resumed within seconds (at most 100 lost) and that a ping after it loses nothing."""
     sw.Topology.sh('ping', '-c', '3', '-i', '0.3', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
-    result = {}
-
-    def stream():
-        result['ping'] = sw.Topology.sh('ping', '-c', '300', '-i', '0.05', '-W', '1', '10.2.0.10', ns=host_a,
-                                        check=False, timeout=60)
-    pinger = threading.Thread(target=stream)
-    pinger.start()
+    pinger = BackgroundPing(host_a, 300, 0.05)
     time.sleep(3)
     try:
         fault_action()
     finally:
-        pinger.join()
-    r = result['ping']
+        r = pinger.result()
     summary = [line for line in r.stdout.splitlines() if 'packet loss' in line]
     if demo:
         print('   ' + (summary[0] if summary else r.stdout[-500:]))
@@ -165,13 +176,8 @@ def peer_gone_under_traffic(host_a, gw_a, peer, conn_b):
     old_spis = {int(child['spi_in'], 16), int(child['spi_out'], 16)}
     dead_before = gw_a.status()['ike']['dead_peers']
     sw.Topology.sh('ping', '-c', '3', '-i', '0.2', '-W', '1', '10.2.0.10', ns=host_a, check=False)  # ARP warm-up
-    result = {}
-
-    def stream():  # host A keeps sending: it must not leak in the clear once the SAs are gone
-        result['ping'] = sw.Topology.sh('ping', '-c', '100', '-i', '0.2', '-W', '1', '10.2.0.10', ns=host_a,
-                                        check=False, timeout=60)
-    pinger = threading.Thread(target=stream)
-    pinger.start()
+    # Host A keeps sending: it must not leak in the clear once the SAs are gone.
+    pinger = BackgroundPing(host_a, 100, 0.2)
     time.sleep(1)
     peer.power_off()
     gone_at = time.time()
@@ -182,7 +188,7 @@ def peer_gone_under_traffic(host_a, gw_a, peer, conn_b):
     try:
         gw_a.wait_for(declared, 'dead peer declared', 30)
     except sw.HarnessError as e:
-        pinger.join()
+        pinger.result()
         raise e
     detected = time.time() - gone_at
     # dpd_delay 2 s, the 1 s tick, then 1 + 1.5 + 2.25 + 3.375 s of retransmissions:
@@ -204,7 +210,7 @@ def peer_gone_under_traffic(host_a, gw_a, peer, conn_b):
     say('gateway B is switched on again (a responder: start_action none); gateway A\'s retransmitted '
         'IKE_SA_INIT finds it')
     peer.power_on([conn_b])
-    pinger.join()
+    pinger.result()
 
     def new_sa():
         sa = gw_a.established()
@@ -307,21 +313,14 @@ def bad_input_under_traffic(topo, host_a, gw_a, peer, ns_a, ns_b, wd):
     before_dp, before_cp = gw_a.stats(), gw_a.status()
     before_in = next(s for s in before_dp['sas'] if s['spi'] == spi_in)
 
-    result = {}
-
-    def stream():
-        result['ping'] = sw.Topology.sh('ping', '-c', '300', '-i', '0.05', '-W', '2', '10.2.0.10', ns=host_a,
-                                        check=False, timeout=60)
-    pinger = threading.Thread(target=stream)
-    pinger.start()
+    pinger = BackgroundPing(host_a, 300, 0.05, wait=2)
     try:
         time.sleep(1)
         for name, frames in batches.items():
             send_frames(topo, ns_b, 'wan', frames, wd, name)
         api_abuse(gw_a)
     finally:
-        pinger.join()
-    r = result['ping']
+        r = pinger.result()
     summary = ([line for line in r.stdout.splitlines() if 'packet loss' in line] or ['no summary'])[0]
     if demo:
         print('   ' + summary)
