@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include <filesystem>
@@ -126,10 +127,13 @@ IkeConfig read_ike(const nlohmann::ordered_json& value, const std::string& point
   }
   if (const auto tries = r.integer("retransmit_tries", 0, 20)) out.retransmit_tries = static_cast<unsigned>(*tries);
   r.finish();
-  if (out.give_up_seconds() > 24 * 3600.0)
-    diag.error(pointer, "an unanswered request would be retransmitted for " +
-                            std::to_string(static_cast<long long>(out.give_up_seconds())) +
+  if (const double total = out.give_up_seconds(); total > 24 * 3600.0) {
+    // %.0f, not a cast: the total can be far beyond any integer (3600 x 10^20).
+    char text[64];
+    std::snprintf(text, sizeof text, "%.0f", total);
+    diag.error(pointer, std::string("an unanswered request would be retransmitted for ") + text +
                             " s; keep it under a day (lower retransmit_tries or retransmit_base)");
+  }
   return out;
 }
 
