@@ -216,13 +216,14 @@ class Service {
       return ikev2::TimePoint(std::chrono::nanoseconds(it->second.last_packet_ns));
     };
     // Retransmission (the `ike` section) is the same for both versions.
-    options.retransmit_timeout = config->ike.retransmit_timeout;
-    options.retransmit_base = config->ike.retransmit_base;
-    options.retransmit_tries = config->ike.retransmit_tries;
+    const auto retransmission = [&](auto& o) {
+      o.retransmit_timeout = config->ike.retransmit_timeout;
+      o.retransmit_base = config->ike.retransmit_base;
+      o.retransmit_tries = config->ike.retransmit_tries;
+    };
+    retransmission(options);
     ikev1::ManagerOptions v1_options;
-    v1_options.retransmit_timeout = config->ike.retransmit_timeout;
-    v1_options.retransmit_base = config->ike.retransmit_base;
-    v1_options.retransmit_tries = config->ike.retransmit_tries;
+    retransmission(v1_options);
     v1_options.nat_t_port = kNatTPort;
     v1_options.last_inbound_packet = options.last_inbound_packet;  // the same clock and counters
     v1_options.on_event = options.on_event;  // one event stream for both IKE versions

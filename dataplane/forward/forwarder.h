@@ -101,8 +101,8 @@ class Forwarder {
   void from_protected(const Port& port, rte_mbuf** frames, std::uint16_t n);
   void from_unprotected(const Port& port, rte_mbuf** frames, std::uint16_t n);
   // Checks the Ethernet header; hands ARP and IPv6 Neighbor Discovery to
-  // the main lcore.
-  // False when the frame was consumed (dropped or handed over).
+  // the main lcore. False when the frame was consumed (dropped or handed
+  // over).
   bool take_ip(const Port& port, rte_mbuf* frame);
   void to_main(const Port& port, rte_mbuf* frame);
   // A decapsulated packet for one of the gateway's own addresses (transport
@@ -129,10 +129,10 @@ class Forwarder {
 
   // Packets waiting for their next hop's MAC (ARP or IPv6 Neighbor
   // Discovery), oldest first. Sent by release_held() once it is learnt, the
-  // request repeated each second meanwhile; dropped as neighbor_unresolved after kHoldSeconds, or at
-  // once when the next hop has kHeldPerNeighbor waiting already (as
-  // Linux's unres_qlen: one silent host must not take every place) or all
-  // kHeld places are taken.
+  // request repeated each second meanwhile; dropped as neighbor_unresolved
+  // after kHoldSeconds, or at once when the next hop has kHeldPerNeighbor
+  // waiting already (as Linux's unres_qlen: one silent host must not take
+  // every place) or all kHeld places are taken.
   static constexpr std::size_t kHeld = 32;
   static constexpr std::size_t kHeldPerNeighbor = 4;
   static constexpr std::uint64_t kHoldSeconds = 3;

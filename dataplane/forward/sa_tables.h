@@ -49,10 +49,11 @@ class SaTables final : public SaTableSink {
   channel::ResultCode install_policy(const channel::PolicyRecord& policy) override;
   void remove_policy(std::uint64_t policy_id) override;
   void flush() override;
-  // Between these the SPD is compiled once, at end_batch(), not after
-  // every change. end_batch() returns false when that compilation failed
-  // (rte_acl out of memory; last_error() says so): the SPD in force stays,
-  // every change since is retried at the next end_batch().
+  // Between these the SPD is compiled once, at the end, not after every
+  // change. publish_batch() ends a batch as end_batch() does and returns
+  // false when that compilation failed (rte_acl out of memory; last_error()
+  // says so): the SPD in force stays, and every change since is compiled
+  // at the next end of a batch.
   void begin_batch() override { batching_ = true; }
   void end_batch() override { publish_batch(); }
   bool publish_batch();

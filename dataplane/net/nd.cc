@@ -16,6 +16,8 @@ constexpr std::uint8_t kNeighborSolicitation = 135, kNeighborAdvertisement = 136
 constexpr std::uint32_t kNdBodyLen = 24;       // type, code, checksum, flags/reserved, target
 constexpr std::uint32_t kLinkLayerOption = 8;  // type, length (in 8 octets), MAC
 constexpr std::uint8_t kSourceLinkLayer = 1, kTargetLinkLayer = 2;
+// RFC 4861 §4.4: Router, Solicited, Override.
+constexpr std::uint8_t kFlagRouter = 0x80, kFlagSolicited = 0x40, kFlagOverride = 0x20;
 
 bool link_local(const std::uint8_t* a) { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; }
 
@@ -46,56 +48,97 @@ bool is_neighbor_discovery(const std::uint8_t* frame, std::uint32_t len) {
   return ip[6] == kProtoIcmpv6 && type >= kRouterSolicitation && type <= kRedirect;
 }
 
-NdResult handle_nd(rte_mbuf* frame, const NdPort& port, NeighborTable& neighbors) {
+std::optional<NdMessage> validate_neighbor_message(const rte_mbuf* frame) {
   if (frame->nb_segs != 1 || !is_neighbor_discovery(rte_pktmbuf_mtod(frame, const std::uint8_t*), frame->data_len))
-    return NdResult::malformed;
+    return std::nullopt;
   const auto* f = rte_pktmbuf_mtod(frame, const std::uint8_t*);
   const std::uint8_t* ip = f + kEtherHeaderLen;
   const std::uint8_t* icmp = ip + kIpv6HeaderLen;
-  const std::uint8_t type = icmp[0];
-  if (type != kNeighborSolicitation && type != kNeighborAdvertisement) return NdResult::ignored;
-  // RFC 4861 §7.1.1 and §7.1.2: only from the link (hop limit 255), code 0,
-  // long enough, intact, a unicast target, every option of non-zero length.
+  NdMessage m;
+  m.type = icmp[0];
+  if (m.type != kNeighborSolicitation && m.type != kNeighborAdvertisement) return std::nullopt;
   const std::uint32_t icmp_len = be16(ip + 4);
   if ((ip[0] >> 4) != 6 || frame->data_len < kEtherHeaderLen + kIpv6HeaderLen + icmp_len || ip[7] != 255 ||
       icmp[1] != 0 || icmp_len < kNdBodyLen || icmpv6_checksum(ip, icmp, icmp_len) != 0)
-    return NdResult::malformed;
-  const std::uint8_t* target = icmp + 8;
-  if (target[0] == 0xff) return NdResult::malformed;
-  const std::uint8_t* source = ip + 8;
-  const bool unspecified_source = all_zero(source, 16);
-  const std::uint8_t* link_layer = nullptr;  // SLLA of a solicitation, TLLA of an advertisement
+    return std::nullopt;
+  m.source = ip + 8;
+  m.target = icmp + 8;
+  if (m.target[0] == 0xff) return std::nullopt;  // a multicast target
+  m.unspecified_source = all_zero(m.source, 16);
   for (std::uint32_t at = kNdBodyLen; at < icmp_len;) {
-    if (icmp_len - at < 2 || icmp[at + 1] == 0 || icmp_len - at < icmp[at + 1] * 8u) return NdResult::malformed;
+    if (icmp_len - at < 2 || icmp[at + 1] == 0 || icmp_len - at < icmp[at + 1] * 8u) return std::nullopt;
     const std::uint8_t option = icmp[at];
-    if (option == kSourceLinkLayer && type == kNeighborSolicitation) {
-      if (unspecified_source) return NdResult::malformed;  // §7.1.1
-      link_layer = icmp + at + 2;
-    } else if (option == kTargetLinkLayer && type == kNeighborAdvertisement) {
-      link_layer = icmp + at + 2;
+    if (option == kSourceLinkLayer && m.type == kNeighborSolicitation) {
+      if (m.unspecified_source) return std::nullopt;
+      m.link_layer = icmp + at + 2;
+    } else if (option == kTargetLinkLayer && m.type == kNeighborAdvertisement) {
+      m.link_layer = icmp + at + 2;
     }
     at += icmp[at + 1] * 8u;
   }
+  return m;
+}
+
+bool advertise(rte_mbuf* frame, const NdMessage& solicitation, const MacAddress& ours) {
+  auto* f = rte_pktmbuf_mtod(frame, std::uint8_t*);
+  MacAddress asker;
+  std::memcpy(asker.bytes.data(), f + 6, 6);
+  std::uint8_t target[16], source[16];  // copied: the frame is rewritten below
+  std::memcpy(target, solicitation.target, 16);
+  std::memcpy(source, solicitation.source, 16);
+  const std::uint32_t na_len = kNdBodyLen + kLinkLayerOption;
+  const std::uint32_t frame_len = kEtherHeaderLen + kIpv6HeaderLen + na_len;
+  if (frame->data_len < frame_len &&
+      rte_pktmbuf_append(frame, static_cast<std::uint16_t>(frame_len - frame->data_len)) == nullptr)
+    return false;
+  if (frame->data_len > frame_len) rte_pktmbuf_trim(frame, static_cast<std::uint16_t>(frame->data_len - frame_len));
+  std::memcpy(f, asker.bytes.data(), 6);
+  std::memcpy(f + 6, ours.bytes.data(), 6);
+  put16(f + 12, kEtherTypeIpv6);
+  std::uint8_t* ip = f + kEtherHeaderLen;
+  ip[0] = 0x60, ip[1] = 0, ip[2] = 0, ip[3] = 0;
+  put16(ip + 4, static_cast<std::uint16_t>(na_len));
+  ip[6] = kProtoIcmpv6;
+  ip[7] = 255;
+  std::memcpy(ip + 8, target, 16);
+  std::memcpy(ip + 24, source, 16);
+  std::uint8_t* na = ip + kIpv6HeaderLen;
+  std::memset(na, 0, na_len);
+  na[0] = kNeighborAdvertisement;
+  na[4] = kFlagRouter | kFlagSolicited | kFlagOverride;
+  std::memcpy(na + 8, target, 16);
+  na[kNdBodyLen] = kTargetLinkLayer;
+  na[kNdBodyLen + 1] = 1;
+  std::memcpy(na + kNdBodyLen + 2, ours.bytes.data(), 6);
+  put16(na + 2, icmpv6_checksum(ip, na, na_len));
+  return true;
+}
+
+NdResult handle_nd(rte_mbuf* frame, const NdPort& port, NeighborTable& neighbors) {
+  const auto* f = rte_pktmbuf_mtod(frame, const std::uint8_t*);
+  if (frame->nb_segs != 1 || !is_neighbor_discovery(f, frame->data_len)) return NdResult::malformed;
+  const std::uint8_t type = f[kEtherHeaderLen + kIpv6HeaderLen];
+  if (type != kNeighborSolicitation && type != kNeighborAdvertisement) return NdResult::ignored;
+  const auto m = validate_neighbor_message(frame);
+  if (!m) return NdResult::malformed;
   MacAddress mac;
-  if (link_layer) std::memcpy(mac.bytes.data(), link_layer, 6);
-  const bool usable_mac = link_layer && !mac.is_multicast() && !mac.is_zero();
+  if (m->link_layer) std::memcpy(mac.bytes.data(), m->link_layer, 6);
+  const bool usable_mac = m->link_layer && !mac.is_multicast() && !mac.is_zero();
 
   if (type == kNeighborAdvertisement) {
     // §7.2.5: an advertisement updates an entry that exists (we asked, or
     // know the neighbor); others are discarded.
-    if (!usable_mac || ours(port, target) || !on_link(port, target)) return NdResult::ignored;
-    const auto key = NeighborKey::v6(port.index, target);
+    if (!usable_mac || ours(port, m->target) || !on_link(port, m->target)) return NdResult::ignored;
+    const auto key = NeighborKey::v6(port.index, m->target);
     if (neighbors.slot(key) < 0) return NdResult::ignored;
     return neighbors.set(key, mac, false) ? NdResult::learnt : NdResult::ignored;
   }
-  if (unspecified_source) return NdResult::ignored;  // duplicate address detection: not ours to answer
+  if (m->unspecified_source) return NdResult::ignored;  // duplicate address detection: not ours to answer
   bool learnt = false;
-  if (usable_mac && !ours(port, source) && on_link(port, source))
-    learnt = neighbors.set(NeighborKey::v6(port.index, source), mac, false);
-  if (!ours(port, target)) return learnt ? NdResult::learnt : NdResult::ignored;
-  // The advertisement of our address, written over the solicitation
-  // (solicited, override, router: the gateway forwards).
-  return proxy_neighbor_solicitation(frame, port.mac) == ProxyResult::reply ? NdResult::reply : NdResult::malformed;
+  if (usable_mac && !ours(port, m->source) && on_link(port, m->source))
+    learnt = neighbors.set(NeighborKey::v6(port.index, m->source), mac, false);
+  if (!ours(port, m->target)) return learnt ? NdResult::learnt : NdResult::ignored;
+  return advertise(frame, *m, port.mac) ? NdResult::reply : NdResult::malformed;
 }
 
 rte_mbuf* make_neighbor_solicitation(rte_mempool* pool, const NdPort& port, const std::uint8_t* target) {

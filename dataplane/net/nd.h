@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "common/net/address.h"
@@ -32,6 +33,29 @@ enum class NdResult : std::uint8_t {
   ignored,    // valid, but nothing for us (another target, DAD, RS/RA/Redirect); free it
   malformed,  // fails RFC 4861 §7.1 validation (hop limit, code, length, checksum, options); free and count
 };
+
+// A Neighbor Solicitation or Advertisement that passed RFC 4861 §7.1
+// validation (pointers into the frame).
+struct NdMessage {
+  std::uint8_t type = 0;                     // 135 solicitation, 136 advertisement
+  const std::uint8_t* source = nullptr;      // the IPv6 source address
+  const std::uint8_t* target = nullptr;      // the Target Address
+  const std::uint8_t* link_layer = nullptr;  // a solicitation's source, an advertisement's target link-layer address
+  bool unspecified_source = false;           // from :: (duplicate address detection)
+};
+
+// Validates a frame holding a Neighbor Solicitation or Advertisement after a
+// fixed IPv6 header: hop limit 255, code 0, long enough, a checksum that
+// verifies, a unicast target, options of non-zero length inside the
+// message, no source link-layer option from :: (§7.1.1, §7.1.2). Nullopt
+// for anything else, Router Solicitations and Advertisements included.
+std::optional<NdMessage> validate_neighbor_message(const rte_mbuf* frame);
+
+// Writes the answer to a validated solicitation over it: a solicited,
+// override Neighbor Advertisement (router flag set: the dataplane
+// forwards) of `ours` for the target, from the target address to the
+// solicitation's source and MAC. False when the mbuf has no room for it.
+bool advertise(rte_mbuf* frame, const NdMessage& solicitation, const MacAddress& ours);
 
 // An Ethernet frame (`len` bytes from its header) holding an ICMPv6
 // Neighbor Discovery message (types 133-137) right after a fixed IPv6
