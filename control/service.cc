@@ -224,6 +224,9 @@ class Service {
     retransmission(options);
     ikev1::ManagerOptions v1_options;
     retransmission(v1_options);
+    // Ids no predecessor left in the dataplane (sa_sync.h).
+    options.first_channel_id = channel_id_base(endpoint_.generation());
+    v1_options.first_channel_id |= options.first_channel_id;
     v1_options.nat_t_port = kNatTPort;
     v1_options.last_inbound_packet = options.last_inbound_packet;  // the same clock and counters
     v1_options.on_event = options.on_event;  // one event stream for both IKE versions

@@ -1,6 +1,7 @@
 #include "control/daemon/sa_sync.h"
 
 #include <cassert>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <variant>
@@ -25,7 +26,24 @@ namespace {
 
 std::string n(std::uint64_t v) { return std::to_string(v); }
 
+std::string hex_spi(std::uint32_t spi) {
+  char text[11];
+  std::snprintf(text, sizeof text, "0x%08x", spi);
+  return text;
+}
+
+// What UPDATE_SA may not change (docs/sa-channel.md): the dataplane finds
+// the SA by these and carries its sequence numbers over.
+bool same_identity(const SaSummary& a, const SaSummary& b) {
+  return a.spi == b.spi && a.protocol == b.protocol && a.direction == b.direction && a.ip_version == b.ip_version &&
+         a.outer_dst == b.outer_dst;
+}
+
 }  // namespace
+
+std::uint64_t channel_id_base(std::uint64_t control_generation) {
+  return (control_generation & kChannelIdGenerationMask) << kChannelIdGenerationShift;
+}
 
 SaSync::SaSync(ControlEndpoint& endpoint, SaSyncCallbacks callbacks, const SaSyncOptions& options)
     : endpoint_(endpoint), callbacks_(std::move(callbacks)), options_(options),
@@ -192,11 +210,25 @@ void SaSync::reconcile() {
       }
       enqueue_sa(RecordType::add_sa, sa);
       ++stats_.reconcile_sa_adds;
-    } else if (it->second != summarize(sa)) {
-      // Same id, different parameters. Keys are never reported back, so an
-      // SA whose summary matches is taken to be the same SA.
+    } else if (const SaSummary want = summarize(sa); it->second == want) {
+      // Keys are never reported back, so an SA whose summary matches is
+      // taken to be the same SA.
+    } else if (same_identity(it->second, want)) {
+      // The same SA with other parameters (lifetimes, DF, ...): the
+      // dataplane swaps it in place and keeps its sequence numbers.
       enqueue_sa(RecordType::update_sa, sa);
       ++stats_.reconcile_sa_updates;
+    } else {
+      // Another SA under our id, which the dataplane would not update
+      // (docs/sa-channel.md, UPDATE_SA). Ids carry the control generation
+      // (channel_id_base()), so only an id space that wrapped gets here;
+      // replace it, the one step of this reconcile that breaks first.
+      log::warning("chan", "the dataplane holds another SA under id " + n(id) + " (SPI " + hex_spi(it->second.spi) +
+                               ", ours " + hex_spi(want.spi) + "); replacing it");
+      enqueue(DeleteSa{id});
+      enqueue_sa(RecordType::add_sa, sa);
+      ++stats_.reconcile_sa_deletes;
+      ++stats_.reconcile_sa_adds;
     }
   }
   for (const auto& [id, desired] : desired_policies_) {

@@ -42,6 +42,19 @@
 
 namespace corridor::control {
 
+// SA channel ids (sa_id, policy_id) are unique for the dataplane's life,
+// across restarts of corridor-control, which keeps no ids: a successor
+// that reused one would find its predecessor's SA there at reconcile,
+// under the same id but another SPI. So the ids a control plane hands out
+// start at channel_id_base() of its control generation:
+//   bit 63      the dataplane's static SAs and policies (config)
+//   bits 62-49  the control generation, modulo 2^14
+//   bit 48      IKEv1 (ikev1::ManagerOptions::first_channel_id)
+//   bits 47-0   counted up by each IKE manager
+inline constexpr unsigned kChannelIdGenerationShift = 49;
+inline constexpr std::uint64_t kChannelIdGenerationMask = (std::uint64_t{1} << 14) - 1;
+std::uint64_t channel_id_base(std::uint64_t control_generation);
+
 struct SaSyncOptions {
   std::chrono::milliseconds heartbeat_interval{1000};
   std::size_t event_budget = 256;  // events handled per poll()

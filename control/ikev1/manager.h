@@ -65,7 +65,9 @@ struct ManagerOptions {
   // connection's `fragmentation` and the peer allow (fragmentation.h).
   std::size_t fragment_size = 1280;
   // SA channel ids of IPsec SAs and policies start here, far from the
-  // IKEv2 manager's (which count from 1), so both can share one channel.
+  // IKEv2 manager's (which count from its first_channel_id), so both can
+  // share one channel; the daemon adds its control generation
+  // (control/daemon/sa_sync.h, channel_id_base()).
   std::uint64_t first_channel_id = std::uint64_t{1} << 48;
   // ISAKMP SA ids start above this, apart from the IKEv2 manager's, so one
   // API can list and address both.

@@ -57,6 +57,7 @@ Manager::Manager(std::shared_ptr<const config::Config> config, Transport& transp
       options_(std::move(options)),
       cookies_(std::array<std::uint8_t, 32>{}) {
   child_spis_ = options_.spis ? options_.spis : std::make_shared<corridor::control::ike::SpiRegistry>();
+  next_channel_id_ = options_.first_channel_id;
   if (!options_.random) {
     options_.random = [](std::span<std::uint8_t> out) {
       if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {

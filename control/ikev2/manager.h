@@ -73,6 +73,11 @@ struct ManagerOptions {
   // none: our own.
   std::shared_ptr<corridor::control::ike::SpiRegistry> spis;
   std::uint32_t nonce_size = 32;
+  // SA channel ids of Child SAs and policies count up from here. The daemon
+  // puts its control generation in the high bits (channel_id_base()), so a
+  // restarted corridor-control never reuses an id its predecessor left in
+  // the dataplane.
+  std::uint64_t first_channel_id = 0;
   // Half-open responder SAs (RFC 7296 §2.6), strongSwan's defaults: past
   // cookie_threshold overall or cookie_threshold_ip from one address an
   // IKE_SA_INIT must carry a valid COOKIE; past block_threshold_ip from one

@@ -129,8 +129,13 @@ def control_restart_under_traffic(host_a, gw_a):
     # IKE state is not kept across a restart: the new corridor-control
     # negotiates afresh (INITIAL_CONTACT replaces the SAs at gateway B) and
     # reconciles the dataplane, whose old SAs no negotiation owns any more.
-    check('reconciled with the dataplane\'s inventory of 2 SAs' in open(gw_a.cp_log).read(),
+    log = open(gw_a.cp_log).read()
+    check('reconciled with the dataplane\'s inventory of 2 SAs' in log,
           'the new corridor-control reconciled with the dataplane\'s inventory (the old pair)')
+    # Its ids are its own (control generation 2): the new pair is added
+    # beside the old one, never pushed as an update of it.
+    check('dataplane refused' not in log and 'another SA under id' not in log,
+          'the dataplane refused none of the new corridor-control\'s commands')
     deadline = time.time() + 5
     while time.time() < deadline and (len(gw_a.ike_sas()) != 1 or len(gw_a.stats()['sas']) != 2):
         time.sleep(0.1)

@@ -23,9 +23,17 @@ class FakeSaTable final : public dataplane::SaTableSink {
     sas[sa.sa_id] = sa;
     return ResultCode::ok;
   }
+  // As the dataplane's SaTables: an update keeps the SA's identity.
   ResultCode update_sa(const SaRecord& sa) override {
     log.push_back("update_sa " + std::to_string(sa.sa_id));
-    sas[sa.sa_id] = sa;
+    const auto it = sas.find(sa.sa_id);
+    if (it == sas.end()) return ResultCode::sa_unknown;
+    const SaRecord& was = it->second;
+    if (was.spi != sa.spi || was.protocol != sa.protocol || was.direction != sa.direction ||
+        was.ip_version != sa.ip_version || was.outer_dst != sa.outer_dst) {
+      return ResultCode::rejected;
+    }
+    it->second = sa;
     return ResultCode::ok;
   }
   void remove_sa(std::uint64_t sa_id) override {

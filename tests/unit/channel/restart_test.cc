@@ -186,9 +186,9 @@ TEST(DataplaneRestart, KilledDataplaneIsReplacedAndResynchronised) {
 // policy 12 new.
 void desire_changed_set(SaSync& sync) {
   ASSERT_EQ(sync.set_sa(make_sa(1)).code, ResultCode::ok);
-  SaRecord rekeyed = make_cbc_sa(2);
-  rekeyed.spi = 0xdead0002;
-  ASSERT_EQ(sync.set_sa(rekeyed).code, ResultCode::ok);
+  SaRecord longer = make_cbc_sa(2);  // the same SA, a longer lifetime: updated in place
+  longer.hard.packets *= 2;
+  ASSERT_EQ(sync.set_sa(longer).code, ResultCode::ok);
   ASSERT_EQ(sync.set_sa(make_sa(4)).code, ResultCode::ok);
   ASSERT_EQ(sync.set_policy(make_policy(10, 1)).code, ResultCode::ok);
   ASSERT_EQ(sync.set_policy(make_policy(12, 4)).code, ResultCode::ok);
@@ -205,7 +205,7 @@ void expect_reconciled(const FakeSaTable& table, std::size_t log_start) {
   EXPECT_EQ(table.flushes, 0);
   ASSERT_EQ(table.sas.size(), 3U);
   EXPECT_EQ(table.sas.at(1), make_sa(1));
-  EXPECT_EQ(table.sas.at(2).spi, 0xdead0002U);
+  EXPECT_EQ(table.sas.at(2).hard.packets, 2 * make_cbc_sa(2).hard.packets);
   EXPECT_TRUE(table.sas.contains(4));
   EXPECT_EQ(table.policies.size(), 2U);
   EXPECT_TRUE(table.policies.contains(10) && table.policies.contains(12));
@@ -275,6 +275,59 @@ TEST(ControlRestart, KilledControlIsReplacedAndReconciles) {
   desire_changed_set(sync);
   pump(sync, inventory);
   expect_reconciled(table, log_start);
+}
+
+// Ids carry the control generation (channel_id_base), so a successor does
+// not meet its predecessor's SA under an id of its own; should the id space
+// ever wrap, that SA is replaced, not updated (an update keeps the SPI).
+TEST(ControlRestart, AnotherSaUnderOurIdIsReplaced) {
+  ShmName name;
+  auto dp = attach_dataplane(name);
+  FakeSaTable table;
+  SaInventory inventory(dp, table);
+  {
+    auto cp = attach_control(name);
+    SaSync sync(cp);
+    desire_initial_set(sync);
+    pump(sync, inventory);
+    expect_initial_set(table);
+  }
+  const std::size_t log_start = table.log.size();
+  auto cp = attach_control(name);
+  SaSync sync(cp);
+  SaRecord other = make_sa(1);
+  other.spi = 0xdead0001;
+  ASSERT_EQ(sync.set_sa(other).code, ResultCode::ok);
+  ASSERT_EQ(sync.set_sa(make_cbc_sa(2)).code, ResultCode::ok);
+  ASSERT_EQ(sync.set_sa(make_sa(3, Direction::inbound)).code, ResultCode::ok);
+  ASSERT_EQ(sync.set_policy(make_policy(10, 1)).code, ResultCode::ok);
+  ASSERT_EQ(sync.set_policy(make_policy(11, 3)).code, ResultCode::ok);
+  sync.desired_set_complete();
+  pump(sync, inventory);
+  EXPECT_EQ(sync.phase(), SyncPhase::in_sync);
+  const std::vector<std::string> after(table.log.begin() + static_cast<std::ptrdiff_t>(log_start),
+                                       table.log.end());
+  EXPECT_EQ(after, (std::vector<std::string>{"remove_sa 1", "install_sa 1"}));
+  EXPECT_EQ(table.sas.at(1).spi, 0xdead0001U);
+  EXPECT_EQ(sync.stats().reconcile_sa_updates, 0U);
+  EXPECT_EQ(sync.stats().refused_commands, 0U);
+}
+
+TEST(ChannelIds, EachControlGenerationHasItsOwnIds) {
+  using control::channel_id_base;
+  constexpr std::uint64_t kIkev1 = std::uint64_t{1} << 48;
+  constexpr std::uint64_t kStatic = std::uint64_t{1} << 63;
+  for (std::uint64_t g = 1; g < 40000; g += 997) {
+    const std::uint64_t base = channel_id_base(g);
+    const std::uint64_t next = channel_id_base(g + 1);
+    EXPECT_NE(base, next) << g;
+    // Both IKE versions' ranges of one generation lie below the next
+    // generation's (unless it wraps to 0) and never reach the static bit.
+    EXPECT_EQ(base & kStatic, 0U) << g;
+    EXPECT_EQ(base & (kIkev1 | (kIkev1 - 1)), 0U) << g;
+    EXPECT_EQ((base | kIkev1 | (kIkev1 - 1)) + 1, next == 0 ? std::uint64_t{1} << 63 : next) << g;
+  }
+  EXPECT_EQ(channel_id_base(std::uint64_t{1} << 14), channel_id_base(0));  // modulo 2^14
 }
 
 TEST(BothRestart, DataplaneRestartDuringInventoryEndsInOneFullResync) {
