@@ -573,6 +573,10 @@ std::string Dataplane::stats_json() const {
                        {"engine_drops", c.engine_drops},
                        {"polls", c.polls},
                        {"busy_polls", c.busy_polls},
+                       {"fragmented", c.fragmented},
+                       {"fragments", c.fragments},
+                       {"too_big_sent", c.too_big_sent},
+                       {"too_big_rate_limited", c.too_big_rate_limited},
                        {"drops", drops}};
   }
   const auto& m = main_counters_;

@@ -28,6 +28,10 @@ struct ForwardCounters {
   std::uint64_t engine_drops = 0;    // dropped by the ESP/AH engine (per SA reason in the SA's counters)
   std::uint64_t polls = 0;           // rounds over every port's RX queue
   std::uint64_t busy_polls = 0;      // rounds that found frames: busy / all is the lcore's load
+  std::uint64_t fragmented = 0;      // IPv4 packets cut to fit their path (RFC 791; before ESP, RFC 4301 §8.1)
+  std::uint64_t fragments = 0;       // the pieces they were cut into
+  std::uint64_t too_big_sent = 0;    // ICMP "fragmentation needed" / ICMPv6 "packet too big" sent
+  std::uint64_t too_big_rate_limited = 0;  // of those due, not sent: over the rate limit
   std::array<std::uint64_t, kFwdDropReasons> drops{};
 
   void drop(FwdDrop d, std::uint64_t n = 1) { drops[static_cast<std::size_t>(d)] += n; }

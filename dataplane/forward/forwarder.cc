@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/forward/path_mtu.h"
 #include "dataplane/ipsec/ip.h"
+#include "dataplane/ipsec/overhead.h"
 #include "dataplane/net/nd.h"
 #include "dataplane/tables/spd_key.h"
 
@@ -354,13 +356,15 @@ void Forwarder::from_unprotected(const Port& port, rte_mbuf** frames, std::uint1
   }
 }
 
-void Forwarder::run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, bool inbound) {
+void Forwarder::run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, bool inbound, bool fitted) {
   ipsec::Sa* sa = plane_.sas->sa_at(slot);
   if (sa == nullptr) {
     for (std::uint16_t i = 0; i < n; ++i) drop(pkts[i], FwdDrop::sa_gone);
     return;
   }
   ipsec::RuntimeSa& rt = sa->runtime();
+  if (!inbound && !fitted) n = fit_path(slot, rt, pkts, n);
+  if (n == 0) return;
   const std::uint16_t good = rt.process(engine_, rt, pkts, n);
   for (std::uint16_t i = 0; i < good; ++i) {
     if (inbound) {
@@ -386,6 +390,100 @@ void Forwarder::run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, boo
   for (std::uint16_t i = good; i < n; ++i) rte_pktmbuf_free(pkts[i]);
 }
 
+std::uint16_t Forwarder::fit_path(std::uint32_t slot, const ipsec::RuntimeSa& sa, rte_mbuf** pkts, std::uint16_t n) {
+  // The path MTU is the outgoing port's: looked up once per SA and burst.
+  const bool outer_v6 = sa.has(ipsec::kOuterV6);
+  const net::NextHop* hop = outer_v6 ? plane_.routes->lookup_v6(sa.outer_dst) : plane_.routes->lookup_v4(sa.outer_dst);
+  if (hop == nullptr) return n;  // send_ip() counts no_route after the engine
+  const std::uint32_t mtu = plane_.ports[hop->port].mtu;
+  const bool tunnel = sa.has(ipsec::kTunnel);
+  std::uint16_t kept = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    const bool v6 = (ip[0] >> 4) == 6;
+    // Transport mode keeps the IP header in front (IPv6 extension headers
+    // are left out of `keep`: they would shift the padding by less than a
+    // block).
+    const std::uint32_t keep = tunnel ? 0 : v6 ? ipsec::kIpv6HeaderLen : (ip[0] & 0x0f) * 4u;
+    if (ipsec::protected_length(sa, m->pkt_len, keep) <= mtu) {
+      pkts[kept++] = m;
+      continue;
+    }
+    const std::uint32_t fit = ipsec::max_clear_length(sa, mtu, keep);
+    if (!v6 && may_fragment(ip)) {
+      if (!tunnel) {
+        // Transport mode protects whole datagrams only: the ESP packet,
+        // with the inner header's DF clear, is fragmented after the engine.
+        pkts[kept++] = m;
+        continue;
+      }
+      std::array<rte_mbuf*, kMaxFragments> pieces;
+      const std::uint16_t count = fragment_ipv4(m, fit, m->pool, pieces.data(), kMaxFragments);
+      if (count != 0) {
+        ++counters_.fragmented;
+        counters_.fragments += count;
+        rte_pktmbuf_free(m);
+        for (std::uint16_t at = 0; at < count; at += kRxBurst) {
+          run_sa(slot, pieces.data() + at, std::min<std::uint16_t>(kRxBurst, count - at), false, true);
+        }
+        continue;
+      }
+    }
+    too_big(m, fit);
+  }
+  return kept;
+}
+
+const std::uint8_t* Forwarder::error_source(std::uint16_t rx_port_id, bool v6) const {
+  const std::uint8_t* any = nullptr;
+  for (const Port& p : plane_.ports) {
+    for (const auto& a : p.addresses) {
+      if (a.address.is_v4() == v6) continue;
+      if (p.port_id == rx_port_id) return a.address.bytes().data();
+      if (any == nullptr) any = a.address.bytes().data();
+    }
+  }
+  return any;
+}
+
+bool Forwarder::take_icmp_token() {
+  const std::uint64_t now = rte_get_tsc_cycles();
+  const std::uint64_t per_token = rte_get_tsc_hz() / kIcmpPerSecond;
+  if (icmp_tokens_ < kIcmpBurst && per_token != 0) {
+    const std::uint64_t earned = (now - icmp_refill_tsc_) / per_token;
+    if (earned != 0) {
+      icmp_tokens_ = static_cast<std::uint32_t>(std::min<std::uint64_t>(kIcmpBurst, icmp_tokens_ + earned));
+      icmp_refill_tsc_ = now;
+    }
+  } else {
+    icmp_refill_tsc_ = now;
+  }
+  if (icmp_tokens_ == 0) return false;
+  --icmp_tokens_;
+  return true;
+}
+
+void Forwarder::too_big(rte_mbuf* m, std::uint32_t mtu) {
+  const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
+  const bool v6 = (ip[0] >> 4) == 6;
+  const std::uint8_t* sender = v6 ? ip + 8 : ip + 12;
+  const std::uint8_t* source = error_source(m->port, v6);
+  // The gateway's own packets (IKE, the kernel's through the exception
+  // interface) are not told off: their MTU is the exception interface's.
+  if (source != nullptr && !plane_.is_local(v6, sender) && may_answer_with_error(ip, m->pkt_len)) {
+    if (!take_icmp_token()) {
+      ++counters_.too_big_rate_limited;
+    } else if (rte_mbuf* error = too_big_message(ip, m->pkt_len, mtu, source, m->pool)) {
+      ++counters_.too_big_sent;
+      // As the gateway's own traffic: the SPD decides, so an error for a
+      // host across a tunnel goes through the tunnel.
+      send_from_gateway(&error, 1);
+    }
+  }
+  drop(m, FwdDrop::mtu_exceeded);
+}
+
 void Forwarder::send_ip(rte_mbuf* m) {
   const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
   const bool v6 = (ip[0] >> 4) == 6;
@@ -397,7 +495,20 @@ void Forwarder::send_ip(rte_mbuf* m) {
   }
   const Port& out = plane_.ports[hop->port];
   if (m->pkt_len > out.mtu) {
-    drop(m, FwdDrop::mtu_exceeded);
+    // IPv4 without DF is cut to fit (an ESP packet too: after encryption
+    // only when pre-fragmentation could not apply, transport mode); the
+    // rest is answered "too big".
+    std::array<rte_mbuf*, kMaxFragments> pieces;
+    const std::uint16_t count =
+        v6 || !may_fragment(ip) ? 0 : fragment_ipv4(m, out.mtu, m->pool, pieces.data(), kMaxFragments);
+    if (count == 0) {
+      too_big(m, out.mtu);
+      return;
+    }
+    ++counters_.fragmented;
+    counters_.fragments += count;
+    rte_pktmbuf_free(m);
+    for (std::uint16_t i = 0; i < count; ++i) send_ip(pieces[i]);
     return;
   }
   const std::uint8_t* next = hop->connected ? dst : hop->gateway.bytes().data();

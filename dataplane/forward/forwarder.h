@@ -109,8 +109,23 @@ class Forwarder {
   // mode between the gateways, or a tunnel's answer to the gateway's own
   // traffic): framed again and handed to the main lcore for the kernel.
   void decapsulated_to_main(rte_mbuf* packet, bool v6);
-  // Packets of one SA through the engine, then routed.
-  void run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, bool inbound);
+  // Packets of one SA through the engine, then routed. Outbound packets
+  // too big for the SA's path are fragmented first or answered "too big"
+  // (fit_path); `fitted`: they are fragments that fit already.
+  void run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, bool inbound, bool fitted = false);
+  // Keeps in `pkts` (returning how many) the packets whose protected form
+  // fits the MTU of the port the SA's outer destination is routed to. Of
+  // the others, IPv4 without DF in tunnel mode is fragmented and the
+  // fragments go through the SA; the rest are dropped as mtu_exceeded
+  // with a "too big" reporting the MTU left inside the tunnel (path_mtu.h).
+  std::uint16_t fit_path(std::uint32_t slot, const ipsec::RuntimeSa& sa, rte_mbuf** pkts, std::uint16_t n);
+  // Drops `m` (IP header first) as mtu_exceeded, answering its sender with
+  // an ICMP "fragmentation needed" or ICMPv6 "packet too big" for `mtu`
+  // (rate-limited; never to the gateway's own addresses).
+  void too_big(rte_mbuf* m, std::uint32_t mtu);
+  // One of the gateway's addresses of the family, for the errors it sends:
+  // the one on the port the packet came in on if it has one. Null if none.
+  const std::uint8_t* error_source(std::uint16_t rx_port_id, bool v6) const;
   void drop(rte_mbuf* m, FwdDrop why);
   void transmit(const Port& out, rte_mbuf* frame);
 
@@ -146,6 +161,14 @@ class Forwarder {
   void release_held();
   std::array<Held, kHeld> held_{};
   std::size_t held_n_ = 0;
+
+  // ICMP errors are rate-limited (RFC 1812 §4.3.2.8, RFC 4443 §2.4(f)):
+  // a token bucket of kIcmpBurst, refilled at kIcmpPerSecond.
+  static constexpr std::uint32_t kIcmpBurst = 50;
+  static constexpr std::uint32_t kIcmpPerSecond = 1000;
+  bool take_icmp_token();
+  std::uint32_t icmp_tokens_ = kIcmpBurst;
+  std::uint64_t icmp_refill_tsc_ = 0;
 };
 
 }  // namespace corridor::dataplane::forward

@@ -56,7 +56,8 @@ std::unique_ptr<Sa> Sa::create(const channel::SaRecord& record, crypto::Backend&
   const bool outer_v6 = record.ip_version == channel::IpVersion::v6;
   rt.flags = static_cast<std::uint8_t>((record.esn ? kEsn : 0) | (record.udp_encap ? kUdpEncap : 0) |
                                        (tunnel ? kTunnel : 0) | (outer_v6 ? kOuterV6 : 0) |
-                                       (record.dscp_copy ? kDscpCopy : 0) | (record.ecn_propagate ? kEcnPropagate : 0));
+                                       (record.dscp_copy ? kDscpCopy : 0) | (record.ecn_propagate ? kEcnPropagate : 0) |
+                                       (ah ? kAh : 0));
   rt.bytes_soft = limit(record.soft.bytes);
   rt.bytes_hard = limit(record.hard.bytes);
   rt.packets_soft = limit(record.soft.packets);

@@ -50,6 +50,7 @@ enum SaFlag : std::uint8_t {
   kOuterV6 = 1 << 3,        // outer header is IPv6
   kDscpCopy = 1 << 4,       // copy inner DSCP to the outer header
   kEcnPropagate = 1 << 5,   // RFC 6040 normal mode (else outer ECN Not-ECT)
+  kAh = 1 << 6,             // AH (else ESP); the burst function knows, overhead.h asks
 };
 
 struct alignas(64) RuntimeSa {

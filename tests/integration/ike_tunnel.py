@@ -71,7 +71,10 @@ the same IKE SA by CREATE_CHILD_SA, each flow counted on its own pair and a
 flow no child covers dropped by policy; transport protects the gateways' own
 traffic (192.0.2.1 === 192.0.2.2) in transport mode, pinged both ways; ipv6 runs IKE and ESP over IPv6
 (2001:db8::1 === 2001:db8::2) with IPv4 and IPv6 (fd01::/64 === fd02::/64)
-in the one Child SA.
+in the one Child SA, and with the hosts' LANs at 1500 bytes like the WAN
+checks path MTU handling: IPv4 without DF fragmented before ESP, "too big"
+(ICMP and ICMPv6) answered with the tunnel's MTU, which the hosts' kernels
+learn, and the 2 MB TCP stream finds its segment size that way.
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -420,8 +423,10 @@ def run(build):
                           ['10.2.0.10/24'] + (['10.2.1.10/24', '10.2.2.10/24'] if variant == 'multi' else []))
             topo.route(host_b, 'default', via='10.2.0.1')
             for ns, dev in ((host_a, 'eth0'), (host_b, 'eth0')):
-                # Room for the ESP and UDP overhead on the 1500-byte WAN, as on any IPsec gateway's LAN.
-                topo.sh('ip', 'link', 'set', dev, 'mtu', '1380', ns=ns)
+                # Room for the ESP and UDP overhead on the 1500-byte WAN, as on any IPsec gateway's LAN;
+                # --variant ipv6 keeps 1500 and checks path MTU discovery through the tunnel instead.
+                if variant != 'ipv6':
+                    topo.sh('ip', 'link', 'set', dev, 'mtu', '1380', ns=ns)
             topo.wait_ready()
             v6_a = v6_b = None
             if variant == 'ipv6':

@@ -107,6 +107,58 @@ def check_ipv6(gw_a, peer, host_a):
                   gw.name, {k: v for k, v in main.items() if k.startswith('nd_')}))
 
 
+# What is left of a 1500-byte path for the clear packet inside AES-GCM ESP over
+# IPv6 (ipsec/overhead.h): 1500 - 40 (IPv6) - 8 (ESP header) - 8 (IV) - 16 (ICV)
+# = 1428 bytes of payload, a multiple of 4, of which 2 are pad length and
+# next header.
+TUNNEL_MTU_V6_GCM = 1426
+
+
+def check_path_mtu(gw_a, peer, host_a):
+    """The hosts' LANs are 1500 bytes, as the WAN: their largest packets do not fit the tunnel.
+    IPv4 without DF is fragmented by the gateway before ESP (RFC 4301 §8.1), so nothing is
+    fragmented on the WAN; with DF, and IPv6, the sender is told the tunnel's MTU (ICMP
+    "fragmentation needed", ICMPv6 "packet too big") and its kernel takes it (RFC 1191, RFC 8201)."""
+    say('path MTU: 1500-byte packets from 1500-byte LANs into a tunnel that holds %d' % TUNNEL_MTU_V6_GCM)
+    before = {gw.name: gw.stats()['forwarding'] for gw in (gw_a, peer)}
+    r = sw.Topology.sh('ping', '-c', '5', '-i', '0.2', '-W', '2', '-M', 'dont', '-s', '1472', '10.2.0.10',
+                       ns=host_a, check=False)
+    check(r.returncode == 0 and ' 0% packet loss' in r.stdout,
+          '1500-byte IPv4 pings without DF cross the tunnel (%s)' % (
+              [line for line in r.stdout.splitlines() if 'packet loss' in line] or [r.stdout[-200:]])[0])
+    for gw in (gw_a, peer):  # A cuts the requests, B the replies (Linux answers echo without DF)
+        now = gw.stats()['forwarding']
+        cut = now['fragmented'] - before[gw.name]['fragmented']
+        check(cut >= 5 and now['fragments'] - before[gw.name]['fragments'] >= 2 * cut,
+              '%s fragmented them before ESP (%d packets into %d fragments)' % (
+                  gw.name, cut, now['fragments'] - before[gw.name]['fragments']))
+    for family, target, size, route in (('-4', '10.2.0.10', '1472', ['ip', 'route', 'get', '10.2.0.10']),
+                                        ('-6', 'fd02::10', '1452', ['ip', '-6', 'route', 'get', 'fd02::10'])):
+        sent = gw_a.stats()['forwarding']['too_big_sent']
+        r = sw.Topology.sh('ping', family, '-c', '2', '-i', '0.3', '-W', '1', '-M', 'do', '-s', size, target,
+                           ns=host_a, check=False)
+        said = (r.stdout or '') + (r.stderr or '')  # "Frag needed ... (mtu = 1426)", "Packet too big: mtu=1426"
+        told = 'mtu = %d' % TUNNEL_MTU_V6_GCM in said or 'mtu=%d' % TUNNEL_MTU_V6_GCM in said
+        learnt = sw.Topology.sh(*route, ns=host_a, check=False).stdout
+        check(r.returncode != 0 and told and 'mtu %d' % TUNNEL_MTU_V6_GCM in learnt and
+              gw_a.stats()['forwarding']['too_big_sent'] > sent,
+              'IPv%s with DF: gateway A answered "too big" and host A learnt the tunnel\'s MTU (%s)' % (
+                  family[1], learnt.strip().replace('\n', ' ')))
+        # Now host A sizes them to the path itself (IPv6: fragments of its
+        # own). Host B's full-size IPv6 replies meet gateway B's "too big"
+        # in turn: the first is lost, teaching host B.
+        told_b = peer.stats()['forwarding']['too_big_sent']
+        sw.Topology.sh('ping', family, '-c', '2', '-i', '0.3', '-W', '1', '-s', size, target, ns=host_a, check=False)
+        if family == '-6':
+            check(peer.stats()['forwarding']['too_big_sent'] > told_b,
+                  'gateway B answered host B\'s full-size IPv6 replies "too big" as well')
+        r = sw.Topology.sh('ping', family, '-c', '3', '-i', '0.2', '-W', '2', '-s', size, target, ns=host_a,
+                           check=False)
+        check(r.returncode == 0 and ' 0% packet loss' in r.stdout,
+              'IPv%s: the same pings pass once the hosts send them to fit (%s)' % (family[1], (
+                  [line for line in r.stdout.splitlines() if 'packet loss' in line] or [r.stdout[-200:]])[0]))
+
+
 def check_transport(gw_a, peer):
     """ESP in transport mode between the gateways' own addresses: gateway A's kernel pings gateway
     B's through its exception TAP, the dataplanes protect it, and each decapsulated packet for
@@ -134,5 +186,6 @@ def check_variant(variant, gw_a, peer, host_a):
         check_multi(gw_a, peer, host_a)
     elif variant == 'ipv6':
         check_ipv6(gw_a, peer, host_a)
+        check_path_mtu(gw_a, peer, host_a)
     elif variant == 'transport':
         check_transport(gw_a, peer)

@@ -9,6 +9,7 @@
 
 #include "dataplane/ipsec/ah.h"
 #include "dataplane/ipsec/ip.h"
+#include "dataplane/ipsec/overhead.h"
 
 namespace corridor::dataplane::ipsec::testing {
 namespace {
@@ -95,6 +96,34 @@ TEST_F(AhTest, EveryShapeRoundTripsByteForByte) {
     }
   }
   EXPECT_EQ(combinations, 3 * 8);
+}
+
+// overhead.h for AH: the engine's output length, and the longest packet
+// that fits an MTU.
+TEST_F(AhTest, OverheadPredictsTheEngine) {
+  for (const auto& a : ah_cases()) {
+    for (bool tunnel : {true, false}) {
+      for (bool outer_v6 : {false, true}) {
+        for (bool esn : {false, true}) {
+          SCOPED_TRACE(std::string(a.name) + (tunnel ? " tunnel" : " transport") + (outer_v6 ? " v6" : " v4"));
+          auto [out, in] = make_pair(a, SaShape{tunnel, outer_v6, false, esn}, 5);
+          ASSERT_TRUE(out);
+          const RuntimeSa& rt = out->runtime();
+          const std::uint32_t keep = outer_v6 ? kIpv6HeaderLen : kIpv4HeaderLen;
+          for (std::size_t size : {0u, 1u, 3u, 5u, 100u, 1400u}) {
+            const Bytes clear = udp_packet(tunnel ? false : outer_v6, size);
+            const auto p = run_one(worker_, *out, clear);
+            ASSERT_TRUE(p);
+            EXPECT_EQ(p->size(), protected_length(rt, static_cast<std::uint32_t>(clear.size()), keep));
+          }
+          for (std::uint32_t mtu = 100; mtu <= 1500; mtu += 11) {
+            const std::uint32_t fit = max_clear_length(rt, mtu, keep);
+            EXPECT_EQ(protected_length(rt, fit, keep), mtu);  // AH adds a fixed length
+          }
+        }
+      }
+    }
+  }
 }
 
 // RFC 4302 §2.2: Payload Length in 32-bit words minus 2; §3.3.3.2.1: the

@@ -8,6 +8,7 @@
 #include "tests/unit/dataplane/esp_fixture.h"
 
 #include "dataplane/ipsec/ip.h"
+#include "dataplane/ipsec/overhead.h"
 
 namespace corridor::dataplane::ipsec::testing {
 namespace {
@@ -57,6 +58,48 @@ TEST_F(EspTest, EveryShapeRoundTripsByteForByte) {
     }
   }
   EXPECT_EQ(combinations, static_cast<int>(algorithm_cases().size()) * 16);
+}
+
+// overhead.h predicts, for every algorithm and shape, the length the engine
+// makes, and its max_clear_length() is the longest packet that fits an MTU:
+// the forwarder's fragment-or-"too big" decisions rest on both.
+TEST_F(EspTest, OverheadPredictsTheEngine) {
+  for (const auto& a : algorithm_cases()) {
+    for (bool tunnel : {true, false}) {
+      for (bool outer_v6 : {false, true}) {
+        for (bool udp : {false, true}) {
+          const SaShape shape{tunnel, outer_v6, udp, false};
+          SCOPED_TRACE(describe(a, shape));
+          auto out = make_sa(backend_, make_record(a, shape, make_keys(a, 3), Direction::outbound));
+          ASSERT_TRUE(out);
+          const RuntimeSa& rt = out->runtime();
+          const std::uint32_t keep = outer_v6 ? kIpv6HeaderLen : kIpv4HeaderLen;
+          std::vector<bool> inner_families = tunnel ? std::vector<bool>{false, true} : std::vector<bool>{outer_v6};
+          for (bool inner_v6 : inner_families) {
+            for (std::size_t size = 0; size < 40; ++size) {
+              const Bytes clear = udp_packet(inner_v6, size);
+              const auto p = run_one(worker_, *out, clear);
+              ASSERT_TRUE(p);
+              ASSERT_EQ(p->size(), protected_length(rt, static_cast<std::uint32_t>(clear.size()), keep))
+                  << "clear " << clear.size();
+            }
+          }
+          for (std::uint32_t mtu = 60; mtu <= 1500; mtu += 7) {
+            const std::uint32_t fit = max_clear_length(rt, mtu, keep);
+            if (fit == 0) continue;
+            EXPECT_LE(protected_length(rt, fit, keep), mtu) << mtu;
+            EXPECT_GT(protected_length(rt, fit + 1, keep), mtu) << mtu;
+          }
+        }
+      }
+    }
+  }
+  // AES-GCM in IPv4 tunnel mode on a 1500-byte path: 20 + 8 + 8 (IV) + 1448
+  // (1446 + 2, a multiple of 4) + 16 (ICV).
+  auto gcm = make_sa(backend_, make_record(algorithm_cases()[0], SaShape{}, make_keys(algorithm_cases()[0], 3),
+                                           Direction::outbound));
+  EXPECT_EQ(max_clear_length(gcm->runtime(), 1500, 0), 1446U);
+  EXPECT_EQ(max_clear_length(gcm->runtime(), 40, 0), 0U);
 }
 
 // RFC 4303 §2.4 alignment, §3.3.2 sequence numbers, RFC 4106 §3.1 IV =
