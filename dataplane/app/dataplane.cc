@@ -558,6 +558,7 @@ std::string Dataplane::stats_json() const {
   j["ports"] = ports;
   if (forwarder_) {
     const auto& c = forwarder_->counters();
+    const auto& reasm = forwarder_->reassembly();
     ordered_json drops = ordered_json::object();
     for (std::size_t r = 0; r < forward::kFwdDropReasons; ++r) {
       drops[std::string(forward::to_string(static_cast<forward::FwdDrop>(r)))] = c.drops[r];
@@ -577,6 +578,7 @@ std::string Dataplane::stats_json() const {
                        {"fragments", c.fragments},
                        {"too_big_sent", c.too_big_sent},
                        {"too_big_rate_limited", c.too_big_rate_limited},
+                       {"reassembly", {{"fragments", reasm.fragments}, {"reassembled", reasm.reassembled}, {"dropped", reasm.dropped}}},
                        {"drops", drops}};
   }
   const auto& m = main_counters_;

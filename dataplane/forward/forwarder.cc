@@ -102,7 +102,9 @@ bool ForwardingPlane::is_local(bool v6, const std::uint8_t* dst) const {
 
 Forwarder::Forwarder(const ForwardingPlane& plane, crypto::Backend& backend, std::uint16_t rx_queue,
                      std::uint16_t tx_queue)
-    : plane_(plane), engine_(backend), rx_queue_(rx_queue), tx_queue_(tx_queue), tx_(plane.ports.size()) {}
+    : plane_(plane), engine_(backend), rx_queue_(rx_queue), tx_queue_(tx_queue), tx_(plane.ports.size()) {
+  for (const Port& p : plane.ports) min_port_mtu_ = std::min<std::uint32_t>(min_port_mtu_, p.mtu);
+}
 
 Forwarder::~Forwarder() {
   for (std::size_t i = 0; i < held_n_; ++i) rte_pktmbuf_free(held_[i].m);
@@ -124,6 +126,9 @@ unsigned Forwarder::poll() {
     }
   }
   flush();
+  // Fragments whose datagram never completed, every 1024 rounds (a few
+  // milliseconds when busy, well under a second when idle).
+  if ((counters_.polls & 1023) == 0) reassembly_.expire(rte_get_tsc_cycles());
   ++counters_.polls;
   if (total != 0) ++counters_.busy_polls;
   return total;
@@ -259,7 +264,7 @@ void Forwarder::from_unprotected(const Port& port, rte_mbuf** frames, std::uint1
       continue;
     }
     const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
-    const std::uint32_t len = m->data_len;
+    std::uint32_t len = m->data_len;
     const bool v6 = (ip[0] >> 4) == 6;
     if (!plane_.is_local(v6, destination(ip))) {
       // Clear traffic through the gateway from the unprotected side: only
@@ -270,6 +275,12 @@ void Forwarder::from_unprotected(const Port& port, rte_mbuf** frames, std::uint1
       }
       clear[nc++] = m;
       continue;
+    }
+    if (is_ipsec_fragment(ip, len)) {
+      m = reassembly_.add(m, rte_get_tsc_cycles());
+      if (m == nullptr) continue;  // waiting for the rest, or dropped (counted there)
+      ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
+      len = m->data_len;
     }
     std::uint32_t l4 = 0, proto_at = 0;
     std::uint8_t proto = 0;
@@ -391,6 +402,14 @@ void Forwarder::run_sa(std::uint32_t slot, rte_mbuf** pkts, std::uint16_t n, boo
 }
 
 std::uint16_t Forwarder::fit_path(std::uint32_t slot, const ipsec::RuntimeSa& sa, rte_mbuf** pkts, std::uint16_t n) {
+  // What fits the smallest port fits any: most bursts end here, without
+  // the route lookup (one per packet when every packet has its own SA).
+  // Tunnel mode only: a transport-mode packet's header length counts.
+  if (sa.has(ipsec::kTunnel)) {
+    std::uint16_t i = 0;
+    while (i < n && ipsec::protected_length(sa, pkts[i]->pkt_len, 0) <= min_port_mtu_) ++i;
+    if (i == n) return n;
+  }
   // The path MTU is the outgoing port's: looked up once per SA and burst.
   const bool outer_v6 = sa.has(ipsec::kOuterV6);
   const net::NextHop* hop = outer_v6 ? plane_.routes->lookup_v6(sa.outer_dst) : plane_.routes->lookup_v4(sa.outer_dst);

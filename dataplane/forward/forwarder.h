@@ -5,7 +5,7 @@
 //   protected port:   Ethernet -> IP -> SPD (outbound) -> protect: ESP/AH engine
 //                                                      -> bypass: as is
 //                     -> route (outer destination) -> neighbor -> TX
-//   unprotected port: Ethernet -> IP -> for the gateway: ESP/AH/ESP-in-UDP -> SAD -> engine
+//   unprotected port: Ethernet -> IP -> for the gateway: [reassembly] ESP/AH/ESP-in-UDP -> SAD -> engine
 //                                                        IKE, ICMP, ... -> main lcore
 //                                     not for it: SPD (inbound bypass) or discard
 //                     -> route (inner destination) -> neighbor -> TX
@@ -21,6 +21,7 @@
 
 #include "common/net/address.h"
 #include "dataplane/forward/counters.h"
+#include "dataplane/forward/reassembly.h"
 #include "dataplane/forward/sa_tables.h"
 #include "dataplane/ipsec/worker.h"
 #include "dataplane/net/ethernet.h"
@@ -90,6 +91,7 @@ class Forwarder {
   void flush();
 
   const ForwardCounters& counters() const { return counters_; }
+  const ReassemblyCounters& reassembly() const { return reassembly_.counters(); }
   const ipsec::Worker& engine() const { return engine_; }
 
  private:
@@ -135,6 +137,10 @@ class Forwarder {
   std::uint16_t tx_queue_;
   std::vector<TxBuffer> tx_;
   ForwardCounters counters_;
+  // Fragmented ESP/AH for the gateway, put back together before the SAD.
+  Reassembly reassembly_;
+  // The smallest port MTU (ports are fixed for the dataplane's life).
+  std::uint32_t min_port_mtu_ = UINT32_MAX;
   // The last next hop and its neighbor slot: packets in a row to one next
   // hop (a burst through one tunnel, a LAN's default gateway) skip the
   // hash lookup. Slots never change keys (NeighborTable::slot).

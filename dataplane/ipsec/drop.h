@@ -14,7 +14,7 @@ enum class Drop : std::uint8_t {
   too_short,         // a header or the ESP/AH trailer runs past the packet's end
   bad_ip_header,     // version, header length or total length do not add up
   unsupported_header,  // AH: an IPv6 routing header with segments left, or over 128 bytes of IP header in front of AH
-  fragment,          // an IP fragment reached the engine (reassembly comes first)
+  fragment,          // an IP fragment reached the engine (the forwarder reassembles ESP/AH first)
   multi_segment,     // chained mbuf: the engine works on contiguous packets
   no_room,           // no head- or tailroom for the headers and trailer
   no_sa,             // inbound: no SA for the SPI (or the SPI is not this SA's)

@@ -19,22 +19,18 @@
 //
 // EAL comes up once per process, without hugepages or shared config: the
 // neighbor table is an rte_hash and the frames live in mbufs.
-#include <rte_eal.h>
 #include <rte_mbuf.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <string>
-#include <vector>
 
 #include "dataplane/net/arp.h"
 #include "dataplane/net/nd.h"
 #include "dataplane/net/neighbors.h"
 #include "dataplane/net/proxy_neighbor.h"
+#include "tests/fuzz/fuzz_eal.h"
 
 namespace {
 
@@ -54,14 +50,7 @@ struct World {
 
 World& world() {
   static World* w = [] {
-    std::vector<std::string> args = {"link_layer_fuzz", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-                                     "--no-telemetry", "--file-prefix", "llf-" + std::to_string(::getpid()),
-                                     "--log-level", "error", "-l", "0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) fail("EAL did not start");
-    // Its runtime directory goes with the process (fuzzers run many times).
-    std::atexit([] { std::filesystem::remove_all(rte_eal_get_runtime_dir()); });
+    corridor::fuzz::start_eal("link_layer_fuzz");
     auto* out = new World;
     out->pool = rte_pktmbuf_pool_create("llf_pool", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     out->neighbors = new NeighborTable("llf_nbr", 256);

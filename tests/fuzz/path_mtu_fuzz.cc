@@ -18,22 +18,22 @@
 //    the last, continue each other's offsets from the packet's own, keep MF
 //    on all but a last one that ends the datagram, have header checksums
 //    that verify, and their data put together is the packet's;
+//  - an ESP or AH datagram cut into fragments and fed to reassembly
+//    (reassembly.h) last piece first comes back byte for byte, in one
+//    segment, when it fits one;
 //  - no mbuf is lost, whatever the outcome.
-#include <rte_eal.h>
 #include <rte_mbuf.h>
-#include <unistd.h>
 
 #include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <string>
-#include <vector>
 
 #include "dataplane/forward/path_mtu.h"
+#include "dataplane/forward/reassembly.h"
 #include "dataplane/net/proxy_neighbor.h"
+#include "tests/fuzz/fuzz_eal.h"
 
 namespace {
 
@@ -46,13 +46,7 @@ using namespace corridor::dataplane::forward;
 
 rte_mempool* pool() {
   static rte_mempool* p = [] {
-    std::vector<std::string> args = {"path_mtu_fuzz", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-                                     "--no-telemetry", "--file-prefix", "pmf-" + std::to_string(::getpid()),
-                                     "--log-level", "error", "-l", "0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) fail("EAL did not start");
-    std::atexit([] { std::filesystem::remove_all(rte_eal_get_runtime_dir()); });
+    corridor::fuzz::start_eal("path_mtu_fuzz");
     rte_mempool* made = rte_pktmbuf_pool_create("pmf_pool", 127, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     if (!made) fail("no mbuf pool");
     return made;
@@ -154,10 +148,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (m == nullptr) fail("pool empty");
     std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(len)), ip, len);
     std::array<rte_mbuf*, kMaxFragments> pieces{};
-    const std::uint16_t count = fragment_ipv4(m, mtu, p, pieces.data(), kMaxFragments);
+    std::uint16_t count = fragment_ipv4(m, mtu, p, pieces.data(), kMaxFragments);
     if (count != 0) {
       if (!may_fragment(ip)) fail("fragmented a packet with DF");
       check_fragments(ip, pieces.data(), count, mtu);
+    }
+    const bool whole_ipsec = (ip[9] == 50 || ip[9] == 51) && (be16(ip + 6) & 0x3fff) == 0;
+    if (count > 1 && whole_ipsec) {
+      // Reassembly undoes fragmentation; pieces given last first.
+      Reassembly reassembly;
+      rte_mbuf* whole = nullptr;
+      for (std::uint16_t i = count; i-- > 0;) {
+        if (!is_ipsec_fragment(rte_pktmbuf_mtod(pieces[i], const std::uint8_t*), pieces[i]->data_len))
+          fail("a piece reassembly would not take");
+        rte_mbuf* out = reassembly.add(pieces[i], 1);
+        if (out != nullptr && (whole != nullptr || i != 0)) fail("a datagram before its last piece");
+        whole = out;
+      }
+      count = 0;  // reassembly owns the pieces now
+      if (whole != nullptr) {
+        // Byte for byte but the header checksum, which reassembly computes
+        // afresh (the forwarder does not check the one that came in), and
+        // the reserved flag (RFC 791: zero), which fragments do not carry.
+        const auto* w = rte_pktmbuf_mtod(whole, const std::uint8_t*);
+        if (whole->nb_segs != 1 || whole->data_len != len || std::memcmp(w, ip, 6) != 0 ||
+            (w[6] & 0x7f) != (ip[6] & 0x7f) || std::memcmp(w + 7, ip + 7, 3) != 0 ||
+            std::memcmp(w + 12, ip + 12, len - 12) != 0)
+          fail("reassembly did not give the datagram back");
+        if (sum(w, (w[0] & 0x0f) * 4u) != 0xffff) fail("reassembled header checksum");
+        rte_pktmbuf_free(whole);
+      } else if (reassembly.counters().dropped == 0 && len <= 2048) {
+        fail("pieces of a datagram that fits an mbuf neither reassembled nor dropped");
+      }
     }
     for (std::uint16_t i = 0; i < count; ++i) rte_pktmbuf_free(pieces[i]);
     rte_pktmbuf_free(m);

@@ -211,18 +211,21 @@ void expect_reconciled(const FakeSaTable& table, std::size_t log_start) {
   EXPECT_TRUE(table.policies.contains(10) && table.policies.contains(12));
 }
 
+// A control plane that installs the initial set and exits cleanly.
+void install_initial_set_and_exit(const ShmName& name, SaInventory& inventory, const FakeSaTable& table) {
+  auto cp = attach_control(name);
+  SaSync sync(cp);
+  desire_initial_set(sync);
+  pump(sync, inventory);
+  expect_initial_set(table);
+}
+
 TEST(ControlRestart, CleanRestartKeepsSasAndReconciles) {
   ShmName name;
   auto dp = attach_dataplane(name);
   FakeSaTable table;
   SaInventory inventory(dp, table);
-  {
-    auto cp = attach_control(name);
-    SaSync sync(cp);
-    desire_initial_set(sync);
-    pump(sync, inventory);
-    expect_initial_set(table);
-  }  // control exits; the dataplane keeps forwarding
+  install_initial_set_and_exit(name, inventory, table);  // the dataplane keeps forwarding
   const std::size_t log_start = table.log.size();
   auto cp = attach_control(name);
   SaSync sync(cp);
@@ -285,13 +288,7 @@ TEST(ControlRestart, AnotherSaUnderOurIdIsReplaced) {
   auto dp = attach_dataplane(name);
   FakeSaTable table;
   SaInventory inventory(dp, table);
-  {
-    auto cp = attach_control(name);
-    SaSync sync(cp);
-    desire_initial_set(sync);
-    pump(sync, inventory);
-    expect_initial_set(table);
-  }
+  install_initial_set_and_exit(name, inventory, table);
   const std::size_t log_start = table.log.size();
   auto cp = attach_control(name);
   SaSync sync(cp);

@@ -57,7 +57,9 @@ Bytes reassemble(const Pieces& p, std::uint32_t max_len, std::uint32_t first_off
     const bool last = i + 1 == p.frames.size();
     EXPECT_EQ((flags & 0x2000) != 0, !last || more_after) << "MF";
     EXPECT_EQ((flags & 0x1fff) * 8u, first_offset + data.size()) << "offset";
-    if (!last) EXPECT_EQ((f.size() - ihl) % 8, 0U) << "data in multiples of 8";
+    if (!last) {
+      EXPECT_EQ((f.size() - ihl) % 8, 0U) << "data in multiples of 8";
+    }
     data.insert(data.end(), f.begin() + ihl, f.end());
   }
   return data;
