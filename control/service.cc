@@ -199,6 +199,13 @@ class Service {
           } else if (ike_) {
             ike_->receive(local, remote, d, ikev2::Clock::now());
           }
+          // What the message installed goes to the dataplane now, not on
+          // the next tick: a message that completes an exchange sends
+          // nothing (the initiator's IKE_AUTH or CREATE_CHILD_SA response),
+          // and the peer, which installed the pair before answering, may
+          // use it within a millisecond (a reauthenticating strongSwan
+          // does).
+          sink_.flush();
         },
         why);
     if (!sockets_) return false;

@@ -188,14 +188,28 @@ void Manager::uninstall_child(IkeSa& sa, ChildSa& child) {
   // they stay.
   if (!child.outbound_pending)
     for (const auto& p : child.outbound_policies) sink_.remove_policy(p.policy_id);
-  for (const auto& p : child.inbound_policies) sink_.remove_policy(p.policy_id);
   child.outbound_policies.clear();
-  child.inbound_policies.clear();
   sink_.remove_sa(child.record_out.sa_id);
-  sink_.remove_sa(child.record_in.sa_id);
-  release_child_spi(child.spi_in);
-  log::info("ike", "CHILD_SA " + child.name + " with SPIs " + hex32(child.spi_in) + "_i " + hex32(child.spi_out) +
-                       "_o removed");
+  // The inbound half of a pair whose traffic carries on in another (a
+  // rekey's, a reauthentication's) stays a little: the peer may have sent
+  // on it just before it switched, and ESP is not ordered with IKE (the
+  // packets may even wait in the peer's queues behind its Delete).
+  const bool replaced = child.superseded || sa.reauthenticated;
+  if (replaced && !stopping_ && options_.retire_delay.count() > 0) {
+    RetiredInbound r{child.record_in.sa_id, {}, child.spi_in, sa.name() + " CHILD_SA " + child.name, std::nullopt};
+    for (const auto& p : child.inbound_policies) r.policy_ids.push_back(p.policy_id);
+    retired_inbound_.push_back(std::move(r));
+    log::info("ike", "CHILD_SA " + child.name + " with SPIs " + hex32(child.spi_in) + "_i " + hex32(child.spi_out) +
+                         "_o removed; its inbound SA stays " + std::to_string(options_.retire_delay.count()) +
+                         " s for packets in flight");
+  } else {
+    for (const auto& p : child.inbound_policies) sink_.remove_policy(p.policy_id);
+    sink_.remove_sa(child.record_in.sa_id);
+    release_child_spi(child.spi_in);
+    log::info("ike", "CHILD_SA " + child.name + " with SPIs " + hex32(child.spi_in) + "_i " + hex32(child.spi_out) +
+                         "_o removed");
+  }
+  child.inbound_policies.clear();
   // A rekeyed Child SA lives on in its successor (child_rekey said so).
   if (!child.superseded) emit(SaEvent::Kind::child_down, sa, &child);
 }
@@ -223,6 +237,18 @@ void Manager::retire_child(IkeSa& sa, std::uint32_t spi_in) {
     sa.children.erase(it);
     return;
   }
+}
+
+void Manager::remove_retired_inbound(TimePoint now, bool all) {
+  std::erase_if(retired_inbound_, [&](RetiredInbound& r) {
+    if (!all && !r.remove_at) r.remove_at = now + options_.retire_delay;
+    if (!all && now < *r.remove_at) return false;
+    for (const auto id : r.policy_ids) sink_.remove_policy(id);
+    sink_.remove_sa(r.sa_id);
+    release_child_spi(r.spi_in);
+    log::debug("ike", r.label + " inbound SA " + hex32(r.spi_in) + "_i removed");
+    return true;
+  });
 }
 
 void Manager::uninstall_children(IkeSa& sa) {

@@ -221,6 +221,10 @@ struct IkeSa {
 
   bool half_open_counted = false;  // in Manager's half-open counts
   bool superseded = false;         // an IKE SA rekey replaced it (§2.18): its removal is no "down" event
+  // A reauthentication replaced it (ours, or the peer's: another IKE SA of
+  // the same connection and peer identity carries the traffic on). Its
+  // Child SAs' inbound halves outlive it by retire_delay.
+  bool reauthenticated = false;
   TimePoint created_at{};
   TimePoint established_at{};
   TimePoint last_received{};

@@ -7,6 +7,7 @@
 // receives on; the response names ours for the same pairs. Deleting the IKE
 // SA takes its Child SAs with it; the response is empty. An empty request
 // is a liveness check and gets an empty response.
+#include <algorithm>
 #include <cstdio>
 
 #include "common/log/log.h"
@@ -53,7 +54,17 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
     }
   }
   if (delete_ike) {
-    log::info("ike", "IKE_SA " + sa.name() + " deleted by the peer");
+    // Another IKE SA with the same peer on the same connection, up: the
+    // peer reauthenticated (make-before-break) and deletes the old one.
+    if (sa.remote_id) {
+      const auto [first, last] = by_peer_identity_.equal_range({sa.connection, sa.remote_id->to_string()});
+      sa.reauthenticated = std::any_of(first, last, [&](const auto& entry) {
+        const auto other = sas_.find(entry.second);
+        return entry.second != sa.id && other != sas_.end() && other->second->state() == IkeSaState::established;
+      });
+    }
+    log::info("ike", "IKE_SA " + sa.name() + " deleted by the peer" +
+                         (sa.reauthenticated ? " (reauthenticated: another IKE_SA carries on)" : ""));
     send_response(sa, header, {});
     sa.set_state(IkeSaState::dead);
     remove_sa(sa.id);

@@ -512,6 +512,7 @@ void Manager::tick(TimePoint now) {
     cookies_.rotate(fresh_secret(options_.random));
     cookies_rotated_at_ = now;
   }
+  remove_retired_inbound(now, false);
   std::vector<std::uint64_t> expired;
   for (auto& [id, owned] : sas_) {
     IkeSa& sa = *owned;
@@ -724,6 +725,7 @@ void Manager::shutdown(TimePoint now) {
   if (stopping_) return;
   stopping_ = true;
   log::info("ike", "shutting down: deleting " + std::to_string(sas_.size()) + " IKE SA(s)");
+  remove_retired_inbound(now, true);
   std::vector<std::uint64_t> unborn;
   for (auto& [id, owned] : sas_) {
     IkeSa& sa = *owned;
@@ -754,6 +756,7 @@ void Manager::shutdown(TimePoint now) {
 }
 
 void Manager::abandon_all() {
+  remove_retired_inbound(TimePoint{}, true);
   if (sas_.empty()) return;
   log::warning("ike", std::to_string(sas_.size()) + " IKE SA(s) still waiting for their peers at shutdown: removed without their Delete answered");
   std::vector<std::uint64_t> ids;

@@ -73,6 +73,13 @@ struct ManagerOptions {
   // none: our own.
   std::shared_ptr<corridor::control::ike::SpiRegistry> spis;
   std::uint32_t nonce_size = 32;
+  // A Child SA pair replaced by a rekey or a reauthentication leaves its
+  // inbound SA (and the inbound policies that check what it delivers) in
+  // the dataplane this long after the pair is deleted, its SPI still
+  // reserved: the peer's packets sent on the old SA just before it switched,
+  // or queued behind its Delete, are still decrypted, not counted as
+  // no_sa. strongSwan's delete_rekeyed_delay; IKEv1's retire_delay. 0: at once.
+  std::chrono::seconds retire_delay{5};
   // SA channel ids of Child SAs and policies count up from here. The daemon
   // puts its control generation in the high bits (channel_id_base()), so a
   // restarted corridor-control never reuses an id its predecessor left in
@@ -283,6 +290,8 @@ class Manager {
   std::size_t ike_sa_count() const { return sas_.size(); }
   std::size_t half_open_count() const { return half_open_; }
   std::size_t reserved_child_spis() const { return child_spis_->size(); }
+  // Inbound SAs of replaced Child SAs kept for retire_delay (see there).
+  std::size_t retired_inbound_sas() const { return retired_inbound_.size(); }
 
  private:
   struct Received;  // one parsed datagram on its way through dispatch
@@ -408,6 +417,18 @@ class Manager {
   // outbound traffic to its successor first if it was rekeyed.
   void retire_child(IkeSa& sa, std::uint32_t spi_in);
   void uninstall_child(IkeSa& sa, ChildSa& child);
+  // child_sa.cc: the inbound half of a replaced Child SA, left in the
+  // dataplane for options_.retire_delay (ManagerOptions::retire_delay).
+  struct RetiredInbound {
+    std::uint64_t sa_id = 0;  // SA channel id of its record_in
+    std::vector<std::uint64_t> policy_ids;
+    std::uint32_t spi_in = 0;
+    std::string label;                    // "<IKE SA> CHILD_SA <name>", for the log
+    std::optional<TimePoint> remove_at;  // set by the first tick() after it retired
+  };
+  // Removes the retired inbound SAs whose time has come (all of them with
+  // `all`: shutdown), and dates the ones retired since the last tick.
+  void remove_retired_inbound(TimePoint now, bool all);
   // The peer's address or port changed (NAT, RFC 7296 §2.23): the Child
   // SAs' outer addresses and UDP ports follow.
   void repush_children(IkeSa& sa);
@@ -478,6 +499,7 @@ class Manager {
   TimePoint cookies_rotated_at_{};
   std::uint64_t next_sa_id_ = 0;       // IKE SA ids
   std::uint64_t next_channel_id_ = 0;  // SA channel ids for Child SAs and policies
+  std::vector<RetiredInbound> retired_inbound_;
   ManagerStats stats_;
 };
 

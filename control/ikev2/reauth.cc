@@ -133,6 +133,7 @@ void Manager::advance_reauth(IkeSa& sa, TimePoint now) {
     if (c.state == ChildSaState::installed && !c.outbound_policies.empty())
       log::warning("ike", sa.name() + " CHILD_SA " + c.name + " was not renewed by the reauthentication; it goes with " +
                               old.name());
+  old.reauthenticated = true;  // its Child SAs' inbound halves linger (retire_delay)
   if (old.state() != IkeSaState::established) return;  // its Delete is under way already
   old.tasks.assign(1, Task{Task::Kind::delete_ike, 0});
   run_tasks(old, now);

@@ -265,6 +265,24 @@ def check_dataplane_api(gw, poke, lan_traffic=True):
         check(value and int(value[0]) > 0, 'metrics: %s%s' % (series, value[0] if value else 'missing'))
 
 
+def both_ways(stats):
+    """Whether a dataplane's --stats shows an inbound and an outbound SA that carried packets."""
+    return all(any(s['direction'] == d and s['packets'] > 0 for s in stats['sas']) for d in ('in', 'out'))
+
+
+def sa_stats_with_traffic(gw, pinger, target, again):
+    """The dataplane's --stats of `gw`, and how many rounds of pings it took to show traffic both
+    ways. With `again` (rekeys or faults under way) an SA replaced just after the stream starts
+    from zero, so a round of three pings from `pinger` to `target` is sent and the counters read
+    again, for up to 30 s; without it, the stream's own counters must show."""
+    stats, rounds, deadline = gw.stats(), 0, time.time() + 30
+    while again and not both_ways(stats) and time.time() < deadline:
+        sw.Topology.sh('ping', '-c', '3', '-i', '0.2', '-W', '1', target, ns=pinger, check=False)
+        rounds += 1
+        stats = gw.stats()
+    return stats, rounds
+
+
 def show_list_sas(gw, pinger, target):
     """`corridorctl list-sas` through gateway A's API: the Child SA with its SPIs and algorithms,
     and its packet counters rising with five more pings from namespace `pinger` to `target`."""
@@ -600,15 +618,16 @@ def run(build):
                     exercise(host_a, host_b)
 
             say("the counters on both gateways")
+            # What crosses the tunnel: host A to host B, or gateway A to gateway B in transport mode.
+            pinger, target = (ns_a, '192.0.2.2') if variant == 'transport' else (host_a, '10.2.0.10')
             for gw in [gw_a] + ([peer] if peer_kind == 'corridor' else []):
-                stats = gw.stats()
-                by_dir = {s['direction']: s for s in stats['sas']}
+                stats, rounds = sa_stats_with_traffic(gw, pinger, target, again=bool(rekey or fault))
                 if demo:
                     for s in stats['sas']:
                         print('   %s dataplane SA 0x%08x %s: %d packets, %d bytes, drops %s' % (
                             gw.name, s['spi'], s['direction'], s['packets'], s['bytes'], s['drops'] or 'none'))
-                check(by_dir.get('in', {}).get('packets', 0) > 0 and by_dir.get('out', {}).get('packets', 0) > 0,
-                      '%s dataplane SA counters rose both ways' % gw.name)
+                check(both_ways(stats), '%s dataplane SA counters rose both ways%s' % (
+                    gw.name, '' if rounds == 0 else ' (after %d rounds of pings)' % rounds))
                 if fault == 'bad-input' and gw is gw_a:  # what was sent at it, and nothing else
                     expected = {'icv_failure', 'replay', 'replay_too_old', 'encap_mismatch', 'too_short', 'bad_length'}
                     odd = {k: v for s in stats['sas'] for k, v in s['drops'].items()
@@ -620,8 +639,6 @@ def run(build):
                 if demo or fwd_drops:
                     print('   %s forwarding drops: %s' % (gw.name, fwd_drops or 'none'))
             say("gateway A's ports and workers through the API (PORT_STATS / WORKER_STATS over the SA channel)")
-            # What crosses the tunnel: host A to host B, or gateway A to gateway B in transport mode.
-            pinger, target = (ns_a, '192.0.2.2') if variant == 'transport' else (host_a, '10.2.0.10')
             check_dataplane_api(gw_a, lambda: sw.Topology.sh('ping', '-c', '1', '-W', '1', target, ns=pinger,
                                                              check=False), lan_traffic=variant != 'transport')
             say("the operator's view: corridorctl list-sas on gateway A (as swanctl --list-sas), before and "

@@ -48,6 +48,10 @@ struct PeerSpec {
   // A second child "net2" with these selectors when set.
   std::string net2_local_ts;
   std::string net2_remote_ts;
+  // How long a replaced pair's inbound SA stays (ManagerOptions::
+  // retire_delay): none here, so a test sees one pair per child as soon as
+  // a rekey is done; the tests of the delay set it.
+  std::chrono::seconds retire_delay{0};
 
   // The same spec from the other end: selectors swapped.
   PeerSpec mirrored() const {
@@ -99,8 +103,13 @@ class Pair {
         shared_a(std::make_shared<const config::Config>(config_a)),
         wire_a(kAddrA),
         wire_b(kAddrB),
-        a(shared_a, wire_a, dp_a),
-        b(config_b, wire_b, dp_b, std::move(options_b)) {}
+        a(shared_a, wire_a, dp_a, with_retire_delay({}, spec_a)),
+        b(config_b, wire_b, dp_b, with_retire_delay(std::move(options_b), spec_b)) {}
+
+  static ikev2::ManagerOptions with_retire_delay(ikev2::ManagerOptions options, const PeerSpec& spec) {
+    options.retire_delay = spec.retire_delay;
+    return options;
+  }
 
   // Moves the oldest datagram from `from` to `to`; false if there is none.
   bool step(Wire& from, ikev2::Manager& to) {
