@@ -405,7 +405,8 @@ std::uint16_t Forwarder::fit_path(std::uint32_t slot, const ipsec::RuntimeSa& sa
   // What fits the smallest port fits any: most bursts end here, without
   // the route lookup (one per packet when every packet has its own SA).
   // Tunnel mode only: a transport-mode packet's header length counts.
-  if (sa.has(ipsec::kTunnel)) {
+  const bool tunnel = sa.has(ipsec::kTunnel);
+  if (tunnel) {
     std::uint16_t i = 0;
     while (i < n && ipsec::protected_length(sa, pkts[i]->pkt_len, 0) <= min_port_mtu_) ++i;
     if (i == n) return n;
@@ -415,7 +416,6 @@ std::uint16_t Forwarder::fit_path(std::uint32_t slot, const ipsec::RuntimeSa& sa
   const net::NextHop* hop = outer_v6 ? plane_.routes->lookup_v6(sa.outer_dst) : plane_.routes->lookup_v4(sa.outer_dst);
   if (hop == nullptr) return n;  // send_ip() counts no_route after the engine
   const std::uint32_t mtu = plane_.ports[hop->port].mtu;
-  const bool tunnel = sa.has(ipsec::kTunnel);
   std::uint16_t kept = 0;
   for (std::uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -438,11 +438,8 @@ std::uint16_t Forwarder::fit_path(std::uint32_t slot, const ipsec::RuntimeSa& sa
         continue;
       }
       std::array<rte_mbuf*, kMaxFragments> pieces;
-      const std::uint16_t count = fragment_ipv4(m, fit, m->pool, pieces.data(), kMaxFragments);
+      const std::uint16_t count = fragment(m, fit, pieces.data());
       if (count != 0) {
-        ++counters_.fragmented;
-        counters_.fragments += count;
-        rte_pktmbuf_free(m);
         for (std::uint16_t at = 0; at < count; at += kRxBurst) {
           run_sa(slot, pieces.data() + at, std::min<std::uint16_t>(kRxBurst, count - at), false, true);
         }
@@ -483,6 +480,15 @@ bool Forwarder::take_icmp_token() {
   return true;
 }
 
+std::uint16_t Forwarder::fragment(rte_mbuf* m, std::uint32_t mtu, rte_mbuf** pieces) {
+  const std::uint16_t count = fragment_ipv4(m, mtu, m->pool, pieces, kMaxFragments);
+  if (count == 0) return 0;
+  ++counters_.fragmented;
+  counters_.fragments += count;
+  rte_pktmbuf_free(m);
+  return count;
+}
+
 void Forwarder::too_big(rte_mbuf* m, std::uint32_t mtu) {
   const auto* ip = rte_pktmbuf_mtod(m, const std::uint8_t*);
   const bool v6 = (ip[0] >> 4) == 6;
@@ -518,15 +524,11 @@ void Forwarder::send_ip(rte_mbuf* m) {
     // only when pre-fragmentation could not apply, transport mode); the
     // rest is answered "too big".
     std::array<rte_mbuf*, kMaxFragments> pieces;
-    const std::uint16_t count =
-        v6 || !may_fragment(ip) ? 0 : fragment_ipv4(m, out.mtu, m->pool, pieces.data(), kMaxFragments);
+    const std::uint16_t count = v6 || !may_fragment(ip) ? 0 : fragment(m, out.mtu, pieces.data());
     if (count == 0) {
       too_big(m, out.mtu);
       return;
     }
-    ++counters_.fragmented;
-    counters_.fragments += count;
-    rte_pktmbuf_free(m);
     for (std::uint16_t i = 0; i < count; ++i) send_ip(pieces[i]);
     return;
   }

@@ -125,6 +125,10 @@ class Forwarder {
   // an ICMP "fragmentation needed" or ICMPv6 "packet too big" for `mtu`
   // (rate-limited; never to the gateway's own addresses).
   void too_big(rte_mbuf* m, std::uint32_t mtu);
+  // Cuts the IPv4 datagram `m` into fragments of at most `mtu` bytes in
+  // `pieces` (kMaxFragments room), counted, and frees `m`; 0 with `m`
+  // untouched if it cannot be cut (fragment_ipv4()).
+  std::uint16_t fragment(rte_mbuf* m, std::uint32_t mtu, rte_mbuf** pieces);
   // One of the gateway's addresses of the family, for the errors it sends:
   // the one on the port the packet came in on if it has one. Null if none.
   const std::uint8_t* error_source(std::uint16_t rx_port_id, bool v6) const;

@@ -27,14 +27,6 @@ constexpr std::uint16_t kMoreFragments = 0x2000;
 constexpr std::uint16_t kOffsetMask = 0x1fff;
 constexpr std::uint8_t kErrorTtl = 64;
 
-std::uint16_t internet_checksum(const std::uint8_t* p, std::uint32_t n) {
-  std::uint32_t sum = 0;
-  for (std::uint32_t i = 0; i + 1 < n; i += 2) sum += load_be16(p + i);
-  if (n & 1) sum += static_cast<std::uint32_t>(p[n - 1]) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
-}
-
 void free_all(rte_mbuf** out, std::uint16_t n) {
   for (std::uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(out[i]);
 }
@@ -187,7 +179,7 @@ rte_mbuf* too_big_message(const std::uint8_t* ip, std::uint32_t len, std::uint32
     icmp[0] = 3;  // Destination Unreachable
     icmp[1] = 4;  // fragmentation needed and DF set
     store_be16(icmp + 6, static_cast<std::uint16_t>(std::min<std::uint32_t>(mtu, 0xffff)));  // RFC 1191 §4
-    store_be16(icmp + 2, internet_checksum(icmp, kIcmpHeaderLen + quoted));
+    store_be16(icmp + 2, corridor::net::internet_checksum(icmp, kIcmpHeaderLen + quoted));
   }
   return m;
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/iana/ip_protocol.h"
+#include "common/net/checksum.h"
 
 namespace corridor::dataplane::ipsec {
 
@@ -44,12 +45,9 @@ inline void store_be32(std::uint8_t* p, std::uint32_t v) {
 
 // RFC 1071 checksum of an IPv4 header (the checksum field taken as 0).
 inline std::uint16_t ipv4_header_checksum(const std::uint8_t* ip, std::uint32_t header_len) {
-  std::uint32_t sum = 0;
-  for (std::uint32_t i = 0; i < header_len; i += 2) {
-    if (i != 10) sum += load_be16(ip + i);
-  }
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
+  namespace cs = corridor::net;
+  if (header_len <= 12) return cs::checksum_finish(cs::checksum_add(0, ip, header_len < 10 ? header_len : 10));
+  return cs::checksum_finish(cs::checksum_add(cs::checksum_add(0, ip, 10), ip + 12, header_len - 12));
 }
 inline void set_ipv4_checksum(std::uint8_t* ip) {
   store_be16(ip + 10, ipv4_header_checksum(ip, (ip[0] & 0x0f) * 4u));

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "common/net/checksum.h"
 #include "dataplane/net/nd.h"
 
 namespace corridor::dataplane::net {
@@ -18,18 +19,11 @@ constexpr std::uint8_t kNeighborSolicitation = 135;
 }  // namespace
 
 std::uint16_t icmpv6_checksum(const std::uint8_t* ip, const std::uint8_t* icmp, std::uint32_t len) {
-  std::uint32_t sum = 0;
-  const auto add = [&](const std::uint8_t* p, std::uint32_t n) {
-    for (std::uint32_t i = 0; i + 1 < n; i += 2) sum += be16(p + i);
-    if (n & 1) sum += static_cast<std::uint32_t>(p[n - 1]) << 8;
-  };
-  add(ip + 8, 32);  // source and destination
+  std::uint32_t sum = corridor::net::checksum_add(0, ip + 8, 32);  // source and destination
   sum += len >> 16;
   sum += len & 0xffff;
   sum += kProtoIcmpv6;
-  add(icmp, len);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
+  return corridor::net::checksum_finish(corridor::net::checksum_add(sum, icmp, len));
 }
 
 ProxyResult proxy_arp(rte_mbuf* frame, const MacAddress& ours) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "common/net/address.h"
+#include "common/net/checksum.h"
 #include "common/net/traffic_selector.h"
 
 namespace corridor::net {
@@ -151,6 +152,29 @@ TEST(TrafficSelector, ErrorsNameTheProblem) {
   EXPECT_FALSE(TrafficSelector::parse("10.0.0.0/8[tcp/90-80]", &why));
   EXPECT_FALSE(TrafficSelector::parse("10.0.0.0/8[/80]", &why));
   EXPECT_EQ(why, "a port needs a protocol, e.g. [tcp/80]");
+}
+
+// RFC 1071 §3's numerical example: the words 0001 f203 f4f5 f6f7 sum to
+// 0x2ddf0, folded 0xddf2; the checksum is its complement.
+TEST(InternetChecksum, Rfc1071Example) {
+  const std::uint8_t bytes[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  EXPECT_EQ(checksum_add(0, bytes, 8), 0x2ddf0u);
+  EXPECT_EQ(internet_checksum(bytes, 8), static_cast<std::uint16_t>(~0xddf2));
+  // Summed in pieces (a pseudo-header, then the message) it is the same.
+  EXPECT_EQ(checksum_finish(checksum_add(checksum_add(0, bytes, 4), bytes + 4, 4)), internet_checksum(bytes, 8));
+}
+
+TEST(InternetChecksum, OddLengthPadsWithZeroAndAnIntactHeaderSumsToZero) {
+  const std::uint8_t odd[] = {0x12, 0x34, 0x56};
+  const std::uint8_t padded[] = {0x12, 0x34, 0x56, 0x00};
+  EXPECT_EQ(internet_checksum(odd, 3), internet_checksum(padded, 4));
+  // An IPv4 header (RFC 791) with its checksum filled in verifies to 0.
+  std::uint8_t ip[] = {0x45, 0x00, 0x00, 0x54, 0x12, 0x34, 0x40, 0x00, 0x40, 0x01, 0x00, 0x00,
+                       0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33, 0x64, 0x02};
+  const std::uint16_t c = internet_checksum(ip, 20);
+  ip[10] = static_cast<std::uint8_t>(c >> 8);
+  ip[11] = static_cast<std::uint8_t>(c);
+  EXPECT_EQ(internet_checksum(ip, 20), 0);
 }
 
 }  // namespace
