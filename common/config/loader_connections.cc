@@ -198,6 +198,15 @@ ChildConfig read_child(const std::string& name, const nlohmann::ordered_json& va
     c.dpd_action = *a;
   if (const auto a = r.choice<Action>("close_action", {{"none", Action::none}, {"trap", Action::trap}, {"start", Action::start}}))
     c.close_action = *a;
+  // A trap policy needs the dataplane to report the packets it catches
+  // (acquires), which it does not yet: accepted, so that swanctl configs
+  // load, and said plainly.
+  if (c.start_action == Action::trap)
+    ctx.diag.warning(r.pointer_of("start_action"), "trap policies are not supported yet: start_action trap acts as none");
+  if (c.dpd_action == Action::trap)
+    ctx.diag.warning(r.pointer_of("dpd_action"), "trap policies are not supported yet: dpd_action trap acts as clear");
+  if (c.close_action == Action::trap)
+    ctx.diag.warning(r.pointer_of("close_action"), "trap policies are not supported yet: close_action trap acts as none");
   r.finish({"updown", "hostaccess", "policies", "policies_fwd_out", "set_mark_in", "set_mark_out", "mark_in",
             "mark_out", "if_id_in", "if_id_out", "ipcomp", "inactivity", "reqid", "priority", "interface",
             "hw_offload", "copy_df", "copy_ecn", "copy_dscp", "sha256_96", "label", "label_mode"});

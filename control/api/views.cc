@@ -205,6 +205,7 @@ json ikev1_stats_json(const ikev1::ManagerStats& s) {
           {"phase1_reestablished", s.phase1_reestablished},
           {"phase1_expired", s.phase1_expired},
           {"initial_contact_replaced", s.initial_contact_replaced},
+          {"children_restarted_on_close", s.children_restarted_on_close},
           {"nat_keepalives", s.nat_keepalives},
           {"fragments", {{"sent", s.fragments_sent}, {"received", s.fragments_received},
                          {"reassembled", s.messages_reassembled}}},
@@ -260,6 +261,7 @@ json ike_stats_json(const ikev2::ManagerStats& st) {
           {"child_sas_expired", st.child_sas_expired},
           {"liveness_checks_sent", st.liveness_checks_sent},
           {"dead_peers", st.dead_peers},
+          {"children_restarted_on_close", st.children_restarted_on_close},
           {"drops", st.drops},
           {"notifies_sent", st.notifies_sent},
           {"notifies_received", st.notifies_received}};

@@ -70,6 +70,8 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
   sa.last_received = now;
 
   bool delete_isakmp = false;
+  const std::string connection_name = sa.connection ? sa.connection->name : std::string();
+  std::vector<const config::ChildConfig*> closed;  // IPsec SAs the peer closed (close_action)
   for (const auto& p : message->payloads) {
     if (const auto* n = std::get_if<codec::Notification>(&p.body)) {
       const std::string name(v1::notify_type_name(n->type));
@@ -106,6 +108,8 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
       }
       log::info("ike", sa.name() + " the peer deleted IPsec SA " + it->name + " (SPIs " + hex32(it->spi_in) + "_i " +
                            hex32(it->spi_out) + "_o)");
+      // A renewed or redundant pair's Delete ends a rekey, not the child.
+      if (it->child && !it->renewed && !it->redundant && !it->retire_at) closed.push_back(it->child);
       uninstall(sa, *it);
       sa.ipsec_sas.erase(it);
     }
@@ -123,11 +127,26 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
       }
       sa.ipsec_sas.clear();
     }
+    for (const auto& ipsec : sa.ipsec_sas)
+      if (ipsec.child && !ipsec.renewed && !ipsec.redundant && !ipsec.retire_at) closed.push_back(ipsec.child);
     log::info("ike", sa.name() + " the peer deleted the ISAKMP SA" +
                          (sa.ipsec_sas.empty() ? std::string() : " and with it " + std::to_string(sa.ipsec_sas.size()) +
                                                                      " IPsec SA(s)"));
     transition(sa, State::deleted);
     remove_sa(sa.id);
+  }
+  // close_action (strongSwan's): `start` negotiates what the peer closed
+  // again, over this ISAKMP SA if it is up or a new one; `none` leaves it.
+  for (const auto* child : closed) {
+    const std::string conn = connection_name;
+    if (child->close_action != config::Action::start || stopping_) {
+      log::info("ike", "IPsec SA " + child->name + " of " + conn + " closed by the peer (close_action " +
+                           std::string(config::to_string(child->close_action)) + ")");
+      continue;
+    }
+    ++stats_.children_restarted_on_close;
+    log::info("ike", "IPsec SA " + child->name + " of " + conn + " closed by the peer: negotiating it again (close_action start)");
+    initiate(conn, child->name, now);
   }
 }
 
@@ -174,6 +193,7 @@ void Manager::delete_sa(IsakmpSa& sa, TimePoint now, std::string_view why) {
 }
 
 void Manager::shutdown(TimePoint now) {
+  stopping_ = true;
   std::vector<std::uint64_t> ids;
   for (const auto& [id, sa] : sas_) ids.push_back(id);
   for (auto id : ids) delete_sa(*sas_.at(id), now, "shutdown");

@@ -438,6 +438,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
     return false;
   };
   const auto* conn = config_->find_connection(connection);
+  if (stopping_) return refuse("shutting down");
   if (!conn) return refuse("no such connection");
   if (conn->version != 1) return refuse("not an IKEv1 connection (version 1)");
   if (std::string reason; !phase1_method(*conn, &reason)) return refuse(reason);

@@ -110,6 +110,7 @@ struct ManagerStats {
   std::uint64_t dpd_acks = 0;       // R-U-THERE-ACKs to them
   std::uint64_t dpd_answered = 0;   // the peer's R-U-THEREs we acknowledged
   std::uint64_t dpd_dead_peers = 0;  // ISAKMP SAs closed by DPD
+  std::uint64_t children_restarted_on_close = 0;  // IPsec SAs the peer deleted, negotiated again (close_action start)
   std::uint64_t nat_keepalives = 0;  // RFC 3948 keepalives sent from behind a NAT
   std::uint64_t fragments_sent = 0;      // IKEv1 fragments of our messages (fragmentation.h)
   std::uint64_t fragments_received = 0;  // the peer's fragments accepted
@@ -458,6 +459,7 @@ class Manager {
   std::size_t reassembly_bytes_ = 0;         // held in all SAs' unfinished fragments (kMaxReassemblyBudget)
   mutable std::map<const config::ConnectionConfig*, Credentials> credentials_;
   ManagerStats stats_;
+  bool stopping_ = false;  // shutdown() began: nothing is initiated any more
 };
 
 }  // namespace corridor::control::ikev1

@@ -20,8 +20,8 @@ using iana::PayloadType;
 
 void Manager::respond_informational(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads,
                                     TimePoint now) {
-  (void)now;
   bool delete_ike = false;
+  std::vector<const config::ChildConfig*> closed;  // Child SAs the peer closed (close_action)
   std::vector<Payload> response;
   codec::Delete esp_answer{iana::ProtocolId::esp, {}};
   codec::Delete ah_answer{iana::ProtocolId::ah, {}};
@@ -45,6 +45,7 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
         if (c.spi_out != spi || c.protocol != d->protocol) continue;
         log::info("ike", sa.name() + " peer deletes CHILD_SA " + c.name + " (SPI " + hex32(spi) + ")");
         answer.spis.push_back(c.spi_in);
+        if (!c.superseded && c.config) closed.push_back(c.config);
         retire_child(sa, c.spi_in);
         found = true;
         break;
@@ -65,14 +66,48 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
     }
     log::info("ike", "IKE_SA " + sa.name() + " deleted by the peer" +
                          (sa.reauthenticated ? " (reauthenticated: another IKE_SA carries on)" : ""));
+    if (!sa.reauthenticated)
+      for (const auto& c : sa.children)
+        if (!c.superseded && c.config) closed.push_back(c.config);
+    const auto* conn = sa.connection;
+    const auto hold = sa.config_hold;  // conn outlives the SA's removal below
     send_response(sa, header, {});
     sa.set_state(IkeSaState::dead);
     remove_sa(sa.id);
+    apply_close_action(nullptr, conn, closed, now);
     return;
   }
   if (!esp_answer.spis.empty()) response.push_back(Payload{PayloadType::delete_, std::move(esp_answer)});
   if (!ah_answer.spis.empty()) response.push_back(Payload{PayloadType::delete_, std::move(ah_answer)});
   send_response(sa, header, std::move(response));
+  apply_close_action(&sa, sa.connection, closed, now);
+}
+
+// close_action (strongSwan's): what to do when the peer closes a Child SA
+// with a Delete, its own or its IKE SA's. `start` negotiates it again, over
+// `over` (the IKE SA it was on, still up) or a new IKE SA; `none` leaves it
+// closed. Only an explicit close counts: a rekey's or a
+// reauthentication's Delete does not, and neither does a dead peer
+// (dpd_action) or our own stop.
+void Manager::apply_close_action(IkeSa* over, const config::ConnectionConfig* conn,
+                                 const std::vector<const config::ChildConfig*>& closed, TimePoint now) {
+  if (!conn || stopping_) return;
+  for (const auto* child : closed) {
+    if (child->close_action != config::Action::start) {
+      log::info("ike", "CHILD_SA " + child->name + " of " + conn->name + " closed by the peer (close_action " +
+                           std::string(config::to_string(child->close_action)) + ")");
+      continue;
+    }
+    ++stats_.children_restarted_on_close;
+    log::info("ike", "CHILD_SA " + child->name + " of " + conn->name +
+                         " closed by the peer: negotiating it again (close_action start)");
+    if (over && over->state() == IkeSaState::established) {
+      over->tasks.push_back(Task{Task::Kind::create_child, 0, child});
+      run_tasks(*over, now);
+    } else {
+      initiate(conn->name, child->name, now);
+    }
+  }
 }
 
 void Manager::process_informational_response(IkeSa& sa, const std::vector<Payload>& payloads) {

@@ -121,6 +121,7 @@ struct ManagerStats {
   std::uint64_t ike_sas_reauth_failed = 0;   // ... whose new IKE SA failed (the old one stays, tries again)
   std::uint64_t child_sas_expired = 0;   // reached life_time (or life_bytes/packets) without a rekey
   std::uint64_t dead_peers = 0;          // IKE SAs closed because the peer stopped answering
+  std::uint64_t children_restarted_on_close = 0;  // Child SAs the peer closed, negotiated again (close_action start)
   std::map<std::string, std::uint64_t> drops;
   std::map<std::string, std::uint64_t> notifies_sent;      // error notifications by name
   std::map<std::string, std::uint64_t> notifies_received;  // error notifications by name
@@ -416,6 +417,10 @@ class Manager {
   // Removes a Child SA from the dataplane and the IKE SA, moving the
   // outbound traffic to its successor first if it was rekeyed.
   void retire_child(IkeSa& sa, std::uint32_t spi_in);
+  // informational.cc: each child config's close_action for Child SAs the
+  // peer closed by a Delete.
+  void apply_close_action(IkeSa* over, const config::ConnectionConfig* conn,
+                          const std::vector<const config::ChildConfig*>& closed, TimePoint now);
   void uninstall_child(IkeSa& sa, ChildSa& child);
   // child_sa.cc: the inbound half of a replaced Child SA, left in the
   // dataplane for options_.retire_delay (ManagerOptions::retire_delay).

@@ -524,4 +524,52 @@ TEST(Ikev1InitialContact, APeerThatRestartedReplacesItsOldSas) {
   expect_mirrored(dp_a2, p.dp_b);
 }
 
+// --- close_action: the peer deletes an IPsec SA ------------------------------------
+
+Spec with_close_action(std::string action) {
+  Spec s;
+  s.child_extra = R"("close_action": ")" + action + R"(")";
+  return s;
+}
+
+TEST(Ikev1CloseAction, StartNegotiatesAnIpsecSaThePeerDeletedAgain) {
+  Pair p(with_close_action("start"));
+  establish(p);
+  const auto before = p.a.list().at(0);
+  const auto b_sa = p.b.list().at(0);
+  std::string why;
+  ASSERT_TRUE(p.b.delete_ipsec(b_sa.id, b_sa.children.at(0).spi_in, p.now, &why)) << why;
+  p.settle();  // B's Delete, then A's Quick Mode over the same ISAKMP SA
+  const auto after = p.a.list().at(0);
+  EXPECT_EQ(after.id, before.id);
+  ASSERT_EQ(after.children.size(), 1u);
+  EXPECT_EQ(after.children[0].state, "QM_DONE");
+  EXPECT_NE(after.children[0].spi_in, before.children.at(0).spi_in);
+  expect_mirrored(p.dp_a, p.dp_b);
+  EXPECT_EQ(p.a.stats().children_restarted_on_close, 1u);
+}
+
+TEST(Ikev1CloseAction, NoneLeavesItClosedAndARenewalIsNoClose) {
+  Pair p(with_close_action("none"));
+  establish(p);
+  std::string why;
+  auto b_sa = p.b.list().at(0);
+  ASSERT_TRUE(p.b.delete_ipsec(b_sa.id, b_sa.children.at(0).spi_in, p.now, &why)) << why;
+  p.settle();
+  EXPECT_TRUE(p.a.list().at(0).children.empty());
+  EXPECT_TRUE(p.dp_a.sas.empty());
+
+  Pair q(with_close_action("start"));
+  establish(q);
+  b_sa = q.b.list().at(0);
+  ASSERT_TRUE(q.b.rekey_ipsec(b_sa.id, b_sa.children.at(0).spi_in, q.now, &why)) << why;
+  q.settle();
+  q.now += 10s;  // past retire_delay: B deletes the old pair
+  q.tick();
+  q.settle();
+  ASSERT_EQ(q.a.list().at(0).children.size(), 1u);
+  expect_mirrored(q.dp_a, q.dp_b);
+  EXPECT_EQ(q.a.stats().children_restarted_on_close, 0u);
+}
+
 }  // namespace

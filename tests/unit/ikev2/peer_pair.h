@@ -45,6 +45,7 @@ struct PeerSpec {
   std::string reauth = "0s";
   std::string child_rekey = "1h";
   std::string start_action = "none";
+  std::string close_action = "none";
   // A second child "net2" with these selectors when set.
   std::string net2_local_ts;
   std::string net2_remote_ts;
@@ -74,7 +75,7 @@ inline config::Config make_config(const std::string& local, const std::string& r
       "remote": { "auth": "psk", "id": ")" + remote_id + R"(" },
       "children": { "net": { "local_ts": )" + p.local_ts + R"(, "remote_ts": )" + p.remote_ts + R"(,
                              "esp_proposals": )" + p.esp + R"(, "mode": ")" + p.mode + R"(",
-                             "dpd_action": ")" + p.dpd_action + R"(", "start_action": ")" + p.start_action + R"(", "rekey_time": ")" + p.child_rekey + R"(" })" +
+                             "dpd_action": ")" + p.dpd_action + R"(", "start_action": ")" + p.start_action + R"(", "close_action": ")" + p.close_action + R"(", "rekey_time": ")" + p.child_rekey + R"(" })" +
                            (p.net2_local_ts.empty() ? std::string()
                                                     : R"(, "net2": { "local_ts": )" + p.net2_local_ts +
                                                           R"(, "remote_ts": )" + p.net2_remote_ts +
