@@ -107,6 +107,13 @@ def clear_packet(size, src, dst, ttl=64):
     return IP(bytes(IP(src=src, dst=dst, ttl=ttl, id=size) / udp))
 
 
+def bad_checksum(ipv4):
+    """The IPv4 packet with its header checksum off by one bit."""
+    b = bytearray(ipv4)
+    b[11] ^= 0x01
+    return bytes(b)
+
+
 def parse_ip(data):
     return IPv6(data) if data[0] >> 4 == 6 else IP(data)
 
@@ -136,6 +143,11 @@ def run_case(binary, case, workdir, index):
     lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC) / clear_packet(10, lan['host'], lan['elsewhere']))  # no policy
     lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC) / clear_packet(11, lan['host'], lan['remote'], ttl=1))  # TTL exceeded
     lan_in.append(Ether(src=HOST_MAC, dst='02:00:00:00:99:99') / clear_packet(12, lan['host'], lan['remote']))  # another station's
+    bad_headers = 0
+    if inner == 4:  # RFC 1812 §5.2.2: a wrong IPv4 header checksum is dropped, not forwarded
+        lan_in.append(Ether(src=HOST_MAC, dst=LAN_MAC, type=0x0800) /
+                      Raw(bad_checksum(bytes(clear_packet(13, lan['host'], lan['remote'])))))
+        bad_headers += 1
 
     # Input: the peer's protected frames, made by scapy.
     wan_clear = [clear_packet(s, lan['remote'], lan['host']) for s in SIZES]
@@ -151,6 +163,9 @@ def run_case(binary, case, workdir, index):
     layer = unknown.payload.payload if natt else unknown.payload
     layer.spi = 0x7777
     wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC) / parse_ip(bytes(unknown)))
+    if outer == 4:  # a protected packet whose outer header checksum is wrong
+        wan_in.append(Ether(src=PEER_MAC, dst=WAN_MAC, type=0x0800) / Raw(bad_checksum(protected[0])))
+        bad_headers += 1
     keepalives = 0
     if natt:
         outer_ip = IPv6(src=wan['peer'], dst=wan['gw']) if outer == 6 else IP(src=wan['peer'], dst=wan['gw'])
@@ -238,7 +253,8 @@ def run_case(binary, case, workdir, index):
           '%s: decrypted packets differ from what the peer sent' % name)
 
     drops = fwd['drops']
-    for reason, count in (('no_policy', 1), ('ttl_exceeded', 1), ('other_host', 1), ('no_sa', 1)):
+    for reason, count in (('no_policy', 1), ('ttl_exceeded', 1), ('other_host', 1), ('no_sa', 1),
+                          ('bad_ip_header', bad_headers)):
         check(drops.get(reason) == count, '%s: %s = %s, expected %d' % (name, reason, drops.get(reason), count))
     check(fwd['nat_keepalives'] == keepalives, '%s: NAT keepalives %d' % (name, fwd['nat_keepalives']))
     inbound = [s for s in stats['sas'] if s['direction'] == 'in']
