@@ -398,6 +398,28 @@ def exercise(host_a, host_b):
           'TCP: %s bytes received, hash %s' % (srv_out.strip(), out.strip()))
 
 
+def peer_closes_child(peer, gw_a, host_a):
+    say("gateway B closes the Child SA (swanctl --terminate --child lans): gateway A's close_action start "
+        "negotiates it again over the same IKE SA")
+    before = gw_a.established()
+    restarted = gw_a.status()['ike']['children_restarted_on_close']
+    peer.terminate(child='lans')
+    deadline, after = time.time() + 10, None
+    while time.time() < deadline:
+        after = gw_a.established()
+        if after and after['children'][0]['spi_in'] != before['children'][0]['spi_in']:
+            break
+        time.sleep(0.2)
+    check(after is not None and after['spi_i'] == before['spi_i'] and
+          after['children'][0]['spi_in'] != before['children'][0]['spi_in'],
+          'a new Child SA over the same IKE SA (%s -> %s)' % (
+              before['children'][0]['spi_in'], after['children'][0]['spi_in'] if after else 'none'))
+    check(gw_a.status()['ike']['children_restarted_on_close'] == restarted + 1,
+          'children_restarted_on_close counted it')
+    r = sw.Topology.sh('ping', '-c', '3', '-i', '0.2', '-W', '2', '10.2.0.10', ns=host_a, check=False)
+    check(r.returncode == 0, 'host A reaches host B through it')
+
+
 def rekey_under_traffic(host_a, gw_a):
     say('a continuous ping (20 a second for 25 s) while gateway A rekeys the Child SA and the IKE SA' +
         (' and reauthenticates' if ike_version == '2' else ''))
@@ -503,6 +525,12 @@ def run(build):
                 if ike_version == '2':
                     # ... and reauthenticates it at ~17-19 s: a new IKE SA and Child SA.
                     conn_a.reauth_time = '19s'
+            # The plain strongSwan run: gateway B closes the Child SA, and
+            # Corridor's close_action start negotiates it again.
+            closes = peer_kind == 'strongswan' and ike_version == '2' and not (rekey or fault or variant or nat or
+                                                                               auth != 'psk')
+            if closes:
+                conn_a.children[0].close_action = 'start'
             if fault == 'peer-gone':
                 # A liveness check after 2 s without a word from gateway B; a
                 # dead peer's Child SA is initiated again.
@@ -517,6 +545,7 @@ def run(build):
             conn_b.name = 'site-a'
             for child in conn_b.children:
                 child.start_action = 'none'
+                child.close_action = None
             # What crossed the WAN: a packet socket sees what its kernel
             # sends and receives, but not what a dataplane sends through
             # net_af_packet (PACKET_QDISC_BYPASS), so capture where a kernel
@@ -653,6 +682,8 @@ def run(build):
                       'strongSwan Child SA counters rose both ways (%s in, %s out)' % (sb['bytes-in'], sb['bytes-out']))
                 if not (rekey or fault):
                     check_counters_agree(gw_a, peer, host_a)
+                if closes:
+                    peer_closes_child(peer, gw_a, host_a)
 
             say('what crossed the WAN')
             frames = []
