@@ -494,6 +494,10 @@ void Dataplane::resolve_neighbors() {
 }
 
 void Dataplane::report_events() {
+  // Nothing raised since the last walk: no walk (see sa_events_raised).
+  const std::uint64_t count = ipsec::RuntimeSa::sa_events_raised.load(std::memory_order_acquire);
+  if (count == events_seen_) return;
+  events_seen_ = count;
   sas_->for_each_sa([&](std::uint64_t sa_id, const ipsec::Sa& sa) {
     const std::uint8_t raised = sa.runtime().events.load(std::memory_order_relaxed);
     if (raised == 0) return;  // most SAs: no map entry for them

@@ -98,6 +98,7 @@ class Dataplane {
   // sa_id -> SaEvent bits already sent, for SAs that raised any; an entry
   // goes with its SA.
   std::map<std::uint64_t, std::uint8_t> reported_events_;
+  std::uint64_t events_seen_ = 0;  // RuntimeSa::sa_events_raised at the last walk
   CounterReporter reporter_;
   std::unique_ptr<ReporterIo> reporter_io_;
   MainCounters main_counters_;

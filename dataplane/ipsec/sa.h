@@ -93,8 +93,17 @@ struct alignas(64) RuntimeSa {
   // A plain load first: once a limit is crossed every packet calls this,
   // and a locked read-modify-write per packet would cost more than the check.
   void raise(SaEvent e) {
-    if ((events.load(std::memory_order_relaxed) & e) == 0) events.fetch_or(e, std::memory_order_relaxed);
+    if ((events.load(std::memory_order_relaxed) & e) == 0) {
+      events.fetch_or(e, std::memory_order_relaxed);
+      sa_events_raised.fetch_add(1, std::memory_order_release);
+    }
   }
+  // Counts every raise() in the process, so the main lcore looks for raised
+  // events (a walk over every SA) only when there are some: a walk per
+  // main-loop turn cost the forwarding lcore three quarters of its time
+  // with 2,000 SAs. Its release pairs with the reader's acquire: whoever
+  // sees the count sees the bit.
+  static inline std::atomic<std::uint64_t> sa_events_raised{0};
 };
 static_assert(sizeof(RuntimeSa) == 128, "RuntimeSa is two cache lines: keep hot fields in the first");
 static_assert(offsetof(RuntimeSa, bytes_soft) == 64, "the per-packet fields must fit the first cache line");

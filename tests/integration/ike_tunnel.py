@@ -439,6 +439,9 @@ def rekey_under_traffic(host_a, gw_a):
                   ike['ike_sas_reauthenticated'], ike['ike_sas_reauth_failed']))
     check(children >= 2 and ike_sas >= 1,
           'gateway A rekeyed the Child SA %d times and the IKE SA %d times during the stream' % (children, ike_sas))
+    by_volume = open(gw_a.cp_log).read().count('reached its soft volume limit')
+    check(by_volume >= 1, 'the dataplane reported the soft volume limit (rekey_packets 60) and gateway A rekeyed '
+                          'for it (%d times)' % by_volume)
     check(r.returncode == 0 and ' 0% packet loss' in r.stdout,
           'no ping lost across the rekeys (%s)' % (summary[0] if summary else 'no summary'))
 
@@ -521,6 +524,9 @@ def run(build):
             if rekey:
                 # Gateway A rekeys the Child SA every ~8 s and the IKE SA every ~14 s while traffic runs.
                 conn_a.children[0].rekey_time, conn_a.children[0].life_time = '8s', '60s'
+                # ... and by volume (the dataplane's soft lifetime event) every
+                # 60 packets, about 3 s of the stream, sooner than by time.
+                conn_a.children[0].extra.update({'rekey_packets': 60, 'life_packets': 1000000})
                 conn_a.rekey_time = '14s'
                 if ike_version == '2':
                     # ... and reauthenticates it at ~17-19 s: a new IKE SA and Child SA.
@@ -540,6 +546,8 @@ def run(build):
                       conn_a.mirror(['192.0.2.2'], ['%any'] if nat else [wan_a]))
             if rekey:  # only A rekeys; B answers
                 conn_b.children[0].rekey_time, conn_b.children[0].life_time = '0', None
+                conn_b.children[0].extra = {k: v for k, v in conn_b.children[0].extra.items()
+                                            if k not in ('rekey_packets', 'life_packets')}
                 conn_b.rekey_time = '0'
                 conn_b.reauth_time = None
             conn_b.name = 'site-a'
