@@ -82,6 +82,7 @@ class Service {
         endpoint_(endpoint),
         sync_(endpoint, callbacks()),
         sink_(sync_),
+        traps_(sink_, channel_id_base(endpoint.generation()) | kTrapChannelIdBit),
         timer_(io_),
         signals_(io_, SIGINT, SIGTERM),
         status_signal_(io_, SIGUSR1),
@@ -92,8 +93,10 @@ class Service {
     const auto running = store_.config();
     log::info("chan", "attached to SA channel " + running->sa_channel.name + " as control plane (generation " +
                           std::to_string(endpoint_.generation()) + "), asking the dataplane for its installed SAs");
-    // IKE restores nothing yet, so the desired set is complete as loaded:
-    // reconciliation removes SAs that no running negotiation owns.
+    // IKE restores nothing yet, so the desired set is complete as loaded
+    // (with the trap policies): reconciliation removes SAs that no running
+    // negotiation owns.
+    traps_.reconcile(*running);
     sync_.desired_set_complete();
     std::string why;
     if (!running->connections.empty() && !open_ike(running, &why)) {
@@ -131,6 +134,9 @@ class Service {
       if (ikev1_) ikev1_->lifetime_reached(e.sa_id, hard, ikev2::Clock::now());
     };
     cb.on_counters = [this](const channel::SaCounters& c) { traffic_.record(c); };
+    // Out of SaSync's poll: an initiation sends IKE messages, which flush
+    // the SA channel first.
+    cb.on_acquire = [this](const channel::Acquire& a) { boost::asio::post(io_, [this, a] { acquired(a); }); };
     cb.on_seq_overflow = [](const channel::SeqOverflow& e) {
       log::warning("chan", "outbound sequence numbers exhausted on SA " + std::to_string(e.sa_id) + " (SPI " +
                                api::spi_hex(e.spi) + "): the dataplane stopped it, a rekey is needed");
@@ -189,6 +195,45 @@ class Service {
     }
   }
 
+  // An ACQUIRE: a packet hit a trap policy. Its child is initiated unless
+  // it is up or being negotiated (the dataplane repeats an ACQUIRE each
+  // second while packets keep hitting the trap).
+  void acquired(const channel::Acquire& a) {
+    const auto hit = traps_.acquired(a.policy_id);
+    if (!hit) {
+      log::debug("ike", "acquire for policy " + std::to_string(a.policy_id) + " (" + ike::describe(a) +
+                            "), which is no trap policy (removed since)");
+      return;
+    }
+    const std::string what = "acquire: " + ike::describe(a) + " hit the trap of CHILD_SA " + hit->child + " of " +
+                             hit->connection;
+    if (!ike_ || stopping_) {
+      traps_.count_failed();
+      log::info("ike", what + ", not initiated: " + (stopping_ ? "shutting down" : "IKE is not running"));
+      return;
+    }
+    const bool v1 = hit->version == 1;
+    if (v1 ? ikev1_->child_active(hit->connection, hit->child) : ike_->child_active(hit->connection, hit->child)) {
+      traps_.count_active();
+      log::debug("ike", what + ", which is up or being negotiated");
+      return;
+    }
+    log::info("ike", what + ": initiating it");
+    const auto now = ikev2::Clock::now();
+    std::string why;
+    const bool ok = v1 ? ikev1_->initiate(hit->connection, hit->child, now, &why)
+                       : ike_->initiate(hit->connection, hit->child, now, &why);
+    if (ok) traps_.count_initiated();
+    else traps_.count_failed();  // initiate() logged why
+  }
+
+  // dpd_action / close_action trap: the managers hand over the child they closed.
+  void trap(const config::ConnectionConfig& conn, const config::ChildConfig& child, ike::TrapOrigin origin) {
+    if (stopping_) return;
+    if (std::string why; !traps_.install(conn, child, origin, &why))
+      log::error("ike", "cannot trap CHILD_SA " + child.name + " of " + conn.name + ": " + why);
+  }
+
   bool open_ike(std::shared_ptr<const config::Config> config, std::string* why) {
     sockets_ = IkeSockets::open(
         io_, kIkePort, kNatTPort,
@@ -237,6 +282,9 @@ class Service {
     v1_options.nat_t_port = kNatTPort;
     v1_options.last_inbound_packet = options.last_inbound_packet;  // the same clock and counters
     v1_options.on_event = options.on_event;  // one event stream for both IKE versions
+    options.on_trap = v1_options.on_trap = [this](const config::ConnectionConfig& conn,
+                                                  const config::ChildConfig& child,
+                                                  ike::TrapOrigin origin) { trap(conn, child, origin); };
     // One dataplane, one inbound SPI space for both IKE versions.
     options.spis = v1_options.spis = std::make_shared<ike::SpiRegistry>();
     ikev1_ = std::make_unique<ikev1::Manager>(config, *sockets_, sink_, v1_options);
@@ -261,6 +309,7 @@ class Service {
       ike_->start(now);
       ikev1_->start(now);
     }
+    traps_.reconcile(*next);
     if (change.log_level) log::set_level(next->logging.level);
     return true;
   }
@@ -271,6 +320,7 @@ class Service {
     sources.ike = ike_.get();
     sources.ikev1 = ikev1_.get();
     sources.sync = &sync_;
+    sources.traps = &traps_;
     sources.traffic = &traffic_;
     sources.dataplane = &dataplane_stats_;
     sources.certificates = &certificates_;
@@ -320,6 +370,9 @@ class Service {
     if (finished_) return;
     finished_ = true;
     if (ike_) ike_->abandon_all();
+    // Nobody would answer their acquires: the dataplane forwards by what
+    // is left (the static policies and its default).
+    traps_.clear();
     // IKEv1 deletes at once, so shutdown() left nothing; this catches an
     // ISAKMP SA a peer set up again while IKEv2 waited for its answers.
     if (ikev1_) ikev1_->shutdown(ikev2::Clock::now());
@@ -440,6 +493,7 @@ class Service {
   channel::ControlEndpoint& endpoint_;
   SaSync sync_;
   SyncSink sink_;
+  ike::Traps traps_;  // start_action / dpd_action / close_action trap
   boost::asio::io_context io_;
   boost::asio::steady_timer timer_;
   boost::asio::signal_set signals_;

@@ -28,6 +28,7 @@ enum class ForwardDrop : std::uint8_t {
   mtu_exceeded,         // larger than the outgoing port's MTU
   tx_full,              // the port's TX queue did not take it
   exception_full,       // the main lcore's queue for ARP / gateway traffic was full
+  trapped,              // a trap policy caught it: reported in an ACQUIRE, its SA is negotiated
   count_,
 };
 
@@ -51,12 +52,13 @@ constexpr std::string_view to_string(ForwardDrop d) {
     case ForwardDrop::mtu_exceeded: return "mtu_exceeded";
     case ForwardDrop::tx_full: return "tx_full";
     case ForwardDrop::exception_full: return "exception_full";
+    case ForwardDrop::trapped: return "trapped";
     case ForwardDrop::count_: break;
   }
   return "?";
 }
 
-inline constexpr std::size_t kMaxForwardDrops = 16;  // room in a WORKER_STATS record
+inline constexpr std::size_t kMaxForwardDrops = 18;  // room in a WORKER_STATS record (240-byte payload)
 static_assert(kForwardDropReasons <= kMaxForwardDrops);
 
 }  // namespace corridor::channel

@@ -1,4 +1,4 @@
-// Byte layout of the SA channel's shared-memory segment, layout version 1.
+// Byte layout of the SA channel's shared-memory segment, layout version 2.
 //
 // This header is the contract between corridor-control and
 // corridor-dataplane; docs/sa-channel.md describes the same layout in prose
@@ -34,7 +34,7 @@ namespace corridor::channel {
 
 // "CORRIDOR" read as a little-endian u64.
 inline constexpr std::uint64_t kSegmentMagic = 0x524f444952524f43ULL;
-inline constexpr std::uint32_t kLayoutVersion = 1;
+inline constexpr std::uint32_t kLayoutVersion = 2;  // 2: trap policies, ACQUIRE, 18 drop reasons in WORKER_STATS
 inline constexpr std::uint32_t kRecordSize = 256;
 inline constexpr std::size_t kBlockSize = 128;
 inline constexpr std::uint64_t kSlotsOffset = 4096;  // page-aligned slot arrays

@@ -51,6 +51,9 @@ inline constexpr std::size_t kWsLcore = 0, kWsIndex = 4, kWsReserved = 6, kWsRx 
                              kWsProtectedOut = 24, kWsDecapsulated = 32, kWsBypassed = 40, kWsToMain = 48,
                              kWsNatKeepalives = 56, kWsEngineDrops = 64, kWsPolls = 72, kWsBusyPolls = 80,
                              kWsSampledNs = 88, kWsDrops = 96, kWsSize = 96 + 8 * kMaxForwardDrops;
+// ACQUIRE
+inline constexpr std::size_t kAqPolicyId = 0, kAqFamily = 8, kAqProtocol = 9, kAqReserved = 10,
+                             kAqSrcPort = 12, kAqDstPort = 14, kAqSrc = 16, kAqDst = 32, kAqSize = 48;
 }  // namespace small
 
 static_assert(sa::kSize <= kMaxPayloadSize && small::kInvBody + sa::kSummarySize <= kMaxPayloadSize);
@@ -270,7 +273,7 @@ RecordError get_policy(const RecordSlot& s, PolicyRecord& v) {
   const auto src_family = get<B + policy::kSrcFamily, std::uint8_t>(s);
   const auto dst_family = get<B + policy::kDstFamily, std::uint8_t>(s);
   if (!direction_ok(dir)) return bad(Field::direction);
-  if (action < 1 || action > 3) return bad(Field::action);
+  if (action < 1 || action > 4) return bad(Field::action);
   if (src_family != 4 && src_family != 6) return bad(Field::src_prefix);
   if (dst_family != 4 && dst_family != 6) return bad(Field::dst_prefix);
   if (get<B + policy::kReserved1, std::uint8_t>(s) != 0 ||
@@ -322,6 +325,7 @@ std::size_t payload_size(RecordType type) {
     case RecordType::command_result: return small::kCrSize;
     case RecordType::port_stats: return small::kPsSize;
     case RecordType::worker_stats: return small::kWsSize;
+    case RecordType::acquire: return small::kAqSize;
   }
   return 0;
 }
@@ -478,6 +482,17 @@ void encode(const WorkerStats& v, RecordSlot& s) {
   put<P + small::kWsBusyPolls>(s, v.busy_polls);
   put<P + small::kWsSampledNs>(s, v.sampled_ns);
   std::memcpy(s.bytes.data() + P + small::kWsDrops, v.drops.data(), 8 * kMaxForwardDrops);
+}
+
+void encode(const Acquire& v, RecordSlot& s) {
+  start(s, RecordType::acquire);
+  put<P + small::kAqPolicyId>(s, v.policy_id);
+  put<P + small::kAqFamily>(s, static_cast<std::uint8_t>(v.family));
+  put<P + small::kAqProtocol>(s, v.ip_protocol);
+  put<P + small::kAqSrcPort>(s, v.src_port);
+  put<P + small::kAqDstPort>(s, v.dst_port);
+  put_bytes<P + small::kAqSrc>(s, v.src);
+  put_bytes<P + small::kAqDst>(s, v.dst);
 }
 
 // ---- Decoders ------------------------------------------------------------
@@ -673,6 +688,26 @@ RecordError decode_event_body(const RecordSlot& s, RecordType type, Event& ev) {
       // counters are not silently folded into another name.
       for (std::size_t r = kForwardDropReasons; r < kMaxForwardDrops; ++r)
         if (v.drops[r] != 0) return reserved(Field::none);
+      ev.body = v;
+      return ok_result();
+    }
+    case RecordType::acquire: {
+      if (get<P + small::kAqReserved, std::uint16_t>(s) != 0) return reserved(Field::none);
+      Acquire v;
+      v.policy_id = get<P + small::kAqPolicyId, std::uint64_t>(s);
+      if (v.policy_id == 0) return bad(Field::policy_id);
+      const auto family = get<P + small::kAqFamily, std::uint8_t>(s);
+      if (family != 4 && family != 6) return bad(Field::ip_version);
+      v.family = static_cast<IpVersion>(family);
+      v.ip_protocol = get<P + small::kAqProtocol, std::uint8_t>(s);
+      v.src_port = get<P + small::kAqSrcPort, std::uint16_t>(s);
+      v.dst_port = get<P + small::kAqDstPort, std::uint16_t>(s);
+      get_bytes<P + small::kAqSrc>(s, v.src);
+      get_bytes<P + small::kAqDst>(s, v.dst);
+      // An IPv4 address fills the first 4 bytes; the rest must be zero.
+      if (v.family == IpVersion::v4 && (!zero_range(s, P + small::kAqSrc + 4, P + small::kAqDst) ||
+                                        !zero_range(s, P + small::kAqDst + 4, P + small::kAqSize)))
+        return reserved(Field::none);
       ev.body = v;
       return ok_result();
     }

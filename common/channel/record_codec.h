@@ -130,6 +130,7 @@ void encode(const ReplayIcvSummary& v, RecordSlot& slot);
 void encode(const HeartbeatAck& v, RecordSlot& slot);
 void encode(const PortStats& v, RecordSlot& slot);
 void encode(const WorkerStats& v, RecordSlot& slot);
+void encode(const Acquire& v, RecordSlot& slot);
 void encode(const InventorySa& v, RecordSlot& slot);
 void encode(const InventoryPolicy& v, RecordSlot& slot);
 void encode(const InventoryEnd& v, RecordSlot& slot);
@@ -151,7 +152,7 @@ struct Event {
   RecordType type = RecordType::heartbeat_ack;
   std::uint64_t sequence = 0;
   std::variant<LifetimeExpired, SeqOverflow, SaCounters, ReplayIcvSummary, HeartbeatAck,
-               InventorySa, InventoryPolicy, InventoryEnd, CommandResult, PortStats, WorkerStats>
+               InventorySa, InventoryPolicy, InventoryEnd, CommandResult, PortStats, WorkerStats, Acquire>
       body;
 };
 

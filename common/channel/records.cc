@@ -44,12 +44,13 @@ std::string_view to_string(RecordType type) {
     case RecordType::command_result: return "COMMAND_RESULT";
     case RecordType::port_stats: return "PORT_STATS";
     case RecordType::worker_stats: return "WORKER_STATS";
+    case RecordType::acquire: return "ACQUIRE";
   }
   return "UNKNOWN";
 }
 
 bool is_known(std::uint16_t raw) {
-  return (raw >= 0x01 && raw <= 0x08) || (raw >= 0x81 && raw <= 0x8c);
+  return (raw >= 0x01 && raw <= 0x08) || (raw >= 0x81 && raw <= 0x8d);
 }
 
 Ring ring_of(RecordType type) {
@@ -124,6 +125,7 @@ std::string_view to_string(PolicyAction v) {
     case PolicyAction::protect: return "protect";
     case PolicyAction::bypass: return "bypass";
     case PolicyAction::discard: return "discard";
+    case PolicyAction::trap: return "trap";
   }
   return "unknown";
 }
@@ -261,9 +263,12 @@ RecordError validate(const PolicyRecord& p) {
     return bad(Field::direction);
   }
   if (p.action != PolicyAction::protect && p.action != PolicyAction::bypass &&
-      p.action != PolicyAction::discard) {
+      p.action != PolicyAction::discard && p.action != PolicyAction::trap) {
     return bad(Field::action);
   }
+  // A trap stands for an SA that is not there yet, on the way out: inbound
+  // packets of a missing SA never arrive decrypted to be checked.
+  if (p.action == PolicyAction::trap && p.direction != Direction::outbound) return bad(Field::action);
   if (!valid_prefix(p.src)) return bad(Field::src_prefix);
   if (!valid_prefix(p.dst) || p.dst.family != p.src.family) return bad(Field::dst_prefix);
   if (p.src_ports.low > p.src_ports.high) return bad(Field::src_ports);

@@ -23,7 +23,7 @@
 
 namespace corridor::channel {
 
-inline constexpr std::uint16_t kRecordVersion = 1;  // of every record type in layout version 1
+inline constexpr std::uint16_t kRecordVersion = 1;  // of every record type in layout version 2
 inline constexpr std::size_t kRecordHeaderSize = 16;
 inline constexpr std::size_t kMaxPayloadSize = kRecordSize - kRecordHeaderSize;  // 240
 
@@ -50,6 +50,7 @@ enum class RecordType : std::uint16_t {
   command_result = 0x8a,
   port_stats = 0x8b,
   worker_stats = 0x8c,
+  acquire = 0x8d,
 };
 
 enum class Ring : std::uint8_t { command, event };
@@ -124,7 +125,11 @@ enum class Mode : std::uint8_t { transport = 1, tunnel = 2 };
 enum class IpVersion : std::uint8_t { v4 = 4, v6 = 6 };
 // Outer DF bit in tunnel mode (RFC 4301 §8.1): copy from inner, set, clear.
 enum class DfMode : std::uint8_t { copy = 0, set = 1, clear = 2 };
-enum class PolicyAction : std::uint8_t { protect = 1, bypass = 2, discard = 3 };
+// trap: outbound only, no SA. A packet it catches is dropped (counted as
+// ForwardDrop::trapped) and reported in an ACQUIRE, so that control
+// negotiates the SA that will carry the next ones (strongSwan's
+// start_action=trap, the kernel's XFRM acquire).
+enum class PolicyAction : std::uint8_t { protect = 1, bypass = 2, discard = 3, trap = 4 };
 enum class LifetimeKind : std::uint8_t { bytes = 1, packets = 2 };
 
 std::string_view to_string(Direction v);
@@ -349,6 +354,19 @@ struct WorkerStats {
   std::uint64_t busy_polls = 0;    // of them, polls that found frames
   std::uint64_t sampled_ns = 0;    // CLOCK_MONOTONIC
   std::array<std::uint64_t, kMaxForwardDrops> drops{};  // by ForwardDrop; unused entries zero
+};
+// A packet hit a trap policy (PolicyAction::trap): the policy and the
+// packet's selectors (RFC 7296 §2.9: the initiator may put the packet's
+// own addresses first). Rate-limited per policy by the dataplane.
+struct Acquire {
+  std::uint64_t policy_id = 0;
+  IpVersion family = IpVersion::v4;
+  std::uint8_t ip_protocol = 0;
+  std::uint16_t src_port = 0;  // 0 when the protocol has none (ICMP: type/code are not ports here)
+  std::uint16_t dst_port = 0;
+  std::array<std::uint8_t, 16> src{};  // IPv4 in the first 4 bytes, rest zero
+  std::array<std::uint8_t, 16> dst{};
+  friend bool operator==(const Acquire&, const Acquire&) = default;
 };
 struct InventorySa {
   std::uint64_t request_id = 0;

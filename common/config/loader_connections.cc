@@ -1,6 +1,8 @@
 // connections.<name> and connections.<name>.children.<name>: swanctl.conf's
 // vocabulary and defaults (strongSwan 5.9 swanctl.conf(5)).
+#include <algorithm>
 #include <cctype>
+#include <tuple>
 
 #include "common/config/loader_internal.h"
 
@@ -198,15 +200,6 @@ ChildConfig read_child(const std::string& name, const nlohmann::ordered_json& va
     c.dpd_action = *a;
   if (const auto a = r.choice<Action>("close_action", {{"none", Action::none}, {"trap", Action::trap}, {"start", Action::start}}))
     c.close_action = *a;
-  // A trap policy needs the dataplane to report the packets it catches
-  // (acquires), which it does not yet: accepted, so that swanctl configs
-  // load, and said plainly.
-  if (c.start_action == Action::trap)
-    ctx.diag.warning(r.pointer_of("start_action"), "trap policies are not supported yet: start_action trap acts as none");
-  if (c.dpd_action == Action::trap)
-    ctx.diag.warning(r.pointer_of("dpd_action"), "trap policies are not supported yet: dpd_action trap acts as clear");
-  if (c.close_action == Action::trap)
-    ctx.diag.warning(r.pointer_of("close_action"), "trap policies are not supported yet: close_action trap acts as none");
   r.finish({"updown", "hostaccess", "policies", "policies_fwd_out", "set_mark_in", "set_mark_out", "mark_in",
             "mark_out", "if_id_in", "if_id_out", "ipcomp", "inactivity", "reqid", "priority", "interface",
             "hw_offload", "copy_df", "copy_ecn", "copy_dscp", "sha256_96", "label", "label_mode"});
@@ -280,10 +273,38 @@ ConnectionConfig read_connection(const std::string& name, const nlohmann::ordere
   // Something must say whom to talk to before we can start.
   const bool can_initiate = c.remote_addrs.size() >= 1 && c.remote_addrs.front().is_single_host();
   for (std::size_t i = 0; i < c.children.size(); ++i) {
-    if (c.children[i].start_action == Action::start && !can_initiate)
-      ctx.diag.error(json_pointer_append(r.pointer_of("children"), c.children[i].name) + "/start_action",
+    const ChildConfig& child = c.children[i];
+    const std::string child_pointer = json_pointer_append(r.pointer_of("children"), child.name);
+    if (child.start_action == Action::start && !can_initiate)
+      ctx.diag.error(child_pointer + "/start_action",
                      "start_action start needs remote_addrs to begin with a single address or host name, "
                      "not " + (c.remote_addrs.empty() ? std::string("nothing") : c.remote_addrs.front().text));
+    // A trap (control/ike/traps.h) is a policy installed before any
+    // negotiation, which then initiates: it needs a peer to initiate to,
+    // and selectors that are known without one.
+    for (const auto& [key, action] : {std::pair{"start_action", child.start_action},
+                                      std::pair{"dpd_action", child.dpd_action},
+                                      std::pair{"close_action", child.close_action}}) {
+      if (action != Action::trap) continue;
+      if (!can_initiate)
+        ctx.diag.error(child_pointer + "/" + key,
+                       std::string(key) + " trap initiates when traffic comes: it needs remote_addrs to begin "
+                       "with a single address or host name");
+      const auto dynamic = [](const std::vector<net::TrafficSelector>& ts) {
+        return ts.empty() || std::any_of(ts.begin(), ts.end(), [](const auto& t) { return t.dynamic; });
+      };
+      const auto literal = [](const std::vector<AddressSpec>& addrs) {
+        return addrs.size() == 1 && addrs.front().kind == AddressSpec::Kind::address;
+      };
+      for (const auto& [side, ts, addrs] : {std::tuple{"local", &child.local_ts, &c.local_addrs},
+                                            std::tuple{"remote", &child.remote_ts, &c.remote_addrs}})
+        if (dynamic(*ts) && !literal(*addrs))
+          ctx.diag.error(child_pointer + "/" + key,
+                         std::string(key) + " trap installs its policy before any negotiation, so a dynamic " + side +
+                             "_ts needs " + side + "_addrs to be a single IP address (or give " + side +
+                             "_ts as subnets)");
+      break;  // one set of errors per child is enough
+    }
   }
   return c;
 }

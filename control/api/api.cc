@@ -422,6 +422,7 @@ void Api::add_routes() {
                                     {"revisions_kept", sources_.config->revisions().size()},
                                     {"history_errors", sources_.config->history_errors()}};
                  if (sources_.sync) out["sa_channel"] = sa_sync_json(*sources_.sync, sources_.dataplane_timeout);
+                 if (sources_.traps && sources_.ike) out["traps"] = traps_json(*sources_.traps);
                  if (sources_.traffic) {
                    const auto& d = sources_.traffic->drops();
                    out["dataplane"] = {{"replay_drops", d.replay}, {"icv_failures", d.icv},

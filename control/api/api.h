@@ -32,6 +32,7 @@ struct Sources {
   ikev2::Manager* ike = nullptr;  // nullptr: IKE not running (no connections configured yet)
   ikev1::Manager* ikev1 = nullptr;  // version 1 connections (initiate); set with `ike`
   const SaSync* sync = nullptr;
+  const ike::Traps* traps = nullptr;  // trap policies and acquires (/stats)
   // The dataplane's per-SA counters; the metrics settle it per scrape.
   TrafficLedger* traffic = nullptr;
   // The dataplane's port and worker counters (/dataplane/*, /stats, metrics).

@@ -267,6 +267,17 @@ json ike_stats_json(const ikev2::ManagerStats& st) {
           {"notifies_received", st.notifies_received}};
 }
 
+json traps_json(const ike::Traps& traps) {
+  const auto& s = traps.stats();
+  return {{"children", traps.children()},
+          {"policies", traps.policy_count()},
+          {"acquires", s.acquires},
+          {"acquires_unknown", s.acquires_unknown},
+          {"initiated", s.initiated},
+          {"active", s.active},
+          {"failed", s.failed}};
+}
+
 json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout) {
   const auto& s = sync.stats();
   return {{"phase", std::string(to_string(sync.phase()))},

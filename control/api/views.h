@@ -37,6 +37,7 @@ void settle_traffic(TrafficLedger& ledger, const ikev2::Manager* ike, const ikev
 std::optional<config::LogLevel> parse_log_level(std::string_view text);
 nlohmann::json ike_stats_json(const ikev2::ManagerStats& stats);
 nlohmann::json ikev1_stats_json(const ikev1::ManagerStats& stats);
+nlohmann::json traps_json(const ike::Traps& traps);
 nlohmann::json sa_sync_json(const SaSync& sync, std::chrono::nanoseconds dataplane_timeout);
 // The ports' and workers' counters as the dataplane last reported them,
 // one item each (`age_seconds` says how old the report is); an empty list

@@ -305,6 +305,9 @@ void SaSync::handle_event(const Received<Event>& r) {
     case RecordType::worker_stats:
       if (callbacks_.on_worker_stats) callbacks_.on_worker_stats(std::get<WorkerStats>(ev.body));
       break;
+    case RecordType::acquire:
+      if (callbacks_.on_acquire) callbacks_.on_acquire(std::get<Acquire>(ev.body));
+      break;
     case RecordType::heartbeat_ack: {
       ++stats_.heartbeat_acks;
       const auto& ack = std::get<HeartbeatAck>(ev.body);

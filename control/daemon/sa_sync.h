@@ -50,10 +50,12 @@ namespace corridor::control {
 //   bit 63      the dataplane's static SAs and policies (config)
 //   bits 62-49  the control generation, modulo 2^14
 //   bit 48      IKEv1 (ikev1::ManagerOptions::first_channel_id)
-//   bits 47-0   counted up by each IKE manager
+//   bit 47      trap policies (control/ike/traps.h), IKE version apart
+//   bits 46-0   counted up by each IKE manager and by the traps
 inline constexpr unsigned kChannelIdGenerationShift = 49;
 inline constexpr std::uint64_t kChannelIdGenerationMask = (std::uint64_t{1} << 14) - 1;
 std::uint64_t channel_id_base(std::uint64_t control_generation);
+inline constexpr std::uint64_t kTrapChannelIdBit = std::uint64_t{1} << 47;
 
 struct SaSyncOptions {
   std::chrono::milliseconds heartbeat_interval{1000};
@@ -68,6 +70,8 @@ struct SaSyncCallbacks {
   // The dataplane's per-port and per-worker counters, each interval.
   std::function<void(const channel::PortStats&)> on_port_stats;
   std::function<void(const channel::WorkerStats&)> on_worker_stats;
+  // A packet hit a trap policy (start_action trap): negotiate its SA.
+  std::function<void(const channel::Acquire&)> on_acquire;
   // The dataplane refused a command pushed since the latest FLUSH.
   std::function<void(const channel::CommandResult&)> on_command_refused;
   // A new dataplane generation was seen; the full set is being resent.

@@ -117,9 +117,8 @@ void Manager::peer_dead(IsakmpSa& sa, TimePoint now) {
   ++stats_.dpd_dead_peers;
   log::warning("ike", sa.name() + " DPD: no answer from " + endpoint_text(sa.remote) + " for " +
                           std::to_string(dpd_timeout(*conn).count()) + " s, the peer is dead: closing the ISAKMP SA");
-  // dpd_action per child, as for IKEv2: restart negotiates it again, clear
-  // leaves it closed; trap needs acquires from the dataplane, which it does
-  // not report yet, so it acts as clear.
+  // dpd_action per child, as for IKEv2: restart negotiates it again, trap
+  // installs its trap policies, clear leaves it closed.
   std::vector<std::string> restart;
   for (const auto& ipsec : sa.ipsec_sas) {
     if (!ipsec.child || ipsec.retire_at) continue;
@@ -129,6 +128,8 @@ void Manager::peer_dead(IsakmpSa& sa, TimePoint now) {
     } else {
       log::info("ike", sa.name() + " IPsec SA " + ipsec.name + " closed (dpd_action " +
                            std::string(config::to_string(ipsec.child->dpd_action)) + ")");
+      if (ipsec.child->dpd_action == config::Action::trap && options_.on_trap)
+        options_.on_trap(*conn, *ipsec.child, ike::TrapOrigin::dpd_action);
     }
   }
   const std::string connection = conn->name;

@@ -27,6 +27,12 @@ namespace {
 // more than a DPD interval or a rekey brings in the time a replay is worth
 // trying, and a linear search of this many is nothing.
 constexpr std::size_t kInformationalReplayWindow = 64;
+
+// Whether the peer's Delete of this pair closes its child (close_action):
+// a renewed, redundant or retiring pair's Delete ends a rekey instead.
+bool closes_child(const IpsecSa& ipsec) {
+  return ipsec.child && !ipsec.renewed && !ipsec.redundant && !ipsec.retire_at;
+}
 }  // namespace
 
 bool Manager::send_informational(IsakmpSa& sa, std::vector<Payload> payloads, TimePoint now) {
@@ -108,8 +114,7 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
       }
       log::info("ike", sa.name() + " the peer deleted IPsec SA " + it->name + " (SPIs " + hex32(it->spi_in) + "_i " +
                            hex32(it->spi_out) + "_o)");
-      // A renewed or redundant pair's Delete ends a rekey, not the child.
-      if (it->child && !it->renewed && !it->redundant && !it->retire_at) closed.push_back(it->child);
+      if (closes_child(*it)) closed.push_back(it->child);
       uninstall(sa, *it);
       sa.ipsec_sas.erase(it);
     }
@@ -128,7 +133,7 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
       sa.ipsec_sas.clear();
     }
     for (const auto& ipsec : sa.ipsec_sas)
-      if (ipsec.child && !ipsec.renewed && !ipsec.redundant && !ipsec.retire_at) closed.push_back(ipsec.child);
+      if (closes_child(ipsec)) closed.push_back(ipsec.child);
     log::info("ike", sa.name() + " the peer deleted the ISAKMP SA" +
                          (sa.ipsec_sas.empty() ? std::string() : " and with it " + std::to_string(sa.ipsec_sas.size()) +
                                                                      " IPsec SA(s)"));
@@ -136,17 +141,21 @@ void Manager::informational(IsakmpSa& sa, const codec::ParsedHeader& header, std
     remove_sa(sa.id);
   }
   // close_action (strongSwan's): `start` negotiates what the peer closed
-  // again, over this ISAKMP SA if it is up or a new one; `none` leaves it.
+  // again, over this ISAKMP SA if it is up or a new one; `trap` installs
+  // its trap policies; `none` leaves it.
   for (const auto* child : closed) {
-    const std::string conn = connection_name;
     if (child->close_action != config::Action::start || stopping_) {
-      log::info("ike", "IPsec SA " + child->name + " of " + conn + " closed by the peer (close_action " +
+      log::info("ike", "IPsec SA " + child->name + " of " + connection_name + " closed by the peer (close_action " +
                            std::string(config::to_string(child->close_action)) + ")");
+      if (child->close_action == config::Action::trap && options_.on_trap)
+        if (const auto* conn = config_->find_connection(connection_name))
+          options_.on_trap(*conn, *child, ike::TrapOrigin::close_action);
       continue;
     }
     ++stats_.children_restarted_on_close;
-    log::info("ike", "IPsec SA " + child->name + " of " + conn + " closed by the peer: negotiating it again (close_action start)");
-    initiate(conn, child->name, now);
+    log::info("ike", "IPsec SA " + child->name + " of " + connection_name +
+                         " closed by the peer: negotiating it again (close_action start)");
+    initiate(connection_name, child->name, now);
   }
 }
 

@@ -431,6 +431,23 @@ void Manager::receive(const net::SocketAddress& local, const net::SocketAddress&
 
 // --- Operator actions and timers --------------------------------------------------
 
+bool Manager::child_active(std::string_view connection, std::string_view child) const {
+  const auto same = [&](const config::ChildConfig* c) { return c && c->name == child; };
+  for (const auto& [id, owned] : sas_) {
+    const IsakmpSa& sa = *owned;
+    if (!sa.connection || sa.connection->name != connection || sa.state == State::deleted) continue;
+    // A retiring pair is on its way out (its successor, if any, counts); a
+    // finished Quick Mode stays in the map only to answer retransmissions.
+    if (std::any_of(sa.ipsec_sas.begin(), sa.ipsec_sas.end(),
+                    [&](const IpsecSa& s) { return same(s.child) && !s.retire_at; }) ||
+        std::any_of(sa.quick_modes.begin(), sa.quick_modes.end(),
+                    [&](const auto& qm) { return same(qm.second.child) && qm.second.state != State::qm_done; }) ||
+        std::any_of(sa.pending_children.begin(), sa.pending_children.end(), same))
+      return true;
+  }
+  return false;
+}
+
 bool Manager::initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why) {
   auto refuse = [&](std::string text) {
     log::warning("ike", "cannot initiate " + std::string(connection) + ": " + text);

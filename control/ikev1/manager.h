@@ -38,6 +38,7 @@
 #include "common/ikev1/message.h"
 #include "control/ike/pubkey_auth.h"
 #include "control/ike/sa_event.h"
+#include "control/ike/traps.h"
 #include "control/ike/spi_registry.h"
 #include "control/ike/transport.h"
 #include "control/ikev1/isakmp_sa.h"
@@ -88,6 +89,9 @@ struct ManagerOptions {
   // ike-*, IPsec SAs as child-*), synchronously; must not call back into
   // the manager.
   std::function<void(const ike::SaEvent&)> on_event;
+  // An IPsec SA closed by a dead peer (dpd_action trap) or by the peer's
+  // Delete (close_action trap) is to be trapped, as for IKEv2.
+  std::function<void(const config::ConnectionConfig&, const config::ChildConfig&, ike::TrapOrigin)> on_trap;
 };
 
 struct ManagerStats {
@@ -190,6 +194,10 @@ class Manager {
   // first child), over its established ISAKMP SA or after a new Main Mode.
   // False, with the reason logged and in `why`, if it cannot.
   bool initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why = nullptr);
+  // Whether an IPsec SA of `child` (of `connection`) is up, or a Quick
+  // Mode for it is under way or waiting for Phase 1: an acquire for it
+  // then starts nothing.
+  bool child_active(std::string_view connection, std::string_view child) const;
   // Initiates every child of a version 1 connection whose start_action is `start`.
   void start(TimePoint now);
   // Retransmissions and timeouts.

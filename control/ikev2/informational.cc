@@ -85,8 +85,9 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
 
 // close_action (strongSwan's): what to do when the peer closes a Child SA
 // with a Delete, its own or its IKE SA's. `start` negotiates it again, over
-// `over` (the IKE SA it was on, still up) or a new IKE SA; `none` leaves it
-// closed. Only an explicit close counts: a rekey's or a
+// `over` (the IKE SA it was on, still up) or a new IKE SA; `trap` installs
+// its trap policies, so that its next packet negotiates it; `none` leaves
+// it closed. Only an explicit close counts: a rekey's or a
 // reauthentication's Delete does not, and neither does a dead peer
 // (dpd_action) or our own stop.
 void Manager::apply_close_action(IkeSa* over, const config::ConnectionConfig* conn,
@@ -96,6 +97,8 @@ void Manager::apply_close_action(IkeSa* over, const config::ConnectionConfig* co
     if (child->close_action != config::Action::start) {
       log::info("ike", "CHILD_SA " + child->name + " of " + conn->name + " closed by the peer (close_action " +
                            std::string(config::to_string(child->close_action)) + ")");
+      if (child->close_action == config::Action::trap && options_.on_trap)
+        options_.on_trap(*conn, *child, ike::TrapOrigin::close_action);
       continue;
     }
     ++stats_.children_restarted_on_close;

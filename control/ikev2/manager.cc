@@ -619,16 +619,21 @@ void Manager::peer_dead(IkeSa& sa, TimePoint now) {
   log::warning("ike", sa.name() + " peer " + endpoint_text(sa.remote) + " is not responding (" +
                           std::to_string(options_.retransmit_tries) + " retransmissions): closing the IKE SA");
   ++stats_.dead_peers;
-  // dpd_action per Child SA: restart initiates it again, clear leaves it
-  // closed. trap would install a trap policy, which needs acquires from
-  // the dataplane that Corridor does not report yet: it acts as clear.
+  // dpd_action per Child SA: restart initiates it again, trap installs
+  // its trap policies (the next packet for it starts a negotiation),
+  // clear leaves it closed.
   std::vector<std::string> restart;
   for (const auto& child : sa.children) {
     for (const auto& cc : conn->children) {
       if (cc.name != child.name) continue;
-      if (cc.dpd_action == config::Action::restart) restart.push_back(cc.name);
-      else log::info("ike", sa.name() + " CHILD_SA " + cc.name + " closed (dpd_action " +
-                                std::string(config::to_string(cc.dpd_action)) + ")");
+      if (cc.dpd_action == config::Action::restart) {
+        restart.push_back(cc.name);
+        continue;
+      }
+      log::info("ike", sa.name() + " CHILD_SA " + cc.name + " closed (dpd_action " +
+                           std::string(config::to_string(cc.dpd_action)) + ")");
+      if (cc.dpd_action == config::Action::trap && options_.on_trap)
+        options_.on_trap(*conn, cc, ike::TrapOrigin::dpd_action);
     }
   }
   sa.set_state(IkeSaState::dead);
@@ -670,17 +675,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   // them stays linear.
   if (conn->children.size() > 1)
     if (IkeSa* existing = reusable_sa(*conn)) {
-      // By name: a live config change re-points the SAs at new objects.
-      const auto same = [&](const config::ChildConfig* c) { return c && c->name == child_config->name; };
-      const bool present =
-          std::any_of(existing->children.begin(), existing->children.end(),
-                      [&](const ChildSa& c) { return same(c.config); }) ||
-          (existing->pending_child && same(existing->pending_child->config)) ||
-          (existing->pending_create && existing->pending_create->kind == PendingCreate::Kind::child &&
-           same(existing->pending_create->child.config)) ||
-          std::any_of(existing->tasks.begin(), existing->tasks.end(),
-                      [&](const Task& t) { return t.kind == Task::Kind::create_child && same(t.child); });
-      if (present) {
+      if (carries_child(*existing, child_config->name)) {
         log::info("ike", "CHILD_SA " + child_config->name + " of " + conn->name + " is up or being set up on " +
                              existing->name() + " already");
         return true;
@@ -699,6 +694,31 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   sa.pending_child->config = child_config;
   log::info("ike", "initiating IKE_SA " + sa.name() + " to " + endpoint_text(remote) + " for CHILD_SA " + child_config->name);
   return start_ike_sa_init(sa, now);
+}
+
+bool Manager::carries_child(const IkeSa& sa, std::string_view child) {
+  // By name: a live config change re-points the SAs at new objects.
+  const auto same = [&](const config::ChildConfig* c) { return c && c->name == child; };
+  return std::any_of(sa.children.begin(), sa.children.end(),
+                     [&](const ChildSa& c) { return same(c.config) && c.state != ChildSaState::deleting; }) ||
+         (sa.pending_child && same(sa.pending_child->config)) ||
+         (sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::child &&
+          same(sa.pending_create->child.config)) ||
+         std::any_of(sa.tasks.begin(), sa.tasks.end(),
+                     [&](const Task& t) { return t.kind == Task::Kind::create_child && same(t.child); });
+}
+
+bool Manager::child_active(std::string_view connection, std::string_view child) const {
+  for (const auto& [id, owned] : sas_) {
+    const IkeSa& sa = *owned;
+    if (!sa.connection || sa.connection->name != connection) continue;
+    const auto state = sa.state();
+    // A rekeyed IKE SA's children moved to its successor; a deleting or
+    // dead one carries nothing on.
+    if (state == IkeSaState::rekeyed || state == IkeSaState::deleting || state == IkeSaState::dead) continue;
+    if (carries_child(sa, child)) return true;
+  }
+  return false;
 }
 
 IkeSa* Manager::reusable_sa(const config::ConnectionConfig& conn) {

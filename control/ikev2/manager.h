@@ -33,6 +33,7 @@
 #include "control/ikev2/ike_sa.h"
 #include "control/ike/pubkey_auth.h"
 #include "control/ike/sa_event.h"
+#include "control/ike/traps.h"
 
 namespace corridor::control::ikev2 {
 
@@ -97,6 +98,10 @@ struct ManagerOptions {
   // Called for every SaEvent, synchronously; must not call back into the
   // manager.
   std::function<void(const SaEvent&)> on_event;
+  // A child closed by a dead peer (dpd_action trap) or by the peer's
+  // Delete (close_action trap) is to be trapped (control/ike/traps.h).
+  // Unset: such a child stays closed, as with clear / none (logged).
+  std::function<void(const config::ConnectionConfig&, const config::ChildConfig&, ike::TrapOrigin)> on_trap;
 };
 
 // Counters an operator (and the REST API) reads. Drops are keyed by a
@@ -213,6 +218,9 @@ class Manager {
   bool initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why = nullptr);
   // Initiates every child whose start_action is `start`.
   void start(TimePoint now);
+  // Whether a Child SA of `child` (of `connection`) is up, being
+  // negotiated, or queued to be: an acquire for it then starts nothing.
+  bool child_active(std::string_view connection, std::string_view child) const;
   // The dataplane reached a Child SA's volume limit (rekey_bytes /
   // rekey_packets: soft, life_bytes / life_packets: hard) on the SA with
   // this SA channel id: a soft limit rekeys the Child SA, a hard one
@@ -303,6 +311,9 @@ class Manager {
                    std::optional<Spi> spi = std::nullopt);
   Spi unused_spi();
   IkeSa* find_by_local_spi(const Spi& spi);
+  // Whether `sa` has a Child SA of child config `child` (not being
+  // deleted), or one being created or queued.
+  static bool carries_child(const IkeSa& sa, std::string_view child);
   void remove_sa(std::uint64_t id);
   // IKE SAs by connection and peer identity, for INITIAL_CONTACT (§2.4)
   // without a walk over every SA.

@@ -380,6 +380,7 @@ unsigned Dataplane::slow_path() {
   grace_->poll();
   inventory_->poll();
   report_events();
+  report_acquires();
   const std::uint64_t now = now_ns();
   reporter_.turn(now, *reporter_io_);
   if (now - stats_reported_ns_ >= kStatsIntervalNs) {
@@ -525,6 +526,15 @@ void Dataplane::report_events() {
   });
 }
 
+void Dataplane::report_acquires() {
+  auto& acquires = forwarder_->acquires();
+  for (const auto& a : acquires.pending()) {
+    inventory_->report_acquire(a);
+    ++main_counters_.acquires_reported;
+  }
+  acquires.clear();
+}
+
 void Dataplane::forget_sa(std::uint64_t sa_id) {
   reported_events_.erase(sa_id);
   reporter_.forget(sa_id);
@@ -563,6 +573,7 @@ std::string Dataplane::stats_json() const {
   if (forwarder_) {
     const auto& c = forwarder_->counters();
     const auto& reasm = forwarder_->reassembly();
+    const auto& acq = forwarder_->acquires().counters();
     ordered_json drops = ordered_json::object();
     for (std::size_t r = 0; r < forward::kFwdDropReasons; ++r) {
       drops[std::string(forward::to_string(static_cast<forward::FwdDrop>(r)))] = c.drops[r];
@@ -583,6 +594,7 @@ std::string Dataplane::stats_json() const {
                        {"too_big_sent", c.too_big_sent},
                        {"too_big_rate_limited", c.too_big_rate_limited},
                        {"reassembly", {{"fragments", reasm.fragments}, {"reassembled", reasm.reassembled}, {"dropped", reasm.dropped}}},
+                       {"acquires", {{"raised", acq.raised}, {"held", acq.held}, {"overflow", acq.overflow}}},
                        {"drops", drops}};
   }
   const auto& m = main_counters_;
@@ -609,6 +621,7 @@ std::string Dataplane::stats_json() const {
                {"kernel_unsupported", m.kernel_unsupported},
                {"kernel_tx_failed", m.kernel_tx_failed},
                {"events_reported", m.events_reported},
+               {"acquires_reported", m.acquires_reported},
                {"counters_reported", m.counters_reported},
                {"counters_dropped", m.counters_dropped},
                {"replay_icv_summaries", m.replay_icv_summaries},

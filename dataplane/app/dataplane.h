@@ -65,6 +65,8 @@ class Dataplane {
   void handle_exception(rte_mbuf* frame);
   void resolve_neighbors();
   void report_events();
+  // Queues the ACQUIREs the forwarder's trap policies raised.
+  void report_acquires();
   // PORT_STATS for every port and WORKER_STATS for every forwarding lcore,
   // once per kStatsIntervalNs (control's /dataplane/* and metrics).
   void report_stats(std::uint64_t now);

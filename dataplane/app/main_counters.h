@@ -23,6 +23,7 @@ struct MainCounters {
   std::uint64_t nd_solicitations = 0;
   std::uint64_t nd_no_source = 0;
   std::uint64_t events_reported = 0;  // lifetime and sequence-overflow events queued
+  std::uint64_t acquires_reported = 0;  // ACQUIREs queued (trap policies; forward/acquires.h)
   // Per-SA counter reports (CounterReporter): COUNTERS snapshots queued, and
   // dropped because the event outbox was full (the SA is tried again on the
   // next pass); REPLAY_ICV_SUMMARY events queued.

@@ -183,6 +183,8 @@ bool SaInventory::report_counters(const SaCounters& counters) {
 
 void SaInventory::report_replay_icv_summary(const ReplayIcvSummary& summary) { queue(summary); }
 
+void SaInventory::report_acquire(const Acquire& acquire) { queue(acquire); }
+
 bool SaInventory::report_stats(const PortStats& stats) {
   if (outbox_.size() >= kStatsBacklog) return false;
   queue(stats);

@@ -62,6 +62,9 @@ class SaInventory {
   void report_seq_overflow(const channel::SeqOverflow& event);
   bool report_counters(const channel::SaCounters& counters);  // false: dropped (outbox full)
   void report_replay_icv_summary(const channel::ReplayIcvSummary& summary);
+  // A trap policy caught a packet (rate-limited by the forwarder); never
+  // dropped here, like the lifetime events: it starts a negotiation.
+  void report_acquire(const channel::Acquire& acquire);
   // Port and worker counters, each interval. Not queued (false) while the
   // outbox holds kStatsBacklog events or more: control is not reading, and
   // the next interval's numbers supersede these.

@@ -113,7 +113,8 @@ bool ForwardingPlane::is_local(bool v6, const std::uint8_t* dst) const {
 
 Forwarder::Forwarder(const ForwardingPlane& plane, crypto::Backend& backend, std::uint16_t rx_queue,
                      std::uint16_t tx_queue)
-    : plane_(plane), engine_(backend), rx_queue_(rx_queue), tx_queue_(tx_queue), tx_(plane.ports.size()) {
+    : plane_(plane), engine_(backend), rx_queue_(rx_queue), tx_queue_(tx_queue), tx_(plane.ports.size()),
+      acquires_(kAcquireHoldSeconds * rte_get_tsc_hz()) {
   for (const Port& p : plane.ports) min_port_mtu_ = std::min<std::uint32_t>(min_port_mtu_, p.mtu);
 }
 
@@ -252,12 +253,18 @@ void Forwarder::from_protected(const Port& port, rte_mbuf** frames, std::uint16_
         send_ip(clear[i]);
         break;
       case tables::SpdVerdict::discard: drop(clear[i], FwdDrop::policy_discard); break;
+      case tables::SpdVerdict::trap: trapped(clear[i], decisions[i].policy_id, keys[i]); break;
       case tables::SpdVerdict::no_policy: drop(clear[i], FwdDrop::no_policy); break;
     }
   }
   for_each_sa(protect.data(), np, [&](std::uint32_t slot, rte_mbuf** pkts, std::uint16_t len) {
     run_sa(slot, pkts, len, false);
   });
+}
+
+void Forwarder::trapped(rte_mbuf* m, std::uint64_t policy_id, const tables::PacketKey& key) {
+  acquires_.raise(policy_id, key, rte_rdtsc());
+  drop(m, FwdDrop::trapped);
 }
 
 void Forwarder::from_unprotected(const Port& port, rte_mbuf** frames, std::uint16_t n) {
@@ -371,6 +378,7 @@ void Forwarder::from_unprotected(const Port& port, rte_mbuf** frames, std::uint1
           send_ip(clear[i]);
           break;
         case tables::SpdVerdict::protect:  // inbound protect policies never reach the inbound SPD
+        case tables::SpdVerdict::trap:     // and traps are outbound only (channel::validate)
         case tables::SpdVerdict::discard: drop(clear[i], FwdDrop::policy_discard); break;
         case tables::SpdVerdict::no_policy: drop(clear[i], FwdDrop::no_policy); break;
       }
@@ -639,6 +647,7 @@ void Forwarder::send_from_gateway(rte_mbuf** packets, std::uint16_t n) {
       switch (decisions[i].verdict) {
         case tables::SpdVerdict::protect: protect[np++] = {decisions[i].sa_index, pkts[i]}; break;
         case tables::SpdVerdict::discard: drop(pkts[i], FwdDrop::policy_discard); break;
+        case tables::SpdVerdict::trap: trapped(pkts[i], decisions[i].policy_id, keys[i]); break;
         case tables::SpdVerdict::bypass:
         case tables::SpdVerdict::no_policy: send_ip(pkts[i]); break;
       }

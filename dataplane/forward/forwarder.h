@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/net/address.h"
+#include "dataplane/forward/acquires.h"
 #include "dataplane/forward/counters.h"
 #include "dataplane/forward/reassembly.h"
 #include "dataplane/forward/sa_tables.h"
@@ -93,6 +94,9 @@ class Forwarder {
   const ForwardCounters& counters() const { return counters_; }
   const ReassemblyCounters& reassembly() const { return reassembly_.counters(); }
   const ipsec::Worker& engine() const { return engine_; }
+  // ACQUIREs raised by trap policies since the main lcore last took them.
+  Acquires& acquires() { return acquires_; }
+  const Acquires& acquires() const { return acquires_; }
 
  private:
   struct TxBuffer {
@@ -133,6 +137,8 @@ class Forwarder {
   // the one on the port the packet came in on if it has one. Null if none.
   const std::uint8_t* error_source(std::uint16_t rx_port_id, bool v6) const;
   void drop(rte_mbuf* m, FwdDrop why);
+  // A trap policy caught `m`: dropped as trapped, an acquire raised.
+  void trapped(rte_mbuf* m, std::uint64_t policy_id, const tables::PacketKey& key);
   void transmit(const Port& out, rte_mbuf* frame);
 
   const ForwardingPlane& plane_;
@@ -171,6 +177,11 @@ class Forwarder {
   void release_held();
   std::array<Held, kHeld> held_{};
   std::size_t held_n_ = 0;
+
+  // One ACQUIRE per trap policy per kAcquireHoldSeconds (acquires.h): the
+  // kernel's XFRM holds its larval state as long for the IKE daemon.
+  static constexpr std::uint64_t kAcquireHoldSeconds = 1;
+  Acquires acquires_;
 
   // ICMP errors are rate-limited (RFC 1812 §4.3.2.8, RFC 4443 §2.4(f)):
   // a token bucket of kIcmpBurst, refilled at kIcmpPerSecond.

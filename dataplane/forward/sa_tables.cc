@@ -140,8 +140,10 @@ ResultCode SaTables::install_policy(const channel::PolicyRecord& policy) {
       !why.empty())
     return refuse(ResultCode::rejected, "policy " + std::to_string(policy.policy_id) + ": " + why);
   if (policy.action != PolicyAction::protect && policy.action != PolicyAction::bypass &&
-      policy.action != PolicyAction::discard)
+      policy.action != PolicyAction::discard && policy.action != PolicyAction::trap)
     return refuse(ResultCode::rejected, "policy " + std::to_string(policy.policy_id) + ": unknown action");
+  if (policy.action == PolicyAction::trap && policy.direction != Direction::outbound)
+    return refuse(ResultCode::rejected, "policy " + std::to_string(policy.policy_id) + ": a trap is outbound only");
   std::optional<channel::PolicyRecord> previous;
   if (const auto it = policies_.find(policy.policy_id); it != policies_.end()) previous = it->second;
   policies_[policy.policy_id] = policy;

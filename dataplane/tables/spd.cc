@@ -226,6 +226,7 @@ std::unique_ptr<SpdTable> SpdTable::build(std::span<const SpdRule> rules, std::s
       case PolicyAction::protect: verdict = SpdVerdict::protect; break;
       case PolicyAction::bypass: verdict = SpdVerdict::bypass; break;
       case PolicyAction::discard: verdict = SpdVerdict::discard; break;
+      case PolicyAction::trap: verdict = SpdVerdict::trap; break;
       default: return refuse("unknown action");
     }
     table->decisions_.push_back(

@@ -82,7 +82,8 @@ SpdRule rule_from(const channel::PolicyRecord& policy, std::uint32_t sa_index);
 // otherwise what is wrong.
 std::string check(const Selector& selector);
 
-enum class SpdVerdict : std::uint8_t { protect, bypass, discard, no_policy };
+// trap: drop and report an acquire (channel::PolicyAction::trap).
+enum class SpdVerdict : std::uint8_t { protect, bypass, discard, trap, no_policy };
 
 struct SpdDecision {
   SpdVerdict verdict = SpdVerdict::no_policy;

@@ -5,7 +5,7 @@
                                                                [--aggressive] [--nat] [--rekey] [--auth psk|ecdsa|rsa]
                                                                [--fault dataplane-restart|control-restart|peer-reboot|
                                                                         peer-gone|bad-input]
-                                                               [--variant esn|ah|multi|ipv6|transport] [--demo]
+                                                               [--variant esn|ah|multi|ipv6|transport|trap] [--demo]
                                                                [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
@@ -68,7 +68,9 @@ do (variants.py): esn negotiates AES-CBC/HMAC-SHA-256 with extended
 sequence numbers; ah an AH Child SA (only AH on the WAN); multi a
 connection with two Child SAs, "lans" with two subnets at B and "lab" over
 the same IKE SA by CREATE_CHILD_SA, each flow counted on its own pair and a
-flow no child covers dropped by policy; transport protects the gateways' own
+flow no child covers dropped by policy; trap puts start_action=trap at gateway
+A, whose first packet from host A negotiates the tunnel (and again after the
+operator deletes the Child SA); transport protects the gateways' own
 traffic (192.0.2.1 === 192.0.2.2) in transport mode, pinged both ways; ipv6 runs IKE and ESP over IPv6
 (2001:db8::1 === 2001:db8::2) with IPv4 and IPv6 (fd01::/64 === fd02::/64)
 in the one Child SA, and with the hosts' LANs at 1500 bytes like the WAN
@@ -110,10 +112,10 @@ ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else 
 aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
 variant = sys.argv[sys.argv.index('--variant') + 1] if '--variant' in sys.argv else None
-if variant not in (None, 'esn', 'ah', 'multi', 'ipv6', 'transport') or (variant and (
+if variant not in (None, 'esn', 'ah', 'multi', 'ipv6', 'transport', 'trap') or (variant and (
         peer_kind != 'corridor' or ike_version != '2' or fault or rekey or nat)):
-    sys.exit('--variant esn|ah|multi|ipv6|transport: between two Corridors over IKEv2 (what the strongSwan peer here cannot '
-             'do), without --fault, --rekey and --nat')
+    sys.exit('--variant esn|ah|multi|ipv6|transport|trap: between two Corridors over IKEv2 (what the strongSwan peer '
+             'here cannot do), without --fault, --rekey and --nat')
 auth = sys.argv[sys.argv.index('--auth') + 1] if '--auth' in sys.argv else 'psk'
 if auth not in ('psk', 'ecdsa', 'rsa') or (auth != 'psk' and (fault or variant or aggressive)):
     sys.exit('--auth psk|ecdsa|rsa: certificates (ECDSA P-256 or RSA 3072 from one test CA), without --fault, '
@@ -515,6 +517,9 @@ def run(build):
                 conn_a.local_addrs, conn_a.remote_addrs = ['2001:db8::1'], ['2001:db8::2']
                 conn_a.children[0].local_ts = ['10.1.0.0/24', 'fd01::/64']
                 conn_a.children[0].remote_ts = ['10.2.0.0/24', 'fd02::/64']
+            elif variant == 'trap':
+                # On demand: the first packet from host A negotiates the Child SA.
+                conn_a.children[0].start_action = 'trap'
             elif variant == 'multi':
                 # Two subnets at B in child "lans", and a second child "lab" that
                 # CREATE_CHILD_SA brings up over the same IKE SA.
@@ -596,9 +601,12 @@ def run(build):
             gw_a = Appliance(topo, build, ns_a, 'gwA', wd, '10.1.0.1', wan_a, wan_prefix, next_hop, [conn_a], psks,
                              lan_routes, ike_version, settings, keys_a, v6_a)
 
-            say('Phase 1 / Phase 2: corridor-control initiates %s (start_action=start)' % (
-                'IKEv1 %s Mode, then Quick Mode' % ('Aggressive' if aggressive else 'Main') if ike_version == '1'
-                else 'IKE_SA_INIT and IKE_AUTH'))
+            if variant == 'trap':
+                variants.trap_brings_up(gw_a, host_a)
+            else:
+                say('Phase 1 / Phase 2: corridor-control initiates %s (start_action=start)' % (
+                    'IKEv1 %s Mode, then Quick Mode' % ('Aggressive' if aggressive else 'Main') if ike_version == '1'
+                    else 'IKE_SA_INIT and IKE_AUTH'))
             gw_a.wait_for(gw_a.established, 'established IKE SA with a Child SA', 30)
             sa_a = gw_a.established()
             child_a = sa_a['children'][0]

@@ -2,9 +2,11 @@
 
 What the strongSwan peer on this machine cannot do (it runs kernel-libipsec,
 which always UDP-encapsulates and has no AH): ESP with extended sequence
-numbers, AH, and a connection with several Child SAs and subnets. Each check
-runs once the tunnel is up; the common traffic and counter checks of
-ike_tunnel.py follow.
+numbers, AH, and a connection with several Child SAs and subnets; and trap
+policies (start_action=trap), which need a Corridor dataplane on the
+initiating side. Each check runs once the tunnel is up (trap's first half
+brings it up); the common traffic and counter checks of ike_tunnel.py
+follow.
 """
 
 import time
@@ -194,6 +196,54 @@ def check_transport(gw_a, peer):
               '%s fragmented the %d ESP packets it sent' % (gw.name, cut))
 
 
+def ping(host, target, count, interval='0.2'):
+    r = sw.Topology.sh('ping', '-c', str(count), '-i', interval, '-W', '1', target, ns=host, check=False)
+    received = next((int(w) for line in r.stdout.splitlines() if 'received' in line
+                     for w in [line.split(',')[1].split()[0]]), 0)
+    return received
+
+
+def trap_brings_up(gw_a, host_a):
+    """start_action=trap at gateway A: nothing is negotiated until host A sends. Its first packet
+    hits the trap policy (dropped, an ACQUIRE to corridor-control), the Child SA is negotiated,
+    and the following packets cross the tunnel."""
+    say('start_action=trap: gateway A installs a trap policy and waits for traffic')
+    time.sleep(2)
+    check(not gw_a.ike_sas(), 'no IKE SA before traffic comes (%d)' % len(gw_a.ike_sas()))
+    traps = gw_a.api('/stats')['traps']
+    check(traps['children'] == 1 and traps['policies'] == 1 and traps['acquires'] == 0,
+          'one child trapped with one trap policy, no acquire yet (%s)' % traps)
+    received = ping(host_a, '10.2.0.10', 20)
+    check(received >= 15, 'host A\'s ping started the tunnel and got through (%d of 20 answered; the first '
+          'hit the trap)' % received)
+    gw_a.wait_for(gw_a.established, 'established IKE SA with a Child SA', 10)
+    trapped = gw_a.stats()['forwarding']['drops']['trapped']
+    traps = gw_a.api('/stats')['traps']
+    check(trapped >= 1 and traps['acquires'] >= 1 and traps['initiated'] == 1 and traps['failed'] == 0,
+          'the dataplane dropped %d packet(s) as trapped and sent ACQUIREs; control initiated once (%s)' % (
+              trapped, traps))
+
+
+def check_trap_again(gw_a, host_a):
+    """The trap outlives the Child SA: deleted by the operator, it is negotiated again by the next
+    packet. While it is up, its own policy carries the traffic, not the trap."""
+    say('the trap stays: the operator deletes the Child SA, and host A\'s next packet negotiates it again')
+    before = gw_a.api('/stats')['traps']
+    trapped = gw_a.stats()['forwarding']['drops']['trapped']
+    received = ping(host_a, '10.2.0.10', 5, '0.1')
+    check(received == 5 and gw_a.stats()['forwarding']['drops']['trapped'] == trapped,
+          'while the Child SA is up the trap catches nothing (%d of 5 answered)' % received)
+    status, body = gw_a.api_request('POST', '/connections/site-b/children/lans/terminate', token='admin')
+    check(status == 202, 'POST /connections/site-b/children/lans/terminate: %d' % status)
+    gw_a.wait_for(lambda: not gw_a.established(), 'Child SA gone', 10)
+    received = ping(host_a, '10.2.0.10', 20)
+    gw_a.wait_for(gw_a.established, 'established IKE SA with a Child SA', 10)
+    after = gw_a.api('/stats')['traps']
+    check(received >= 15 and after['initiated'] == before['initiated'] + 1,
+          'the next packets negotiated it again (%d of 20 answered; initiated %d -> %d)' % (
+              received, before['initiated'], after['initiated']))
+
+
 def check_variant(variant, gw_a, peer, host_a):
     if variant == 'esn':
         check_esn(gw_a, peer)
@@ -206,3 +256,5 @@ def check_variant(variant, gw_a, peer, host_a):
         check_path_mtu(gw_a, peer, host_a)
     elif variant == 'transport':
         check_transport(gw_a, peer)
+    elif variant == 'trap':
+        check_trap_again(gw_a, host_a)

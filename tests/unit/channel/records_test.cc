@@ -356,6 +356,7 @@ TEST(RecordPolicyChecks, RawAndSemanticFaults) {
   };
   for (const Raw& c : {Raw{kP + wire::policy::kDirection, 9, ResultCode::bad_field, Field::direction},
                        Raw{kP + wire::policy::kAction, 0, ResultCode::bad_field, Field::action},
+                       Raw{kP + wire::policy::kAction, 5, ResultCode::bad_field, Field::action},
                        Raw{kP + wire::policy::kSrcFamily, 5, ResultCode::bad_field, Field::src_prefix},
                        Raw{kP + wire::policy::kDstFamily, 0, ResultCode::bad_field, Field::dst_prefix},
                        Raw{kP + wire::policy::kReserved1, 1, ResultCode::reserved_not_zero, Field::none},
@@ -389,6 +390,19 @@ TEST(RecordPolicyChecks, RawAndSemanticFaults) {
       {"ports without protocol", [](PolicyRecord& p) { p.ip_protocol = 0; }, Field::dst_ports},
       {"protect without SA", [](PolicyRecord& p) { p.sa_id = 0; }, Field::policy_sa_id},
       {"bypass with SA", [](PolicyRecord& p) { p.action = PolicyAction::bypass; }, Field::policy_sa_id},
+      {"trap with SA",
+       [](PolicyRecord& p) {
+         p.action = PolicyAction::trap;
+         p.direction = Direction::outbound;
+       },
+       Field::policy_sa_id},
+      {"inbound trap",
+       [](PolicyRecord& p) {
+         p.action = PolicyAction::trap;
+         p.sa_id = 0;
+         p.direction = Direction::inbound;
+       },
+       Field::action},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -400,6 +414,14 @@ TEST(RecordPolicyChecks, RawAndSemanticFaults) {
     encode(p, slot);
     expect_error(command_error(slot), ResultCode::bad_field, c.field);
   }
+
+  PolicyRecord trap = make_policy(1, 0);
+  trap.action = PolicyAction::trap;
+  trap.direction = Direction::outbound;
+  EXPECT_EQ(validate(trap).code, ResultCode::ok) << "an outbound trap names no SA";
+  RecordSlot trap_slot;
+  encode(trap, trap_slot);
+  EXPECT_EQ(std::get<PolicyRecord>(round_trip_command(trap_slot).body), trap);
 
   PolicyRecord v6 = make_policy(9, 0);
   v6.src = {IpVersion::v6, 33, {0x20, 0x01, 0x0d, 0xb8, 0x80}};  // 33 bits: 0x80 in byte 4 is in
@@ -531,7 +553,9 @@ TEST(StatsRecords, RoundTripAtTheDocumentedOffsets) {
   w.sampled_ns = 18;
   for (std::size_t r = 0; r < kForwardDropReasons; ++r) w.drops[r] = 1000 + r;
   encode(w, slot);
-  EXPECT_EQ(load<std::uint32_t>(slot, wire::kLength), 224U);
+  EXPECT_EQ(load<std::uint32_t>(slot, wire::kLength), 240U);
+  EXPECT_EQ(load<std::uint64_t>(slot, kP + 96 + 8 * static_cast<std::size_t>(ForwardDrop::trapped)),
+            1000U + static_cast<std::size_t>(ForwardDrop::trapped));
   EXPECT_EQ(load<std::uint64_t>(slot, kP + 96 + 8 * static_cast<std::size_t>(ForwardDrop::no_policy)),
             1000U + static_cast<std::size_t>(ForwardDrop::no_policy));
   const auto gw = std::get<WorkerStats>(round_trip_event(slot).body);
@@ -577,6 +601,62 @@ TEST(StatsRecords, AmbiguousOrImpossibleValuesAreRefused) {
     slot.bytes[kP + 96 + 8 * (kMaxForwardDrops - 1)] = 1;  // a reason this build does not know
     expect_error(event_error(slot), ResultCode::reserved_not_zero, Field::none);
   }
+}
+
+TEST(AcquireRecord, RoundTripAtTheDocumentedOffsets) {
+  Acquire a;
+  a.policy_id = 0x0001000000000007;
+  a.family = IpVersion::v4;
+  a.ip_protocol = 6;
+  a.src_port = 40000;
+  a.dst_port = 443;
+  a.src = {10, 1, 0, 5};
+  a.dst = {10, 2, 0, 7};
+  RecordSlot slot;
+  encode(a, slot);
+  EXPECT_EQ(load<std::uint16_t>(slot, wire::kType), 0x8dU);
+  EXPECT_EQ(load<std::uint32_t>(slot, wire::kLength), 48U);
+  EXPECT_EQ(load<std::uint64_t>(slot, kP), a.policy_id);
+  EXPECT_EQ(slot.bytes[kP + 8], 4);
+  EXPECT_EQ(slot.bytes[kP + 9], 6);
+  EXPECT_EQ(load<std::uint16_t>(slot, kP + 12), 40000U);
+  EXPECT_EQ(load<std::uint16_t>(slot, kP + 14), 443U);
+  EXPECT_EQ(slot.bytes[kP + 16], 10);
+  EXPECT_EQ(slot.bytes[kP + 35], 7);
+  EXPECT_EQ(std::get<Acquire>(round_trip_event(slot).body), a);
+
+  Acquire v6 = a;
+  v6.family = IpVersion::v6;
+  v6.src = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  v6.dst = {0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+  encode(v6, slot);
+  EXPECT_EQ(std::get<Acquire>(round_trip_event(slot).body), v6);
+}
+
+TEST(AcquireRecord, FaultsAreRefused) {
+  Acquire a;
+  a.policy_id = 3;
+  a.src = {10, 1, 0, 5};
+  a.dst = {10, 2, 0, 7};
+  RecordSlot slot;
+  encode(a, slot);
+  poke<std::uint64_t>(slot, kP, 0);
+  expect_error(event_error(slot), ResultCode::bad_field, Field::policy_id);
+  encode(a, slot);
+  slot.bytes[kP + 8] = 5;
+  expect_error(event_error(slot), ResultCode::bad_field, Field::ip_version);
+  encode(a, slot);
+  slot.bytes[kP + 10] = 1;
+  expect_error(event_error(slot), ResultCode::reserved_not_zero, Field::none);
+  encode(a, slot);
+  slot.bytes[kP + 16 + 4] = 1;  // an IPv4 source longer than 4 bytes
+  expect_error(event_error(slot), ResultCode::reserved_not_zero, Field::none);
+  encode(a, slot);
+  slot.bytes[kP + 32 + 15] = 1;
+  expect_error(event_error(slot), ResultCode::reserved_not_zero, Field::none);
+  encode(a, slot);
+  slot.bytes[kP + 48] = 1;  // past the payload
+  expect_error(event_error(slot), ResultCode::reserved_not_zero, Field::none);
 }
 
 TEST(RecordNames, EveryTypeAndCodeHasAName) {

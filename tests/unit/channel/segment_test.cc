@@ -174,10 +174,10 @@ TEST(Segment, RefusesForeignMagic) {
 TEST(Segment, RefusesOtherLayoutVersion) {
   ShmName name;
   { ASSERT_TRUE(Segment::open(opts(name)).ok()); }
-  RawMap(name.str()).header().geometry.layout_version = 3;
+  RawMap(name.str()).header().geometry.layout_version = 1;  // the layout before trap policies
   expect_refused(opts(name), Errc::bad_layout_version,
                  "shared memory " + name.str() +
-                     " has layout version 3, this build speaks 1: stop both corridor processes "
+                     " has layout version 1, this build speaks 2: stop both corridor processes "
                      "and remove " + shm_path(name.str()));
 }
 

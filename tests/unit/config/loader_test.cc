@@ -289,6 +289,39 @@ TEST(Loader, StartActionNeedsAPeerToStartWith) {
   EXPECT_TRUE(find(r, "/connections/a/children/c/start_action")) << all(r);
 }
 
+TEST(Loader, TrapNeedsAPeerAndSelectorsKnownBeforeNegotiation) {
+  // Subnets and a single peer: a trap loads without a word.
+  auto r = load(R"({"connections": {"a": {"remote_addrs": ["198.51.100.2"], "local": {"auth": "psk"},
+                    "remote": {"auth": "psk"}, "children": {"c": {"local_ts": ["10.1.0.0/16"],
+                    "remote_ts": ["10.2.0.0/16"], "start_action": "trap", "dpd_action": "trap",
+                    "close_action": "trap"}}}}})");
+  ASSERT_TRUE(r.ok()) << all(r);
+  for (const auto& d : r.diagnostics.items())
+    EXPECT_EQ(d.pointer.find("/children"), std::string::npos) << "no word about the trap: " << d.message;
+  EXPECT_EQ(r.config->connections[0].children[0].start_action, config::Action::trap);
+
+  // No single peer to initiate to.
+  r = load(R"({"connections": {"a": {"remote_addrs": ["%any"], "children": {"c": {"local_ts": ["10.1.0.0/16"],
+              "remote_ts": ["10.2.0.0/16"], "close_action": "trap"}}}}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(find(r, "/connections/a/children/c/close_action")) << all(r);
+
+  // A dynamic local_ts (the default) and no single local address: nothing
+  // to put in the trap before the negotiation says what it is.
+  r = load(R"({"connections": {"a": {"remote_addrs": ["198.51.100.2"], "local": {"auth": "psk"},
+              "remote": {"auth": "psk"}, "children": {"c": {"remote_ts": ["10.2.0.0/16"], "start_action": "trap"}}}}})");
+  ASSERT_FALSE(r.ok());
+  const auto* d = find(r, "/connections/a/children/c/start_action");
+  ASSERT_TRUE(d) << all(r);
+  EXPECT_NE(d->message.find("dynamic local_ts needs local_addrs"), std::string::npos) << d->message;
+
+  // A host name is no address to trap on either.
+  r = load(R"({"connections": {"a": {"local_addrs": ["192.0.2.1"], "remote_addrs": ["gw.example.net"],
+              "local": {"auth": "psk"}, "remote": {"auth": "psk"}, "children": {"c": {"dpd_action": "trap"}}}}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(find(r, "/connections/a/children/c/dpd_action")) << all(r);
+}
+
 TEST(Loader, AuthRules) {
   auto r = load(R"({"connections": {"a": {"local": {"auth": "pubkey"}, "remote": {"auth": "pubkey"}}}})");
   ASSERT_FALSE(r.ok());

@@ -572,4 +572,30 @@ TEST(Ikev1CloseAction, NoneLeavesItClosedAndARenewalIsNoClose) {
   EXPECT_EQ(q.a.stats().children_restarted_on_close, 0u);
 }
 
+TEST(Ikev1CloseAction, TrapHandsTheClosedChildOverAndChildActiveFollowsIt) {
+  std::vector<std::pair<std::string, control::ike::TrapOrigin>> handed;
+  control::ikev1::ManagerOptions options;
+  options.on_trap = [&](const config::ConnectionConfig& conn, const config::ChildConfig& child,
+                        control::ike::TrapOrigin origin) { handed.emplace_back(conn.name + "/" + child.name, origin); };
+  Pair p(with_close_action("trap"), Spec{}.mirrored(), std::move(options));
+  const std::string conn = p.config_a.connections.at(0).name;
+  const std::string child = p.config_a.connections.at(0).children.at(0).name;
+  EXPECT_FALSE(p.a.child_active(conn, child));
+  ASSERT_TRUE(p.a.initiate(conn, child, p.now));
+  EXPECT_TRUE(p.a.child_active(conn, child)) << "waiting for Main Mode";
+  EXPECT_FALSE(p.a.child_active(conn, "other"));
+  p.settle();
+  ASSERT_EQ(p.a.list().at(0).children.size(), 1u);
+  EXPECT_TRUE(p.a.child_active(conn, child));
+  const auto b_sa = p.b.list().at(0);
+  std::string why;
+  ASSERT_TRUE(p.b.delete_ipsec(b_sa.id, b_sa.children.at(0).spi_in, p.now, &why)) << why;
+  p.settle();
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0].first, conn + "/" + child);
+  EXPECT_EQ(handed[0].second, control::ike::TrapOrigin::close_action);
+  EXPECT_FALSE(p.a.child_active(conn, child));
+  EXPECT_EQ(p.a.stats().children_restarted_on_close, 0u);
+}
+
 }  // namespace

@@ -23,7 +23,7 @@ namespace corridor::dataplane::tables {
 
 // Readable gtest failures (found by argument-dependent lookup).
 void PrintTo(const SpdDecision& d, std::ostream* os) {
-  static constexpr const char* kNames[] = {"protect", "bypass", "discard", "no_policy"};
+  static constexpr const char* kNames[] = {"protect", "bypass", "discard", "trap", "no_policy"};
   *os << kNames[static_cast<int>(d.verdict)] << "(policy " << d.policy_id << ", sa " << d.sa_index << ")";
 }
 
@@ -335,6 +335,7 @@ SpdDecision ref_classify(const std::vector<SpdRule>& rules, const PacketKey& k) 
   switch (best->action) {
     case PolicyAction::protect: return protect(best->policy_id, best->sa_index);
     case PolicyAction::bypass: return bypass(best->policy_id);
+    case PolicyAction::trap: return {SpdVerdict::trap, 0, best->policy_id};
     default: return discard(best->policy_id);
   }
 }
@@ -373,9 +374,10 @@ class RandomTraffic {
   SpdRule rule(std::uint64_t id) {
     const IpVersion family = rng_() % 2 ? IpVersion::v4 : IpVersion::v6;
     static constexpr std::uint8_t kProtocols[] = {0, 0, kTcp, kUdp, kIcmp, kIcmpV6};
-    static constexpr PolicyAction kActions[] = {PolicyAction::protect, PolicyAction::bypass, PolicyAction::discard};
+    static constexpr PolicyAction kActions[] = {PolicyAction::protect, PolicyAction::bypass, PolicyAction::discard,
+                                                PolicyAction::trap};
     Selector s{prefix(family), prefix(family), kProtocols[rng_() % std::size(kProtocols)], port_range(), port_range()};
-    return tables_rule(id, static_cast<std::uint32_t>(rng_() % 16), s, kActions[rng_() % 3],
+    return tables_rule(id, static_cast<std::uint32_t>(rng_() % 16), s, kActions[rng_() % std::size(kActions)],
                        static_cast<std::uint32_t>(rng_() % 1000));
   }
   // A packet inside a random rule's prefixes (host bits random) most of the
@@ -463,7 +465,7 @@ TEST(SpdTable, MatchesALinearScanOnRandomRulesAndPackets) {
   SelectorSet all;
   for (const auto& r : rules) ASSERT_EQ(all.add(r.selector), "");
   int mismatches = 0, matched = 0, opaque = 0;
-  std::vector<int> verdicts(4, 0);
+  std::vector<int> verdicts(5, 0);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const SpdDecision want = ref_classify(rules, keys[i]);
     if (out[i] != want && ++mismatches <= 5) {
@@ -484,6 +486,7 @@ TEST(SpdTable, MatchesALinearScanOnRandomRulesAndPackets) {
   EXPECT_GT(verdicts[static_cast<int>(SpdVerdict::protect)], 100);
   EXPECT_GT(verdicts[static_cast<int>(SpdVerdict::bypass)], 100);
   EXPECT_GT(verdicts[static_cast<int>(SpdVerdict::discard)], 100);
+  EXPECT_GT(verdicts[static_cast<int>(SpdVerdict::trap)], 100);
   EXPECT_GT(opaque, 300);
 }
 
