@@ -148,14 +148,7 @@ void Manager::respond_ike_auth(IkeSa& sa, const codec::Header& header, const std
   // INITIAL_CONTACT (§2.4): the peer has no other SAs with us, so older IKE
   // SAs from the same identity are stale; drop them with their Child SAs.
   if (find_notify(payloads, NotifyType::initial_contact)) {
-    std::vector<std::uint64_t> stale;
-    const auto [first, last] = by_peer_identity_.equal_range({conn, peer_id->to_string()});
-    for (auto it = first; it != last; ++it) {
-      const auto other = sas_.find(it->second);
-      if (it->second != sa.id && other != sas_.end() && other->second->state() == IkeSaState::established)
-        stale.push_back(it->second);
-    }
-    for (const auto id : stale) {
+    for (const auto id : established_with_same_peer(sa, conn, *peer_id)) {
       log::info("ike", sas_.at(id)->name() + " replaced: the peer sent INITIAL_CONTACT from a new IKE SA");
       sas_.at(id)->set_state(IkeSaState::dead);
       remove_sa(id);

@@ -57,13 +57,7 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
   if (delete_ike) {
     // Another IKE SA with the same peer on the same connection, up: the
     // peer reauthenticated (make-before-break) and deletes the old one.
-    if (sa.remote_id) {
-      const auto [first, last] = by_peer_identity_.equal_range({sa.connection, sa.remote_id->to_string()});
-      sa.reauthenticated = std::any_of(first, last, [&](const auto& entry) {
-        const auto other = sas_.find(entry.second);
-        return entry.second != sa.id && other != sas_.end() && other->second->state() == IkeSaState::established;
-      });
-    }
+    if (sa.remote_id) sa.reauthenticated = !established_with_same_peer(sa, sa.connection, *sa.remote_id).empty();
     log::info("ike", "IKE_SA " + sa.name() + " deleted by the peer" +
                          (sa.reauthenticated ? " (reauthenticated: another IKE_SA carries on)" : ""));
     if (!sa.reauthenticated)

@@ -153,6 +153,18 @@ void Manager::index_peer_identity(const IkeSa& sa) {
   if (sa.remote_id) by_peer_identity_.emplace(std::make_pair(sa.connection, sa.remote_id->to_string()), sa.id);
 }
 
+std::vector<std::uint64_t> Manager::established_with_same_peer(const IkeSa& sa, const config::ConnectionConfig* conn,
+                                                               const config::Identity& peer) const {
+  std::vector<std::uint64_t> ids;
+  const auto [first, last] = by_peer_identity_.equal_range({conn, peer.to_string()});
+  for (auto it = first; it != last; ++it) {
+    const auto other = sas_.find(it->second);
+    if (it->second != sa.id && other != sas_.end() && other->second->state() == IkeSaState::established)
+      ids.push_back(it->second);
+  }
+  return ids;
+}
+
 bool Manager::has_contact(const IkeSa& sa) const {
   auto up = [&](std::uint64_t id) {
     if (id == sa.id) return false;

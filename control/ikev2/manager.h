@@ -324,6 +324,10 @@ class Manager {
   // Another IKE SA of `sa`'s connection is up with the same peer: by the
   // configured peer identity through the index, else by address.
   bool has_contact(const IkeSa& sa) const;
+  // The other established IKE SAs of `conn` authenticated as `peer`: stale
+  // ones for INITIAL_CONTACT, a peer's reauthentication for a Delete.
+  std::vector<std::uint64_t> established_with_same_peer(const IkeSa& sa, const config::ConnectionConfig* conn,
+                                                        const config::Identity& peer) const;
   void drop(std::string_view reason, std::string_view detail);
   void emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child = nullptr, std::uint64_t old_ike_id = 0,
             std::uint32_t old_spi_in = 0);
