@@ -369,7 +369,12 @@ void Api::add_routes() {
                  if (auto r = find_child(ctx)) return std::move(*r);
                  const auto& name = ctx.params.at("name");
                  const auto& child = ctx.params.at("child");
-                 const auto n = sources_.ike ? sources_.ike->terminate_children(name, child, now()) : 0;
+                 // IKEv1 connections are the IKEv1 manager's, as for initiate.
+                 const auto current = running();
+                 const auto* conn = current->find_connection(name);
+                 const bool v1 = conn && conn->version == 1;
+                 const auto n = v1 ? (sources_.ikev1 ? sources_.ikev1->terminate_children(name, child, now()) : 0)
+                                   : (sources_.ike ? sources_.ike->terminate_children(name, child, now()) : 0);
                  log::info("api", "deleting " + std::to_string(n) + " CHILD_SAs " + name + "/" + child + " (token " +
                                       ctx.caller->id + ")");
                  return accepted(ctx, "deleting " + std::to_string(n) + " CHILD_SAs " + child + " of " + name);

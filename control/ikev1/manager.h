@@ -231,6 +231,11 @@ class Manager {
   bool rekey_ipsec(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
   // Deletes that IPsec SA, with a Delete to the peer.
   bool delete_ipsec(std::uint64_t id, std::uint32_t spi_in, TimePoint now, std::string* why = nullptr);
+  // Deletes every IPsec SA of child `child` of `connection` (POST
+  // /connections/{name}/children/{child}/terminate), with a Delete to the
+  // peer; pairs being retired after a renewal go their own way. Returns
+  // how many.
+  std::size_t terminate_children(std::string_view connection, std::string_view child, TimePoint now);
   // The dataplane's volume lifetime event for one of our SA records
   // (rekey_bytes/rekey_packets soft, life_* hard): soft renews the IPsec
   // SA by Quick Mode, hard deletes it. False if the id is not ours.

@@ -64,4 +64,21 @@ bool Manager::delete_ipsec(std::uint64_t id, std::uint32_t spi_in, TimePoint now
   return true;
 }
 
+std::size_t Manager::terminate_children(std::string_view connection, std::string_view child, TimePoint now) {
+  std::size_t count = 0;
+  for (auto& [id, owned] : sas_) {
+    IsakmpSa& sa = *owned;
+    if (!sa.connection || sa.connection->name != connection || !phase1_established(sa.state)) continue;
+    std::vector<std::uint32_t> spis;
+    for (const auto& ipsec : sa.ipsec_sas)
+      if (ipsec.name == child && !ipsec.retire_at) spis.push_back(ipsec.spi_in);
+    if (spis.empty()) continue;
+    for (const auto spi : spis)
+      log::info("ike", "operator: deleting IPsec SA " + std::string(child) + " " + hex32(spi) + " of " + sa.name());
+    delete_ipsec_sas(sa, spis, now);
+    count += spis.size();
+  }
+  return count;
+}
+
 }  // namespace corridor::control::ikev1

@@ -113,9 +113,9 @@ aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
 variant = sys.argv[sys.argv.index('--variant') + 1] if '--variant' in sys.argv else None
 if variant not in (None, 'esn', 'ah', 'multi', 'ipv6', 'transport', 'trap') or (variant and (
-        peer_kind != 'corridor' or ike_version != '2' or fault or rekey or nat)):
-    sys.exit('--variant esn|ah|multi|ipv6|transport|trap: between two Corridors over IKEv2 (what the strongSwan peer '
-             'here cannot do), without --fault, --rekey and --nat')
+        peer_kind != 'corridor' or (ike_version != '2' and variant != 'trap') or fault or rekey or nat)):
+    sys.exit('--variant esn|ah|multi|ipv6|transport|trap: between two Corridors over IKEv2 (trap over IKEv1 too; '
+             'what the strongSwan peer here cannot do), without --fault, --rekey and --nat')
 auth = sys.argv[sys.argv.index('--auth') + 1] if '--auth' in sys.argv else 'psk'
 if auth not in ('psk', 'ecdsa', 'rsa') or (auth != 'psk' and (fault or variant or aggressive)):
     sys.exit('--auth psk|ecdsa|rsa: certificates (ECDSA P-256 or RSA 3072 from one test CA), without --fault, '

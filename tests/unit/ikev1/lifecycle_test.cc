@@ -598,4 +598,20 @@ TEST(Ikev1CloseAction, TrapHandsTheClosedChildOverAndChildActiveFollowsIt) {
   EXPECT_EQ(p.a.stats().children_restarted_on_close, 0u);
 }
 
+TEST(Ikev1Operator, TerminateChildrenDeletesTheChildsIpsecSasOnBothSides) {
+  Pair p;
+  establish(p);
+  const std::string conn = p.config_a.connections.at(0).name;
+  const std::string child = p.config_a.connections.at(0).children.at(0).name;
+  EXPECT_EQ(p.a.terminate_children(conn, "no-such-child", p.now), 0u);
+  EXPECT_EQ(p.a.terminate_children("no-such-connection", child, p.now), 0u);
+  EXPECT_EQ(p.a.terminate_children(conn, child, p.now), 1u);
+  p.settle();
+  EXPECT_TRUE(p.a.list().at(0).children.empty());
+  EXPECT_TRUE(p.b.list().at(0).children.empty());
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  EXPECT_TRUE(p.dp_b.sas.empty());
+  EXPECT_EQ(p.a.terminate_children(conn, child, p.now), 0u) << "nothing left";
+}
+
 }  // namespace
