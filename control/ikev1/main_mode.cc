@@ -338,8 +338,10 @@ void Manager::main_mode_response_6(IsakmpSa& sa, const codec::ParsedHeader& head
                                    std::span<const std::uint8_t> datagram, TimePoint now) {
   auto message = open(sa, header, datagram, sa.iv);
   if (!message) return fail(sa, "Main Mode 6 does not decrypt to valid payloads (a pre-shared key mismatch?)");
-  if (!verify_identity(sa, *message)) return;
+  // Phase 1's last IV before the check: a refusal is told to the responder
+  // in an Informational, whose IV follows from it (RFC 2409 Appendix B).
   sa.iv.advance(datagram.subspan(codec::kHeaderSize));
+  if (!verify_identity(sa, *message)) return;
   sa.last_received_datagram.assign(datagram.begin(), datagram.end());
   sa.last_sent.next_retransmit = TimePoint::max();
   if (!transition(sa, State::mm_done)) return;

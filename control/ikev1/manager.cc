@@ -141,6 +141,28 @@ void Manager::fail(IsakmpSa& sa, std::string_view why) {
   log::warning("ike", sa.name() + " Phase 1 with " + endpoint_text(sa.remote) + " failed in " +
                           std::string(to_string(sa.state)) + ": " + std::string(why));
   ++stats_.phase1_failed;
+  // Main Mode's responder believes the ISAKMP SA is up once it has sent
+  // message 6; when that message does not satisfy us (its certificate
+  // revoked, an unexpected identity), Informationals under the new keys
+  // tell it: AUTHENTICATION-FAILED, and a Delete of the ISAKMP SA in a
+  // message of its own (strongSwan stops reading a message at an error
+  // notification). No Delete when this Main Mode re-establishes an ISAKMP
+  // SA: strongSwan has then moved the IPsec SAs over to the new one, and
+  // would take them down with it.
+  if (sa.initiator() && sa.state == State::mm_auth_sent && sa.keys && sa.cipher) {
+    const auto now = Clock::now();
+    codec::Notification n;
+    n.type = v1::NotifyType::authentication_failed;
+    n.spi = sa.cookie_pair();
+    send_informational(sa, {Payload{PayloadType::notification, std::move(n)}}, now);
+    if (sa.replaces == 0) {
+      codec::Delete d;
+      d.protocol = v1::ProtocolId::isakmp;
+      d.spi_size = 16;
+      d.spis.push_back(sa.cookie_pair());
+      send_informational(sa, {Payload{PayloadType::delete_, std::move(d)}}, now);
+    }
+  }
   transition(sa, State::deleted);
   remove_sa(sa.id);
 }

@@ -242,13 +242,24 @@ void Manager::process_ike_auth_response(IkeSa& sa, const std::vector<Payload>& p
     if (error) ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
     return fail(sa, "responder answered " + (error ? std::string(iana::notify_type_name(error->type)) : "without IDr or AUTH"));
   }
+  // RFC 7296 §2.21.2: the responder believes the IKE SA is up; an
+  // INFORMATIONAL of our own tells it that we do not (sent once, not
+  // retransmitted: the SA goes now).
+  const auto refuse = [&](const std::string& reason) {
+    codec::Notify n;
+    n.type = NotifyType::authentication_failed;
+    ++stats_.notifies_sent["AUTHENTICATION_FAILED"];
+    send_request(sa, iana::ExchangeType::informational, {Payload{PayloadType::notify, std::move(n)}}, now);
+    fail(sa, reason);
+  };
   std::string why;
   const auto peer_id = from_wire(*idr, &why);
-  if (!peer_id) return fail(sa, "responder identity: " + why);
+  if (!peer_id) return refuse("responder identity: " + why);
   if (!matches(remote_pattern(conn), *peer_id))
-    return fail(sa, "responder identifies as " + peer_id->to_string() + ", connection expects " + remote_pattern(conn).to_string());
+    return refuse("responder identifies as " + peer_id->to_string() + ", connection expects " +
+                  remote_pattern(conn).to_string());
   if (!verify_peer_auth(sa, conn, *idr, *peer_id, *auth, payloads, &why))
-    return fail(sa, "AUTHENTICATION_FAILED: the responder's AUTH does not verify: " + why);
+    return refuse("AUTHENTICATION_FAILED: the responder's AUTH does not verify: " + why);
 
   sa.remote_id = *peer_id;
   sa.set_state(IkeSaState::established);

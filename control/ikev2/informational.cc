@@ -21,6 +21,7 @@ using iana::PayloadType;
 void Manager::respond_informational(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads,
                                     TimePoint now) {
   bool delete_ike = false;
+  bool refused = false;  // the peer did not accept our authentication (§2.21.2)
   std::vector<const config::ChildConfig*> closed;  // Child SAs the peer closed (close_action)
   std::vector<Payload> response;
   codec::Delete esp_answer{iana::ProtocolId::esp, {}};
@@ -30,6 +31,7 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
       const bool error = static_cast<std::uint16_t>(n->type) < 16384;
       if (error) ++stats_.notifies_received[std::string(iana::notify_type_name(n->type))];
       log::info("ike", sa.name() + " received " + std::string(iana::notify_type_name(n->type)) + " notification");
+      if (n->type == iana::NotifyType::authentication_failed) refused = true;
       continue;
     }
     const auto* d = std::get_if<codec::Delete>(&p.body);
@@ -53,6 +55,18 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
       // §1.4.1: an SPI we do not know (a simultaneous delete) is ignored.
       if (!found) log::debug("ike", sa.name() + " Delete for unknown SPI " + hex32(spi) + " ignored");
     }
+  }
+  if (refused) {
+    // RFC 7296 §2.21.2: the initiator could not verify our AUTH (our
+    // certificate revoked or expired, a wrong identity, another PSK) and
+    // says so in an INFORMATIONAL of its own: the IKE SA we believed up is
+    // gone on its side, so it goes here too, with its Child SAs. Not a
+    // close (close_action): negotiating again would be refused again.
+    log::warning("ike", "IKE_SA " + sa.name() + " refused by the peer (AUTHENTICATION_FAILED): removing it");
+    send_response(sa, header, {});
+    sa.set_state(IkeSaState::dead);
+    remove_sa(sa.id);
+    return;
   }
   if (delete_ike) {
     // Another IKE SA with the same peer on the same connection, up: the

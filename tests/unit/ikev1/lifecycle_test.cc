@@ -614,4 +614,21 @@ TEST(Ikev1Operator, TerminateChildrenDeletesTheChildsIpsecSasOnBothSides) {
   EXPECT_EQ(p.a.terminate_children(conn, child, p.now), 0u) << "nothing left";
 }
 
+// Main Mode's responder is done once it has sent message 6; when the
+// initiator refuses that message (here: an identity it does not expect),
+// its Informational (AUTHENTICATION-FAILED and a Delete of the ISAKMP SA)
+// takes the responder's ISAKMP SA down too.
+TEST(Ikev1Phase1, ARefusedMessage6IsToldToTheResponder) {
+  Spec a;
+  a.remote_id = "someone-else.example.net";
+  Pair p(a);
+  const std::string conn = p.config_a.connections.at(0).name;
+  ASSERT_TRUE(p.a.initiate(conn, "", p.now));
+  p.settle();
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_EQ(p.a.stats().phase1_failed, 1u);
+  EXPECT_EQ(p.a.stats().notifies_sent.at("AUTHENTICATION-FAILED"), 1u);
+  EXPECT_EQ(p.b.sa_count(), 0u) << "the responder's ISAKMP SA went with the Delete";
+}
+
 }  // namespace

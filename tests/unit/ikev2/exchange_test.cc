@@ -980,6 +980,47 @@ TEST(Ikev2Exchange, UnknownCriticalPayloadInIkeSaInitIsAnswered) {
   EXPECT_EQ(p.b.ike_sa_count(), 0u);
 }
 
+// RFC 7296 §2.21.2: the initiator cannot verify the responder (here: B
+// identifies as an identity A does not expect, with a PSK both hold). B
+// believes the IKE SA is up until A's INFORMATIONAL with
+// AUTHENTICATION_FAILED; then neither keeps anything.
+TEST(Ikev2Exchange, TheInitiatorTellsTheResponderItsAuthenticationFailed) {
+  const auto config_a = make_config("192.0.2.1", "198.51.100.2", "a.example.net", "b.example.net", PeerSpec{});
+  const auto config_b =
+      make_config("198.51.100.2", "192.0.2.1", "impostor.example.net", "a.example.net", PeerSpec{}.mirrored());
+  Wire wire_a(kAddrA), wire_b(kAddrB);
+  Dataplane dp_a, dp_b;
+  ikev2::Manager a(config_a, wire_a, dp_a), b(config_b, wire_b, dp_b);
+  auto now = Clock::now();
+  const auto deliver = [&](Wire& from, ikev2::Manager& to) {
+    if (from.queue.empty()) return false;
+    const auto d = from.queue.front();
+    from.queue.pop_front();
+    to.receive(d.remote, d.local, d.bytes, now);
+    return true;
+  };
+  ASSERT_TRUE(a.initiate("peer", "net", now));
+  ASSERT_TRUE(deliver(wire_a, b));  // IKE_SA_INIT
+  ASSERT_TRUE(deliver(wire_b, a));
+  ASSERT_TRUE(deliver(wire_a, b));  // IKE_AUTH: B accepts A and installs the Child SA
+  EXPECT_EQ(b.list().at(0).state, "ESTABLISHED");
+  EXPECT_FALSE(dp_b.sas.empty());
+  ASSERT_TRUE(deliver(wire_b, a));  // A refuses IDr impostor.example.net ...
+  EXPECT_EQ(a.ike_sa_count(), 0u);
+  EXPECT_TRUE(dp_a.sas.empty());
+  EXPECT_EQ(a.stats().notifies_sent.at("AUTHENTICATION_FAILED"), 1u);
+  ASSERT_EQ(wire_a.queue.size(), 1u);  // ... and says so in an INFORMATIONAL
+  ASSERT_TRUE(deliver(wire_a, b));
+  EXPECT_EQ(b.ike_sa_count(), 0u);
+  EXPECT_TRUE(dp_b.sas.empty());
+  EXPECT_TRUE(dp_b.policies.empty());
+  EXPECT_EQ(b.stats().notifies_received.at("AUTHENTICATION_FAILED"), 1u);
+  EXPECT_EQ(wire_b.queue.size(), 1u);  // its (empty) response, which nobody waits for
+  while (deliver(wire_b, a) || deliver(wire_a, b)) {
+  }
+  EXPECT_EQ(a.ike_sa_count(), 0u);
+}
+
 }  // namespace
 
 // The operator's commands (control/ikev2/operator.cc, the REST API's SA
