@@ -143,7 +143,18 @@ RemoteAuth read_remote(const nlohmann::ordered_json& value, const std::string& p
   out.id = read_identity(r);
   if (const auto cas = r.string_list("cacerts"))
     for (const auto& c : *cas) out.cacerts.push_back(ctx.resolve_file(c.pointer, c.value));
-  r.finish({"pubkeys", "eap_id", "groups", "cert_policy", "revocation", "ca_id", "certs", "round"});
+  // CRLs: swanctl loads them from x509crl/; here the connection names its
+  // files as it names its CAs. Nothing is fetched (no CDP or OCSP access).
+  if (const auto crls = r.string_list("crls"))
+    for (const auto& c : *crls) out.crls.push_back(ctx.resolve_file(c.pointer, c.value));
+  if (const auto rev = r.choice<Revocation>(
+          "revocation", {{"strict", Revocation::strict}, {"ifuri", Revocation::ifuri}, {"relaxed", Revocation::relaxed}}))
+    out.revocation = *rev;
+  if (out.revocation == Revocation::strict && out.crls.empty() && r.get("revocation"))
+    ctx.diag.error(r.pointer_of("revocation"),
+                   "revocation strict refuses every certificate without a CRL of its issuer, and remote.crls "
+                   "names none: add the CAs' CRLs, or use relaxed");
+  r.finish({"pubkeys", "eap_id", "groups", "cert_policy", "ca_id", "certs", "round"});
   return out;
 }
 

@@ -17,6 +17,15 @@ std::string_view to_string(AuthMethod m) {
   return "unknown";
 }
 
+std::string_view to_string(Revocation r) {
+  switch (r) {
+    case Revocation::strict: return "strict";
+    case Revocation::ifuri: return "ifuri";
+    case Revocation::relaxed: return "relaxed";
+  }
+  return "unknown";
+}
+
 double IkeConfig::give_up_seconds() const {
   double total = 0;
   for (unsigned k = 0; k <= retransmit_tries; ++k)

@@ -47,10 +47,20 @@ struct LocalAuth {
   std::vector<std::string> certs;  // PEM files, absolute paths after loading
 };
 
+// swanctl's remote.revocation: when a peer certificate fails for want of
+// revocation information. strict: unless a CRL of its issuer says it is
+// good; ifuri: if it names a CRL distribution point and no CRL of its
+// issuer is loaded (Corridor fetches nothing); relaxed: only when a CRL
+// lists it as revoked.
+enum class Revocation : std::uint8_t { strict, ifuri, relaxed };
+std::string_view to_string(Revocation r);
+
 struct RemoteAuth {
   AuthMethod auth = AuthMethod::pubkey;
   std::optional<Identity> id;        // unset: %any
   std::vector<std::string> cacerts;  // trust anchors for this peer, PEM files
+  std::vector<std::string> crls;     // certificate revocation lists (PEM or DER), e.g. x509crl/ca.crl
+  Revocation revocation = Revocation::relaxed;
 };
 
 enum class ChildMode : std::uint8_t { tunnel, transport };

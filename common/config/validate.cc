@@ -49,6 +49,8 @@ void cross_check(const Config& config, const Context& ctx) {
       ctx.diag.error(cp + "/remote/cacerts", "remote auth " + std::string(to_string(c.remote.auth)) +
                                                  " needs the CA certificates that may sign the peer's certificate "
                                                  "(Corridor trusts only the CAs a connection names)");
+    if (c.remote.auth == AuthMethod::psk && !c.remote.crls.empty())
+      ctx.diag.warning(cp + "/remote/crls", "remote auth psk: the peer presents no certificate, so its CRLs are not used");
     for (const auto& child : c.children) {
       const auto [it, inserted] = child_owner.emplace(child.name, c.name);
       if (!inserted)

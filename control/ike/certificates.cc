@@ -145,6 +145,29 @@ std::vector<X509Own> parse_certificates(const Bytes& data) {
   return out;
 }
 
+std::vector<CrlOwn> parse_crls(const Bytes& data) {
+  std::vector<CrlOwn> out;
+  BioOwn bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+  if (!bio) return out;
+  while (X509_CRL* c = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(c);
+  if (out.empty() && !contains(data, "-----BEGIN")) {
+    const unsigned char* p = data.data();
+    CrlOwn c(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
+    if (c && p == data.data() + data.size()) out.push_back(std::move(c));
+  }
+  ERR_clear_error();
+  return out;
+}
+
+Bytes name_der(const X509_NAME* name) {
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_NAME(name, &der);
+  if (len <= 0) return {};
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  return out;
+}
+
 bool load_certificate_files(const std::vector<std::string>& files, const char* what,
                             std::vector<std::shared_ptr<X509>>& out, std::string* why) {
   for (const auto& file : files) {
@@ -367,6 +390,15 @@ bool key_matches(const X509* cert, const EVP_PKEY* key) {
 // ---------------------------------------------------------------------------
 // Verification steps.
 
+// Verify callback of revocation `relaxed`: a CRL past its nextUpdate (or
+// before its thisUpdate) is used all the same; OpenSSL goes on to look the
+// certificate up in it.
+int tolerate_stale_crl(int ok, X509_STORE_CTX* ctx) {
+  if (ok) return ok;
+  const int err = X509_STORE_CTX_get_error(ctx);
+  return err == X509_V_ERR_CRL_HAS_EXPIRED || err == X509_V_ERR_CRL_NOT_YET_VALID ? 1 : 0;
+}
+
 std::string chain_error(X509_STORE_CTX* ctx, const X509* leaf) {
   const int err = X509_STORE_CTX_get_error(ctx);
   const X509* cur = X509_STORE_CTX_get_current_cert(ctx);
@@ -393,6 +425,22 @@ std::string chain_error(X509_STORE_CTX* ctx, const X509* leaf) {
       return "certificate path of '" + cert_label(leaf) + "' exceeds the pathLenConstraint of " + label;
     case X509_V_ERR_CERT_CHAIN_TOO_LONG:
       return "certificate path of '" + cert_label(leaf) + "' is longer than 8 certificates";
+    case X509_V_ERR_CERT_REVOKED:
+      return "certificate " + label + in_chain + " is revoked (CRL of '" + name_text(X509_get_issuer_name(cur)) + "')";
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+      return "no CRL of '" + name_text(X509_get_issuer_name(cur)) + "' to check certificate " + label + in_chain +
+             " against (remote.revocation)";
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+      return "the CRL of '" + name_text(X509_get_issuer_name(cur)) + "' is out of date (nextUpdate passed): " +
+             "certificate " + label + in_chain + " cannot be checked (remote.revocation)";
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+      return "the CRL of '" + name_text(X509_get_issuer_name(cur)) + "' is not valid yet (thisUpdate ahead)";
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+      return "the CRL of '" + name_text(X509_get_issuer_name(cur)) + "' has an invalid signature";
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+      return "the CRL of '" + name_text(X509_get_issuer_name(cur)) + "' is not signed by a CA allowed to sign CRLs";
     case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
       return "certificate " + label + in_chain + " has an unsupported critical extension";
     default:
@@ -486,6 +534,12 @@ std::vector<corridor::ike::Certificate> LocalCredential::cert_payloads() const {
 std::string LocalCredential::key_description() const { return key_ ? describe_key(key_.get()) : "no key"; }
 
 std::optional<TrustStore> TrustStore::load(const std::vector<std::string>& cacert_files, std::string* why) {
+  return load(cacert_files, {}, config::Revocation::relaxed, why);
+}
+
+std::optional<TrustStore> TrustStore::load(const std::vector<std::string>& cacert_files,
+                                           const std::vector<std::string>& crl_files, config::Revocation revocation,
+                                           std::string* why) {
   ErrorQueueGuard guard;
   if (cacert_files.empty()) {
     fail(why, "no CA certificate configured (remote.cacerts)");
@@ -502,6 +556,30 @@ std::optional<TrustStore> TrustStore::load(const std::vector<std::string>& cacer
     if (X509_STORE_add_cert(t.store_.get(), a.get()) != 1) {
       fail(why, "cannot add CA certificate '" + cert_label(a.get()) + "': " + openssl_reason());
       return std::nullopt;
+    }
+  }
+  t.revocation_ = revocation;
+  for (const auto& file : crl_files) {
+    FileBytes data;
+    std::string reason;
+    if (!read_file(file, data, &reason)) {
+      fail(why, "CRL file '" + file + "': " + reason);
+      return std::nullopt;
+    }
+    auto crls = parse_crls(data.bytes);
+    if (crls.empty()) {
+      fail(why, "CRL file '" + file + "' holds no PEM or DER X.509 CRL");
+      return std::nullopt;
+    }
+    for (auto& crl : crls) {
+      // The store keeps its own reference; its signature, issuer and
+      // validity are checked when a certificate is (RFC 5280 §6.3).
+      if (X509_STORE_add_crl(t.store_.get(), crl.get()) != 1) {
+        fail(why, "cannot add the CRL of '" + name_text(X509_CRL_get_issuer(crl.get())) + "' from '" + file +
+                      "': " + openssl_reason());
+        return std::nullopt;
+      }
+      t.crl_issuers_.push_back(name_der(X509_CRL_get_issuer(crl.get())));
     }
   }
   return t;
@@ -571,6 +649,20 @@ PeerCertificate validate_peer_certificate(const TrustStore& trust, std::span<con
   X509_VERIFY_PARAM_set_time(param, now);
   X509_VERIFY_PARAM_set_depth(param, 8);
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+  // Revocation (RFC 5280 §6.3) of the end entity, by the CRLs loaded and
+  // the connection's policy (config::Revocation).
+  const auto revocation = TrustStoreAccess::revocation(trust);
+  const auto& issuers = TrustStoreAccess::crl_issuers(trust);
+  const Bytes leaf_issuer = name_der(X509_get_issuer_name(leaf.get()));
+  const bool have_crl = std::find(issuers.begin(), issuers.end(), leaf_issuer) != issuers.end();
+  const bool names_cdp = X509_get_ext_by_NID(leaf.get(), NID_crl_distribution_points, -1) >= 0;
+  if (have_crl || revocation == config::Revocation::strict ||
+      (revocation == config::Revocation::ifuri && names_cdp)) {
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK);
+    // relaxed: an out-of-date CRL still says who is revoked, and nothing
+    // more is asked of it.
+    if (revocation == config::Revocation::relaxed) X509_STORE_CTX_set_verify_cb(ctx.get(), tolerate_stale_crl);
+  }
   if (X509_verify_cert(ctx.get()) != 1) return failed(chain_error(ctx.get(), leaf.get()));
 
   // 3. keyUsage (RFC 4945 §5.1.3.2).

@@ -26,6 +26,8 @@ namespace corridor::control::ike {
 // Gives the certificate checks the store without making it part of the public API.
 struct TrustStoreAccess {
   static X509_STORE* store(const TrustStore& t) { return t.store_.get(); }
+  static const std::vector<std::vector<std::uint8_t>>& crl_issuers(const TrustStore& t) { return t.crl_issuers_; }
+  static config::Revocation revocation(const TrustStore& t) { return t.revocation_; }
 };
 
 namespace openssl_support {
@@ -38,6 +40,7 @@ struct Deleter {
   void operator()(T* p) const { Free(p); }
 };
 using X509Own = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using CrlOwn = std::unique_ptr<X509_CRL, Deleter<X509_CRL, X509_CRL_free>>;
 using PkeyOwn = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
 using MdCtxOwn = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 using AlgorOwn = std::unique_ptr<X509_ALGOR, Deleter<X509_ALGOR, X509_ALGOR_free>>;

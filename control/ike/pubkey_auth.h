@@ -206,6 +206,14 @@ class TrustStore {
   // certificate per file). nullopt and `why` if a file cannot be read or
   // holds no certificate.
   static std::optional<TrustStore> load(const std::vector<std::string>& cacert_files, std::string* why);
+  // The same with the connection's CRLs (PEM, several per file, or one DER
+  // CRL per file) and its revocation policy (config::Revocation): a peer
+  // certificate a CRL of its issuer lists is refused, and, by the policy,
+  // one without such a CRL. Only the end entity is checked against CRLs.
+  // nullopt and `why` if a file cannot be read or holds no CRL.
+  static std::optional<TrustStore> load(const std::vector<std::string>& cacert_files,
+                                        const std::vector<std::string>& crl_files, config::Revocation revocation,
+                                        std::string* why);
 
   // The Certification Authority field of our CERTREQ payload (RFC 7296
   // §3.7, encoding 4): the concatenated SHA-1 hashes of each anchor's
@@ -217,11 +225,14 @@ class TrustStore {
   std::vector<std::vector<std::uint8_t>> certreq_names() const;
 
   std::size_t size() const { return anchors_.size(); }
+  std::size_t crl_count() const { return crl_issuers_.size(); }
 
  private:
   friend struct TrustStoreAccess;
   std::vector<std::shared_ptr<X509>> anchors_;
   std::shared_ptr<X509_STORE> store_;
+  std::vector<std::vector<std::uint8_t>> crl_issuers_;  // DER issuer name of each CRL loaded
+  config::Revocation revocation_ = config::Revocation::relaxed;
 };
 
 struct VerifyOptions {

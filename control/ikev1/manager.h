@@ -38,6 +38,7 @@
 #include "common/ikev1/message.h"
 #include "control/ike/pubkey_auth.h"
 #include "control/ike/sa_event.h"
+#include "control/ike/credentials.h"
 #include "control/ike/traps.h"
 #include "control/ike/spi_registry.h"
 #include "control/ike/transport.h"
@@ -299,13 +300,9 @@ class Manager {
   bool answered_before(IsakmpSa& sa, std::span<const std::uint8_t> datagram);
 
   // authentication.cc: pre-shared keys or certificates, both modes.
-  struct Credentials {
-    std::optional<ike::LocalCredential> local;
-    std::optional<ike::TrustStore> trust;
-    std::string local_error;
-    std::string trust_error;
-  };
-  // Loaded on first use, kept until reconfigure().
+  using Credentials = ike::Credentials;
+  // Loaded on first use, kept until reconfigure() (the trust anchors
+  // again when a CRL file changes).
   const Credentials& credentials(const config::ConnectionConfig& conn) const;
   // The Authentication Method a connection uses: PRE_SHARED_KEY, or the
   // signature method of its certificate's key; nullopt and `why` if the

@@ -26,19 +26,12 @@ bool uses_psk(config::AuthMethod m) { return m == config::AuthMethod::psk; }
 
 const Manager::Credentials& Manager::credentials(const config::ConnectionConfig& conn) {
   auto it = credentials_.find(&conn);
-  if (it != credentials_.end()) return it->second;
-  Credentials c;
-  if (!uses_psk(conn.local.auth)) {
-    c.local = LocalCredential::load(conn.local.certs, config_->secrets, &c.local_error);
-    if (!c.local) log::error("cfg", "connection " + conn.name + ": our certificate: " + c.local_error);
-    else log::info("cfg", "connection " + conn.name + ": certificate '" + c.local->subject().value + "' with " +
-                              c.local->key_description() + " key");
+  if (it != credentials_.end() && !it->second.crls_changed(conn)) return it->second;
+  if (it != credentials_.end()) {
+    log::info("cfg", "connection " + conn.name + ": a CRL file changed, loading the trusted CAs and CRLs again");
+    credentials_.erase(it);
   }
-  if (!uses_psk(conn.remote.auth)) {
-    c.trust = TrustStore::load(conn.remote.cacerts, &c.trust_error);
-    if (!c.trust) log::error("cfg", "connection " + conn.name + ": trusted CAs: " + c.trust_error);
-  }
-  return credentials_.emplace(&conn, std::move(c)).first->second;
+  return credentials_.emplace(&conn, Credentials::load(conn, config_->secrets)).first->second;
 }
 
 config::Identity Manager::local_identity(const config::ConnectionConfig& conn, const net::SocketAddress& local) {

@@ -33,6 +33,7 @@
 #include "control/ikev2/ike_sa.h"
 #include "control/ike/pubkey_auth.h"
 #include "control/ike/sa_event.h"
+#include "control/ike/credentials.h"
 #include "control/ike/traps.h"
 
 namespace corridor::control::ikev2 {
@@ -364,12 +365,7 @@ class Manager {
                                const net::SocketAddress& remote, iana::NotifyType type, Bytes data);
 
   // authenticate.cc: AUTH by PSK or certificate, both roles.
-  struct Credentials {
-    std::optional<LocalCredential> local;
-    std::optional<TrustStore> trust;
-    std::string local_error;
-    std::string trust_error;
-  };
+  using Credentials = ike::Credentials;
   const Credentials& credentials(const config::ConnectionConfig& conn);
   // Ours: the configured id, else the certificate subject (certificates)
   // or the IKE address (PSK), as swanctl does.

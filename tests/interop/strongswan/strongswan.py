@@ -452,6 +452,21 @@ def make_pki(directory, hosts, key_type='ecdsa', ca_dn='C=CH, O=Corridor, CN=Cor
     return Pki(directory, key_type, ca_cert, ca_key, out)
 
 
+def sign_crl(pki, path, revoked=()):
+    """A CRL of the PKI's CA, signed by strongSwan's pki (an implementation independent of
+    Corridor's), listing the certificates of hosts `revoked` (key compromise); written as PEM to
+    `path`, which is returned. nextUpdate in 7 days."""
+    cmd = [PKI, '--signcrl', '--cacert', pki.ca_cert, '--cakey', pki.ca_key, '--lifetime', '7', '--outform', 'pem']
+    for name in revoked:
+        cmd += ['--reason', 'key-compromise', '--cert', pki.hosts[name].cert]
+    data = _run(cmd)
+    tmp = path + '.new'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+    os.replace(tmp, path)  # a reader sees the old CRL or the new one, never half
+    return path
+
+
 # --------------------------------------------------------------------------
 # charon
 

@@ -322,6 +322,29 @@ TEST(Loader, TrapNeedsAPeerAndSelectorsKnownBeforeNegotiation) {
   EXPECT_TRUE(find(r, "/connections/a/children/c/dpd_action")) << all(r);
 }
 
+TEST(Loader, RemoteCrlsAndRevocation) {
+  auto r = load(R"({"connections": {"a": {"local": {"auth": "psk"}, "remote": {"auth": "pubkey",
+              "cacerts": ["/etc/corridor/x509ca/root.pem"], "crls": ["/etc/corridor/x509crl/root.crl"],
+              "revocation": "strict"}}}})");
+  ASSERT_TRUE(r.ok()) << all(r);
+  const auto& remote = r.config->connections[0].remote;
+  EXPECT_EQ(remote.crls, std::vector<std::string>{"/etc/corridor/x509crl/root.crl"});
+  EXPECT_EQ(remote.revocation, config::Revocation::strict);
+
+  r = load(R"({"connections": {"a": {"local": {"auth": "psk"}, "remote": {"auth": "pubkey",
+              "cacerts": ["/etc/corridor/x509ca/root.pem"]}}}})");
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.config->connections[0].remote.revocation, config::Revocation::relaxed) << "swanctl's default";
+
+  r = load(R"({"connections": {"a": {"remote": {"auth": "pubkey", "cacerts": ["/x.pem"], "revocation": "strict"}}}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(find(r, "/connections/a/remote/revocation")->message.find("remote.crls names none"), std::string::npos)
+      << all(r);
+  r = load(R"({"connections": {"a": {"remote": {"auth": "pubkey", "cacerts": ["/x.pem"], "revocation": "lax"}}}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(find(r, "/connections/a/remote/revocation")) << all(r);
+}
+
 TEST(Loader, AuthRules) {
   auto r = load(R"({"connections": {"a": {"local": {"auth": "pubkey"}, "remote": {"auth": "pubkey"}}}})");
   ASSERT_FALSE(r.ok());

@@ -16,11 +16,13 @@
 // 14, ECDSA r|s in method 9, RSA method 1) and recomputes the CERTREQ hash.
 #include "control/ike/pubkey_auth.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -34,6 +36,7 @@
 #include <vector>
 
 #include "common/ike/keys.h"
+#include "control/ike/credentials.h"
 #include "control/ikev2/auth.h"
 #include "control/ike/identity.h"
 #include "tests/unit/support/x509_factory.h"
@@ -172,6 +175,7 @@ class PubkeyAuth : public ::testing::Test {
     k["kuenc"] = Pkey(EVP_EC_gen("P-256"));
     k["notca"] = Pkey(EVP_EC_gen("P-256"));
     k["bogus"] = Pkey(EVP_EC_gen("P-256"));
+    k["cdp"] = Pkey(EVP_EC_gen("P-256"));
     for (const auto& [name, key] : k) ASSERT_NE(key, nullptr) << name;
 
     auto& c = certs();
@@ -212,11 +216,15 @@ class PubkeyAuth : public ::testing::Test {
     CertSpec bogus{with("bogus-leaf.example"), k["bogus"].get(), c["notca"].get(), k["notca"].get()};
     bogus.san = "DNS:bogus-leaf.example";
     c["bogus"] = make_cert(bogus, now_);
+    CertSpec cdp{with("gw-cdp.example"), k["cdp"].get(), c["root"].get(), k["root"].get()};
+    cdp.san = "DNS:gw-cdp.example";
+    cdp.crl_distribution_point = "URI:http://ca.corridor.test/root.crl";
+    c["cdp"] = make_cert(cdp, now_);
     for (const auto& [name, cert] : c) {
       ASSERT_NE(cert, nullptr) << name;
       write_file(path(name + ".pem"), cert_pem(cert.get()));
     }
-    for (const auto& name : {"rsa", "p521", "kuenc", "bogus", "root", "other"}) {
+    for (const auto& name : {"rsa", "p521", "kuenc", "bogus", "root", "other", "cdp"}) {
       write_file(path(std::string(name) + ".key"), key_bytes(k[name].get(), KeyFormat::pem));
     }
     write_file(path("p256.key"), key_bytes(k["p256"].get(), KeyFormat::pem_encrypted, "s3cret pass"));
@@ -429,6 +437,120 @@ TEST_F(PubkeyAuth, UntrustedCaIsRejected) {
   ASSERT_TRUE(both.has_value()) << err;
   EXPECT_EQ(both->size(), 2u);
   EXPECT_TRUE(verify_peer(*both, cred.cert_payloads(), claimed, *auth, o, now_, {}).ok);
+}
+
+// Certificate revocation lists (remote.crls) and remote.revocation.
+class Revocation : public PubkeyAuth {
+ protected:
+  // A CRL of `issuer` listing `revoked`, written to `file`; nextUpdate
+  // `next_update` seconds from now.
+  static std::string crl_file(const std::string& file, const std::string& issuer, const std::vector<std::string>& revoked,
+                              long next_update = 7 * kDay, const std::string& signer = "", bool der = false) {
+    std::vector<const X509*> listed;
+    for (const auto& r : revoked) listed.push_back(certs()[r].get());
+    auto crl = make_crl(certs()[issuer].get(), keys()[signer.empty() ? issuer : signer].get(), listed, now_, -3600,
+                        next_update);
+    write_file(path(file), der ? der_of(crl.get()) : pem_of(crl.get()));
+    return path(file);
+  }
+  static TrustStore store(const std::vector<std::string>& crls, config::Revocation mode) {
+    std::string why;
+    auto t = TrustStore::load({path("root.pem")}, crls, mode, &why);
+    EXPECT_TRUE(t.has_value()) << why;
+    return t.value_or(TrustStore{});
+  }
+  // verify_peer for certificate `name` (its own key signs), through `trust`.
+  static VerifyResult check(const std::string& name, const TrustStore& trust) {
+    const auto cred = credential(name);
+    const auto claimed = id("gw-" + name + ".example");
+    const Bytes o = octets(claimed);
+    std::string why;
+    const auto auth = cred.sign(o, std::vector<std::uint16_t>{2}, {}, &why);
+    EXPECT_TRUE(auth.has_value()) << why;
+    return verify_peer(trust, cred.cert_payloads(), claimed, *auth, o, now_, {});
+  }
+};
+
+TEST_F(Revocation, ARevokedCertificateIsRefusedByEveryPolicy) {
+  const auto crl = crl_file("root-revokes-rsa.crl", "root", {"rsa"});
+  for (const auto mode : {config::Revocation::relaxed, config::Revocation::ifuri, config::Revocation::strict}) {
+    SCOPED_TRACE(std::string(config::to_string(mode)));
+    const auto trust = store({crl}, mode);
+    EXPECT_EQ(trust.crl_count(), 1u);
+    const auto r = check("rsa", trust);
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.why, "certificate 'C=CH, O=Corridor Test, CN=gw-rsa.example' is revoked (CRL of 'C=CH, O=Corridor "
+                     "Test, CN=Root CA')");
+    EXPECT_TRUE(check("p521", trust).ok) << "another certificate of the same CA is not on the list";
+  }
+}
+
+TEST_F(Revocation, WithoutACrlRelaxedAcceptsStrictRefusesIfuriLooksForADistributionPoint) {
+  const auto relaxed = store({}, config::Revocation::relaxed);
+  EXPECT_TRUE(check("rsa", relaxed).ok);
+  EXPECT_TRUE(check("cdp", relaxed).ok);
+  // strict: a CRL of another CA does not vouch for the Root CA's certificates.
+  const auto other = crl_file("other.crl", "other", {});
+  const auto strict = store({other}, config::Revocation::strict);
+  const auto r = check("rsa", strict);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.why, "no CRL of 'C=CH, O=Corridor Test, CN=Root CA' to check certificate 'C=CH, O=Corridor Test, "
+                   "CN=gw-rsa.example' against (remote.revocation)");
+  const auto ifuri = store({}, config::Revocation::ifuri);
+  EXPECT_TRUE(check("rsa", ifuri).ok) << "no distribution point, nothing to look for";
+  const auto c = check("cdp", ifuri);
+  EXPECT_FALSE(c.ok) << "it names a CRL that is not loaded";
+  EXPECT_NE(c.why.find("no CRL of"), std::string::npos) << c.why;
+  // With the Root CA's CRL (DER this time), strict and ifuri are content.
+  const auto root = crl_file("root.der", "root", {}, 7 * kDay, "", true);
+  EXPECT_TRUE(check("rsa", store({root}, config::Revocation::strict)).ok);
+  EXPECT_TRUE(check("cdp", store({root}, config::Revocation::ifuri)).ok);
+}
+
+TEST_F(Revocation, AStaleCrlStillRevokesButVouchesOnlyUnderRelaxed) {
+  const auto stale = crl_file("stale.crl", "root", {"rsa"}, -60);  // nextUpdate a minute ago
+  const auto relaxed = store({stale}, config::Revocation::relaxed);
+  EXPECT_FALSE(check("rsa", relaxed).ok) << "listed: revoked whatever the CRL's age";
+  EXPECT_TRUE(check("p521", relaxed).ok);
+  const auto r = check("p521", store({stale}, config::Revocation::strict));
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.why.find("is out of date"), std::string::npos) << r.why;
+}
+
+TEST_F(Revocation, ACrlNotSignedByItsIssuerIsRefused) {
+  const auto forged = crl_file("forged.crl", "root", {}, 7 * kDay, "other");  // Root CA's name, another key
+  const auto r = check("rsa", store({forged}, config::Revocation::relaxed));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.why, "the CRL of 'C=CH, O=Corridor Test, CN=Root CA' has an invalid signature");
+}
+
+TEST_F(Revocation, LoadingReportsFileAndReason) {
+  std::string why;
+  EXPECT_FALSE(TrustStore::load({path("root.pem")}, {path("absent.crl")}, config::Revocation::relaxed, &why));
+  EXPECT_NE(why.find("CRL file '" + path("absent.crl") + "'"), std::string::npos) << why;
+  EXPECT_FALSE(TrustStore::load({path("root.pem")}, {path("root.pem")}, config::Revocation::relaxed, &why));
+  EXPECT_EQ(why, "CRL file '" + path("root.pem") + "' holds no PEM or DER X.509 CRL");
+}
+
+TEST_F(Revocation, CredentialsReloadWhenACrlFileChanges) {
+  config::ConnectionConfig conn;
+  conn.name = "gw";
+  conn.local.auth = config::AuthMethod::psk;
+  conn.remote.auth = config::AuthMethod::pubkey;
+  conn.remote.cacerts = {path("root.pem")};
+  conn.remote.crls = {crl_file("rolling.crl", "root", {})};
+  const auto first = Credentials::load(conn, {});
+  ASSERT_TRUE(first.trust.has_value()) << first.trust_error;
+  EXPECT_FALSE(first.crls_changed(conn));
+  EXPECT_TRUE(check("rsa", *first.trust).ok);
+  // The CA publishes a new CRL that lists gw-rsa.
+  crl_file("rolling.crl", "root", {"rsa"});
+  struct timespec later[2] = {{0, UTIME_OMIT}, {now_ + 5, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, conn.remote.crls[0].c_str(), later, 0), 0);
+  EXPECT_TRUE(first.crls_changed(conn));
+  const auto second = Credentials::load(conn, {});
+  ASSERT_TRUE(second.trust.has_value());
+  EXPECT_FALSE(check("rsa", *second.trust).ok);
 }
 
 TEST_F(PubkeyAuth, ValidityPeriodIsChecked) {

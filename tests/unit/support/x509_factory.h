@@ -40,6 +40,7 @@ struct CertSpec {
   std::string san{};
   long not_before = -kDay;  // seconds relative to the suite's base time
   long not_after = 365 * kDay;
+  std::string crl_distribution_point{};  // e.g. "URI:http://ca.example/root.crl"; empty: none
 };
 
 inline void add_ext(X509* x, X509V3_CTX* ctx, int nid, const std::string& value) {
@@ -72,6 +73,7 @@ inline Cert make_cert(const CertSpec& s, std::time_t base) {
   add_ext(x.get(), &ctx, NID_subject_key_identifier, "hash");
   if (s.issuer) add_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid:always");
   if (!s.san.empty()) add_ext(x.get(), &ctx, NID_subject_alt_name, s.san);
+  if (!s.crl_distribution_point.empty()) add_ext(x.get(), &ctx, NID_crl_distribution_points, s.crl_distribution_point);
   EXPECT_GT(X509_sign(x.get(), s.issuer_key ? s.issuer_key : s.key, EVP_sha256()), 0);
   return x;
 }
@@ -84,6 +86,53 @@ inline std::string pem_of(X509* x) {
   const long n = BIO_get_mem_data(bio, &data);
   std::string out(data, static_cast<std::size_t>(n));
   BIO_free(bio);
+  return out;
+}
+
+struct CrlFree {
+  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
+};
+using Crl = std::unique_ptr<X509_CRL, CrlFree>;
+
+// A v2 CRL of `issuer` signed with `key` (SHA-256), listing `revoked`
+// (serial numbers); thisUpdate/nextUpdate in seconds relative to `base`.
+inline Crl make_crl(X509* issuer, EVP_PKEY* key, const std::vector<const X509*>& revoked, std::time_t base,
+                    long this_update = -3600, long next_update = 7 * kDay) {
+  Crl crl(X509_CRL_new());
+  X509_CRL_set_version(crl.get(), 1);
+  X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer));
+  ASN1_TIME* t = ASN1_TIME_adj(nullptr, base, 0, this_update);
+  X509_CRL_set1_lastUpdate(crl.get(), t);
+  ASN1_TIME_adj(t, base, 0, next_update);
+  X509_CRL_set1_nextUpdate(crl.get(), t);
+  for (const X509* cert : revoked) {
+    X509_REVOKED* r = X509_REVOKED_new();
+    X509_REVOKED_set_serialNumber(r, const_cast<ASN1_INTEGER*>(X509_get0_serialNumber(cert)));
+    ASN1_TIME_adj(t, base, 0, -7200);
+    X509_REVOKED_set_revocationDate(r, t);
+    X509_CRL_add0_revoked(crl.get(), r);
+  }
+  ASN1_TIME_free(t);
+  X509_CRL_sort(crl.get());
+  EXPECT_GT(X509_CRL_sign(crl.get(), key, EVP_sha256()), 0);
+  return crl;
+}
+
+inline std::string pem_of(X509_CRL* c) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509_CRL(bio, c);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<std::size_t>(n));
+  BIO_free(bio);
+  return out;
+}
+
+inline std::string der_of(X509_CRL* c) {
+  unsigned char* der = nullptr;
+  const int n = i2d_X509_CRL(c, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(n > 0 ? n : 0));
+  OPENSSL_free(der);
   return out;
 }
 
