@@ -221,8 +221,10 @@ class Service {
     log::info("ike", what + ": initiating it");
     const auto now = ikev2::Clock::now();
     std::string why;
+    // IKEv2 proposes the packet's own selectors first (RFC 7296 §2.9); IKEv1's
+    // Quick Mode has one ID pair, the configured one.
     const bool ok = v1 ? ikev1_->initiate(hit->connection, hit->child, now, &why)
-                       : ike_->initiate(hit->connection, hit->child, now, &why);
+                       : ike_->initiate(hit->connection, hit->child, now, &why, ike::trigger_of(a));
     if (ok) traps_.count_initiated();
     else traps_.count_failed();  // initiate() logged why
   }

@@ -178,6 +178,21 @@ std::optional<Traps::Hit> Traps::acquired(std::uint64_t policy_id) {
   return Hit{it->second.first, it->second.second, entry.version};
 }
 
+TriggerPacket trigger_of(const channel::Acquire& a) {
+  const auto family = a.family == channel::IpVersion::v4 ? net::Family::ipv4 : net::Family::ipv6;
+  namespace proto = iana::ip_protocol;
+  const bool ports = a.ip_protocol == proto::kTcp || a.ip_protocol == proto::kUdp || a.ip_protocol == proto::kSctp ||
+                     a.ip_protocol == proto::kUdpLite;
+  const auto one = [&](const std::array<std::uint8_t, 16>& address, std::uint16_t port) {
+    net::TrafficSelector ts;
+    ts.start = ts.end = net::IpAddress::from_bytes(family, address.data());
+    ts.protocol = a.ip_protocol;
+    if (ports) ts.port_start = ts.port_end = port;
+    return ts;
+  };
+  return {one(a.src, a.src_port), one(a.dst, a.dst_port)};
+}
+
 std::string describe(const channel::Acquire& a) {
   const auto family = a.family == channel::IpVersion::v4 ? net::Family::ipv4 : net::Family::ipv6;
   std::string text = net::IpAddress::from_bytes(family, a.src.data()).to_string() + " -> " +

@@ -31,6 +31,7 @@
 #include "common/channel/records.h"
 #include "common/config/model.h"
 #include "control/ike/transport.h"
+#include "control/ike/ts_narrow.h"
 
 namespace corridor::control::ike {
 
@@ -106,6 +107,11 @@ class Traps {
   std::map<std::uint64_t, Key> by_policy_;
   TrapStats stats_;
 };
+
+// The selectors RFC 7296 §2.9 puts first for the packet of an ACQUIRE:
+// its addresses, its protocol, and its ports for TCP, UDP, SCTP and
+// UDP-Lite (any port otherwise).
+TriggerPacket trigger_of(const channel::Acquire& acquire);
 
 // "10.1.0.5 -> 10.2.0.7 icmp" / "... tcp 40000 -> 443": the packet of an
 // ACQUIRE, for the log.

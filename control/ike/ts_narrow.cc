@@ -208,6 +208,17 @@ std::vector<net::TrafficSelector> from_wire(const wire::TrafficSelectors& select
   return out;
 }
 
+corridor::ike::TrafficSelectors initiator_selectors(std::span<const net::TrafficSelector> configured,
+                                                    const IpAddress& ike_address,
+                                                    const std::optional<net::TrafficSelector>& first) {
+  if (!first) return to_wire(configured, ike_address);
+  std::vector<net::TrafficSelector> all;
+  all.reserve(configured.size() + 1);
+  all.push_back(*first);
+  all.insert(all.end(), configured.begin(), configured.end());
+  return to_wire(all, ike_address);
+}
+
 std::vector<net::TrafficSelector> resolve_dynamic(std::span<const net::TrafficSelector> config,
                                                   const IpAddress& ike_address) {
   std::vector<net::TrafficSelector> out;

@@ -12,6 +12,7 @@
 // Selectors of different address families never intersect.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,6 +27,21 @@ namespace corridor::control::ike {
 // address `ike_address` (a /32 or /128), keeping its protocol and ports.
 corridor::ike::TrafficSelectors to_wire(std::span<const net::TrafficSelector> config,
                                         const net::IpAddress& ike_address);
+
+// RFC 7296 §2.9: an initiator that negotiates because of a packet (a trap
+// policy's acquire) SHOULD put a selector for just that packet first in
+// TSi and TSr, so that a responder with several matching configs, or
+// narrower ones, picks the one for this packet.
+struct TriggerPacket {
+  net::TrafficSelector tsi;  // the packet's source (ours), protocol and source port
+  net::TrafficSelector tsr;  // its destination
+};
+
+// An initiator's TSi/TSr body: `configured` (dynamic becoming
+// `ike_address`), after `first` when set.
+corridor::ike::TrafficSelectors initiator_selectors(std::span<const net::TrafficSelector> configured,
+                                                    const net::IpAddress& ike_address,
+                                                    const std::optional<net::TrafficSelector>& first);
 
 // Wire selectors -> config form (never dynamic). Entries whose address
 // lengths do not fit their TS Type (the codec rejects them) are left out.

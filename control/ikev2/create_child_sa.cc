@@ -95,7 +95,7 @@ void Manager::run_tasks(IkeSa& sa, TimePoint now) {
         send_delete_ike_sa(sa, now);
         return;
       case Task::Kind::create_child:
-        if (live && task.child && start_create_child(sa, *task.child, now)) return;
+        if (live && task.child && start_create_child(sa, *task.child, task.trigger, now)) return;
         break;
     }
   }
@@ -114,11 +114,17 @@ bool Manager::start_rekey_child(IkeSa& sa, std::uint32_t spi_in, TimePoint now) 
 }
 
 // A further Child SA of the connection over this IKE SA (§1.3.1), with the
-// child's configured selectors.
-bool Manager::start_create_child(IkeSa& sa, const config::ChildConfig& cc, TimePoint now) {
+// child's configured selectors (after the acquire's packet, §2.9).
+bool Manager::start_create_child(IkeSa& sa, const config::ChildConfig& cc,
+                                 const std::optional<ike::TriggerPacket>& trigger, TimePoint now) {
   log::info("ike", sa.name() + " creating CHILD_SA " + cc.name + " over the established IKE_SA (CREATE_CHILD_SA)");
-  return send_create_child(sa, cc, 0, nego::from_wire(nego::to_wire(cc.local_ts, sa.local.address)),
-                           nego::from_wire(nego::to_wire(cc.remote_ts, sa.remote.address)), now);
+  const auto first = [&](bool initiator_side) -> std::optional<net::TrafficSelector> {
+    if (!trigger) return std::nullopt;
+    return initiator_side ? trigger->tsi : trigger->tsr;
+  };
+  return send_create_child(sa, cc, 0, nego::from_wire(nego::initiator_selectors(cc.local_ts, sa.local.address, first(true))),
+                           nego::from_wire(nego::initiator_selectors(cc.remote_ts, sa.remote.address, first(false))),
+                           now);
 }
 
 // The CREATE_CHILD_SA request for a Child SA, new or (rekeys_spi_in) a

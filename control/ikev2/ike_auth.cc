@@ -85,8 +85,10 @@ bool Manager::start_ike_auth(IkeSa& sa, TimePoint now) {
     pending.spi_in = random_child_spi();
     pending.sa = nego::to_sa_payload(child_proposals(child), child_protocol(child), spi_bytes(pending.spi_in),
                                      nego::SelectFor::ike_auth_child);
-    const auto tsi = nego::to_wire(child.local_ts, sa.local.address);
-    const auto tsr = nego::to_wire(child.remote_ts, sa.remote.address);
+    const auto tsi = nego::initiator_selectors(child.local_ts, sa.local.address,
+                                               pending.trigger ? std::optional(pending.trigger->tsi) : std::nullopt);
+    const auto tsr = nego::initiator_selectors(child.remote_ts, sa.remote.address,
+                                               pending.trigger ? std::optional(pending.trigger->tsr) : std::nullopt);
     pending.tsi = nego::from_wire(tsi);
     pending.tsr = nego::from_wire(tsr);
     payloads.push_back(Payload{PayloadType::security_association, pending.sa});

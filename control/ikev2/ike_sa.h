@@ -29,6 +29,7 @@
 #include "common/net/traffic_selector.h"
 #include "control/ikev2/fragmentation.h"
 #include "control/ike/proposal_select.h"
+#include "control/ike/ts_narrow.h"
 
 namespace corridor::control::ikev2 {
 
@@ -126,6 +127,8 @@ struct PendingChild {
   std::vector<net::TrafficSelector> tsi;
   std::vector<net::TrafficSelector> tsr;
   std::uint32_t rekeys_spi_in = 0;  // CREATE_CHILD_SA rekeying the Child SA with this inbound SPI; 0: new
+  // A trap's acquire started it: the packet's selectors go first (§2.9).
+  std::optional<corridor::control::ike::TriggerPacket> trigger;
   // RFC 7296 §2.8.1: the peer rekeyed the same Child SA while this rekey
   // was out. Its exchange made the pair with inbound SPI
   // `peer_successor_spi_in`; `peer_lowest_nonce` is the lower of that
@@ -158,6 +161,7 @@ struct Task {
   Kind kind = Kind::rekey_child;
   std::uint32_t spi_in = 0;  // the Child SA, for rekey_child and delete_child
   const config::ChildConfig* child = nullptr;  // create_child: a further Child SA of the connection (§1.3.1)
+  std::optional<corridor::control::ike::TriggerPacket> trigger;  // create_child: the acquire's packet (§2.9)
 };
 
 struct IkeSa {

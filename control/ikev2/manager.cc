@@ -658,7 +658,8 @@ void Manager::peer_dead(IkeSa& sa, TimePoint now) {
 
 // --- Operator actions ------------------------------------------------------------
 
-bool Manager::initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why) {
+bool Manager::initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why,
+                       const std::optional<ike::TriggerPacket>& trigger) {
   auto refuse = [&](std::string text) {
     log::warning("ike", "cannot initiate " + std::string(connection) + ": " + text);
     if (why) *why = std::move(text);
@@ -695,6 +696,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
       log::info("ike", "initiating CHILD_SA " + child_config->name + " over " + existing->name() +
                            (existing->state() == IkeSaState::established ? "" : " once it is established"));
       existing->tasks.push_back(Task{Task::Kind::create_child, 0, child_config});
+      existing->tasks.back().trigger = trigger;
       run_tasks(*existing, now);
       return true;
     }
@@ -704,6 +706,7 @@ bool Manager::initiate(std::string_view connection, std::string_view child, Time
   sa.remote = remote;
   sa.pending_child = PendingChild{};
   sa.pending_child->config = child_config;
+  sa.pending_child->trigger = trigger;
   log::info("ike", "initiating IKE_SA " + sa.name() + " to " + endpoint_text(remote) + " for CHILD_SA " + child_config->name);
   return start_ike_sa_init(sa, now);
 }

@@ -216,7 +216,9 @@ class Manager {
   // Starts an IKE SA for `connection` carrying its child `child` (empty:
   // the first child). False, with the reason logged and in `why`, if the
   // names are unknown or the connection has no single remote address.
-  bool initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why = nullptr);
+  // `trigger`: the packet of a trap's acquire, put first in TSi/TSr (§2.9).
+  bool initiate(std::string_view connection, std::string_view child, TimePoint now, std::string* why = nullptr,
+                const std::optional<ike::TriggerPacket>& trigger = std::nullopt);
   // Initiates every child whose start_action is `start`.
   void start(TimePoint now);
   // Whether a Child SA of `child` (of `connection`) is up, being
@@ -411,7 +413,8 @@ class Manager {
                      std::vector<net::TrafficSelector> remote_ts, const ChildKeying& keying, TimePoint now,
                      ChildSa* replacing = nullptr, Takeover takeover = Takeover::now);
   void switch_outbound(IkeSa& sa, ChildSa& successor);
-  bool start_create_child(IkeSa& sa, const config::ChildConfig& child, TimePoint now);
+  bool start_create_child(IkeSa& sa, const config::ChildConfig& child, const std::optional<ike::TriggerPacket>& trigger,
+                          TimePoint now);
   bool send_create_child(IkeSa& sa, const config::ChildConfig& child, std::uint32_t rekeys_spi_in,
                          const std::vector<net::TrafficSelector>& local_ts,
                          const std::vector<net::TrafficSelector>& remote_ts, TimePoint now);

@@ -135,6 +135,24 @@ TEST(Traps, RemoveAndClear) {
   EXPECT_EQ(traps.policy_count(), 0u);
 }
 
+TEST(Traps, TriggerSelectorsAreThePacketsOwn) {
+  channel::Acquire a;
+  a.policy_id = 1;
+  a.ip_protocol = 6;
+  a.src = {10, 1, 0, 5};
+  a.dst = {10, 2, 0, 7};
+  a.src_port = 40000;
+  a.dst_port = 443;
+  auto t = trigger_of(a);
+  EXPECT_EQ(t.tsi.to_string(), "10.1.0.5/32[tcp/40000]");
+  EXPECT_EQ(t.tsr.to_string(), "10.2.0.7/32[tcp/443]");
+  a.ip_protocol = 1;  // ICMP: any "port" (type/code are not ports here)
+  t = trigger_of(a);
+  EXPECT_EQ(t.tsi.protocol, 1);
+  EXPECT_EQ(t.tsi.port_start, 0);
+  EXPECT_EQ(t.tsi.port_end, 65535);
+}
+
 TEST(Traps, DescribeNamesThePacket) {
   channel::Acquire a;
   a.policy_id = 1;

@@ -44,6 +44,20 @@ using Strings = std::vector<std::string>;
 
 // --- narrowing -------------------------------------------------------------------------------
 
+// --- §2.9: the triggering packet first -------------------------------------------------------
+
+TEST(InitiatorSelectors, TheTriggeringPacketGoesFirstAndNarrowingDropsIt) {
+  const auto configured = list({"10.1.0.0/16", "dynamic"});
+  EXPECT_EQ(text(from_wire(initiator_selectors(configured, ip("192.0.2.1"), std::nullopt))),
+            (Strings{"10.1.0.0/16", "192.0.2.1/32"}));
+  const auto packet = ts("10.1.0.5/32[tcp/40000]");
+  EXPECT_EQ(text(from_wire(initiator_selectors(configured, ip("192.0.2.1"), packet))),
+            (Strings{"10.1.0.5/32[tcp/40000]", "10.1.0.0/16", "192.0.2.1/32"}));
+  // A responder configured for the subnet narrows to it: the packet's
+  // selector lies inside and adds nothing.
+  EXPECT_EQ(narrow_text({"10.1.0.5/32[tcp/40000]", "10.1.0.0/16"}, {"10.1.0.0/16"}), (Strings{"10.1.0.0/16"}));
+}
+
 TEST(Narrow, SubnetWithSubnet) {
   EXPECT_EQ(narrow_text({"10.0.0.0/16"}, {"10.0.1.0/24"}), Strings{"10.0.1.0/24"});
   EXPECT_EQ(narrow_text({"10.0.1.0/24"}, {"10.0.0.0/16"}), Strings{"10.0.1.0/24"});

@@ -84,6 +84,36 @@ TEST(Ikev2Trap, AnAcquireInitiatesTheTrappedChildAndItsPoliciesWin) {
   EXPECT_EQ(traps.stats().acquires_unknown, 1u);
 }
 
+// §2.9: the acquire's packet goes first in TSi/TSr, in IKE_AUTH and in
+// CREATE_CHILD_SA; the responder narrows it away, so the Child SAs carry the
+// configured subnets, not the one packet.
+TEST(Ikev2Trap, TheTriggeringPacketIsProposedFirstAndTheSubnetsAreAgreed) {
+  PeerSpec a;
+  a.net2_local_ts = R"(["10.3.0.0/16"])";
+  a.net2_remote_ts = R"(["10.4.0.0/16"])";
+  Pair p(a, a.mirrored());
+  const auto packet = [](const char* src, const char* dst) {
+    control::ike::TriggerPacket t;
+    t.tsi = *net::TrafficSelector::parse(std::string(src) + "/32[udp/5000]");
+    t.tsr = *net::TrafficSelector::parse(std::string(dst) + "/32[udp/53]");
+    return t;
+  };
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now, nullptr, packet("10.1.0.5", "10.2.0.7")));
+  drain(p);
+  ASSERT_TRUE(p.a.initiate("peer", "net2", p.now, nullptr, packet("10.3.0.5", "10.4.0.7")));  // CREATE_CHILD_SA
+  drain(p);
+  const auto sa = p.a.list().at(0);
+  ASSERT_EQ(sa.children.size(), 2u);
+  for (const auto& c : sa.children) {
+    const bool net = c.name == "net";
+    EXPECT_EQ(c.local_ts, std::vector<std::string>{net ? "10.1.0.0/16" : "10.3.0.0/16"}) << c.name;
+    EXPECT_EQ(c.remote_ts, std::vector<std::string>{net ? "10.2.0.0/16" : "10.4.0.0/16"}) << c.name;
+  }
+  EXPECT_EQ(p.dp_a.sas.size(), 4u);  // two pairs each side
+  EXPECT_EQ(p.dp_b.sas.size(), 4u);
+  EXPECT_EQ(p.b.list().at(0).children.size(), 2u);
+}
+
 TEST(Ikev2Trap, CloseActionTrapHandsTheClosedChildOver) {
   PeerSpec b = PeerSpec{}.mirrored();
   b.close_action = "trap";
