@@ -364,7 +364,7 @@ class Service {
     if (drained()) finish_stop();
   }
 
-  bool drained() const { return !ike_ || ike_->drained(); }
+  bool drained() const { return !ike_ || (ike_->drained() && ikev1_->drained()); }
 
   // Takes what is left out of the dataplane, gives the SA channel a moment
   // to carry the deletes, and ends the loop.
@@ -375,9 +375,9 @@ class Service {
     // Nobody would answer their acquires: the dataplane forwards by what
     // is left (the static policies and its default).
     traps_.clear();
-    // IKEv1 deletes at once, so shutdown() left nothing; this catches an
-    // ISAKMP SA a peer set up again while IKEv2 waited for its answers.
-    if (ikev1_) ikev1_->shutdown(ikev2::Clock::now());
+    // What shutdown() left: an ISAKMP SA whose last Phase 1 message never
+    // came, or one a peer began while we waited.
+    if (ikev1_) ikev1_->finish_shutdown(ikev2::Clock::now());
     sync_.poll(channel::SteadyClock::now() + 200ms);
     api_.reset();  // stop accepting; open connections end with the loop
     io_.stop();

@@ -201,7 +201,35 @@ void Manager::delete_sa(IsakmpSa& sa, TimePoint now, std::string_view why) {
   remove_sa(sa.id);
 }
 
+namespace {
+
+// Phase 1 waits for the peer's last message, which the peer sends as it
+// becomes established itself.
+bool awaiting_last_message(const IsakmpSa& sa) {
+  return sa.initiator() ? sa.state == State::mm_auth_sent : sa.state == State::am_resp_sent;
+}
+
+}  // namespace
+
 void Manager::shutdown(TimePoint now) {
+  stopping_ = true;
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, sa] : sas_) ids.push_back(id);
+  for (auto id : ids) {
+    IsakmpSa& sa = *sas_.at(id);
+    if (awaiting_last_message(sa)) {
+      log::info("ike", sa.name() + " waits for the peer's last Phase 1 message before its Delete (shutdown)");
+      continue;
+    }
+    delete_sa(sa, now, "shutdown");
+  }
+}
+
+bool Manager::drained() const {
+  return std::none_of(sas_.begin(), sas_.end(), [](const auto& entry) { return awaiting_last_message(*entry.second); });
+}
+
+void Manager::finish_shutdown(TimePoint now) {
   stopping_ = true;
   std::vector<std::uint64_t> ids;
   for (const auto& [id, sa] : sas_) ids.push_back(id);

@@ -367,6 +367,9 @@ void Manager::established(IsakmpSa& sa, TimePoint now) {
   // peer (a re-establishment by either side), else as ike-up.
   if (const auto old = adopt_ipsec_sas(sa, now)) emit(ike::SaEvent::Kind::ike_rekey, sa, nullptr, old);
   else emit(ike::SaEvent::Kind::ike_up, sa);
+  // Completed while we shut down (shutdown() waited for it, or the peer
+  // began it meanwhile): now it can be deleted with notice.
+  if (stopping_) return delete_sa(sa, now, "shutdown");
   const auto pending = std::move(sa.pending_children);
   sa.pending_children.clear();
   for (const auto* child : pending) start_quick_mode(sa, *child, now);

@@ -211,8 +211,18 @@ class Manager {
   std::size_t reconfigure(std::shared_ptr<const config::Config> next, const std::vector<std::string>& unchanged,
                           TimePoint now);
   // Deletes every ISAKMP SA: established ones tell the peer (Delete of the
-  // IPsec SAs, then of the ISAKMP SA); all leave the dataplane.
+  // IPsec SAs, then of the ISAKMP SA); all leave the dataplane. One the
+  // peer may already hold as established, because its last message is
+  // the peer's to send (Main Mode 6 to our 5, Aggressive Mode 3 to our 2),
+  // stays until that message comes, then is deleted with a Delete too: an
+  // Informational needs the IV that message sets (RFC 2409 Appendix B),
+  // and removed silently it would be left standing at the peer.
+  // Nothing is initiated any more; drained() says when no SA waits.
   void shutdown(TimePoint now);
+  bool drained() const;
+  // The end of the wait: removes every SA left, without telling the peer
+  // about those not established.
+  void finish_shutdown(TimePoint now);
 
   std::vector<IsakmpSaView> list() const;
   // One page in id order: the SAs after `after_id` of `connection` (empty:

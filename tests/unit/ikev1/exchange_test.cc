@@ -497,6 +497,67 @@ TEST(Ikev1QuickMode, ShutdownDeletesOnBothSides) {
   EXPECT_EQ(p.b.sa_count(), 0u);
 }
 
+TEST(Ikev1MainMode, ShutdownWaitsForMessageSixThenDeletes) {
+  // A stops with its Main Mode 5 on the way: B answers it and holds the
+  // ISAKMP SA as established. A keeps its SA until Main Mode 6 comes (the
+  // Informational's IV follows from it), then deletes it with notice.
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  ASSERT_EQ(p.a.list().at(0).state, "MM_AUTH_SENT");
+  p.a.shutdown(p.now);
+  EXPECT_EQ(p.a.sa_count(), 1u);
+  EXPECT_FALSE(p.a.drained());
+  ASSERT_TRUE(p.a_to_b());  // 5
+  ASSERT_EQ(p.b.list().at(0).state, "MM_DONE");
+  ASSERT_TRUE(p.b_to_a());  // 6: A is established and deletes at once
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_TRUE(p.a.drained());
+  EXPECT_TRUE(p.dp_a.sas.empty());
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // the Delete of the ISAKMP SA, no Quick Mode
+  ASSERT_TRUE(p.a_to_b());
+  EXPECT_EQ(p.b.sa_count(), 0u);
+  EXPECT_EQ(p.b.stats().drops.count("undecryptable"), 0u);
+}
+
+TEST(Ikev1MainMode, FinishShutdownRemovesAnSaWhoseMessageSixNeverCame) {
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  p.a.shutdown(p.now);
+  ASSERT_FALSE(p.a.drained());
+  p.wire_a.queue.clear();  // 5 lost
+  p.a.finish_shutdown(p.now);
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_TRUE(p.a.drained());
+  EXPECT_TRUE(p.wire_a.queue.empty());  // nothing to say without phase 1's last IV
+  // Nothing is negotiated any more.
+  EXPECT_FALSE(p.a.initiate("legacy", "office", p.now));
+}
+
+TEST(Ikev1MainMode, AResponderStoppingBeforeMessageFiveForgetsTheSa) {
+  // B stops while it waits for Main Mode 5: A cannot hold the SA as
+  // established before B's 6, so B drops it at once and 5 finds nothing.
+  Pair p;
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(p.a_to_b());
+    ASSERT_TRUE(p.b_to_a());
+  }
+  p.b.shutdown(p.now);
+  EXPECT_TRUE(p.b.drained());  // B's state (MM_KE_SENT) is not one the peer can hold as established
+  ASSERT_EQ(p.b.sa_count(), 0u);
+  ASSERT_TRUE(p.a_to_b());  // 5, for an SA B no longer has
+  EXPECT_EQ(p.b.stats().drops.at("unknown_cookies"), 1u);
+  EXPECT_TRUE(p.wire_b.queue.empty());
+}
+
 TEST(Ikev1QuickMode, RekeyIsMakeBeforeBreak) {
   // A renews 10-20 s in (rekey_time less up to half of it as jitter); the
   // new pair's own renewal then comes 10 s after it at the earliest, later
@@ -745,6 +806,26 @@ TEST(Ikev1AggressiveMode, ALostMessageThreeIsRecoveredByTheResponder) {
   EXPECT_EQ(p.a.stats().duplicates, 1u);
   ASSERT_TRUE(p.a_to_b());
   EXPECT_EQ(p.b.list().at(0).state, "AM_DONE");
+}
+
+TEST(Ikev1AggressiveMode, AResponderShuttingDownWaitsForMessageThree) {
+  // B sent Aggressive Mode 2 and stops: A, on sending 3, holds the SA as
+  // established, so B waits for 3 and then deletes it with notice.
+  Pair p(aggressive_spec(), aggressive_spec().mirrored());
+  ASSERT_TRUE(p.a.initiate("legacy", "office", p.now));
+  ASSERT_TRUE(p.a_to_b());  // 1
+  ASSERT_EQ(p.b.list().at(0).state, "AM_RESP_SENT");
+  p.b.shutdown(p.now);
+  EXPECT_EQ(p.b.sa_count(), 1u);
+  EXPECT_FALSE(p.b.drained());
+  ASSERT_TRUE(p.b_to_a());  // 2
+  ASSERT_EQ(p.a.list().at(0).state, "AM_DONE");
+  ASSERT_TRUE(p.a_to_b());  // 3: B is established and deletes at once
+  EXPECT_EQ(p.b.sa_count(), 0u);
+  EXPECT_TRUE(p.b.drained());
+  p.settle();  // A's Quick Mode 1 finds no SA; B's Delete removes A's
+  EXPECT_EQ(p.a.sa_count(), 0u);
+  EXPECT_TRUE(p.dp_a.sas.empty());
 }
 
 TEST(Ikev1MainMode, AReplayedMessageOneAfterTheSaIsGoneStartsAfresh) {
