@@ -209,7 +209,7 @@ std::string render_metrics(const Sources& sources, const ServerStats* api) {
         {"ike_rekeyed", st.ike_sas_rekeyed},         {"dead_peer", st.dead_peers},
         {"child_installed", st.child_sas_installed}, {"child_rekeyed", st.child_sas_rekeyed},
         {"child_expired", st.child_sas_expired},     {"cookie_sent", st.cookies_sent},
-        {"child_rekey_collision", st.child_rekey_collisions},
+        {"child_rekey_collision", st.child_rekey_collisions}, {"ike_rekey_collision", st.ike_rekey_collisions},
         {"ike_reauth_started", st.ike_sas_reauth_started}, {"ike_reauthenticated", st.ike_sas_reauthenticated},
         {"ike_reauth_failed", st.ike_sas_reauth_failed},
     };

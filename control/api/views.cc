@@ -258,6 +258,7 @@ json ike_stats_json(const ikev2::ManagerStats& st) {
           {"child_sas_installed", st.child_sas_installed},
           {"child_sas_rekeyed", st.child_sas_rekeyed},
           {"child_rekey_collisions", st.child_rekey_collisions},
+          {"ike_rekey_collisions", st.ike_rekey_collisions},
           {"child_sas_expired", st.child_sas_expired},
           {"liveness_checks_sent", st.liveness_checks_sent},
           {"dead_peers", st.dead_peers},

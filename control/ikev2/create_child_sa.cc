@@ -35,32 +35,12 @@ using payload::notify;
 using payload::spi_bytes;
 using payload::spi_value;
 
-// Back-off before retrying a rekey the peer answered TEMPORARY_FAILURE (§2.25).
-constexpr auto kRetryAfterTemporaryFailure = std::chrono::seconds(10);
-
 std::vector<config::Proposal> child_proposals(const config::ChildConfig& child) {
   return child.ah_proposals.empty() ? child.esp_proposals : child.ah_proposals;
 }
 
 iana::ProtocolId child_protocol(const config::ChildConfig& child) {
   return child.ah_proposals.empty() ? iana::ProtocolId::esp : iana::ProtocolId::ah;
-}
-
-std::optional<Spi> ike_spi(const Bytes& b) {
-  if (b.size() != 8) return std::nullopt;
-  Spi s;
-  std::copy(b.begin(), b.end(), s.begin());
-  if (is_zero(s)) return std::nullopt;
-  return s;
-}
-
-Bytes group_bytes(iana::KeId group) {
-  const auto g = static_cast<std::uint16_t>(group);
-  return {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)};
-}
-
-std::string group_name(iana::KeId group) {
-  return std::string(iana::transform_name(iana::TransformType::key_exchange, static_cast<std::uint16_t>(group)));
 }
 
 }  // namespace
@@ -181,35 +161,6 @@ bool Manager::send_create_child(IkeSa& sa, const config::ChildConfig& cc, std::u
   return true;
 }
 
-bool Manager::start_rekey_ike(IkeSa& sa, TimePoint now) {
-  const auto& conn = *sa.connection;
-  PendingCreate pc;
-  pc.kind = PendingCreate::Kind::rekey_ike;
-  pc.new_spi = unused_spi();
-  pc.sent_sa = nego::to_sa_payload(conn.proposals, iana::ProtocolId::ike, pc.new_spi, nego::SelectFor::create_child);
-  pc.nonce = random_bytes(options_.nonce_size);
-  const auto group = nego::first_key_exchange(conn.proposals);
-  if (!group) return false;
-  auto dh = codec::DiffieHellman::generate(*group);
-  if (!dh.ok()) {
-    log::warning("ike", sa.name() + " IKE_SA rekey: " + dh.error().message);
-    return false;
-  }
-  pc.key_exchange.emplace(std::move(*dh));
-  std::vector<Payload> payloads;
-  payloads.push_back(Payload{PayloadType::security_association, pc.sent_sa});
-  payloads.push_back(Payload{PayloadType::nonce, codec::Nonce{pc.nonce}});
-  payloads.push_back(Payload{PayloadType::key_exchange, codec::KeyExchange{static_cast<std::uint16_t>(*group),
-                                                                           pc.key_exchange->public_value()}});
-  log::info("ike", sa.name() + " rekeying IKE_SA");
-  sa.pending_create = std::move(pc);
-  if (!send_request(sa, iana::ExchangeType::create_child_sa, std::move(payloads), now)) {
-    sa.pending_create.reset();
-    return false;
-  }
-  return true;
-}
-
 void Manager::send_delete_child(IkeSa& sa, ChildSa& child, TimePoint now) {
   codec::Delete d;
   d.protocol = child.protocol;
@@ -218,38 +169,6 @@ void Manager::send_delete_child(IkeSa& sa, ChildSa& child, TimePoint now) {
                        hex32(child.spi_out) + "_o)");
   child.state = ChildSaState::deleting;
   send_request(sa, iana::ExchangeType::informational, {Payload{PayloadType::delete_, std::move(d)}}, now);
-}
-
-IkeSa& Manager::adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, const Spi& peer_spi, TimePoint now) {
-  IkeSa& n = create_sa(old.connection, initiator, now, our_spi);
-  (initiator ? n.spi_r : n.spi_i) = peer_spi;
-  n.local = old.local;
-  n.remote = old.remote;
-  n.nat_local = old.nat_local;
-  n.nat_remote = old.nat_remote;
-  n.peer_fragmentation = old.peer_fragmentation;
-  n.local_id = old.local_id;
-  n.remote_id = old.remote_id;
-  n.children = std::move(old.children);
-  old.children.clear();
-  n.established_at = now;
-  n.reauth_at = old.reauth_at;  // a rekey renews keys, not the authentication
-  n.reauth_expire_at = old.reauth_expire_at;
-  // A reauthentication under way goes on with the rekeyed SA in old's place.
-  n.reauth_of = old.reauth_of;
-  n.reauthenticated_by = old.reauthenticated_by;
-  for (const auto other : {old.reauth_of, old.reauthenticated_by}) {
-    const auto it = sas_.find(other);
-    if (it == sas_.end()) continue;
-    if (it->second->reauth_of == old.id) it->second->reauth_of = n.id;
-    if (it->second->reauthenticated_by == old.id) it->second->reauthenticated_by = n.id;
-  }
-  old.reauth_of = old.reauthenticated_by = 0;
-  old.superseded = true;
-  emit(SaEvent::Kind::ike_rekey, n, nullptr, old.id);
-  n.next_keepalive = now + options_.keepalive_interval;
-  index_peer_identity(n);
-  return n;
 }
 
 bool Manager::lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint now) {
@@ -292,13 +211,18 @@ bool Manager::renew_child_sa(std::uint64_t channel_sa_id, std::string_view reaso
 
 // --- Responder ---------------------------------------------------------------
 
+void Manager::refuse_create_child(IkeSa& sa, const codec::Header& header, NotifyType type, Bytes data,
+                                  const std::string& why) {
+  ++stats_.notifies_sent[std::string(iana::notify_type_name(type))];
+  log::warning("ike", sa.name() + " CREATE_CHILD_SA refused with " + std::string(iana::notify_type_name(type)) + ": " +
+                          why);
+  send_response(sa, header, {payload::notify(type, std::move(data))});
+}
+
 void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, const std::vector<Payload>& payloads,
                                       TimePoint now) {
   auto answer_error = [&](NotifyType type, Bytes data, const std::string& why) {
-    ++stats_.notifies_sent[std::string(iana::notify_type_name(type))];
-    log::warning("ike", sa.name() + " CREATE_CHILD_SA refused with " + std::string(iana::notify_type_name(type)) +
-                            ": " + why);
-    send_response(sa, header, {notify(type, std::move(data))});
+    refuse_create_child(sa, header, type, std::move(data), why);
   };
   if (sa.state() != IkeSaState::established)
     return answer_error(NotifyType::temporary_failure, {}, "the IKE SA is " + std::string(to_string(sa.state())));
@@ -307,65 +231,10 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
   const auto* ke = payload::find<codec::KeyExchange>(payloads, PayloadType::key_exchange);
   if (!offered || !nonce || offered->proposals.empty())
     return answer_error(NotifyType::invalid_syntax, {}, "no SA or Ni payload");
+  if (offered->proposals.front().protocol == iana::ProtocolId::ike)
+    return respond_rekey_ike(sa, header, *offered, nonce->data, ke, now);
   const auto ke_group = ke ? std::optional<iana::KeId>(static_cast<iana::KeId>(ke->group)) : std::nullopt;
   const Bytes nonce_r = random_bytes(options_.nonce_size);
-
-  if (offered->proposals.front().protocol == iana::ProtocolId::ike) {
-    // --- IKE SA rekey (§1.3.2, §2.18) ---
-    if (sa.pending_create && sa.pending_create->kind == PendingCreate::Kind::rekey_ike)
-      return answer_error(NotifyType::temporary_failure, {}, "we are rekeying this IKE SA ourselves");
-    // A reauthentication replaces it (or it is the replacement, still
-    // asking for Child SAs), or our Delete is queued: a rekey would only
-    // lose track of that.
-    if (sa.reauth_of || sa.reauthenticated_by || sa.has_task(Task::Kind::delete_ike))
-      return answer_error(NotifyType::temporary_failure, {}, "this IKE SA is being reauthenticated or deleted");
-    auto selected = nego::select_proposal(*offered, sa.connection->proposals, iana::ProtocolId::ike,
-                                          nego::SelectFor::create_child, ke_group);
-    if (!selected.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, selected.error().message);
-    if (const auto want = nego::group_for_retry(*selected, ke_group))
-      return answer_error(NotifyType::invalid_ke_payload, group_bytes(*want),
-                          "KE payload of another group, asking for " + group_name(*want));
-    if (!ke || !selected->key_exchange) return answer_error(NotifyType::invalid_syntax, {}, "IKE SA rekey without KE");
-    const auto peer_spi = ike_spi(selected->proposal.spi);
-    if (!peer_spi) return answer_error(NotifyType::invalid_syntax, {}, "IKE SA rekey without an 8-byte SPI");
-    auto dh = codec::DiffieHellman::generate(*selected->key_exchange);
-    if (!dh.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, dh.error().message);
-    auto g_ir = dh->shared_secret(ke->data);
-    if (!g_ir.ok()) return answer_error(NotifyType::invalid_syntax, {}, g_ir.error().message);
-    const Spi our_spi = unused_spi();
-    auto keys = codec::derive_rekeyed_ike_sa_keys(*sa.proposal->prf, sa.keys.sk_d, selected->ike_suite(),
-                                                  {g_ir->data(), g_ir->size()}, nonce->data, nonce_r, *peer_spi,
-                                                  our_spi);
-    if (!keys.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, keys.error().message);
-    auto suite = selected->ike_suite();
-    auto i_side = codec::SkCrypto::create(suite, keys->sk_ei, keys->sk_ai);
-    auto r_side = codec::SkCrypto::create(suite, keys->sk_er, keys->sk_ar);
-    if (!i_side.ok() || !r_side.ok())
-      return answer_error(NotifyType::no_proposal_chosen, {}, "cannot protect messages with " + selected->to_string());
-
-    std::vector<Payload> response;
-    response.push_back(Payload{PayloadType::security_association,
-                               codec::SecurityAssociation{{selected->for_response(our_spi)}}});
-    response.push_back(Payload{PayloadType::nonce, codec::Nonce{nonce_r}});
-    response.push_back(Payload{PayloadType::key_exchange, codec::KeyExchange{ke->group, dh->public_value()}});
-    if (!send_response(sa, header, std::move(response))) return;
-
-    IkeSa& n = adopt_rekeyed(sa, false, our_spi, *peer_spi, now);
-    n.proposal = std::move(*selected);
-    n.nonce_i = nonce->data;
-    n.nonce_r = nonce_r;
-    n.keys = std::move(*keys);
-    n.protect_out.emplace(std::move(*r_side));
-    n.protect_in.emplace(std::move(*i_side));
-    n.set_state(IkeSaState::established);
-    schedule_rekey(n, now);
-    sa.set_state(IkeSaState::rekeyed);
-    ++stats_.ike_sas_rekeyed;
-    log::info("ike", "IKE_SA " + sa.name() + " rekeyed by the peer: now " + n.name() + " (SPIs " + to_hex(n.spi_i) +
-                         "_i " + to_hex(n.spi_r) + "_r, " + n.proposal->to_string() + "), " +
-                         std::to_string(n.children.size()) + " CHILD_SAs moved");
-    return;
-  }
 
   // --- Child SA, new or rekeyed (§1.3.1, §1.3.3) ---
   const auto* tsi = payload::find<codec::TrafficSelectors>(payloads, PayloadType::traffic_selector_initiator);
@@ -405,7 +274,7 @@ void Manager::respond_create_child_sa(IkeSa& sa, const codec::Header& header, co
                                         nego::SelectFor::create_child, ke_group);
   if (!selected.ok()) return answer_error(NotifyType::no_proposal_chosen, {}, selected.error().message);
   if (const auto want = nego::group_for_retry(*selected, ke_group))
-    return answer_error(NotifyType::invalid_ke_payload, group_bytes(*want), "PFS group " + group_name(*want) + " wanted");
+    return answer_error(NotifyType::invalid_ke_payload, payload::group_bytes(*want), "PFS group " + payload::group_name(*want) + " wanted");
   const auto spi_out = spi_value(selected->proposal.spi);
   if (!spi_out) return answer_error(NotifyType::invalid_syntax, {}, "Child SA proposal without a 4-byte SPI");
   std::optional<codec::DiffieHellman> dh;
@@ -463,25 +332,24 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
   if (!sa.pending_create) return drop("unexpected_response", sa.name() + " CREATE_CHILD_SA response to nothing");
   PendingCreate pc = std::move(*sa.pending_create);
   sa.pending_create.reset();
-  const bool ike = pc.kind == PendingCreate::Kind::rekey_ike;
-  ChildSa* old = ike ? nullptr : find_child_by_spi_in(sa, pc.child.rekeys_spi_in);
-  const std::string what = ike ? std::string("IKE_SA rekey") : "CHILD_SA " + pc.child.config->name +
-                                                                    (old ? " rekey" : "");
+  if (pc.kind == PendingCreate::Kind::rekey_ike) {
+    if (const auto* error = first_error(payloads))
+      ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
+    return process_rekey_ike_response(sa, std::move(pc), payloads, now);
+  }
+  ChildSa* old = find_child_by_spi_in(sa, pc.child.rekeys_spi_in);
+  const std::string what = "CHILD_SA " + pc.child.config->name + (old ? " rekey" : "");
   auto give_up = [&](const std::string& why) {
     log::warning("ike", sa.name() + " " + what + " failed: " + why);
-    if (!ike) release_child_spi(pc.child.spi_in);
-    // The retry is jittered: two ends that collided and were both refused
-    // would otherwise collide again, in step.
-    const auto retry_at = now + kRetryAfterTemporaryFailure + jitter(kRetryAfterTemporaryFailure);
-    if (old) {
-      // Rekeyed by the peer meanwhile (a collision), it waits for the
-      // peer's Delete; otherwise it stays until its life_time, or a later try.
-      if (old->state == ChildSaState::rekeying) {
-        old->state = ChildSaState::installed;
-        old->rekey_at = retry_at;
-      }
+    release_child_spi(pc.child.spi_in);
+    // Rekeyed by the peer meanwhile (a collision), it waits for the
+    // peer's Delete; otherwise it stays until its life_time, or a later
+    // try, jittered: two ends that collided and were both refused would
+    // otherwise collide again, in step.
+    if (old && old->state == ChildSaState::rekeying) {
+      old->state = ChildSaState::installed;
+      old->rekey_at = now + kRetryAfterTemporaryFailure + jitter(kRetryAfterTemporaryFailure);
     }
-    if (ike) sa.rekey_at = retry_at;
   };
   if (const auto* error = first_error(payloads)) {
     ++stats_.notifies_received[std::string(iana::notify_type_name(error->type))];
@@ -495,42 +363,6 @@ void Manager::process_create_child_sa_response(IkeSa& sa, const std::vector<Payl
   const auto* nonce = payload::find<codec::Nonce>(payloads, PayloadType::nonce);
   const auto* ke = payload::find<codec::KeyExchange>(payloads, PayloadType::key_exchange);
   if (!sa_payload || !nonce) return give_up("response without SA or Nr");
-
-  if (ike) {
-    auto selected = nego::accept_response(pc.sent_sa, *sa_payload, iana::ProtocolId::ike);
-    if (!selected.ok()) return give_up(selected.error().message);
-    const auto peer_spi = ike_spi(selected->proposal.spi);
-    if (!peer_spi || !ke || !selected->key_exchange || ke->group != static_cast<std::uint16_t>(pc.key_exchange->group()))
-      return give_up("response SPI or KE payload does not fit the request");
-    auto g_ir = pc.key_exchange->shared_secret(ke->data);
-    if (!g_ir.ok()) return give_up(g_ir.error().message);
-    auto keys = codec::derive_rekeyed_ike_sa_keys(*sa.proposal->prf, sa.keys.sk_d, selected->ike_suite(),
-                                                  {g_ir->data(), g_ir->size()}, pc.nonce, nonce->data, pc.new_spi,
-                                                  *peer_spi);
-    if (!keys.ok()) return give_up(keys.error().message);
-    const auto suite = selected->ike_suite();
-    auto i_side = codec::SkCrypto::create(suite, keys->sk_ei, keys->sk_ai);
-    auto r_side = codec::SkCrypto::create(suite, keys->sk_er, keys->sk_ar);
-    if (!i_side.ok() || !r_side.ok()) return give_up("cannot protect messages with " + selected->to_string());
-    IkeSa& n = adopt_rekeyed(sa, true, pc.new_spi, *peer_spi, now);
-    n.proposal = std::move(*selected);
-    n.nonce_i = pc.nonce;
-    n.nonce_r = nonce->data;
-    n.keys = std::move(*keys);
-    n.protect_out.emplace(std::move(*i_side));
-    n.protect_in.emplace(std::move(*r_side));
-    n.set_state(IkeSaState::established);
-    schedule_rekey(n, now);
-    ++stats_.ike_sas_rekeyed;
-    log::info("ike", "IKE_SA " + sa.name() + " rekeyed: now " + n.name() + " (SPIs " + to_hex(n.spi_i) + "_i " +
-                         to_hex(n.spi_r) + "_r, " + n.proposal->to_string() + ")");
-    // The old IKE SA goes (§2.18): its Delete is the last it sends.
-    sa.set_state(IkeSaState::rekeyed);
-    sa.tasks.clear();
-    sa.tasks.push_back(Task{Task::Kind::delete_ike, 0});
-    run_tasks(sa, now);
-    return;
-  }
 
   const auto& cc = *pc.child.config;
   auto selected = nego::accept_response(pc.child.sa, *sa_payload, child_protocol(cc));

@@ -150,6 +150,14 @@ struct PendingCreate {
   codec::SecurityAssociation sent_sa;              // kind rekey_ike
   Bytes nonce;                                     // our Ni
   std::optional<codec::DiffieHellman> key_exchange;  // PFS / the new IKE SA's
+  // kind rekey_ike: the peer rekeyed this IKE SA too while our request was
+  // out (RFC 7296 §2.8.2). Its exchange made the IKE SA `peer_successor`;
+  // `peer_lowest_nonce` is the lower of that exchange's two nonces.
+  struct IkeCollision {
+    std::uint64_t peer_successor = 0;
+    Bytes peer_lowest_nonce;
+  };
+  std::optional<IkeCollision> ike_collision;
 };
 
 // Work for an established IKE SA that waits its turn: the message-ID
@@ -225,6 +233,12 @@ struct IkeSa {
 
   bool half_open_counted = false;  // in Manager's half-open counts
   bool superseded = false;         // an IKE SA rekey replaced it (§2.18): its removal is no "down" event
+  // Made by the peer's rekey while ours of the same IKE SA was out
+  // (§2.8.2), not yet settled: it holds no Child SA and takes no work.
+  bool rekey_collision = false;
+  // The peer deleted it while our colliding rekey request on it was out:
+  // it stays (REKEYED) only until that request is answered or given up.
+  bool deleted_by_peer = false;
   // A reauthentication replaced it (ours, or the peer's: another IKE SA of
   // the same connection and peer identity carries the traffic on). Its
   // Child SAs' inbound halves outlive it by retire_delay.

@@ -69,6 +69,18 @@ void Manager::respond_informational(IkeSa& sa, const codec::Header& header, cons
     return;
   }
   if (delete_ike) {
+    // Our rekey of it collided with the peer's, and the peer, not having
+    // seen ours, finished its own: the Child SAs go to its new IKE SA.
+    // Kept until our request is answered: a response that the Delete
+    // overtook may still make an IKE SA the peer expects us to delete.
+    if (sa.pending_create && sa.pending_create->ike_collision && !sa.superseded) {
+      forget_own_rekey(sa, sa.pending_create->ike_collision->peer_successor, now);
+      if (sa.outstanding) {
+        send_response(sa, header, {});
+        sa.deleted_by_peer = true;
+        return;
+      }
+    }
     // Another IKE SA with the same peer on the same connection, up: the
     // peer reauthenticated (make-before-break) and deletes the old one.
     if (sa.remote_id) sa.reauthenticated = !established_with_same_peer(sa, sa.connection, *sa.remote_id).empty();

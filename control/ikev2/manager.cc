@@ -484,7 +484,10 @@ void Manager::dispatch_protected(IkeSa& sa, const codec::Message& message, std::
       if (request) return respond_informational(sa, h, *inner, now);
       return process_informational_response(sa, *inner);
     case ExchangeType::create_child_sa:
-      if (sa.state() != IkeSaState::established && sa.state() != IkeSaState::rekeyed)
+      // A request on an IKE SA being deleted is answered TEMPORARY_FAILURE
+      // (§2.8.2: the peer's rekey of an IKE SA we rekeyed and are closing).
+      if (sa.state() != IkeSaState::established && sa.state() != IkeSaState::rekeyed &&
+          !(request && sa.state() == IkeSaState::deleting))
         return drop("unexpected_exchange", sa.name() + " " + what + " in state " + std::string(to_string(sa.state())));
       if (request) return respond_create_child_sa(sa, h, *inner, now);
       return process_create_child_sa_response(sa, *inner, now);
@@ -739,7 +742,7 @@ bool Manager::child_active(std::string_view connection, std::string_view child) 
 IkeSa* Manager::reusable_sa(const config::ConnectionConfig& conn) {
   for (auto& [id, owned] : sas_) {
     IkeSa& sa = *owned;
-    if (!sa.connection || sa.connection->name != conn.name) continue;
+    if (!sa.connection || sa.connection->name != conn.name || sa.rekey_collision) continue;
     const auto state = sa.state();
     if (state == IkeSaState::established ||
         (sa.initiator && (state == IkeSaState::created || state == IkeSaState::ike_sa_init_sent ||

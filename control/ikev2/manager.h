@@ -122,6 +122,7 @@ struct ManagerStats {
   std::uint64_t child_sas_rekeyed = 0;
   std::uint64_t child_rekey_collisions = 0;  // both ends rekeyed one Child SA at once (§2.8.1)
   std::uint64_t ike_sas_rekeyed = 0;
+  std::uint64_t ike_rekey_collisions = 0;    // both ends rekeyed one IKE SA at once (§2.8.2)
   std::uint64_t ike_sas_reauth_started = 0;  // reauthentications begun (reauth_time or the operator)
   std::uint64_t ike_sas_reauthenticated = 0; // ... that replaced their IKE SA
   std::uint64_t ike_sas_reauth_failed = 0;   // ... whose new IKE SA failed (the old one stays, tries again)
@@ -465,13 +466,34 @@ class Manager {
   // create_child_sa.cc.
   void run_tasks(IkeSa& sa, TimePoint now);
   bool start_rekey_child(IkeSa& sa, std::uint32_t spi_in, TimePoint now);
-  bool start_rekey_ike(IkeSa& sa, TimePoint now);
   void respond_create_child_sa(IkeSa& sa, const codec::Header& header, const std::vector<codec::Payload>& payloads,
                                TimePoint now);
   void process_create_child_sa_response(IkeSa& sa, const std::vector<codec::Payload>& payloads, TimePoint now);
-  // The IKE SA that replaces `old` after a rekey (§2.18): same peer,
-  // identities and Child SAs, new SPIs and keys.
-  IkeSa& adopt_rekeyed(IkeSa& old, bool initiator, const Spi& our_spi, const Spi& peer_spi, TimePoint now);
+  // A CREATE_CHILD_SA request refused with `type` (and its data).
+  void refuse_create_child(IkeSa& sa, const codec::Header& header, iana::NotifyType type, Bytes data,
+                           const std::string& why);
+  // Back-off before retrying a rekey the peer refused (TEMPORARY_FAILURE, §2.25).
+  static constexpr auto kRetryAfterTemporaryFailure = std::chrono::seconds(10);
+
+  // ike_rekey.cc: IKE SA rekey (§1.3.2, §2.18), simultaneous ones (§2.8.2).
+  bool start_rekey_ike(IkeSa& sa, TimePoint now);
+  void respond_rekey_ike(IkeSa& sa, const codec::Header& header, const codec::SecurityAssociation& offered,
+                         const Bytes& nonce_i, const codec::KeyExchange* ke, TimePoint now);
+  void process_rekey_ike_response(IkeSa& sa, PendingCreate pc, const std::vector<codec::Payload>& payloads,
+                                  TimePoint now);
+  // A new IKE SA rekeying `old`: same peer and identities, new SPIs (keys
+  // are the caller's). hand_over() then makes it old's successor: the
+  // Child SAs and any reauthentication under way move to it.
+  IkeSa& create_rekeyed(const IkeSa& old, bool initiator, const Spi& our_spi, const Spi& peer_spi, TimePoint now);
+  void hand_over(IkeSa& old, IkeSa& n);
+  // `old` is replaced: REKEYED, and its Delete is the last request it sends.
+  void retire_rekeyed(IkeSa& old, TimePoint now);
+  void settle_ike_rekey_collision(IkeSa& old, IkeSa& ours, const PendingCreate::IkeCollision& collision,
+                                  const Bytes& our_lowest_nonce, TimePoint now);
+  // The peer, having finished its own rekey of `old` first, refused ours
+  // or deleted `old`: its new IKE SA `peer_successor` carries on (§2.8.2).
+  void forget_own_rekey(IkeSa& old, std::uint64_t peer_successor, TimePoint now);
+  void remove_deleted_by_peer(IkeSa& old);
 
   // reauth.cc: reauthentication (reauth_time, or the operator's).
   // A new IKE SA to the peer, with each Child SA of `old` asked for again

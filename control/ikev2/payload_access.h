@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/ike/message.h"
@@ -50,6 +51,16 @@ inline std::vector<std::uint8_t> spi_bytes(std::uint32_t spi) {
 inline std::optional<std::uint32_t> spi_value(const std::vector<std::uint8_t>& b) {
   if (b.size() != 4) return std::nullopt;
   return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+}
+
+// A KE group as the 2-byte data of N(INVALID_KE_PAYLOAD) (§3.10.1), and its name.
+inline std::vector<std::uint8_t> group_bytes(iana::KeId group) {
+  const auto g = static_cast<std::uint16_t>(group);
+  return {static_cast<std::uint8_t>(g >> 8), static_cast<std::uint8_t>(g)};
+}
+
+inline std::string group_name(iana::KeId group) {
+  return std::string(iana::transform_name(iana::TransformType::key_exchange, static_cast<std::uint16_t>(group)));
 }
 
 }  // namespace corridor::control::ikev2::payload

@@ -17,11 +17,6 @@ PeerSpec restarting() {
   return s;
 }
 
-void drain(Pair& p) {
-  while (p.a_to_b() || p.b_to_a()) {
-  }
-}
-
 TEST(Ikev2CloseAction, StartNegotiatesAChildSaThePeerDeletedAgainOverTheSameIkeSa) {
   Pair p(restarting(), PeerSpec{}.mirrored());
   p.establish();

@@ -481,14 +481,6 @@ TEST(Ikev2Exchange, DeadPeerWithDpdActionClearLeavesNothing) {
 }
 
 // Delivers whatever is queued, both ways, until both wires are quiet.
-void drain(Pair& p) {
-  for (int i = 0; i < 50 && (!p.wire_a.queue.empty() || !p.wire_b.queue.empty()); ++i) {
-    p.a_to_b();
-    p.b_to_a();
-  }
-  ASSERT_TRUE(p.wire_a.queue.empty() && p.wire_b.queue.empty());
-}
-
 // Every policy points at an SA the dataplane holds, outbound ones at an
 // outbound SA: no packet is steered to a deleted or wrong SA.
 void expect_policies_point_at_live_sas(const Dataplane& d) {

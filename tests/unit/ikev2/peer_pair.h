@@ -184,6 +184,16 @@ inline void expect_matching_child_sas(const Dataplane& x, const Dataplane& y) {
 
 // Runs both managers' timers to `until`, one second at a time, delivering
 // every message as it is sent.
+// Delivers what both wires hold, a message each way in turn, until both
+// are empty (at most 50 rounds: a pair that never falls silent fails).
+inline void drain(Pair& p) {
+  for (int i = 0; i < 50 && (!p.wire_a.queue.empty() || !p.wire_b.queue.empty()); ++i) {
+    p.a_to_b();
+    p.b_to_a();
+  }
+  ASSERT_TRUE(p.wire_a.queue.empty() && p.wire_b.queue.empty());
+}
+
 inline void run_until(Pair& p, TimePoint until) {
   while (p.now < until) {
     p.now += 1s;

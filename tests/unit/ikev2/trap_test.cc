@@ -17,11 +17,6 @@ namespace {
 using control::ike::TrapOrigin;
 using control::ike::Traps;
 
-void drain(Pair& p) {
-  while (p.a_to_b() || p.b_to_a()) {
-  }
-}
-
 struct Handed {
   std::vector<std::tuple<std::string, std::string, TrapOrigin>> children;
   ikev2::ManagerOptions options() {
