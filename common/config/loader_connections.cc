@@ -301,15 +301,9 @@ ConnectionConfig read_connection(const std::string& name, const nlohmann::ordere
         ctx.diag.error(child_pointer + "/" + key,
                        std::string(key) + " trap initiates when traffic comes: it needs remote_addrs to begin "
                        "with a single address or host name");
-      const auto dynamic = [](const std::vector<net::TrafficSelector>& ts) {
-        return ts.empty() || std::any_of(ts.begin(), ts.end(), [](const auto& t) { return t.dynamic; });
-      };
-      const auto literal = [](const std::vector<AddressSpec>& addrs) {
-        return addrs.size() == 1 && addrs.front().kind == AddressSpec::Kind::address;
-      };
       for (const auto& [side, ts, addrs] : {std::tuple{"local", &child.local_ts, &c.local_addrs},
                                             std::tuple{"remote", &child.remote_ts, &c.remote_addrs}})
-        if (dynamic(*ts) && !literal(*addrs))
+        if (has_dynamic_selector(*ts) && !single_literal_address(*addrs))
           ctx.diag.error(child_pointer + "/" + key,
                          std::string(key) + " trap installs its policy before any negotiation, so a dynamic " + side +
                              "_ts needs " + side + "_addrs to be a single IP address (or give " + side +

@@ -38,6 +38,21 @@ struct AddressSpec {
   bool is_single_host() const { return kind == Kind::address || kind == Kind::hostname; }
 };
 
+// Before any negotiation (a trap policy), a side's selectors are known
+// unless they are dynamic (or none, which means dynamic): those stand for
+// the side's IKE address, known then only when local_addrs/remote_addrs
+// is one literal IP address.
+inline bool has_dynamic_selector(const std::vector<net::TrafficSelector>& ts) {
+  if (ts.empty()) return true;
+  for (const auto& t : ts)
+    if (t.dynamic) return true;
+  return false;
+}
+inline std::optional<net::IpAddress> single_literal_address(const std::vector<AddressSpec>& addrs) {
+  if (addrs.size() != 1 || addrs.front().kind != AddressSpec::Kind::address) return std::nullopt;
+  return addrs.front().prefix.address;
+}
+
 enum class AuthMethod : std::uint8_t { psk, pubkey, rsa, rsa_pss, ecdsa };
 std::string_view to_string(AuthMethod m);
 

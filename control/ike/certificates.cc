@@ -130,33 +130,31 @@ bool contains(const Bytes& data, std::string_view needle) {
   return std::search(data.begin(), data.end(), needle.begin(), needle.end()) != data.end();
 }
 
-// Every PEM certificate in `data`, or `data` as one DER certificate.
-std::vector<X509Own> parse_certificates(const Bytes& data) {
-  std::vector<X509Own> out;
+// Every PEM object of one kind in `data` (read_pem), or `data` as one DER
+// object (read_der) when it holds no PEM at all: certificates and CRLs
+// come in either form.
+template <typename Own, typename Object>
+std::vector<Own> parse_pem_or_der(const Bytes& data, Object* (*read_pem)(BIO*, Object**, pem_password_cb*, void*),
+                                  Object* (*read_der)(Object**, const unsigned char**, long)) {
+  std::vector<Own> out;
   BioOwn bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
   if (!bio) return out;
-  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
+  while (Object* o = read_pem(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(o);
   if (out.empty() && !contains(data, "-----BEGIN")) {
     const unsigned char* p = data.data();
-    X509Own x(d2i_X509(nullptr, &p, static_cast<long>(data.size())));
-    if (x && p == data.data() + data.size()) out.push_back(std::move(x));
+    Own o(read_der(nullptr, &p, static_cast<long>(data.size())));
+    if (o && p == data.data() + data.size()) out.push_back(std::move(o));
   }
-  ERR_clear_error();  // PEM_read_bio_X509 ends on "no start line"
+  ERR_clear_error();  // the PEM reader ends on "no start line"
   return out;
 }
 
+std::vector<X509Own> parse_certificates(const Bytes& data) {
+  return parse_pem_or_der<X509Own, X509>(data, PEM_read_bio_X509, d2i_X509);
+}
+
 std::vector<CrlOwn> parse_crls(const Bytes& data) {
-  std::vector<CrlOwn> out;
-  BioOwn bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-  if (!bio) return out;
-  while (X509_CRL* c = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(c);
-  if (out.empty() && !contains(data, "-----BEGIN")) {
-    const unsigned char* p = data.data();
-    CrlOwn c(d2i_X509_CRL(nullptr, &p, static_cast<long>(data.size())));
-    if (c && p == data.data() + data.size()) out.push_back(std::move(c));
-  }
-  ERR_clear_error();
-  return out;
+  return parse_pem_or_der<CrlOwn, X509_CRL>(data, PEM_read_bio_X509_CRL, d2i_X509_CRL);
 }
 
 Bytes name_der(const X509_NAME* name) {

@@ -15,13 +15,6 @@ namespace {
 // 256), so that an established Child SA takes its traffic from the trap.
 constexpr std::uint32_t kTrapPriorityOffset = 1000;
 
-// The address a dynamic selector of this side stands for: the
-// connection's only address, when it is a literal one.
-std::optional<net::IpAddress> single_address(const std::vector<config::AddressSpec>& addrs) {
-  if (addrs.size() != 1 || addrs.front().kind != config::AddressSpec::Kind::address) return std::nullopt;
-  return addrs.front().prefix.address;
-}
-
 std::string name_of(std::string_view connection, std::string_view child) {
   return "CHILD_SA " + std::string(child) + " of " + std::string(connection);
 }
@@ -43,9 +36,8 @@ std::optional<std::vector<channel::PolicyRecord>> Traps::policies(const config::
   std::vector<net::TrafficSelector> local = child.local_ts, remote = child.remote_ts;
   const auto resolve = [&](std::vector<net::TrafficSelector>& ts, const std::vector<config::AddressSpec>& addrs,
                            std::string_view side) {
-    const bool dynamic = ts.empty() || std::any_of(ts.begin(), ts.end(), [](const auto& t) { return t.dynamic; });
-    if (!dynamic) return true;
-    const auto address = single_address(addrs);
+    if (!config::has_dynamic_selector(ts)) return true;
+    const auto address = config::single_literal_address(addrs);
     if (!address) {
       if (why)
         *why = std::string(side) + "_ts is dynamic and " + std::string(side) +

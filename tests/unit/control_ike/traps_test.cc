@@ -135,7 +135,8 @@ TEST(Traps, RemoveAndClear) {
   EXPECT_EQ(traps.policy_count(), 0u);
 }
 
-TEST(Traps, TriggerSelectorsAreThePacketsOwn) {
+// What the dataplane reports for a TCP packet from 10.1.0.5:40000 to 10.2.0.7:443.
+channel::Acquire https_acquire() {
   channel::Acquire a;
   a.policy_id = 1;
   a.ip_protocol = 6;
@@ -143,6 +144,11 @@ TEST(Traps, TriggerSelectorsAreThePacketsOwn) {
   a.dst = {10, 2, 0, 7};
   a.src_port = 40000;
   a.dst_port = 443;
+  return a;
+}
+
+TEST(Traps, TriggerSelectorsAreThePacketsOwn) {
+  channel::Acquire a = https_acquire();
   auto t = trigger_of(a);
   EXPECT_EQ(t.tsi.to_string(), "10.1.0.5/32[tcp/40000]");
   EXPECT_EQ(t.tsr.to_string(), "10.2.0.7/32[tcp/443]");
@@ -154,13 +160,7 @@ TEST(Traps, TriggerSelectorsAreThePacketsOwn) {
 }
 
 TEST(Traps, DescribeNamesThePacket) {
-  channel::Acquire a;
-  a.policy_id = 1;
-  a.ip_protocol = 6;
-  a.src = {10, 1, 0, 5};
-  a.dst = {10, 2, 0, 7};
-  a.src_port = 40000;
-  a.dst_port = 443;
+  channel::Acquire a = https_acquire();
   EXPECT_EQ(describe(a), "10.1.0.5 -> 10.2.0.7 tcp 40000 -> 443");
   a.ip_protocol = 1;
   EXPECT_EQ(describe(a), "10.1.0.5 -> 10.2.0.7 icmp");
