@@ -388,13 +388,35 @@ bool key_matches(const X509* cert, const EVP_PKEY* key) {
 // ---------------------------------------------------------------------------
 // Verification steps.
 
-// Verify callback of revocation `relaxed`: a CRL past its nextUpdate (or
-// before its thisUpdate) is used all the same; OpenSSL goes on to look the
-// certificate up in it.
-int tolerate_stale_crl(int ok, X509_STORE_CTX* ctx) {
+// Verify callback of the revocation check (RFC 5280 §6.3), which OpenSSL
+// runs on every certificate of the path (X509_V_FLAG_CRL_CHECK_ALL); the
+// connection's remote.revocation rides in the context's app data. It
+// forgives, per certificate:
+//  - no CRL of its issuer: under relaxed; under ifuri when the certificate
+//    names no CRL distribution point; never under strict;
+//  - a CRL past its nextUpdate (or before its thisUpdate): under relaxed,
+//    which still looks the certificate up in it;
+//  - either, for the trust anchor itself, which is trusted as configured.
+// A listed certificate (X509_V_ERR_CERT_REVOKED) is never forgiven.
+int revocation_verify_cb(int ok, X509_STORE_CTX* ctx) {
   if (ok) return ok;
+  const auto mode = *static_cast<const config::Revocation*>(X509_STORE_CTX_get_app_data(ctx));
   const int err = X509_STORE_CTX_get_error(ctx);
-  return err == X509_V_ERR_CRL_HAS_EXPIRED || err == X509_V_ERR_CRL_NOT_YET_VALID ? 1 : 0;
+  const STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+  const bool anchor = chain && X509_STORE_CTX_get_error_depth(ctx) == sk_X509_num(chain) - 1;
+  X509* cur = X509_STORE_CTX_get_current_cert(ctx);
+  switch (err) {
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+      if (anchor || mode == config::Revocation::relaxed) return 1;
+      if (mode == config::Revocation::ifuri)
+        return cur && X509_get_ext_by_NID(cur, NID_crl_distribution_points, -1) >= 0 ? 0 : 1;
+      return 0;
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+      return anchor || mode == config::Revocation::relaxed ? 1 : 0;
+    default:
+      return 0;
+  }
 }
 
 std::string chain_error(X509_STORE_CTX* ctx, const X509* leaf) {
@@ -647,19 +669,14 @@ PeerCertificate validate_peer_certificate(const TrustStore& trust, std::span<con
   X509_VERIFY_PARAM_set_time(param, now);
   X509_VERIFY_PARAM_set_depth(param, 8);
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-  // Revocation (RFC 5280 §6.3) of the end entity, by the CRLs loaded and
-  // the connection's policy (config::Revocation).
+  // Revocation (RFC 5280 §6.3) of the end entity and of every CA below the
+  // trust anchor, by the CRLs loaded and the connection's policy
+  // (revocation_verify_cb). relaxed without a CRL has nothing to check.
   const auto revocation = TrustStoreAccess::revocation(trust);
-  const auto& issuers = TrustStoreAccess::crl_issuers(trust);
-  const Bytes leaf_issuer = name_der(X509_get_issuer_name(leaf.get()));
-  const bool have_crl = std::find(issuers.begin(), issuers.end(), leaf_issuer) != issuers.end();
-  const bool names_cdp = X509_get_ext_by_NID(leaf.get(), NID_crl_distribution_points, -1) >= 0;
-  if (have_crl || revocation == config::Revocation::strict ||
-      (revocation == config::Revocation::ifuri && names_cdp)) {
-    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK);
-    // relaxed: an out-of-date CRL still says who is revoked, and nothing
-    // more is asked of it.
-    if (revocation == config::Revocation::relaxed) X509_STORE_CTX_set_verify_cb(ctx.get(), tolerate_stale_crl);
+  if (!TrustStoreAccess::crl_issuers(trust).empty() || revocation != config::Revocation::relaxed) {
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    X509_STORE_CTX_set_app_data(ctx.get(), const_cast<config::Revocation*>(&revocation));
+    X509_STORE_CTX_set_verify_cb(ctx.get(), revocation_verify_cb);
   }
   if (X509_verify_cert(ctx.get()) != 1) return failed(chain_error(ctx.get(), leaf.get()));
 

@@ -517,6 +517,54 @@ TEST_F(Revocation, AStaleCrlStillRevokesButVouchesOnlyUnderRelaxed) {
   EXPECT_NE(r.why.find("is out of date"), std::string::npos) << r.why;
 }
 
+// RFC 5280 §6.3 asks it of every certificate of the path: a revoked
+// intermediate CA takes its end entities with it, and strict wants a CRL
+// of each issuer below the trust anchor (gw-p384 <- Intermediate CA <- Root CA).
+TEST_F(Revocation, IntermediateCasAreCheckedToo) {
+  const auto root_revokes_inter = crl_file("root-revokes-inter.crl", "root", {"inter"});
+  for (const auto mode : {config::Revocation::relaxed, config::Revocation::ifuri, config::Revocation::strict}) {
+    SCOPED_TRACE(std::string(config::to_string(mode)));
+    const auto r = check("p384", store({root_revokes_inter}, mode));
+    EXPECT_FALSE(r.ok);
+    // The path is checked from the end entity up: strict stops first at
+    // gw-p384, for which no CRL of the Intermediate CA is loaded.
+    EXPECT_EQ(r.why, mode == config::Revocation::strict
+                         ? "no CRL of 'C=CH, O=Corridor Test, CN=Intermediate CA' to check certificate 'C=CH, "
+                           "O=Corridor Test, CN=gw-p384.example' against (remote.revocation)"
+                         : "certificate 'C=CH, O=Corridor Test, CN=Intermediate CA' in the chain of 'C=CH, O=Corridor "
+                           "Test, CN=gw-p384.example' is revoked (CRL of 'C=CH, O=Corridor Test, CN=Root CA')");
+    EXPECT_TRUE(check("rsa", store({root_revokes_inter}, mode)).ok) << "the Root CA's own end entities are not";
+  }
+  // The Intermediate CA's CRL lists the end entity.
+  const auto root_clean = crl_file("root-clean.crl", "root", {});
+  const auto inter_revokes = crl_file("inter-revokes-p384.crl", "inter", {"p384"});
+  const auto revoked = check("p384", store({root_clean, inter_revokes}, config::Revocation::relaxed));
+  EXPECT_FALSE(revoked.ok);
+  EXPECT_EQ(revoked.why, "certificate 'C=CH, O=Corridor Test, CN=gw-p384.example' is revoked (CRL of 'C=CH, "
+                         "O=Corridor Test, CN=Intermediate CA')");
+  // strict: the Root CA's CRL vouches for the Intermediate CA, but nothing
+  // vouches for gw-p384 until the Intermediate CA's CRL is there too.
+  const auto missing = check("p384", store({root_clean}, config::Revocation::strict));
+  EXPECT_FALSE(missing.ok);
+  EXPECT_EQ(missing.why, "no CRL of 'C=CH, O=Corridor Test, CN=Intermediate CA' to check certificate 'C=CH, "
+                         "O=Corridor Test, CN=gw-p384.example' against (remote.revocation)");
+  const auto inter_clean = crl_file("inter-clean.crl", "inter", {});
+  EXPECT_TRUE(check("p384", store({root_clean, inter_clean}, config::Revocation::strict)).ok);
+  // Only the Intermediate CA's: the Intermediate CA itself goes unchecked,
+  // which strict refuses and relaxed and ifuri (no distribution point) accept.
+  const auto no_root = check("p384", store({inter_clean}, config::Revocation::strict));
+  EXPECT_FALSE(no_root.ok);
+  EXPECT_NE(no_root.why.find("no CRL of 'C=CH, O=Corridor Test, CN=Root CA' to check certificate 'C=CH, O=Corridor "
+                             "Test, CN=Intermediate CA' in the chain of"),
+            std::string::npos)
+      << no_root.why;
+  EXPECT_TRUE(check("p384", store({inter_clean}, config::Revocation::relaxed)).ok);
+  EXPECT_TRUE(check("p384", store({inter_clean}, config::Revocation::ifuri)).ok);
+  // The trust anchor needs no CRL of its own: the Root CA's CRL, about the
+  // certificates it issued, is all strict asks for gw-rsa.
+  EXPECT_TRUE(check("rsa", store({root_clean}, config::Revocation::strict)).ok);
+}
+
 TEST_F(Revocation, ACrlNotSignedByItsIssuerIsRefused) {
   const auto forged = crl_file("forged.crl", "root", {}, 7 * kDay, "other");  // Root CA's name, another key
   const auto r = check("rsa", store({forged}, config::Revocation::relaxed));
