@@ -188,7 +188,6 @@ void Manager::process_rekey_ike_response(IkeSa& sa, PendingCreate pc, const std:
   auto give_up = [&](const std::string& why) {
     log::warning("ike", sa.name() + " IKE_SA rekey failed: " + why);
     if (pc.ike_collision) {
-      ++stats_.ike_rekey_collisions;
       if (!sa.superseded) forget_own_rekey(sa, pc.ike_collision->peer_successor, now);
       if (sa.deleted_by_peer) remove_deleted_by_peer(sa);
       return;
@@ -230,7 +229,6 @@ void Manager::process_rekey_ike_response(IkeSa& sa, PendingCreate pc, const std:
   if (pc.ike_collision && sa.superseded) {
     // The peer's new IKE SA took over already (its Delete of the old one
     // overtook this response): ours is the redundant one.
-    ++stats_.ike_rekey_collisions;
     log::info("ike", "IKE_SA " + sa.name() + " was rekeyed by both ends at once (RFC 7296 §2.8.2), and the peer's "
                      "IKE_SA took over before our response came: ours, " + n.name() + ", goes");
     n.superseded = true;
@@ -301,6 +299,7 @@ void Manager::forget_own_rekey(IkeSa& old, std::uint64_t peer_successor, TimePoi
     old.rekey_at = now + kRetryAfterTemporaryFailure + jitter(kRetryAfterTemporaryFailure);
     return;
   }
+  ++stats_.ike_rekey_collisions;
   IkeSa& theirs = *it->second;
   log::info("ike", "IKE_SA " + old.name() + " was rekeyed by both ends at once, and the peer's " + theirs.name() +
                        " took over (RFC 7296 §2.8.2): the Child SAs move to it");

@@ -239,6 +239,9 @@ struct IkeSa {
   // The peer deleted it while our colliding rekey request on it was out:
   // it stays (REKEYED) only until that request is answered or given up.
   bool deleted_by_peer = false;
+  // When the tick first saw it REKEYED with nothing of ours left to send:
+  // from then on only the peer's Delete is awaited (kRekeyedTimeout).
+  TimePoint rekeyed_since{};
   // A reauthentication replaced it (ours, or the peer's: another IKE SA of
   // the same connection and peer identity carries the traffic on). Its
   // Child SAs' inbound halves outlive it by retire_delay.

@@ -23,6 +23,11 @@ namespace {
 // How long a rekey responder waits for the old Child SA's Delete before it
 // moves the outbound traffic to the new SA anyway.
 constexpr auto kTakeoverTimeout = std::chrono::seconds(10);
+// How long a REKEYED IKE SA waits for the peer's Delete (the old SA of a
+// rekey the peer made, or a redundant one of a simultaneous rekey, §2.8.2)
+// before it goes without one: its Child SAs moved on already, and a peer
+// that lost the message, or never made the SA, would leave it forever.
+constexpr auto kRekeyedTimeout = std::chrono::seconds(30);
 
 std::vector<PayloadType> types_of(const std::vector<Payload>& payloads) {
   std::vector<PayloadType> out;
@@ -535,9 +540,19 @@ void Manager::tick(TimePoint now) {
       expired.push_back(id);
       continue;
     }
+    if (sa.state() == IkeSaState::rekeyed && !sa.outstanding && sa.tasks.empty()) {
+      if (sa.rekeyed_since == TimePoint{}) sa.rekeyed_since = now;
+      if (now - sa.rekeyed_since >= kRekeyedTimeout) {
+        expired.push_back(id);
+        continue;
+      }
+    }
     if (sa.outstanding && now >= sa.outstanding->next_send) {
       auto& out = *sa.outstanding;
-      if (out.retransmits >= options_.retransmit_tries) {
+      // Deleted by the peer, it waited one retransmission timeout for the
+      // response its Delete overtook (ike_rekey.cc); the peer has no SA to
+      // answer a retransmission.
+      if (out.retransmits >= options_.retransmit_tries || sa.deleted_by_peer) {
         expired.push_back(id);
         continue;
       }
@@ -607,7 +622,13 @@ void Manager::tick(TimePoint now) {
     const auto it = sas_.find(id);
     if (it == sas_.end()) continue;
     IkeSa& sa = *it->second;
-    if (sa.state() == IkeSaState::ike_sa_init_done) {
+    if (sa.deleted_by_peer) {
+      remove_deleted_by_peer(sa);
+    } else if (sa.state() == IkeSaState::rekeyed && !sa.outstanding) {
+      log::info("ike", "IKE_SA " + sa.name() + " was replaced by a rekey and the peer never deleted it: removing it");
+      sa.set_state(IkeSaState::dead);
+      remove_sa(id);
+    } else if (sa.state() == IkeSaState::ike_sa_init_done) {
       drop("half_open_timeout", sa.name() + " no IKE_AUTH from " + endpoint_text(sa.remote) + " within " +
                                     std::to_string(options_.half_open_timeout.count()) + " s");
       sa.set_state(IkeSaState::dead);

@@ -135,6 +135,58 @@ TEST(Ikev2IkeRekeyCollision, ThePeersDeleteOvertakesItsResponse) {
   EXPECT_EQ(std::count(events_b.begin(), events_b.end(), "ike-rekey"), kRounds);
 }
 
+// As above, but the response the Delete of the old IKE SA overtook never
+// comes: the old IKE SA, which the peer deleted, waits one retransmission
+// timeout for it and then goes, quietly (the peer has no SA to answer a
+// retransmission; nothing failed). The peer's copy of the redundant IKE SA
+// that response would have made goes 30 s later, without A's Delete.
+TEST(Ikev2IkeRekeyCollision, AnOvertakenResponseThatNeverComesIsNotWaitedForLong) {
+  Pair p({}, PeerSpec{}.mirrored());
+  p.establish();
+  const auto child_spis = spis(p.dp_a);
+  int waited = 0;
+  for (int round = 0; round < 16; ++round) {
+    const std::string when = "round " + std::to_string(round);
+    ASSERT_TRUE(p.a.rekey(p.a.list().at(0).id, p.now));
+    ASSERT_TRUE(p.b.rekey(p.b.list().at(0).id, p.now));
+    ASSERT_TRUE(p.a_to_b());
+    const Datagram response_x = p.wire_b.queue.back();
+    p.wire_b.queue.pop_back();
+    ASSERT_TRUE(p.b_to_a());
+    ASSERT_TRUE(p.a_to_b());  // B settles and sends its Delete
+    ASSERT_TRUE(p.b_to_a());
+    drain(p);  // A's answer to the Delete
+    if (p.a.ike_sa_count() == 2) {
+      // B won: it deleted the old IKE SA, which A keeps for the response.
+      ++waited;
+      p.now += 6s;  // past the first retransmission timeout
+      p.a.tick(p.now);
+      p.b.tick(p.now);
+      EXPECT_EQ(p.a.ike_sa_count(), 1u) << when;
+      for (const auto& d : p.wire_a.queue) {
+        const auto m = parse(d);
+        ADD_FAILURE() << when << ": A sent " << static_cast<int>(m.header.exchange) << " id " << m.header.message_id
+                      << (m.header.response ? " response" : " request");
+      }
+      // B waits for A's Delete of the redundant IKE SA A never made, then
+      // lets it go.
+      ASSERT_EQ(p.b.ike_sa_count(), 2u) << when;
+      p.now += 31s;
+      p.a.tick(p.now);
+      p.b.tick(p.now);
+      EXPECT_TRUE(p.wire_b.queue.empty()) << when;
+    } else {
+      p.wire_b.queue.push_back(response_x);  // B lost: the response settles it as before
+      drain(p);
+    }
+    expect_one_shared_ike_sa(p, child_spis, when);
+    p.now += 1s;
+  }
+  EXPECT_GT(waited, 0);
+  EXPECT_EQ(p.a.stats().ike_sas_failed, 0u);
+  EXPECT_EQ(p.a.stats().ike_rekey_collisions, 16u);
+}
+
 // §2.8.2's special case: A's response to X reaches A before B's request Y
 // does, so A finishes its rekey without seeing the collision and answers Y
 // TEMPORARY_FAILURE (the old IKE SA is going). B, which did see it, learns
