@@ -5,7 +5,8 @@
                                                                [--aggressive] [--nat] [--rekey] [--auth psk|ecdsa|rsa]
                                                                [--fault dataplane-restart|control-restart|peer-reboot|
                                                                         peer-gone|bad-input]
-                                                               [--variant esn|ah|multi|ipv6|transport|trap] [--demo]
+                                                               [--variant esn|ah|multi|ipv6|transport|trap|
+                                                                          rekey-collision] [--demo]
                                                                [--keep]
 
     host A          Corridor gateway A                        [NAT]          gateway B            host B
@@ -77,6 +78,10 @@ in the one Child SA, and with the hosts' LANs at 1500 bytes like the WAN
 checks path MTU handling: IPv4 without DF fragmented before ESP, "too big"
 (ICMP and ICMPv6) answered with the tunnel's MTU, which the hosts' kernels
 learn, and the 2 MB TCP stream finds its segment size that way.
+--variant rekey-collision (strongSwan peer, IKEv2) has both gateways rekey
+the IKE SA at the same moment (RFC 7296 §2.8.2), gateway B's firewall
+holding IKE for a moment so that the requests cross: both must end on one
+and the same new IKE SA, the Child SA on it.
 
 Checked: the IKE SA and Child SA are up on both sides with the same SPIs;
 host A pings host B with no loss, sends 50 UDP datagrams and a 2 MB TCP
@@ -112,10 +117,12 @@ ike_version = sys.argv[sys.argv.index('--ike') + 1] if '--ike' in sys.argv else 
 aggressive = '--aggressive' in sys.argv
 fault = sys.argv[sys.argv.index('--fault') + 1] if '--fault' in sys.argv else None
 variant = sys.argv[sys.argv.index('--variant') + 1] if '--variant' in sys.argv else None
-if variant not in (None, 'esn', 'ah', 'multi', 'ipv6', 'transport', 'trap') or (variant and (
-        peer_kind != 'corridor' or (ike_version != '2' and variant != 'trap') or fault or rekey or nat)):
+if variant not in (None, 'esn', 'ah', 'multi', 'ipv6', 'transport', 'trap', 'rekey-collision') or (variant and (
+        (peer_kind != 'corridor') != (variant == 'rekey-collision') or (ike_version != '2' and variant != 'trap') or
+        fault or rekey or nat)):
     sys.exit('--variant esn|ah|multi|ipv6|transport|trap: between two Corridors over IKEv2 (trap over IKEv1 too; '
-             'what the strongSwan peer here cannot do), without --fault, --rekey and --nat')
+             'what the strongSwan peer here cannot do); rekey-collision: with strongSwan over IKEv2; '
+             'without --fault, --rekey and --nat')
 auth = sys.argv[sys.argv.index('--auth') + 1] if '--auth' in sys.argv else 'psk'
 if auth not in ('psk', 'ecdsa', 'rsa') or (auth != 'psk' and (fault or variant or aggressive)):
     sys.exit('--auth psk|ecdsa|rsa: certificates (ECDSA P-256 or RSA 3072 from one test CA), without --fault, '
@@ -677,7 +684,9 @@ def run(build):
                   'ESP is UDP-encapsulated exactly when needed (%s)' % child_a['encapsulation'])
             if nat:
                 check(sa_a['nat']['local'], 'Corridor detected that it is behind a NAT')
-            if variant:
+            if variant == 'rekey-collision':
+                variants.rekey_collision(gw_a, peer, ns_b, host_a, wd)
+            elif variant:
                 variants.check_variant(variant, gw_a, peer, host_a)
 
             if rekey:

@@ -6,9 +6,11 @@ numbers, AH, and a connection with several Child SAs and subnets; and trap
 policies (start_action=trap), which need a Corridor dataplane on the
 initiating side. Each check runs once the tunnel is up (trap's first half
 brings it up); the common traffic and counter checks of ike_tunnel.py
-follow.
+follow. One variant is for strongSwan: rekey-collision, both ends rekeying
+the IKE SA at once.
 """
 
+import os
 import time
 
 import strongswan as sw
@@ -242,6 +244,85 @@ def check_trap_again(gw_a, host_a):
     check(received >= 15 and after['initiated'] == before['initiated'] + 1,
           'the next packets negotiated it again (%d of 20 answered; initiated %d -> %d)' % (
               received, before['initiated'], after['initiated']))
+
+
+# Gateway B's firewall holding IKE both ways (UDP 500, and UDP 4500 with
+# the non-ESP marker, RFC 3948 §2.2) while ESP goes on. IKE of a strongSwan
+# or Corridor gateway B passes B's kernel (Corridor's through its exception
+# TAP), so nft in B's namespace sees it.
+HOLD_IKE = """table inet corridor_hold {
+    chain input { type filter hook input priority 0; policy accept;
+        udp dport 500 drop; udp dport 4500 @th,64,32 0 drop; }
+    chain output { type filter hook output priority 0; policy accept;
+        udp sport 500 drop; udp sport 4500 @th,64,32 0 drop; }
+}
+"""
+
+
+def hold_ike(ns, wd, hold):
+    if hold:
+        path = os.path.join(wd, 'hold-ike.nft')
+        with open(path, 'w') as f:
+            f.write(HOLD_IKE)
+        sw.Topology.sh('nft', '-f', path, ns=ns)
+    else:
+        sw.Topology.sh('nft', 'delete', 'table', 'inet', 'corridor_hold', ns=ns)
+
+
+def rekey_collision(gw_a, peer, ns_b, host_a, wd):
+    """RFC 7296 §2.8.2 against strongSwan: both gateways rekey the IKE SA at once. Gateway B's
+    firewall holds IKE for 2.5 s, so both CREATE_CHILD_SA requests are out together; their
+    retransmissions (4 s on both sides) then cross. The one whose request was sent first
+    retransmits first and completes its rekey without seeing the other's; the other sees the
+    collision, answers, and then learns from the Delete of the old IKE SA (or a TEMPORARY_FAILURE)
+    that the peer's new IKE SA is the one. Once with strongSwan first, so that Corridor is the end
+    that sees it, once with Corridor first. Each time both must end on one and the same new IKE SA
+    holding the Child SA, and the tunnel carries traffic."""
+    say('both gateways rekey the IKE SA at once (RFC 7296 §2.8.2): gateway B holds IKE for 2.5 s so the '
+        'requests cross')
+
+    def corridor_rekey():
+        sa = gw_a.established()
+        status, body = gw_a.api_request('POST', '/sas/%d/rekey' % sa['id'], token='admin')
+        check(status == 202, 'POST /sas/%d/rekey: %d %s' % (sa['id'], status, body[:200]))
+
+    def strongswan_rekey():
+        check(peer.rekey(ike='site-a'), 'swanctl --rekey --ike site-a accepted')
+
+    def settled():
+        a, b = gw_a.ike_sas(), peer.list_sas()
+        return (len(a) == 1 and len(b) == 1 and a[0]['state'] == 'ESTABLISHED' and b[0]['state'] == 'ESTABLISHED' and
+                len(a[0]['children']) == 1 and len(b[0]['child-sas']) == 1 and
+                a[0]['spi_i'] == b[0]['initiator-spi'] and a[0]['spi_r'] == b[0]['responder-spi'])
+
+    for first in ('strongSwan', 'Corridor'):
+        before = gw_a.established()
+        collisions = gw_a.status()['ike']['ike_rekey_collisions']
+        hold_ike(ns_b, wd, True)
+        try:
+            for rekey in ((strongswan_rekey, corridor_rekey) if first == 'strongSwan' else
+                          (corridor_rekey, strongswan_rekey)):
+                rekey()
+                time.sleep(0.3)
+            time.sleep(2.2)
+        finally:
+            hold_ike(ns_b, wd, False)
+        deadline = time.time() + 25
+        while not settled() and time.time() < deadline:
+            time.sleep(0.2)
+        a, b = gw_a.ike_sas(), peer.list_sas()
+        check(settled() and a[0]['spi_i'] != before['spi_i'],
+              '%s first: one and the same new IKE SA on both gateways, with the Child SA (Corridor: %s; '
+              'strongSwan: %s)' % (first, ', '.join('%s %s_i %s_r %d child(ren)' % (
+                  s['state'], s['spi_i'], s['spi_r'], len(s['children'])) for s in a),
+                                   ', '.join('%s %s_i %s_r %d child(ren)' % (
+                                       s['state'], s['initiator-spi'], s['responder-spi'], len(s['child-sas']))
+                                             for s in b)))
+        seen = gw_a.status()['ike']['ike_rekey_collisions'] - collisions
+        if first == 'strongSwan':
+            check(seen == 1, 'Corridor saw the collision and settled it (ike_rekey_collisions +%d)' % seen)
+        received = ping(host_a, '10.2.0.10', 5)
+        check(received == 5, 'the tunnel carries traffic after it (%d of 5 answered)' % received)
 
 
 def check_variant(variant, gw_a, peer, host_a):
