@@ -188,11 +188,12 @@ class Service {
                           " withheld outbound SAs (dataplane restart)");
     const auto now = ikev2::Clock::now();
     constexpr std::string_view reason = "lost its outbound sequence number with the dataplane restart";
-    for (const auto id : withheld) {
-      if (ike_ && ike_->renew_child_sa(id, reason, now)) continue;
-      if (ikev1_ && ikev1_->renew_ipsec_sa(id, reason, now)) continue;
+    // One walk over each manager's SAs for all of them, not one per SA.
+    std::vector<std::uint64_t> left(withheld.begin(), withheld.end());
+    if (ike_) left = ike_->renew_child_sas(left, reason, now);
+    if (ikev1_) left = ikev1_->renew_ipsec_sas(left, reason, now);
+    for (const auto id : left)
       log::warning("chan", "withheld outbound SA " + std::to_string(id) + " belongs to no Child SA");
-    }
   }
 
   // An ACQUIRE: a packet hit a trap policy. Its child is initiated unless

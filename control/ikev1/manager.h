@@ -255,6 +255,10 @@ class Manager {
   // new Quick Mode for `reason` (logged), unless one is under way or it was
   // renewed already. False if no IPsec SA has that id.
   bool renew_ipsec_sa(std::uint64_t channel_sa_id, std::string_view reason, TimePoint now);
+  // The same for many ids in one walk over the SAs (a restarted dataplane's
+  // withheld SAs); returns the ids no IPsec SA has.
+  std::vector<std::uint64_t> renew_ipsec_sas(const std::vector<std::uint64_t>& channel_sa_ids, std::string_view reason,
+                                             TimePoint now);
   // The connection of each installed IPsec SA's channel ids (traffic ledger).
   void visit_channel_ids(const std::function<void(std::uint64_t sa_id, const std::string& connection)>& visit) const;
   const ManagerStats& stats() const { return stats_; }

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <unordered_set>
 
 #include "common/log/log.h"
 #include "control/ike/child_records.h"
@@ -710,15 +711,38 @@ bool Manager::lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint
 }
 
 bool Manager::renew_ipsec_sa(std::uint64_t channel_sa_id, std::string_view reason, TimePoint now) {
+  return renew_ipsec_sas({channel_sa_id}, reason, now).empty();
+}
+
+std::vector<std::uint64_t> Manager::renew_ipsec_sas(const std::vector<std::uint64_t>& channel_sa_ids,
+                                                    std::string_view reason, TimePoint now) {
+  std::unordered_set<std::uint64_t> wanted(channel_sa_ids.begin(), channel_sa_ids.end());
+  std::unordered_set<std::uint64_t> found;
+  // Collected first: a Quick Mode started for one may change the list.
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> due;  // ISAKMP SA id, inbound SPI
   for (auto& [id, owned] : sas_) {
-    IsakmpSa& sa = *owned;
-    for (auto& ipsec : sa.ipsec_sas) {
-      if (ipsec.sa_id_in != channel_sa_id && ipsec.sa_id_out != channel_sa_id) continue;
-      renew(sa, ipsec, reason, now);
-      return true;
+    for (const auto& ipsec : owned->ipsec_sas) {
+      const bool in = wanted.count(ipsec.sa_id_in) != 0;
+      const bool out = wanted.count(ipsec.sa_id_out) != 0;
+      if (!in && !out) continue;
+      if (in) found.insert(ipsec.sa_id_in);
+      if (out) found.insert(ipsec.sa_id_out);
+      due.emplace_back(id, ipsec.spi_in);
     }
   }
-  return false;
+  for (const auto& [sa_id, spi_in] : due) {
+    const auto it = sas_.find(sa_id);
+    if (it == sas_.end()) continue;
+    for (auto& ipsec : it->second->ipsec_sas) {
+      if (ipsec.spi_in != spi_in) continue;
+      renew(*it->second, ipsec, reason, now);
+      break;
+    }
+  }
+  std::vector<std::uint64_t> unknown;
+  for (const auto id : channel_sa_ids)
+    if (!found.count(id)) unknown.push_back(id);
+  return unknown;
 }
 
 void Manager::renew(IsakmpSa& sa, IpsecSa& ipsec, std::string_view reason, TimePoint now) {

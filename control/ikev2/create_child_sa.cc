@@ -15,6 +15,7 @@
 // Our own requests wait in IkeSa::tasks (the window is 1, §2.3); run_tasks()
 // starts the next when none is outstanding.
 #include <cstdio>
+#include <unordered_set>
 
 #include "common/log/log.h"
 #include "control/ike/ts_narrow.h"
@@ -188,25 +189,39 @@ bool Manager::lifetime_reached(std::uint64_t channel_sa_id, bool hard, TimePoint
 }
 
 bool Manager::renew_child_sa(std::uint64_t channel_sa_id, std::string_view reason, TimePoint now) {
+  return renew_child_sas({channel_sa_id}, reason, now).empty();
+}
+
+std::vector<std::uint64_t> Manager::renew_child_sas(const std::vector<std::uint64_t>& channel_sa_ids,
+                                                    std::string_view reason, TimePoint now) {
+  std::unordered_set<std::uint64_t> wanted(channel_sa_ids.begin(), channel_sa_ids.end());
+  std::unordered_set<std::uint64_t> found;
   for (auto& [id, owned] : sas_) {
     IkeSa& sa = *owned;
+    bool queued = false;
     for (auto& c : sa.children) {
-      if (c.record_in.sa_id != channel_sa_id && c.record_out.sa_id != channel_sa_id) continue;
-      if (c.state == ChildSaState::installed && !sa.has_task(Task::Kind::rekey_child, c.spi_in)) {
-        // A rekey responder's new pair whose predecessor's Delete has not
-        // come yet takes the outbound policies first, so that its own
-        // successor takes them from it (and the predecessor's Delete
-        // leaves them alone).
-        if (c.outbound_pending) switch_outbound(sa, c);
-        log::info("ike", sa.name() + " CHILD_SA " + c.name + " " + std::string(reason) + ", rekeying it");
-        c.rekey_at = TimePoint::max();
-        sa.tasks.push_back(Task{Task::Kind::rekey_child, c.spi_in});
-        run_tasks(sa, now);
-      }
-      return true;
+      const bool in = wanted.count(c.record_in.sa_id) != 0;
+      const bool out = wanted.count(c.record_out.sa_id) != 0;
+      if (!in && !out) continue;
+      if (in) found.insert(c.record_in.sa_id);
+      if (out) found.insert(c.record_out.sa_id);
+      if (c.state != ChildSaState::installed || sa.has_task(Task::Kind::rekey_child, c.spi_in)) continue;
+      // A rekey responder's new pair whose predecessor's Delete has not
+      // come yet takes the outbound policies first, so that its own
+      // successor takes them from it (and the predecessor's Delete leaves
+      // them alone).
+      if (c.outbound_pending) switch_outbound(sa, c);
+      log::info("ike", sa.name() + " CHILD_SA " + c.name + " " + std::string(reason) + ", rekeying it");
+      c.rekey_at = TimePoint::max();
+      sa.tasks.push_back(Task{Task::Kind::rekey_child, c.spi_in});
+      queued = true;
     }
+    if (queued) run_tasks(sa, now);  // after the walk over its children: it may change them
   }
-  return false;
+  std::vector<std::uint64_t> unknown;
+  for (const auto id : channel_sa_ids)
+    if (!found.count(id)) unknown.push_back(id);
+  return unknown;
 }
 
 // --- Responder ---------------------------------------------------------------

@@ -234,6 +234,10 @@ class Manager {
   // `reason` (logged), unless it is being rekeyed or replaced already.
   // False if no Child SA has that id.
   bool renew_child_sa(std::uint64_t channel_sa_id, std::string_view reason, TimePoint now);
+  // The same for many ids in one walk over the SAs (a restarted dataplane's
+  // withheld SAs, thousands of them); returns the ids no Child SA has.
+  std::vector<std::uint64_t> renew_child_sas(const std::vector<std::uint64_t>& channel_sa_ids, std::string_view reason,
+                                             TimePoint now);
   // Retransmissions, half-open timeouts, keepalives.
   void tick(TimePoint now);
 

@@ -558,6 +558,23 @@ TEST(Ikev1MainMode, AResponderStoppingBeforeMessageFiveForgetsTheSa) {
   EXPECT_TRUE(p.wire_b.queue.empty());
 }
 
+// A restarted dataplane's withheld SAs, renewed in one call: the IPsec SA
+// (named by both its ids) gets one new Quick Mode; an unknown id comes back.
+TEST(Ikev1QuickMode, RenewingManyChannelIdsStartsOneQuickModePerIpsecSa) {
+  Pair p;
+  establish(p);
+  ASSERT_EQ(p.dp_a.sas.size(), 2u);
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, sa] : p.dp_a.sas) ids.push_back(id);
+  ids.push_back(987654321);
+  EXPECT_EQ(p.a.renew_ipsec_sas(ids, "lost its outbound sequence number (test)", p.now),
+            std::vector<std::uint64_t>{987654321});
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // one Quick Mode 1
+  p.settle();
+  EXPECT_EQ(p.a.stats().ipsec_sas_rekeyed, 1u);
+  EXPECT_EQ(p.a.renew_ipsec_sas({987654321}, "again", p.now), std::vector<std::uint64_t>{987654321});
+}
+
 TEST(Ikev1QuickMode, RekeyIsMakeBeforeBreak) {
   // A renews 10-20 s in (rekey_time less up to half of it as jitter); the
   // new pair's own renewal then comes 10 s after it at the earliest, later

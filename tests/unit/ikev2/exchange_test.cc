@@ -693,6 +693,38 @@ TEST(Ikev2Exchange, ASecondChildOfTheConnectionIsCreatedOverTheSameIkeSa) {
   EXPECT_EQ(p.a.ike_sa_count(), 1u);
 }
 
+// A restarted dataplane's withheld SAs are renewed in one call: each Child
+// SA named (by either direction's id) is rekeyed once, one exchange after
+// the other (window 1), and the ids no Child SA has come back.
+TEST(Ikev2Exchange, RenewingManyChannelIdsRekeysEachChildOnce) {
+  PeerSpec a;
+  a.net2_local_ts = R"(["10.11.0.0/16"])";
+  a.net2_remote_ts = R"(["10.12.0.0/16"])";
+  Pair p(a, a.mirrored());
+  ASSERT_TRUE(p.a.initiate("peer", "net", p.now));
+  ASSERT_TRUE(p.a.initiate("peer", "net2", p.now));
+  p.establish_initiated();
+  p.a.tick(p.now);
+  drain(p);
+  ASSERT_EQ(p.dp_a.sas.size(), 4u);
+  const auto before = spis(p.dp_a);
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, sa] : p.dp_a.sas) ids.push_back(id);  // both directions of both children
+  ids.push_back(987654321);
+  const auto unknown = p.a.renew_child_sas(ids, "lost its outbound sequence number (test)", p.now);
+  EXPECT_EQ(unknown, std::vector<std::uint64_t>{987654321});
+  ASSERT_EQ(p.wire_a.queue.size(), 1u);  // the first rekey; the second waits its turn
+  drain(p);     // the first rekey and the old pair's Delete
+  p.a.tick(p.now);  // the next task goes out
+  drain(p);
+  EXPECT_EQ(p.a.stats().child_sas_rekeyed, 2u);
+  const auto after = spis(p.dp_a);
+  for (const auto spi : after) EXPECT_EQ(before.count(spi), 0u) << "every pair is new";
+  EXPECT_EQ(after, spis(p.dp_b)) << "each SA of A has its other half at B";
+  // Asked again while nothing is left to renew: only the unknown id comes back.
+  EXPECT_EQ(p.a.renew_child_sas({987654321}, "again", p.now), std::vector<std::uint64_t>{987654321});
+}
+
 TEST(Ikev2Exchange, ChildSaRekeyIsMakeBeforeBreak) {
   PeerSpec a;
   a.child_rekey = "20s";
