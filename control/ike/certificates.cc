@@ -157,15 +157,6 @@ std::vector<CrlOwn> parse_crls(const Bytes& data) {
   return parse_pem_or_der<CrlOwn, X509_CRL>(data, PEM_read_bio_X509_CRL, d2i_X509_CRL);
 }
 
-Bytes name_der(const X509_NAME* name) {
-  unsigned char* der = nullptr;
-  const int len = i2d_X509_NAME(name, &der);
-  if (len <= 0) return {};
-  Bytes out(der, der + len);
-  OPENSSL_free(der);
-  return out;
-}
-
 bool load_certificate_files(const std::vector<std::string>& files, const char* what,
                             std::vector<std::shared_ptr<X509>>& out, std::string* why) {
   for (const auto& file : files) {
@@ -599,7 +590,7 @@ std::optional<TrustStore> TrustStore::load(const std::vector<std::string>& cacer
                       "': " + openssl_reason());
         return std::nullopt;
       }
-      t.crl_issuers_.push_back(name_der(X509_CRL_get_issuer(crl.get())));
+      ++t.crl_count_;
     }
   }
   return t;
@@ -673,7 +664,7 @@ PeerCertificate validate_peer_certificate(const TrustStore& trust, std::span<con
   // trust anchor, by the CRLs loaded and the connection's policy
   // (revocation_verify_cb). relaxed without a CRL has nothing to check.
   const auto revocation = TrustStoreAccess::revocation(trust);
-  if (!TrustStoreAccess::crl_issuers(trust).empty() || revocation != config::Revocation::relaxed) {
+  if (trust.crl_count() != 0 || revocation != config::Revocation::relaxed) {
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     X509_STORE_CTX_set_app_data(ctx.get(), const_cast<config::Revocation*>(&revocation));
     X509_STORE_CTX_set_verify_cb(ctx.get(), revocation_verify_cb);

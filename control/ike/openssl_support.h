@@ -26,7 +26,6 @@ namespace corridor::control::ike {
 // Gives the certificate checks the store without making it part of the public API.
 struct TrustStoreAccess {
   static X509_STORE* store(const TrustStore& t) { return t.store_.get(); }
-  static const std::vector<std::vector<std::uint8_t>>& crl_issuers(const TrustStore& t) { return t.crl_issuers_; }
   static config::Revocation revocation(const TrustStore& t) { return t.revocation_; }
 };
 

@@ -225,13 +225,13 @@ class TrustStore {
   std::vector<std::vector<std::uint8_t>> certreq_names() const;
 
   std::size_t size() const { return anchors_.size(); }
-  std::size_t crl_count() const { return crl_issuers_.size(); }
+  std::size_t crl_count() const { return crl_count_; }
 
  private:
   friend struct TrustStoreAccess;
   std::vector<std::shared_ptr<X509>> anchors_;
   std::shared_ptr<X509_STORE> store_;
-  std::vector<std::vector<std::uint8_t>> crl_issuers_;  // DER issuer name of each CRL loaded
+  std::size_t crl_count_ = 0;  // CRLs loaded into store_
   config::Revocation revocation_ = config::Revocation::relaxed;
 };
 
