@@ -26,4 +26,10 @@ inline constexpr std::uint8_t kSctp = 132;
 inline constexpr std::uint8_t kMobilityHeader = 135;
 inline constexpr std::uint8_t kUdpLite = 136;
 
+// Protocols whose header begins with a source and a destination port,
+// which IPsec selectors can name (RFC 4301 §4.4.1.1).
+constexpr bool has_ports(std::uint8_t protocol) {
+  return protocol == kTcp || protocol == kUdp || protocol == kSctp || protocol == kDccp || protocol == kUdpLite;
+}
+
 }  // namespace corridor::iana::ip_protocol

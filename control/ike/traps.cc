@@ -172,9 +172,7 @@ std::optional<Traps::Hit> Traps::acquired(std::uint64_t policy_id) {
 
 TriggerPacket trigger_of(const channel::Acquire& a) {
   const auto family = a.family == channel::IpVersion::v4 ? net::Family::ipv4 : net::Family::ipv6;
-  namespace proto = iana::ip_protocol;
-  const bool ports = a.ip_protocol == proto::kTcp || a.ip_protocol == proto::kUdp || a.ip_protocol == proto::kSctp ||
-                     a.ip_protocol == proto::kUdpLite;
+  const bool ports = iana::ip_protocol::has_ports(a.ip_protocol);
   const auto one = [&](const std::array<std::uint8_t, 16>& address, std::uint16_t port) {
     net::TrafficSelector ts;
     ts.start = ts.end = net::IpAddress::from_bytes(family, address.data());

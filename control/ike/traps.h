@@ -109,8 +109,8 @@ class Traps {
 };
 
 // The selectors RFC 7296 §2.9 puts first for the packet of an ACQUIRE:
-// its addresses, its protocol, and its ports for TCP, UDP, SCTP and
-// UDP-Lite (any port otherwise).
+// its addresses, its protocol, and its ports for the protocols that have
+// them (iana::ip_protocol::has_ports; any port otherwise).
 TriggerPacket trigger_of(const channel::Acquire& acquire);
 
 // "10.1.0.5 -> 10.2.0.7 icmp" / "... tcp 40000 -> 443": the packet of an

@@ -107,10 +107,6 @@ class Cursor {
   std::size_t end_;
 };
 
-bool has_two_ports(std::uint8_t protocol) {
-  return protocol == kTcp || protocol == kUdp || protocol == kSctp || protocol == kDccp || protocol == kUdpLite;
-}
-
 bool is_ipv6_extension(std::uint8_t nh) {
   return nh == kIpv6HopByHop || nh == kIpv6Routing || nh == kIpv6Fragment || nh == kIpv6DestOpts;
 }
@@ -121,7 +117,7 @@ bool is_ipv6_extension(std::uint8_t nh) {
 KeyError read_ports(const Cursor& c, std::size_t offset, std::uint8_t protocol, std::uint8_t icmp_protocol,
                     bool may_be_short, KeyWriter& w) {
   std::size_t need = 0;
-  if (has_two_ports(protocol)) {
+  if (iana::ip_protocol::has_ports(protocol)) {
     need = 4;
   } else if (protocol == icmp_protocol) {
     need = 2;  // type, code

@@ -152,6 +152,8 @@ TEST(Traps, TriggerSelectorsAreThePacketsOwn) {
   auto t = trigger_of(a);
   EXPECT_EQ(t.tsi.to_string(), "10.1.0.5/32[tcp/40000]");
   EXPECT_EQ(t.tsr.to_string(), "10.2.0.7/32[tcp/443]");
+  a.ip_protocol = 33;  // DCCP has ports too, as the dataplane's SPD key reads them
+  EXPECT_EQ(trigger_of(a).tsr.port_start, 443);
   a.ip_protocol = 1;  // ICMP: any "port" (type/code are not ports here)
   t = trigger_of(a);
   EXPECT_EQ(t.tsi.protocol, 1);
